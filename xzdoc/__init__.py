@@ -1,0 +1,3 @@
+"""xzdoc: government IT project documents as code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from xzdoc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Run every rule over every project and collect the findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from xzdoc import loader, rules
+from xzdoc.config import Config
+from xzdoc.model import ERROR, WARNING, Finding, Project
+
+
+@dataclass(frozen=True)
+class Result:
+    projects: tuple[Project, ...]
+    findings: tuple[Finding, ...]
+
+    def count(self, level: str) -> int:
+        return sum(1 for f in self.findings if f.level == level)
+
+    def failed(self, strict: bool = False) -> bool:
+        return any(f.level == ERROR or (strict and f.level == WARNING) for f in self.findings)
+
+
+def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None = None) -> Result:
+    folders = loader.discover(config, paths)
+    loaded = list(loader.load_all(config, folders))
+    projects = tuple(item.project for item in loaded if item.project is not None)
+    findings = [f for item in loaded for f in item.findings]
+    # Uniqueness is judged against the whole repository, not only the projects asked for.
+    everyone = projects if not paths else _all_projects(config, projects)
+    ctx = rules.Context(config=config, projects=everyone, as_of=as_of or dt.date.today())
+    for project in projects:
+        findings += run_rules(project, ctx)
+    return Result(projects, tuple(sorted(set(findings), key=_order)))
+
+
+def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
+    out = []
+    for rule in rules.RULES:
+        for hit in rule.check(project, ctx):
+            level = hit.level or rule.level
+            message = f"{hit.message}（依据{rule.article}）" if rule.article not in hit.message else hit.message
+            out.append(Finding(hit.path or project.yaml_path, hit.pos[0], hit.pos[1], rule.id, level, message,
+                               rule.article))
+    return out
+
+
+def _all_projects(config: Config, asked: tuple[Project, ...]) -> tuple[Project, ...]:
+    root = config.root / config.projects_dir
+    if not root.is_dir():
+        return asked
+    have = {p.folder for p in asked}
+    more = [loader.load_project(config, f.parent).project for f in sorted(root.glob(f"*/{loader.PROJECT_FILE}"))
+            if f.parent.resolve() not in have]
+    return asked + tuple(p for p in more if p is not None)
+
+
+def _order(f: Finding) -> tuple[str, int, int, str]:
+    return (f.path, f.line, f.column, f.rule)

@@ -1,0 +1,139 @@
+"""Project folders -> Project records, with every problem kept as a finding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from xzdoc import drafts as md
+from xzdoc import structure
+from xzdoc.config import Config
+from xzdoc.errors import XzdocError
+from xzdoc.model import ERROR, Draft, Finding, Project
+from xzdoc.yamlio import YMap, decode, loads, read_text
+
+PROJECT_FILE = "project.yaml"
+READABLE = "art07.readable"
+SCHEMA = "art07.schema"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    project: Project | None
+    findings: tuple[Finding, ...]
+
+
+def discover(config: Config, paths: Iterable[Path]) -> list[Path]:
+    """Project folders named by ``paths``: a project, a folder of projects, or the repository."""
+    out: list[Path] = []
+    targets = list(paths) or [config.root / config.projects_dir]
+    for target in targets:
+        target = target.resolve()
+        if target.is_file() and target.name == PROJECT_FILE:
+            target = target.parent
+        if not target.exists():
+            raise XzdocError(f"路径不存在：{target}", hint="PATH 可以是仓库根目录、projects/ 或某个项目目录")
+        if (target / PROJECT_FILE).is_file():
+            out.append(target)
+            continue
+        if (target / config.projects_dir).is_dir() and target == config.root:
+            target = target / config.projects_dir
+        found = sorted(p.parent for p in target.glob(f"*/{PROJECT_FILE}"))
+        if not found:
+            raise XzdocError(f"{_rel(config, target)} 下没有找到任何项目（含 {PROJECT_FILE} 的目录）",
+                             hint="用 xzdoc new projects/<编号> --id <编号> --name <名称> 创建项目")
+        out += found
+    return list(dict.fromkeys(out))
+
+
+def load_project(config: Config, folder: Path) -> Loaded:
+    display = _rel(config, folder)
+    yaml_path = f"{display}/{PROJECT_FILE}"
+    try:
+        data = loads(read_text(folder / PROJECT_FILE, yaml_path), yaml_path)
+    except XzdocError as exc:
+        return Loaded(None, (_from_error(exc, READABLE),))
+    if not isinstance(data, YMap):
+        return Loaded(None, (Finding(yaml_path, 1, 1, SCHEMA, ERROR, "project.yaml 的顶层应为映射（键: 值）", "第七条"),))
+    problems, money = structure.check(config.standard.raw_schema, data, data.pos)
+    findings = [Finding(yaml_path, p[0], p[1], SCHEMA, ERROR, f"{msg}（依据第七条）", "第七条")
+                for p, msg in problems]
+    drafts, draft_findings = _drafts(config, folder, data, display)
+    findings += draft_findings
+    project = Project(
+        id=str(data.get("id") or folder.name),
+        name=str(data.get("name") or ""),
+        stage=str(data.get("stage") or "draft"),
+        folder=folder,
+        display=display,
+        yaml_path=yaml_path,
+        data=data,
+        drafts=drafts,
+        money=money,
+    )
+    return Loaded(project, tuple(findings))
+
+
+def _drafts(config: Config, folder: Path, data: YMap, display: str) -> tuple[dict[str, Draft], list[Finding]]:
+    documents = data.get("documents")
+    out: dict[str, Draft] = {}
+    findings: list[Finding] = []
+    if not isinstance(documents, YMap):
+        return out, findings
+    for kind, rel in documents.items():
+        if not isinstance(rel, str):
+            continue
+        shown = f"{display}/{rel}"
+        file = folder / rel
+        text, problem = _read_draft(folder, file, shown)
+        if problem:
+            line, col = documents.at(kind)
+            findings.append(Finding(problem.path or shown, problem.line or line, problem.column or col,
+                                    READABLE, ERROR, _message(problem), "第七条"))
+        out[str(kind)] = Draft(str(kind), shown, file, text, md.headings(text) if text else ())
+    return out, findings
+
+
+def _read_draft(folder: Path, file: Path, shown: str) -> tuple[str | None, XzdocError | None]:
+    if not file.exists():
+        return None, None  # a missing draft is art07.documents' finding, with the stage in mind
+    try:
+        file.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return None, XzdocError(f"文稿 {shown} 指向项目目录之外（符号链接或 ..）", shown, 1,
+                                hint="文稿必须是项目目录内的普通文件")
+    try:
+        raw = file.read_bytes() if file.stat().st_size <= md.MAX_DRAFT_BYTES else None
+    except OSError as exc:
+        return None, XzdocError(f"无法读取文稿：{exc.strerror}", shown, 1)
+    if raw is None:
+        return None, XzdocError(f"文稿超过 {md.MAX_DRAFT_BYTES // 1048576} MB 上限", shown, 1,
+                                hint="文稿只放正文文字；附件放到 records/ 并在正文中说明")
+    try:
+        return decode(raw, shown), None
+    except XzdocError as exc:
+        return None, exc
+
+
+def _from_error(exc: XzdocError, rule: str) -> Finding:
+    return Finding(exc.path or "", exc.line or 1, exc.column or 1, rule, ERROR, _message(exc), "第七条")
+
+
+def _message(exc: XzdocError) -> str:
+    text = exc.message
+    if exc.hint:
+        text += f"。修改方法：{exc.hint}"
+    return text
+
+
+def _rel(config: Config, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(config.root).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
+
+
+def load_all(config: Config, folders: Iterable[Path]) -> Iterator[Loaded]:
+    for folder in folders:
+        yield load_project(config, folder)

@@ -1,0 +1,76 @@
+"""The rule registry: one row per check, its id, article, level and purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from xzdoc.model import ERROR, WARNING, Project
+from xzdoc.rules import art03, art06, art07, art08, art10, art28, art31, estimate
+from xzdoc.rules.base import Context, Hit
+
+Check = Callable[[Project, Context], Iterator[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    article: str
+    level: str
+    description: str
+    check: Check
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("art07.readable", "第七条", ERROR, "元数据和文稿是可读取的 UTF-8 文本，YAML 语法正确、无重复键", lambda p, c: iter(())),
+    Rule("art07.schema", "第七条", ERROR, "project.yaml 的字段、类型和金额格式符合规范（xzdoc schema）", lambda p, c: iter(())),
+    Rule("art07.stage", "第七条", ERROR, "阶段是规定的生命周期阶段之一", art07.check_stage),
+    Rule("art07.stage-requirements", "第七条", ERROR, "当前阶段要求的记录和内容齐全（各项依据相应条款）",
+         art07.check_stage_requirements),
+    Rule("art03.type", "第三条", ERROR, "项目类型为新建、扩建、改造升级或运行维护", art03.check_type),
+    Rule("art03.categories", "第三条", ERROR, "项目类别在规定范围内", art03.check_categories),
+    Rule("art03.classified", "第三条", ERROR, "文稿和元数据中没有涉密标识（只适用于非涉密项目）", art03.check_classified),
+    Rule("art06.plan-year", "第六条", WARNING, "所属年度计划与分年度预算的年份一致", art06.check_plan_year),
+    Rule("art10.unplanned-prereview", "第十条", ERROR, "未纳入规划的项目有前置审查记录", art06.check_unplanned),
+    Rule("art07.documents", "第七条", ERROR, "当前阶段要求的申请材料均已登记且文稿存在", art07.check_documents),
+    Rule("art07.outline", "第七条", ERROR, "每份文稿包含提纲要求的全部章节且章节不为空", art07.check_outline),
+    Rule("art07.multi-year-budget", "第七条", ERROR, "分年度预算之和等于总预算", art07.check_multi_year),
+    Rule("art07.budget-sources", "第七条", ERROR, "资金来源之和等于总预算", art07.check_sources),
+    Rule("art07.cross-department", "第七条", ERROR, "跨部门项目有牵头部门、共建部门和整体方案", art07.check_cross_department),
+    Rule("art07.estimate-amount", "第七条", ERROR, "概算项金额等于数量乘以单价，类别有效", estimate.check_amounts),
+    Rule("art07.estimate-total", "第七条", ERROR, "投资概算合计等于总预算", estimate.check_total),
+    Rule("art07.estimate-caps", "第七条", WARNING, "系统集成费、建设单位管理费、预备费不超过费率上限", estimate.check_caps),
+    Rule("art08.resource-attributes", "第八条", ERROR, "信息资源写明来源、格式、更新周期、共享和开放属性等", art08.check_attributes),
+    Rule("art08.resource-enums", "第八条", ERROR, "信息资源的格式、更新周期、共享和开放属性取值有效", art08.check_enums),
+    Rule("art08.share-conditions", "第八条", ERROR, "有条件共享写明条件，不予共享写明依据，可共享的写明方式",
+         art08.check_share_rules),
+    Rule("art08.database-catalog", "第八条", ERROR, "有数据库类资源时提供数据库目录", art08.check_database_catalog),
+    Rule("art08.system-catalog", "第八条", ERROR, "每个信息系统有目录编号，建设方式、部署、网络取值有效",
+         art08.check_system_catalog),
+    Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids),
+    Rule("art10.system-sharing", "第十条", ERROR, "每个信息系统实现互联互通或数据共享", art10.check_sharing),
+    Rule("art10.new-system-justification", "第十条", ERROR, "新建信息系统说明不能改造整合已有系统的理由",
+         art10.check_new_system),
+    Rule("art10.private-network", "第十条", ERROR, "新建业务专网有市政府同意的记录", art10.check_private_network),
+    Rule("art10.review-dimensions", "第十条", ERROR, "审核意见覆盖需求、集约、可行、预算、绩效五个方面", art10.check_review),
+    Rule("art28.cloud", "第二十八条", ERROR, "信息系统部署在市级政务云，或写明不上云的依据", art28.check_cloud),
+    Rule("art31.mlps-level", "第三十一条", ERROR, "等保级别为 1–5，项目级别不低于所含系统", art31.check_mlps),
+    Rule("art31.crypto-plan", "第三十一条", ERROR, "商用密码应用方案同步规划、同步建设、同步运行", art31.check_crypto),
+    Rule("art31.risk-assessment", "第三十一条", ERROR, "开展网络与信息安全风险评估", art31.check_risk),
+    Rule("art32.emergency-plan", "第三十二条", ERROR, "建设阶段起有网络安全事件应急预案", art31.check_emergency),
+)
+
+BY_ID = {rule.id: rule for rule in RULES}
+assert len(BY_ID) == len(RULES), "rule ids must be unique"
+
+
+def register(*extra: Rule) -> None:
+    """Later modules (lifecycle deadlines) add their rows here, once, at import."""
+    global RULES
+    for rule in extra:
+        if rule.id not in BY_ID:
+            BY_ID[rule.id] = rule
+            RULES = (*RULES, rule)
+
+
+__all__ = ["BY_ID", "RULES", "WARNING", "Context", "Hit", "Rule", "register"]

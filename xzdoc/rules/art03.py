@@ -1,0 +1,78 @@
+"""第三条: what kind of project it is, and that it is not classified."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from xzdoc.model import Project
+from xzdoc.rules.base import Context, Hit, bad_enum
+from xzdoc.yamlio import YList, YMap
+
+ALLOW_MARK = "xzdoc: allow"
+# Formal markings (秘密★一年, 密级：机密) and a bare 涉密 that no negation qualifies.
+_MARKING = re.compile(r"(绝密|机密|秘密)\s*★|密级\s*[:：]\s*(绝密|机密|秘密|涉密)")
+_NEGATED = re.compile(r"(非|不|无|未|不属于|不含|不涉及|不包含|不得|严禁|禁止)涉密")
+_BARE = re.compile(r"涉密|绝密|国家秘密")
+
+
+def check_type(project: Project, ctx: Context) -> Iterator[Hit]:
+    hit = bad_enum(project.data, "type", ctx.enum("project_type"), "项目类型")
+    if hit:
+        yield hit
+
+
+def check_categories(project: Project, ctx: Context) -> Iterator[Hit]:
+    cats = project.data.get("categories")
+    if not isinstance(cats, YList):
+        return
+    allowed = ctx.enum("category")
+    for i, cat in enumerate(cats):
+        if str(cat) not in allowed:
+            yield Hit(cats.at(i), f"项目类别“{cat}”不在规定范围内（可选：{'、'.join(allowed)}）")
+    if len(set(map(str, cats))) != len(cats):
+        yield Hit(cats.pos, "项目类别有重复项")
+
+
+def classified_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line, column, marker) of every classification marker in ``text``."""
+    for number, line in enumerate(text.split("\n"), 1):
+        if ALLOW_MARK in line or "密" not in line:
+            continue
+        match = _MARKING.search(line)
+        if not match:
+            match = _BARE.search(_NEGATED.sub(lambda m: "　" * len(m.group(0)), line))
+        if match:
+            yield number, match.start() + 1, match.group(0)
+
+
+def check_classified(project: Project, ctx: Context) -> Iterator[Hit]:
+    for draft in project.drafts.values():
+        if draft.text:
+            for line, col, marker in classified_lines(draft.text):
+                yield Hit((line, col), _message(marker), path=draft.path)
+    yield from _scan(project.data)
+
+
+def _scan(node: Any) -> Iterator[Hit]:
+    if isinstance(node, YMap):
+        for key, value in node.items():
+            if isinstance(value, str) and "密" in value:
+                for _, _col, marker in classified_lines(value):
+                    line, start = node.at(key)
+                    yield Hit((line, start), _message(marker))
+            else:
+                yield from _scan(value)
+    elif isinstance(node, YList):
+        for i, value in enumerate(node):
+            if isinstance(value, str) and "密" in value:
+                for _, _, marker in classified_lines(value):
+                    yield Hit(node.at(i), _message(marker))
+            else:
+                yield from _scan(value)
+
+
+def _message(marker: str) -> str:
+    return (f"出现涉密标识“{marker}”：本办法只适用于非涉密项目，涉密内容不得进入本仓库，"
+            f"请删除并按保密规定另行处理（如确为引用说明，在该行末尾注明“{ALLOW_MARK}”）")

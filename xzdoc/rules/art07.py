@@ -1,0 +1,118 @@
+"""第七条: the application set, its outlines, budgets by year, cross-department plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from xzdoc.drafts import match_outline
+from xzdoc.model import Project
+from xzdoc.rules.base import Context, Hit, mapping, money, yuan
+
+OVERALL_PLAN = "整体方案"
+SECTION_ARTICLES = {"resources": "第八条", "systems": "第八条", "security": "第三十一条",
+                    "performance_goals": "第十条", "estimate": "第七条"}
+SECTION_NAMES = {"resources": "信息资源目录", "systems": "涉及的信息系统", "security": "安全保障（等保、密码）",
+                 "performance_goals": "绩效目标", "estimate": "投资概算明细"}
+
+
+def check_stage(project: Project, ctx: Context) -> Iterator[Hit]:
+    stage = project.data.get("stage")
+    if stage is not None and ctx.std.stage(str(stage)) is None:
+        names = "、".join(f"{s.name}（{s.label}）" for s in ctx.std.stages)
+        yield Hit(project.data.at("stage"), f"未知的阶段“{stage}”（可选：{names}）")
+
+
+def check_stage_requirements(project: Project, ctx: Context) -> Iterator[Hit]:
+    data = project.data
+    records = mapping(data.get("records"))
+    for need in ctx.std.required_records(project.stage):
+        if not records or not records.get(need.key):
+            where = records.pos if records else data.pos
+            yield Hit(where, f"阶段“{project.stage}”需要{need.what}（records.{need.key}，依据{need.article}）")
+    for key in ctx.std.required_sections(project.stage):
+        if not data.get(key):
+            yield Hit(data.pos, f"阶段“{project.stage}”需要{SECTION_NAMES.get(key, key)}（{key}，"
+                                f"依据{SECTION_ARTICLES.get(key, '第七条')}）")
+
+
+def check_documents(project: Project, ctx: Context) -> Iterator[Hit]:
+    documents = mapping(project.data.get("documents"))
+    for kind in ctx.std.required_documents(project.stage):
+        if not documents or kind not in documents:
+            yield Hit(documents.pos if documents else project.data.pos,
+                      f"阶段“{project.stage}”需要申请材料《{kind}》，请在 documents 中登记其文稿")
+    if not documents:
+        return
+    allowed = ctx.enum("document_kind")
+    for kind, _rel in documents.items():
+        if kind not in allowed:
+            yield Hit(documents.keypos[kind], f"未知的文档类型“{kind}”（可选：{'、'.join(allowed)}）")
+            continue
+        draft = project.drafts.get(str(kind))
+        if draft and not draft.file.exists():
+            yield Hit(documents.at(kind), f"《{kind}》的文稿 {draft.path} 不存在，请创建该文件或修正路径")
+
+
+def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
+    required = ctx.std.required_documents(project.stage)
+    for kind, draft in project.drafts.items():
+        # Work in progress on a document the stage does not yet need is only a warning.
+        needed = kind in required or (kind == OVERALL_PLAN and ctx.std.reached(project.stage, "submitted"))
+        level = None if needed else "warning"
+        chapters = ctx.std.outlines.get(kind)
+        if not chapters or draft.text is None:
+            continue
+        last = max((h.line for h in draft.headings), default=1)
+        for chapter, heading in match_outline(chapters, draft.headings):
+            if heading is None:
+                yield Hit((last, 1), f"《{kind}》缺少章节“{chapter.title}”：须作为一级标题（# {chapter.title}）出现",
+                          path=draft.path, level=level)
+            elif not heading.has_body:
+                yield Hit((heading.line, 1), f"《{kind}》的章节“{heading.title}”没有正文内容", path=draft.path, level=level)
+
+
+def check_multi_year(project: Project, ctx: Context) -> Iterator[Hit]:
+    budget = mapping(project.data.get("budget"))
+    total = money(project, "budget", "total")
+    years = mapping(budget.get("years")) if budget else None
+    if budget is None or total is None or not years:
+        return
+    amounts = [money(project, "budget", "years", y) for y in years]
+    if any(a is None for a in amounts):
+        return
+    summed = sum(amounts, Decimal(0))  # type: ignore[arg-type]
+    if summed != total:
+        yield Hit(years.pos, f"分年度预算合计 {yuan(summed)}，与总预算 {yuan(total)} 不一致"
+                             f"（相差 {yuan(summed - total)}）")
+
+
+def check_sources(project: Project, ctx: Context) -> Iterator[Hit]:
+    budget = mapping(project.data.get("budget"))
+    total = money(project, "budget", "total")
+    sources = mapping(budget.get("sources")) if budget else None
+    if total is None or not sources:
+        return
+    amounts = [money(project, "budget", "sources", s) for s in sources]
+    if any(a is None for a in amounts):
+        return
+    summed = sum(amounts, Decimal(0))  # type: ignore[arg-type]
+    if summed != total:
+        yield Hit(sources.pos, f"各资金来源合计 {yuan(summed)}，与总预算 {yuan(total)} 不一致")
+
+
+def check_cross_department(project: Project, ctx: Context) -> Iterator[Hit]:
+    data = project.data
+    partners = data.get("partners")
+    if not partners:
+        if data.get("lead_department") and data.get("lead_department") != data.get("proposer"):
+            yield Hit(data.at("lead_department"), "填写了牵头部门，但没有列出共建部门（partners）")
+        return
+    if not data.get("lead_department"):
+        yield Hit(data.at("partners"), "跨部门共建项目须明确牵头部门（lead_department）")
+    documents = mapping(data.get("documents"))
+    if not ctx.std.reached(project.stage, "submitted"):
+        return
+    if not documents or OVERALL_PLAN not in documents:
+        yield Hit(data.at("partners"), "跨部门共建项目须由牵头部门会同共建部门形成《整体方案》，"
+                                       "请在 documents 中登记（整体方案: drafts/overall.md）")

@@ -1,0 +1,116 @@
+"""第八条: the information-resource catalog, the database catalog, the system catalog."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from xzdoc.model import Project
+from xzdoc.rules.base import Context, Hit, bad_enum, items, text
+
+ATTRIBUTES = {  # key -> what 第八条 calls it
+    "source": "数据来源", "format": "格式", "update_cycle": "更新周期",
+    "share_type": "共享属性", "open_type": "开放属性",
+    "provider": "提供方", "code": "资源代码", "summary": "摘要", "items": "信息项",
+}
+ENUMS = {"format": ("resource_format", "格式"), "update_cycle": ("update_cycle", "更新周期"),
+         "share_type": ("share_type", "共享属性"), "open_type": ("open_type", "开放属性"),
+         "share_method": ("share_method", "共享方式")}
+SYSTEM_ENUMS = {"action": ("system_action", "建设方式"), "cloud": ("cloud", "部署位置"), "network": ("network", "网络")}
+
+
+def _resources(project: Project) -> Iterator[tuple[int, object]]:
+    return items(project.data.get("resources"))
+
+
+def check_attributes(project: Project, ctx: Context) -> Iterator[Hit]:
+    for _, res in _resources(project):
+        name = text(res.get("name")) or "（未命名）"
+        for key, label in ATTRIBUTES.items():
+            if res.get(key) in (None, "", []):
+                yield Hit(res.pos, f"信息资源“{name}”缺少{label}（{key}）")
+
+
+def check_enums(project: Project, ctx: Context) -> Iterator[Hit]:
+    for _, res in _resources(project):
+        for key, (enum, label) in ENUMS.items():
+            hit = bad_enum(res, key, ctx.enum(enum), f"信息资源“{text(res.get('name'))}”的{label}")
+            if hit:
+                yield hit
+
+
+def check_share_rules(project: Project, ctx: Context) -> Iterator[Hit]:
+    for _, res in _resources(project):
+        name = text(res.get("name"))
+        share = res.get("share_type")
+        if share in ("有条件共享", "不予共享") and not text(res.get("share_condition")):
+            yield Hit(res.at("share_type"), f"信息资源“{name}”为{share}，须写明共享条件（share_condition）")
+        if share == "不予共享" and not text(res.get("share_basis")):
+            yield Hit(res.at("share_type"), f"信息资源“{name}”不予共享，须写明法律法规或政策依据（share_basis）")
+        if share in ("无条件共享", "有条件共享") and not res.get("share_method"):
+            yield Hit(res.at("share_type"), f"信息资源“{name}”须写明共享方式（share_method）")
+        if res.get("open_type") == "有条件开放" and not text(res.get("share_condition")):
+            yield Hit(res.at("open_type"), f"信息资源“{name}”有条件开放，须写明开放条件（share_condition）")
+
+
+def check_database_catalog(project: Project, ctx: Context) -> Iterator[Hit]:
+    resources = list(_resources(project))
+    needs = [res for _, res in resources if res.get("format") == "数据库类"]
+    if needs and not project.data.get("databases"):
+        yield Hit(needs[0].at("format"), f"信息资源“{text(needs[0].get('name'))}”为数据库类，"
+                                          "须梳理数据库目录（databases）")
+    known = {text(s.get("id")) for _, s in items(project.data.get("systems"))}
+    for _, db in items(project.data.get("databases")):
+        system = text(db.get("system"))
+        if system and system not in known:
+            yield Hit(db.at("system"), f"数据库“{text(db.get('name'))}”所属系统 {system} 不在本项目的 systems 中")
+
+
+def check_system_catalog(project: Project, ctx: Context) -> Iterator[Hit]:
+    for _, system in items(project.data.get("systems")):
+        name = text(system.get("name")) or "（未命名）"
+        if not text(system.get("id")):
+            yield Hit(system.pos, f"信息系统“{name}”没有政务信息系统目录编号（id），未列入目录的不予审批")
+        for key, (enum, label) in SYSTEM_ENUMS.items():
+            hit = bad_enum(system, key, ctx.enum(enum), f"信息系统“{name}”的{label}")
+            if hit:
+                yield hit
+
+
+def check_unique_ids(project: Project, ctx: Context) -> Iterator[Hit]:
+    """Project ids, system ids and resource codes mean one thing across the whole repository."""
+    owners = ctx.extras.get("id_index")
+    if owners is None:
+        owners = ctx.extras["id_index"] = _index(ctx.projects)
+    pid = text(project.data.get("id"))
+    others = [p for p in owners["project"].get(pid, ()) if p != project.display]
+    if others:
+        yield Hit(project.data.at("id"), f"项目编号 {pid} 与 {'、'.join(others)} 重复，编号须全库唯一")
+    for _, system in items(project.data.get("systems")):
+        sid, name = text(system.get("id")), text(system.get("name"))
+        names = owners["system"].get(sid, {})
+        clash = sorted(n for n in names if n != name)
+        if sid and clash:
+            yield Hit(system.at("id"), f"系统编号 {sid} 在其他项目中对应“{'、'.join(clash)}”，同一编号不能指两个系统")
+    seen: dict[str, int] = {}
+    for _, res in _resources(project):
+        code = text(res.get("code"))
+        if not code:
+            continue
+        if code in seen:
+            yield Hit(res.at("code"), f"资源代码 {code} 在本项目中重复")
+        seen[code] = 1
+        holders = [p for p in owners["resource"].get(code, ()) if p != project.display]
+        if holders:
+            yield Hit(res.at("code"), f"资源代码 {code} 已被 {'、'.join(holders)} 使用，资源代码须全库唯一")
+
+
+def _index(projects: object) -> dict[str, dict]:  # type: ignore[type-arg]
+    index: dict[str, dict] = {"project": defaultdict(list), "system": defaultdict(set), "resource": defaultdict(list)}  # type: ignore[type-arg]
+    for p in projects:  # type: ignore[attr-defined]
+        index["project"][text(p.data.get("id"))].append(p.display)
+        for _, s in items(p.data.get("systems")):
+            index["system"][text(s.get("id"))].add(text(s.get("name")))
+        for _, r in items(p.data.get("resources")):
+            index["resource"][text(r.get("code"))].append(p.display)
+    return index

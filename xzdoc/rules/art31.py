@@ -1,0 +1,67 @@
+"""第三十一、三十二条: 等保, commercial cryptography in step, risk assessment, emergency plans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from xzdoc.model import Project
+from xzdoc.rules.base import Context, Hit, items, mapping, text
+
+LEVELS = range(1, 6)
+IN_STEP = {"planning": "同步规划", "construction": "同步建设", "operation": "同步运行"}
+
+
+def _security(project: Project):  # type: ignore[no-untyped-def]
+    return mapping(project.data.get("security"))
+
+
+def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
+    security = _security(project)
+    levels = []
+    if security is not None:
+        level = security.get("mlps_level")
+        if level is None:
+            yield Hit(security.pos, "安全保障缺少网络安全等级保护级别（mlps_level，1–5）")
+        elif level not in LEVELS:
+            yield Hit(security.at("mlps_level"), f"等保级别 {level} 无效，应为 1–5（第一级至第五级）")
+        else:
+            levels.append(level)
+    for _, system in items(project.data.get("systems")):
+        level = system.get("mlps_level")
+        if level is not None and level not in LEVELS:
+            yield Hit(system.at("mlps_level"), f"信息系统“{text(system.get('name'))}”的等保级别 {level} 无效，应为 1–5")
+        elif security is not None and level is not None and levels and level > levels[0]:
+            yield Hit(system.at("mlps_level"), f"信息系统“{text(system.get('name'))}”的等保级别 {level} 高于项目等保级别"
+                                               f" {levels[0]}：项目级别应取所含系统的最高级别")
+
+
+def check_crypto(project: Project, ctx: Context) -> Iterator[Hit]:
+    security = _security(project)
+    if security is None:
+        return
+    crypto = mapping(security.get("crypto"))
+    if crypto is None:
+        yield Hit(security.pos, "缺少商用密码应用方案（security.crypto），须与系统同步规划、同步建设、同步运行")
+        return
+    in_step = mapping(crypto.get("in_step"))
+    for key, label in IN_STEP.items():
+        if not in_step or in_step.get(key) is not True:
+            yield Hit(in_step.at(key) if in_step else crypto.pos, f"商用密码保障系统未做到“{label}”（crypto.in_step.{key}）")
+    level, mlps = crypto.get("level"), security.get("mlps_level")
+    if isinstance(level, int) and isinstance(mlps, int) and level < mlps:
+        yield Hit(crypto.at("level"), f"密码应用等级 {level} 低于等保级别 {mlps}，通常应与等保级别一致", level="warning")
+
+
+def check_risk(project: Project, ctx: Context) -> Iterator[Hit]:
+    security = _security(project)
+    if security is not None and not security.get("risk_assessment"):
+        yield Hit(security.pos, "缺少网络与信息安全风险评估（security.risk_assessment）")
+
+
+def check_emergency(project: Project, ctx: Context) -> Iterator[Hit]:
+    if not ctx.std.reached(project.stage, "building"):
+        return
+    security = _security(project)
+    if security is None or not security.get("emergency_plan"):
+        yield Hit(security.pos if security else project.data.pos,
+                  f"阶段“{project.stage}”须有网络安全事件应急预案（security.emergency_plan）")

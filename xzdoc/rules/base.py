@@ -1,0 +1,80 @@
+"""What every rule module shares: the context, hits, and small lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xzdoc.config import Config
+from xzdoc.model import Project
+from xzdoc.yamlio import Pos, YList, YMap
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule's raw observation; the engine adds rule id, article and level."""
+
+    pos: Pos
+    message: str
+    path: str | None = None
+    level: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    projects: Sequence[Project] = ()
+    as_of: dt.date = field(default_factory=dt.date.today)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def std(self):  # type: ignore[no-untyped-def]
+        return self.config.standard
+
+    def enum(self, name: str) -> tuple[str, ...]:
+        return self.config.standard.enums.get(name, ())
+
+
+def mapping(value: Any) -> YMap | None:
+    return value if isinstance(value, YMap) else None
+
+
+def items(value: Any) -> Iterator[tuple[int, YMap]]:
+    """The mapping entries of a list, with their index; other entries are the schema's concern."""
+    if isinstance(value, YList):
+        for i, item in enumerate(value):
+            if isinstance(item, YMap):
+                yield i, item
+
+
+def text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def bad_enum(node: YMap, key: str, allowed: tuple[str, ...], label: str) -> Hit | None:
+    value = node.get(key)
+    if value is None or str(value) in allowed:
+        return None
+    return Hit(node.at(key), f"{label}“{value}”不在规定范围内（可选：{'、'.join(allowed)}）")
+
+
+def money(project: Project, *path: object) -> Decimal | None:
+    return project.money.get(tuple(path))
+
+
+def as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def yuan(amount: Decimal) -> str:
+    return f"{amount:,.2f} 万元"

@@ -1,0 +1,73 @@
+"""`xzdoc new`: a project folder from templates/project/, every chapter in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from xzdoc.config import Config
+from xzdoc.errors import XzdocError
+from xzdoc.standard import Standard
+from xzdoc.templates import environment
+
+SCHEMA_FILE = ".vscode/xzdoc.schema.json"
+HINT = "> 【编写提示】"
+_ID = re.compile(r"^[A-Z][A-Z0-9]*-\d{4}-\d{3}$")
+DRAFT_FILES = {"项目建议书": "proposal.md", "可行性研究报告": "feasibility.md", "初步设计": "design.md",
+               "投资概算": "estimate.md"}
+
+
+def new_project(config: Config, target: Path, project_id: str, name: str, today: dt.date) -> list[Path]:
+    if not _ID.match(project_id):
+        raise XzdocError(f"项目编号“{project_id}”格式不对", hint="编号写作 单位代码-年份-三位序号，例如 XZJT-2027-001")
+    if not name.strip():
+        raise XzdocError("项目名称不能为空", hint='例如 --name "忻州市公路养护巡查智能化升级项目"')
+    if target.exists() and any(target.iterdir()):
+        raise XzdocError(f"目录 {target} 已存在且不为空", hint="换一个目录，或先移走原有内容")
+    env = environment(config)
+    schema_rel = os.path.relpath(config.root / SCHEMA_FILE, target.resolve())
+    context = {"id": project_id, "name": name.strip(), "year": today.year + 1, "schema": Path(schema_rel).as_posix(),
+               "organisation": config.organisation, "drafts": DRAFT_FILES}
+    files = {target / "project.yaml": env.get_template("project/project.yaml.j2").render(context)}
+    for kind, file in DRAFT_FILES.items():
+        files[target / "drafts" / file] = outline_draft(config.standard, kind)
+    files.update(schema_files(config))
+    for path, content in files.items():
+        write_atomic(path, content)
+    return sorted(files)
+
+
+def outline_draft(standard: Standard, kind: str) -> str:
+    numerals = "一二三四五六七八九十"
+    parts = []
+    for i, chapter in enumerate(standard.outlines[kind]):
+        number = numerals[i] if i < 10 else "十" + numerals[i - 10] if i < 19 else str(i + 1)
+        parts.append(f"# {number}、{chapter.title}\n\n{HINT}在此撰写“{chapter.title}”。本行以“【编写提示】”开头，"
+                     "不计入正文，也不会出现在成稿中；写好正文后删除本行。\n")
+    return "\n".join(parts)
+
+
+def schema_files(config: Config) -> dict[Path, str]:
+    return {config.root / SCHEMA_FILE: schema_text(config.standard)}
+
+
+def schema_text(standard: Standard) -> str:
+    return json.dumps(standard.schema, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write through a temp file in the same folder, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

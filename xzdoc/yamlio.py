@@ -1,0 +1,282 @@
+"""Strict YAML: UTF-8 only, no duplicate keys, bounded aliases, every node located.
+
+PyYAML's loaders silently keep the last of two duplicate keys and lose line
+numbers; a budget lost that way is exactly the bug this module exists to
+prevent. We let libyaml compose the node graph (fast, in C) and build plain
+Python values ourselves, recording where each key and value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from xzdoc.errors import XzdocError
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - libyaml is in every wheel we support
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+
+Pos = tuple[int, int]
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_BOOL_VALUES = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+class YMap(dict):  # type: ignore[type-arg]
+    """A mapping that remembers where it, each key and each value start."""
+
+    __slots__ = ("keypos", "path", "pos", "valpos")
+
+    def __init__(self, path: str, pos: Pos) -> None:
+        super().__init__()
+        self.path = path
+        self.pos = pos
+        self.keypos: dict[Any, Pos] = {}
+        self.valpos: dict[Any, Pos] = {}
+
+    def at(self, key: Any = None) -> Pos:
+        """Position of the value of ``key``, else of the key, else of the map."""
+        if key is None:
+            return self.pos
+        return self.valpos.get(key) or self.keypos.get(key) or self.pos
+
+
+class YList(list):  # type: ignore[type-arg]
+    __slots__ = ("itempos", "path", "pos")
+
+    def __init__(self, path: str, pos: Pos) -> None:
+        super().__init__()
+        self.path = path
+        self.pos = pos
+        self.itempos: list[Pos] = []
+
+    def at(self, index: int | None = None) -> Pos:
+        if index is None or index >= len(self.itempos):
+            return self.pos
+        return self.itempos[index]
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 text with BOM and CRLF tolerated; anything else is refused with the fix."""
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        raise XzdocError(
+            "文件是 UTF-16 编码，xzdoc 只接受 UTF-8",
+            path,
+            1,
+            hint=f"在编辑器中另存为 UTF-8，或执行：iconv -f UTF-16 -t UTF-8 {path} -o {path}.utf8 && mv {path}.utf8 {path}",
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        guess = _guess_encoding(data)
+        raise XzdocError(
+            f"文件不是 UTF-8 编码（{guess}），xzdoc 只接受 UTF-8",
+            path,
+            line,
+            hint=(
+                "在 VS Code 中点击右下角编码→“通过编码保存”→UTF-8，或执行："
+                f"iconv -f GB18030 -t UTF-8 {path} -o {path}.utf8 && mv {path}.utf8 {path}"
+            ),
+        ) from None
+    if "\x00" in text:
+        raise XzdocError("文件含有空字符（NUL），不是文本文件", path, text[: text.index("\x00")].count("\n") + 1,
+                         hint="确认文件未损坏，且不是二进制文件")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _guess_encoding(data: bytes) -> str:
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return "编码无法识别"
+    return "看起来是 GBK/GB18030 编码"
+
+
+def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
+    if size > limit:
+        raise XzdocError(
+            f"文件过大（{size / 1048576:.1f} MB），超过 {limit / 1048576:.0f} MB 的上限",
+            display,
+            hint="项目元数据和文稿应当是几十 KB 的文本；请检查是否误放了数据文件或附件",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
+    return decode(data, display)
+
+
+def load_file(path: Path, display: str) -> Any:
+    return loads(read_text(path, display), display)
+
+
+def loads(text: str, display: str) -> Any:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, text, display) from None
+    except yaml.YAMLError as exc:
+        raise XzdocError(f"YAML 语法错误：{exc}", display) from None
+    if node is None:
+        return None
+    return _Builder(display).build(node)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> XzdocError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    problem = exc.problem or ""
+    if "\t" in problem or "'\\t'" in problem or (line and "\t" in _line(text, line)[: (col or 1)]):
+        return XzdocError("YAML 缩进中使用了制表符（Tab）", display, line, column=col,
+                          hint="YAML 只能用空格缩进：把 Tab 替换为两个空格（VS Code：“将缩进转换为空格”）")
+    return XzdocError(f"YAML 语法错误：{_translate(problem)}", display, line, column=col,
+                      hint="检查该行及上一行的缩进、冒号后的空格、引号和括号是否成对")
+
+
+def _line(text: str, line: int) -> str:
+    lines = text.split("\n")
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+_PROBLEMS = {
+    "mapping values are not allowed here": "此处不能出现“键: 值”（常见原因：冒号后缺空格、缩进不一致或值中含未加引号的冒号）",
+    "could not find expected ':'": "找不到预期的冒号“:”",
+    "did not find expected key": "缩进不一致，找不到预期的键",
+    "did not find expected '-' indicator": "列表项缩进不一致",
+    "found undefined alias": "引用了未定义的锚点（别名）",
+    "found unexpected end of stream": "文件意外结束（引号或括号未闭合）",
+    "found unknown escape character": "双引号字符串中有未知的转义字符",
+}
+
+
+def _translate(problem: str) -> str:
+    for en, zh in _PROBLEMS.items():
+        if problem.startswith(en):
+            return zh
+    return problem
+
+
+class _Builder:
+    """Turns a composed node graph into YMap/YList/scalars, enforcing our limits."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.count = 0
+
+    def build(self, node: yaml.Node) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise XzdocError(
+                f"YAML 节点超过 {MAX_NODES} 个（可能是别名展开炸弹）",
+                self.path,
+                node.start_mark.line + 1,
+                hint="不要用锚点和别名（&、*）反复引用大段内容；直接写出需要的值",
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node)
+        return self.sequence(node)
+
+    def mapping(self, node: yaml.MappingNode) -> YMap:
+        m = node.start_mark
+        out = YMap(self.path, (m.line + 1, m.column + 1))
+        for knode, vnode in node.value:
+            kpos = (knode.start_mark.line + 1, knode.start_mark.column + 1)
+            if knode.tag == "tag:yaml.org,2002:merge":
+                raise XzdocError("不支持 YAML 合并键“<<”", self.path, kpos[0], column=kpos[1],
+                                 hint="直接写出各个键，避免合并键带来的隐式覆盖")
+            if not isinstance(knode, yaml.ScalarNode):
+                raise XzdocError("映射的键必须是简单值", self.path, kpos[0], column=kpos[1])
+            key = self.scalar(knode)
+            if isinstance(key, Decimal):
+                key = knode.value
+            if key in out:
+                first = out.keypos[key][0]
+                raise XzdocError(
+                    f"重复的键“{key}”（第 {first} 行已出现）",
+                    self.path,
+                    kpos[0],
+                    column=kpos[1],
+                    hint="同一层级的键只能出现一次；合并两处内容，删除其中一个",
+                )
+            out.keypos[key] = kpos
+            out.valpos[key] = (vnode.start_mark.line + 1, vnode.start_mark.column + 1)
+            out[key] = self.build(vnode)
+        return out
+
+    def sequence(self, node: yaml.SequenceNode) -> YList:
+        m = node.start_mark
+        out = YList(self.path, (m.line + 1, m.column + 1))
+        for item in node.value:
+            out.itempos.append((item.start_mark.line + 1, item.start_mark.column + 1))
+            out.append(self.build(item))
+        return out
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            return value
+        if tag == _INT:
+            try:
+                return int(value.replace("_", ""), 10)
+            except ValueError:
+                return yaml.constructor.SafeConstructor.construct_yaml_int(_CONSTRUCTOR, node)
+        if tag == _FLOAT:
+            # Kept exact: money must never pass through a binary float.
+            try:
+                number = Decimal(value.replace("_", ""))
+            except InvalidOperation:
+                return Decimal("NaN")
+            return number
+        if tag == _BOOL:
+            return _BOOL_VALUES[value.lower()]
+        if tag == _NULL:
+            return None
+        if tag == _TIMESTAMP:
+            return self.date(node)
+        raise XzdocError(f"不支持的 YAML 标签 {tag}", self.path, node.start_mark.line + 1,
+                         column=node.start_mark.column + 1, hint="去掉以 ! 开头的自定义标签")
+
+    def date(self, node: yaml.ScalarNode) -> dt.date:
+        text = node.value
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            return dt.datetime.fromisoformat(text.replace("t", "T").replace(" ", "T", 1)).date()
+        except ValueError:
+            raise XzdocError(f"“{text}”不是有效日期", self.path, node.start_mark.line + 1,
+                             column=node.start_mark.column + 1,
+                             hint="日期写作 YYYY-MM-DD，例如 2026-09-28，且须是日历上存在的日期") from None
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def dump(data: Any) -> str:
+    """Plain YAML for generated files (scaffolds, fixtures); keys keep their order."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
