@@ -16,6 +16,7 @@ from xzdoc.model import ERROR, WARNING, Finding, Project
 class Result:
     projects: tuple[Project, ...]
     findings: tuple[Finding, ...]
+    checked: int = 0    # folders looked at, including those too broken to load
 
     def count(self, level: str) -> int:
         return sum(1 for f in self.findings if f.level == level)
@@ -34,7 +35,7 @@ def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None =
     ctx = rules.Context(config=config, projects=everyone, as_of=as_of or dt.date.today())
     for project in projects:
         findings += run_rules(project, ctx)
-    return Result(projects, tuple(sorted(set(findings), key=_order)))
+    return Result(projects, tuple(sorted(set(findings), key=_order)), len(folders))
 
 
 def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
@@ -49,8 +50,9 @@ def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
 
 
 def _all_projects(config: Config, asked: tuple[Project, ...]) -> tuple[Project, ...]:
-    root = config.root / config.projects_dir
-    if not root.is_dir():
+    root = (config.root / config.projects_dir).resolve()
+    # Projects kept elsewhere (fixtures, a scratch copy) are not part of the bureau's portfolio.
+    if not root.is_dir() or any(root not in p.folder.resolve().parents for p in asked):
         return asked
     have = {p.folder for p in asked}
     more = [loader.load_project(config, f.parent).project for f in sorted(root.glob(f"*/{loader.PROJECT_FILE}"))

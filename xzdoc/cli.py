@@ -90,7 +90,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None)
 
     config = _config(paths[0] if paths else None)
     result = check.validate(config, paths, _date(as_of))
-    findings, count = result.findings, len(result.projects)
+    findings, count = result.findings, result.checked
     if fmt == "json":
         click.echo(report.as_json(findings))
     elif fmt == "sarif":
@@ -117,10 +117,12 @@ def new(path: Path, project_id: str, name: str) -> None:
     """从模板创建项目目录（元数据和各文稿的全部章节）。"""
     from xzdoc import scaffold
 
-    config = _config(path.parent if path.parent.exists() else None)
+    anchor = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
+    config = _config(anchor)
     written = scaffold.new_project(config, path, project_id, name, dt.date.today())
     for file in written:
-        click.echo(f"已创建 {os.path.relpath(file)}")
+        shown = os.path.relpath(file)
+        click.echo(f"已创建 {file if shown.startswith('..') else shown}")
     click.echo("下一步：填写 project.yaml 和 drafts/ 中的各章节，然后运行 xzdoc validate " + str(path))
 
 

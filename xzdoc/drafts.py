@@ -9,9 +9,13 @@ from xzdoc.model import Heading
 from xzdoc.standard import Chapter
 
 MAX_DRAFT_BYTES = 4 * 1024 * 1024
+# Scaffold guidance: shown while editing, never counted as text, dropped when rendering.
+GUIDANCE = "> 【编写提示】"
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _FENCE = re.compile(r"^(```|~~~)")
+# Used with match(text, pos, endpos) on one line: no ^, which would only match at offset 0.
+_BODY = re.compile(r"^(?!> 【编写提示】)[ \t]*[^\s#]", re.M)
 _NUMBERING = re.compile(
     r"^(第[一二三四五六七八九十百零〇\d]+[章节部分篇][、\s．.]*"
     r"|[一二三四五六七八九十百零〇]+[、.．]\s*"
@@ -21,27 +25,72 @@ _NUMBERING = re.compile(
 )
 
 
-def headings(text: str) -> tuple[Heading, ...]:
-    """ATX headings outside code fences, each knowing whether prose follows it."""
-    found: list[tuple[int, str, int]] = []
-    body_lines: list[int] = []
+def chapters(text: str) -> tuple[Heading, ...]:
+    """Level-1 headings (chapters) outside code fences, each knowing whether text follows it.
+
+    Text under a sub-section counts for its chapter; headings and scaffold
+    guidance alone do not. Found with str.find rather than a line loop:
+    drafts run to tens of kilobytes and validation speed is a design target.
+    """
+    if "```" in text or "~~~" in text:
+        return tuple(h for h in all_headings(text) if h.level == 1)
+    starts = [0] if text.startswith("# ") else []
+    at = text.find("\n# ")
+    while at >= 0:
+        starts.append(at + 1)
+        at = text.find("\n# ", at + 1)
+    bounds = [*starts, len(text)]
+    lines = _line_numbers(text, starts)
+    out = []
+    for i, start in enumerate(starts):
+        end = text.find("\n", start)
+        end = bounds[i + 1] if end < 0 or end > bounds[i + 1] else end
+        title = text[start + 2:end].strip().rstrip("#").strip()
+        out.append(Heading(1, title, lines[i], bool(_BODY.search(text, end, bounds[i + 1]))))
+    return tuple(out)
+
+
+def _line_numbers(text: str, offsets: list[int]) -> list[int]:
+    out, line, pos = [], 1, 0
+    for offset in offsets:
+        line += text.count("\n", pos, offset)
+        pos = offset
+        out.append(line)
+    return out
+
+
+def all_headings(text: str) -> tuple[Heading, ...]:
+    """All headings, honouring code fences: one pass with a stack of open headings."""
+    done: list[list] = []  # type: ignore[type-arg]
+    stack: list[list] = []  # type: ignore[type-arg]  # [level, title, line, has_body]
     fenced = False
     for number, line in enumerate(text.split("\n"), 1):
-        if _FENCE.match(line.lstrip()):
-            fenced = not fenced
-            body_lines.append(number)
+        if not line or line.isspace():
             continue
-        match = None if fenced else _ATX.match(line)
-        if match:
-            found.append((len(match.group(1)), match.group(2).strip(), number))
-        elif line.strip():
-            body_lines.append(number)
-    out = []
-    for i, (level, title, line) in enumerate(found):
-        end = next((ln for lv, _, ln in found[i + 1:] if lv <= level), 1 << 30)
-        has_body = any(line < b < end for b in body_lines)
-        out.append(Heading(level, title, line, has_body))
-    return tuple(out)
+        first = line[0]
+        if first in "`~" and _FENCE.match(line):
+            fenced = not fenced
+        elif first == "#" and not fenced and (match := _ATX.match(line)):
+            level = len(match.group(1))
+            while stack and stack[-1][0] >= level:
+                _close(stack, done)
+            stack.append([level, match.group(2).strip(), number, False])
+            continue
+        elif line.startswith(GUIDANCE):
+            continue
+        if stack:
+            stack[-1][3] = True
+    while stack:
+        _close(stack, done)
+    done.sort(key=lambda h: h[2])
+    return tuple(Heading(level, title, line, body) for level, title, line, body in done)
+
+
+def _close(stack: list[list], done: list[list]) -> None:  # type: ignore[type-arg]
+    closed = stack.pop()
+    if closed[3] and stack:
+        stack[-1][3] = True
+    done.append(closed)
 
 
 def normalise(title: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,12 @@ def discover(config: Config, paths: Iterable[Path]) -> list[Path]:
     """Project folders named by ``paths``: a project, a folder of projects, or the repository."""
     out: list[Path] = []
     targets = list(paths) or [config.root / config.projects_dir]
+    if not paths and not targets[0].is_dir():
+        if (Path.cwd() / PROJECT_FILE).is_file():
+            targets = [Path.cwd()]
+        else:
+            raise XzdocError(f"在 {config.root} 中没有找到 {config.projects_dir}/ 目录，也没有 xzdoc.yaml",
+                             hint="在 xzdoc 仓库的根目录运行，或指定要检查的项目：xzdoc validate PATH")
     for target in targets:
         target = target.resolve()
         if target.is_file() and target.name == PROJECT_FILE:
@@ -50,8 +57,9 @@ def discover(config: Config, paths: Iterable[Path]) -> list[Path]:
 def load_project(config: Config, folder: Path) -> Loaded:
     display = _rel(config, folder)
     yaml_path = f"{display}/{PROJECT_FILE}"
+    marked: list[tuple[tuple[int, int], str]] = []
     try:
-        data = loads(read_text(folder / PROJECT_FILE, yaml_path), yaml_path)
+        data = loads(read_text(folder / PROJECT_FILE, yaml_path), yaml_path, marked)
     except XzdocError as exc:
         return Loaded(None, (_from_error(exc, READABLE),))
     if not isinstance(data, YMap):
@@ -71,6 +79,7 @@ def load_project(config: Config, folder: Path) -> Loaded:
         data=data,
         drafts=drafts,
         money=money,
+        marked=tuple(marked),
     )
     return Loaded(project, tuple(findings))
 
@@ -91,16 +100,14 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str) -> tuple[dic
             line, col = documents.at(kind)
             findings.append(Finding(problem.path or shown, problem.line or line, problem.column or col,
                                     READABLE, ERROR, _message(problem), "第七条"))
-        out[str(kind)] = Draft(str(kind), shown, file, text, md.headings(text) if text else ())
+        out[str(kind)] = Draft(str(kind), shown, file, text, md.chapters(text) if text else ())
     return out, findings
 
 
 def _read_draft(folder: Path, file: Path, shown: str) -> tuple[str | None, XzdocError | None]:
     if not file.exists():
         return None, None  # a missing draft is art07.documents' finding, with the stage in mind
-    try:
-        file.resolve().relative_to(folder.resolve())
-    except ValueError:
+    if not _inside(folder, file):
         return None, XzdocError(f"文稿 {shown} 指向项目目录之外（符号链接或 ..）", shown, 1,
                                 hint="文稿必须是项目目录内的普通文件")
     try:
@@ -116,6 +123,27 @@ def _read_draft(folder: Path, file: Path, shown: str) -> tuple[str | None, Xzdoc
         return None, exc
 
 
+def _inside(folder: Path, file: Path) -> bool:
+    """True when ``file`` stays inside ``folder``; cheap unless a symlink or .. is involved."""
+    rel = file.relative_to(folder)
+    if ".." in rel.parts or rel.is_absolute():
+        return _resolved_inside(folder, file)
+    probe = file
+    while probe != folder:
+        if probe.is_symlink():
+            return _resolved_inside(folder, file)
+        probe = probe.parent
+    return True
+
+
+def _resolved_inside(folder: Path, file: Path) -> bool:
+    try:
+        file.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
 def _from_error(exc: XzdocError, rule: str) -> Finding:
     return Finding(exc.path or "", exc.line or 1, exc.column or 1, rule, ERROR, _message(exc), "第七条")
 
@@ -128,10 +156,12 @@ def _message(exc: XzdocError) -> str:
 
 
 def _rel(config: Config, path: Path) -> str:
+    """Repository-relative, as CI annotations need; a lone project outside any repository is shown from cwd."""
     try:
-        return path.resolve().relative_to(config.root).as_posix() or "."
+        rel = path.resolve().relative_to(config.root).as_posix()
     except ValueError:
-        return path.as_posix()
+        rel = ""
+    return rel if rel not in ("", ".") else Path(os.path.relpath(path.resolve())).as_posix()
 
 
 def load_all(config: Config, folders: Iterable[Path]) -> Iterator[Loaded]:

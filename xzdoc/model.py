@@ -52,6 +52,8 @@ class Project:
     data: YMap
     drafts: Mapping[str, Draft] = field(default_factory=dict)
     money: Mapping[tuple[object, ...], Decimal] = field(default_factory=dict)
+    # Metadata strings containing 密, noted while parsing so the 第三条 scan needs no second walk.
+    marked: tuple[tuple[tuple[int, int], str], ...] = ()
 
     def get(self, *keys: object) -> object:
         node: object = self.data

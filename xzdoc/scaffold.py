@@ -10,12 +10,12 @@ import tempfile
 from pathlib import Path
 
 from xzdoc.config import Config
+from xzdoc.drafts import GUIDANCE
 from xzdoc.errors import XzdocError
 from xzdoc.standard import Standard
 from xzdoc.templates import environment
 
 SCHEMA_FILE = ".vscode/xzdoc.schema.json"
-HINT = "> 【编写提示】"
 _ID = re.compile(r"^[A-Z][A-Z0-9]*-\d{4}-\d{3}$")
 DRAFT_FILES = {"项目建议书": "proposal.md", "可行性研究报告": "feasibility.md", "初步设计": "design.md",
                "投资概算": "estimate.md"}
@@ -46,7 +46,7 @@ def outline_draft(standard: Standard, kind: str) -> str:
     parts = []
     for i, chapter in enumerate(standard.outlines[kind]):
         number = numerals[i] if i < 10 else "十" + numerals[i - 10] if i < 19 else str(i + 1)
-        parts.append(f"# {number}、{chapter.title}\n\n{HINT}在此撰写“{chapter.title}”。本行以“【编写提示】”开头，"
+        parts.append(f"# {number}、{chapter.title}\n\n{GUIDANCE}在此撰写“{chapter.title}”。本行以“【编写提示】”开头，"
                      "不计入正文，也不会出现在成稿中；写好正文后删除本行。\n")
     return "\n".join(parts)
 

@@ -27,8 +27,7 @@ _TYPE_ZH = {"string": "文本", "integer": "整数", "number": "数字", "boolea
 
 class Walker:
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.defs = schema.get("$defs", {})
-        self.root = schema
+        self.root = _prepared(schema)
         self.money: dict[Path, Decimal] = {}
         self.problems: list[Problem] = []
 
@@ -36,17 +35,17 @@ class Walker:
         self.walk(self.root, data, (), pos)
 
     def walk(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> None:
-        ref = schema.get("$ref")
-        if ref:
-            name = ref.rsplit("/", 1)[1]
-            if name == "money":
-                self.check_money(value, path, pos)
-                return
-            if name == "date":
-                self.check_date(value, path, pos)
-                return
-            schema = {**self.defs[name], **{k: v for k, v in schema.items() if k != "$ref"}}
-        if not self.check_type(schema, value, path, pos):
+        kind = schema["_kind"]
+        if kind == "money":
+            self.check_money(value, path, pos)
+            return
+        if kind == "date":
+            self.check_date(value, path, pos)
+            return
+        types = schema["_types"]
+        if types is not None and (not isinstance(value, types) or (value is True or value is False)
+                                  and bool not in types):
+            self.type_problem(schema, value, path, pos)
             return
         if isinstance(value, YMap):
             self.walk_map(schema, value, path)
@@ -57,16 +56,11 @@ class Walker:
         elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             self.check_number(schema, value, path, pos)
 
-    def check_type(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> bool:
-        want = schema.get("type")
-        if want is None:
-            return True
+    def type_problem(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> None:
+        want = schema["type"]
         wants = want if isinstance(want, list) else [want]
-        if any(_is(value, w) for w in wants):
-            return True
         names = "或".join(_TYPE_ZH.get(w, w) for w in wants)
         self.problems.append((pos, f"“{dotted(path)}”应为{names}，实际是{_describe(value)}"))
-        return False
 
     def walk_map(self, schema: Mapping[str, Any], value: YMap, path: Path) -> None:
         props = schema.get("properties", {})
@@ -166,20 +160,45 @@ def parse_money(value: Any) -> tuple[Decimal | None, str | None]:
     return Decimal(text).quantize(Decimal("0.01")), None
 
 
-def _is(value: Any, want: str) -> bool:
-    if want == "string":
-        return isinstance(value, str)
-    if want == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if want == "number":
-        return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
-    if want == "boolean":
-        return isinstance(value, bool)
-    if want == "array":
-        return isinstance(value, list)
-    if want == "object":
-        return isinstance(value, dict)
-    return True
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, Decimal), "boolean": (bool,),
+    "array": (list,), "object": (dict,),
+}
+_CACHE: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+
+
+def _prepared(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema with $refs inlined and Python types precomputed, once per schema object."""
+    hit = _CACHE.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = (schema, _prepare(schema, schema.get("$defs", {})))
+        _CACHE[id(schema)] = hit
+    return hit[1]
+
+
+def _prepare(node: Mapping[str, Any], defs: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in node.items() if k != "$ref"}
+    kind = None
+    ref = node.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[1]
+        if name in ("money", "date"):
+            kind = name
+        else:
+            out = {**defs[name], **out}
+    out["_kind"] = kind
+    want = out.get("type")
+    wants = want if isinstance(want, list) else [want] if want else []
+    out["_types"] = tuple(t for w in wants for t in _PY_TYPES.get(w, (object,))) or None
+    if "properties" in out:
+        out["properties"] = {k: _prepare(v, defs) for k, v in out["properties"].items()}
+    if "patternProperties" in out:
+        out["patternProperties"] = {k: _prepare(v, defs) for k, v in out["patternProperties"].items()}
+    if isinstance(out.get("additionalProperties"), Mapping):
+        out["additionalProperties"] = _prepare(out["additionalProperties"], defs)
+    if "items" in out:
+        out["items"] = _prepare(out["items"], defs)
+    return out
 
 
 def _describe(value: Any) -> str:

@@ -9,6 +9,7 @@ Python values ourselves, recording where each key and value came from.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -133,16 +134,19 @@ def load_file(path: Path, display: str) -> Any:
     return loads(read_text(path, display), display)
 
 
-def loads(text: str, display: str) -> Any:
+def loads(text: str, display: str, notes: list[tuple[Pos, str]] | None = None) -> Any:
+    """Parse one YAML document. Strings containing 密 are appended to ``notes`` for the 第三条 scan."""
+    builder = _Builder(display, notes)
+    parser = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        # Pull events straight from libyaml: yaml.parse() wraps each one in a Python generator step.
+        return builder.run(parser.get_event)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, display) from None
     except yaml.YAMLError as exc:
         raise XzdocError(f"YAML 语法错误：{exc}", display) from None
-    if node is None:
-        return None
-    return _Builder(display).build(node)
+    finally:
+        parser.dispose()
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> XzdocError:
@@ -181,97 +185,179 @@ def _translate(problem: str) -> str:
 
 
 class _Builder:
-    """Turns a composed node graph into YMap/YList/scalars, enforcing our limits."""
+    """Builds YMap/YList/scalars straight from parser events, enforcing our limits.
 
-    def __init__(self, path: str) -> None:
+    Working on events rather than composed nodes skips PyYAML's node objects and
+    most of its Python-level tag resolution: validation speed is a design target.
+    """
+
+    def __init__(self, path: str, notes: list[tuple[Pos, str]] | None) -> None:
         self.path = path
+        self.notes = notes
         self.count = 0
+        self.anchors: dict[str, tuple[Any, int]] = {}
 
-    def build(self, node: yaml.Node) -> Any:
+    def run(self, get: Any) -> Any:
+        self.get = get
+        root: Any = None
+        documents = 0
+        while True:
+            event = get()
+            if type(event) is yaml.StreamEndEvent:
+                return root
+            if type(event) is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise XzdocError("一个文件中只能有一个 YAML 文档", self.path, event.start_mark.line + 1,
+                                     hint="删除多余的“---”分隔行")
+                root = self.value(get())
+
+    def value(self, event: Any) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise XzdocError(
-                f"YAML 节点超过 {MAX_NODES} 个（可能是别名展开炸弹）",
-                self.path,
-                node.start_mark.line + 1,
-                hint="不要用锚点和别名（&、*）反复引用大段内容；直接写出需要的值",
-            )
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node)
-        return self.sequence(node)
+            self.too_many(event.start_mark.line + 1)
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            out = self.scalar(event)
+            size = 1
+        elif kind is yaml.MappingStartEvent:
+            before = self.count
+            out = self.mapping(event)
+            size = self.count - before + 1
+        elif kind is yaml.SequenceStartEvent:
+            before = self.count
+            out = self.sequence(event)
+            size = self.count - before + 1
+        elif kind is yaml.AliasEvent:
+            return self.alias(event)
+        else:  # pragma: no cover - the parser guarantees node events here
+            raise XzdocError("无法解析的 YAML 结构", self.path, event.start_mark.line + 1)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (out, size)
+        return out
 
-    def mapping(self, node: yaml.MappingNode) -> YMap:
-        m = node.start_mark
+    def alias(self, event: Any) -> Any:
+        line = event.start_mark.line + 1
+        if event.anchor not in self.anchors:
+            raise XzdocError(f"引用了未定义的锚点“{event.anchor}”", self.path, line)
+        value, size = self.anchors[event.anchor]
+        # An alias costs as much as what it stands for, so nested aliases cannot explode.
+        self.count += size
+        if self.count > MAX_NODES:
+            self.too_many(line)
+        return value
+
+    def too_many(self, line: int) -> None:
+        raise XzdocError(
+            f"YAML 节点超过 {MAX_NODES} 个（可能是别名展开炸弹）",
+            self.path,
+            line,
+            hint="不要用锚点和别名（&、*）反复引用大段内容；直接写出需要的值",
+        )
+
+    def mapping(self, start: Any) -> YMap:
+        m = start.start_mark
         out = YMap(self.path, (m.line + 1, m.column + 1))
-        for knode, vnode in node.value:
-            kpos = (knode.start_mark.line + 1, knode.start_mark.column + 1)
-            if knode.tag == "tag:yaml.org,2002:merge":
+        keypos, valpos, get = out.keypos, out.valpos, self.get
+        while True:
+            event = get()
+            if type(event) is yaml.MappingEndEvent:
+                return out
+            km = event.start_mark
+            kpos = (km.line + 1, km.column + 1)
+            if type(event) is not yaml.ScalarEvent:
+                raise XzdocError("映射的键必须是简单值", self.path, kpos[0], column=kpos[1])
+            if event.value == "<<" and event.implicit[0]:
                 raise XzdocError("不支持 YAML 合并键“<<”", self.path, kpos[0], column=kpos[1],
                                  hint="直接写出各个键，避免合并键带来的隐式覆盖")
-            if not isinstance(knode, yaml.ScalarNode):
-                raise XzdocError("映射的键必须是简单值", self.path, kpos[0], column=kpos[1])
-            key = self.scalar(knode)
-            if isinstance(key, Decimal):
-                key = knode.value
-            if key in out:
-                first = out.keypos[key][0]
+            key = self.scalar(event, as_key=True)
+            if key in keypos:
                 raise XzdocError(
-                    f"重复的键“{key}”（第 {first} 行已出现）",
+                    f"重复的键“{key}”（第 {keypos[key][0]} 行已出现）",
                     self.path,
                     kpos[0],
                     column=kpos[1],
                     hint="同一层级的键只能出现一次；合并两处内容，删除其中一个",
                 )
-            out.keypos[key] = kpos
-            out.valpos[key] = (vnode.start_mark.line + 1, vnode.start_mark.column + 1)
-            out[key] = self.build(vnode)
-        return out
+            keypos[key] = kpos
+            value_event = get()
+            vm = value_event.start_mark
+            valpos[key] = (vm.line + 1, vm.column + 1)
+            out[key] = self.value(value_event)
 
-    def sequence(self, node: yaml.SequenceNode) -> YList:
-        m = node.start_mark
+    def sequence(self, start: Any) -> YList:
+        m = start.start_mark
         out = YList(self.path, (m.line + 1, m.column + 1))
-        for item in node.value:
-            out.itempos.append((item.start_mark.line + 1, item.start_mark.column + 1))
-            out.append(self.build(item))
-        return out
+        positions, get = out.itempos, self.get
+        while True:
+            event = get()
+            if type(event) is yaml.SequenceEndEvent:
+                return out
+            em = event.start_mark
+            positions.append((em.line + 1, em.column + 1))
+            out.append(self.value(event))
 
-    def scalar(self, node: yaml.ScalarNode) -> Any:
-        tag, value = node.tag, node.value
+    def scalar(self, event: Any, as_key: bool = False) -> Any:
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _resolve(value) if event.implicit[0] else _STR
         if tag == _STR:
+            if self.notes is not None and "密" in value:
+                m = event.start_mark
+                self.notes.append(((m.line + 1, m.column + 1), value))
             return value
+        if as_key and tag in (_FLOAT, _TIMESTAMP):
+            return value  # a key is a name; keep "2026-01-01" or "1.5" as written
         if tag == _INT:
             try:
                 return int(value.replace("_", ""), 10)
             except ValueError:
+                node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
                 return yaml.constructor.SafeConstructor.construct_yaml_int(_CONSTRUCTOR, node)
         if tag == _FLOAT:
             # Kept exact: money must never pass through a binary float.
             try:
-                number = Decimal(value.replace("_", ""))
+                return Decimal(value.replace("_", ""))
             except InvalidOperation:
                 return Decimal("NaN")
-            return number
         if tag == _BOOL:
             return _BOOL_VALUES[value.lower()]
         if tag == _NULL:
             return None
         if tag == _TIMESTAMP:
-            return self.date(node)
-        raise XzdocError(f"不支持的 YAML 标签 {tag}", self.path, node.start_mark.line + 1,
-                         column=node.start_mark.column + 1, hint="去掉以 ! 开头的自定义标签")
+            return self.date(event)
+        m = event.start_mark
+        raise XzdocError(f"不支持的 YAML 标签 {tag}", self.path, m.line + 1, column=m.column + 1,
+                         hint="去掉以 ! 开头的自定义标签")
 
-    def date(self, node: yaml.ScalarNode) -> dt.date:
-        text = node.value
+    def date(self, event: Any) -> dt.date:
+        text = event.value
         try:
             if len(text) == 10:
                 return dt.date.fromisoformat(text)
             return dt.datetime.fromisoformat(text.replace("t", "T").replace(" ", "T", 1)).date()
         except ValueError:
-            raise XzdocError(f"“{text}”不是有效日期", self.path, node.start_mark.line + 1,
-                             column=node.start_mark.column + 1,
+            m = event.start_mark
+            raise XzdocError(f"“{text}”不是有效日期", self.path, m.line + 1, column=m.column + 1,
                              hint="日期写作 YYYY-MM-DD，例如 2026-09-28，且须是日历上存在的日期") from None
+
+
+_RESOLVER = yaml.resolver.Resolver()
+# Only plain scalars starting with one of these can resolve to anything but a string.
+_MAYBE_TYPED = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)
+
+
+def _resolve(value: str) -> str:
+    if value and value[0] not in _MAYBE_TYPED:
+        return _STR
+    return _resolve_cached(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve_cached(value: str) -> str:
+    # Keys such as "name" and "total" recur in every project; resolve each spelling once.
+    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
-
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, bad_enum
-from xzdoc.yamlio import YList, YMap
+from xzdoc.yamlio import YList
 
 ALLOW_MARK = "xzdoc: allow"
-# Formal markings (秘密★一年, 密级：机密) and a bare 涉密 that no negation qualifies.
-_MARKING = re.compile(r"(绝密|机密|秘密)\s*★|密级\s*[:：]\s*(绝密|机密|秘密|涉密)")
-_NEGATED = re.compile(r"(非|不|无|未|不属于|不含|不涉及|不包含|不得|严禁|禁止)涉密")
-_BARE = re.compile(r"涉密|绝密|国家秘密")
+# Formal markings (秘密★一年, 密级：机密) and a bare 涉密 or 绝密 that no negation qualifies.
+_CANDIDATE = re.compile(r"(绝密|机密|秘密)\s*★|密级\s*[:：]\s*(绝密|机密|秘密|涉密)|涉密|绝密|国家秘密")
+_NEGATED = re.compile(r"(非|不|无|未|不属于|不含|不涉及|不包含|不得|严禁|禁止)涉密$")
 
 
 def check_type(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -36,15 +33,25 @@ def check_categories(project: Project, ctx: Context) -> Iterator[Hit]:
 
 
 def classified_lines(text: str) -> Iterator[tuple[int, int, str]]:
-    """(line, column, marker) of every classification marker in ``text``."""
-    for number, line in enumerate(text.split("\n"), 1):
-        if ALLOW_MARK in line or "密" not in line:
+    """(line, column, marker) of every classification marker in ``text``, one per line."""
+    last_line = 0
+    at = text.find("密")
+    while at >= 0:
+        # Every marker holds a 密 within its first four characters; look only around each one.
+        match = _CANDIDATE.search(text, max(0, at - 3), at + 12)
+        at = text.find("密", at + 1)
+        if match is None:
             continue
-        match = _MARKING.search(line)
-        if not match:
-            match = _BARE.search(_NEGATED.sub(lambda m: "　" * len(m.group(0)), line))
-        if match:
-            yield number, match.start() + 1, match.group(0)
+        start = match.start()
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", start)
+        number = text.count("\n", 0, start) + 1
+        if number == last_line or ALLOW_MARK in text[line_start: line_end if line_end >= 0 else len(text)]:
+            continue
+        if match.group(0) == "涉密" and _NEGATED.search(text[max(line_start, start - 4): match.end()]):
+            continue
+        last_line = number
+        yield number, start - line_start + 1, match.group(0)
 
 
 def check_classified(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -52,25 +59,9 @@ def check_classified(project: Project, ctx: Context) -> Iterator[Hit]:
         if draft.text:
             for line, col, marker in classified_lines(draft.text):
                 yield Hit((line, col), _message(marker), path=draft.path)
-    yield from _scan(project.data)
-
-
-def _scan(node: Any) -> Iterator[Hit]:
-    if isinstance(node, YMap):
-        for key, value in node.items():
-            if isinstance(value, str) and "密" in value:
-                for _, _col, marker in classified_lines(value):
-                    line, start = node.at(key)
-                    yield Hit((line, start), _message(marker))
-            else:
-                yield from _scan(value)
-    elif isinstance(node, YList):
-        for i, value in enumerate(node):
-            if isinstance(value, str) and "密" in value:
-                for _, _, marker in classified_lines(value):
-                    yield Hit(node.at(i), _message(marker))
-            else:
-                yield from _scan(value)
+    for pos, value in project.marked:
+        for _, _, marker in classified_lines(value):
+            yield Hit(pos, _message(marker))
 
 
 def _message(marker: str) -> str:

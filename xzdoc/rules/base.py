@@ -77,4 +77,4 @@ def as_date(value: Any) -> dt.date | None:
 
 
 def yuan(amount: Decimal) -> str:
-    return f"{amount:,.2f} 万元"
+    return f"{amount:,.2f}万元"

@@ -36,7 +36,7 @@ def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
         expected = (Decimal(qty) * price).quantize(CENT)
         if expected != amount or Decimal(qty) * price != expected:
             yield Hit(item.at("amount"), f"概算项“{text(item.get('name'))}”金额 {yuan(amount)} ≠ 数量 {qty} × 单价 "
-                                         f"{yuan(price)} = {Decimal(qty) * price} 万元")
+                                         f"{yuan(price)} = {Decimal(qty) * price:,f}万元")
         hit_group = item.get("group")
         if hit_group is not None and str(hit_group) not in ctx.enum("cost_group"):
             yield Hit(item.at("group"), f"概算项“{text(item.get('name'))}”的费用类别“{hit_group}”不在规定范围内"

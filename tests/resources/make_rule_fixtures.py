@@ -1,0 +1,121 @@
+"""Regenerate tests/resources/rules/: one small project per rule, failing exactly that rule.
+
+Run `python tests/resources/make_rule_fixtures.py` after changing the base
+project or adding a rule; the output is committed so that each fixture can be
+opened and read like any other project folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).parent
+OUT = HERE / "rules"
+BASE = HERE / "base_project"
+
+Mutation = Callable[[dict, Path], None]
+
+
+def load_base() -> dict:
+    return yaml.safe_load((BASE / "project.yaml").read_text("utf-8"))
+
+
+def write(folder: Path, data: dict) -> None:
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+    (folder / "project.yaml").write_text(text, "utf-8")
+
+
+def edit_text(rel: str, old: str, new: str) -> Mutation:
+    def apply(data: dict, folder: Path) -> None:
+        file = folder / rel
+        text = file.read_text("utf-8")
+        assert old in text, (rel, old)
+        file.write_text(text.replace(old, new, 1), "utf-8")
+    return apply
+
+
+def reencode(data: dict, folder: Path) -> None:
+    file = folder / "project.yaml"
+    file.write_bytes(file.read_text("utf-8").encode("gb18030"))
+
+
+def data_edit(fn: Callable[[dict], None]) -> Mutation:
+    def apply(data: dict, folder: Path) -> None:
+        fn(data)
+        write(folder, data)
+    return apply
+
+
+def _system(data: dict) -> dict:
+    return data["systems"][0]
+
+
+def _resource(data: dict) -> dict:
+    return data["resources"][0]
+
+
+CASES: dict[str, list[Mutation]] = {
+    "art07.readable": [reencode],
+    "art07.schema": [data_edit(lambda d: d.update(budget_owner="财务科"))],
+    "art07.stage": [data_edit(lambda d: d.update(stage="finished"))],
+    "art07.stage-requirements": [data_edit(lambda d: d["records"].pop("progress"))],
+    "art03.type": [data_edit(lambda d: d.update(type="新建项目"))],
+    "art03.categories": [data_edit(lambda d: d.update(categories=["应用系统", "大数据"]))],
+    "art03.classified": [edit_text("drafts/proposal.md", "# 二、", "密级：秘密\n\n# 二、")],
+    "art06.plan-year": [data_edit(lambda d: d.update(plan_year=2030))],
+    "art10.unplanned-prereview": [data_edit(lambda d: d.update(planned=False))],
+    "art07.documents": [data_edit(lambda d: d["documents"].pop("初步设计"))],
+    "art07.outline": [edit_text("drafts/feasibility.md", "# 七、方案比选", "# 七、其他说明")],
+    "art07.multi-year-budget": [data_edit(lambda d: d["budget"]["years"].update({2026: "200.01"}))],
+    "art07.budget-sources": [data_edit(lambda d: d["budget"]["sources"].update({"市级财政资金": "600.00"}))],
+    "art07.cross-department": [data_edit(lambda d: d.update(partners=["忻州市公安局交通警察支队"]))],
+    "art07.estimate-amount": [data_edit(lambda d: d["estimate"][0].update(quantity=261, amount="247.00"))],
+    "art07.estimate-total": [data_edit(lambda d: d["estimate"].append(
+        {"name": "额外设备", "group": "硬件设备购置", "quantity": 1, "unit": "台", "unit_price": "1.00", "amount": "1.00"}))],
+    "art07.estimate-caps": [data_edit(lambda d: _swap_reserve(d, "60.00"))],
+    "art08.resource-attributes": [data_edit(lambda d: _resource(d).pop("update_cycle"))],
+    "art08.resource-enums": [data_edit(lambda d: _resource(d).update(format="数据表"))],
+    "art08.share-conditions": [data_edit(lambda d: _resource(d).pop("share_condition"))],
+    "art08.database-catalog": [data_edit(lambda d: d.pop("databases"))],
+    "art08.system-catalog": [data_edit(lambda d: _system(d).update(network="专用光纤"))],
+    "art08.unique-ids": [data_edit(lambda d: d["resources"][1].update(code=_resource(d)["code"]))],
+    "art10.system-sharing": [data_edit(lambda d: _system(d).pop("shares_with"))],
+    "art10.new-system-justification": [data_edit(lambda d: _system(d).update(action="新建"))],
+    "art10.private-network": [data_edit(lambda d: _system(d).update(network="业务专网"))],
+    "art10.review-dimensions": [data_edit(lambda d: d["records"]["review"]["opinion"].pop("预算合理性"))],
+    "art28.cloud": [data_edit(lambda d: _system(d).update(cloud="本地机房"))],
+    "art31.mlps-level": [data_edit(lambda d: _system(d).update(mlps_level=6))],
+    "art31.crypto-plan": [data_edit(lambda d: d["security"]["crypto"]["in_step"].update(operation=False))],
+    "art31.risk-assessment": [data_edit(lambda d: d["security"].pop("risk_assessment"))],
+    "art32.emergency-plan": [data_edit(lambda d: d["security"].pop("emergency_plan"))],
+}
+
+
+def _swap_reserve(data: dict, amount: str) -> None:
+    """Raise the reserve and lower a software item by the same sum, so only the cap trips."""
+    items = {i["name"]: i for i in data["estimate"]}
+    reserve, dev = items["预备费"], items["动态监控平台升级开发"]
+    delta = float(amount) - float(reserve["amount"])
+    reserve.update(unit_price=amount, amount=amount)
+    new = f"{float(dev['amount']) - delta:.2f}"
+    dev.update(unit_price=new, amount=new)
+
+
+def main() -> None:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    for rule, mutations in CASES.items():
+        folder = OUT / rule / "XZJT-2025-902"
+        shutil.copytree(BASE, folder)
+        data = load_base()
+        for mutate in mutations:
+            mutate(data, folder)
+    print(f"wrote {len(CASES)} fixtures to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

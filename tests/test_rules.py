@@ -1,0 +1,47 @@
+"""Every registered rule has a fixture that fails that rule and nothing else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import AS_OF, RESOURCES, invoke
+from xzdoc import rules
+
+FIXTURES = RESOURCES / "rules"
+CORE_RULES = sorted(p.name for p in FIXTURES.iterdir())
+
+
+def rules_hit(path: object) -> set[str]:
+    result = invoke("validate", str(path), "--format", "json", "--as-of", AS_OF)
+    return {f["rule"] for f in json.loads(result.output)}
+
+
+def test_base_project_is_clean() -> None:
+    result = invoke("validate", str(RESOURCES / "base_project"), "--as-of", AS_OF, "--strict")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("rule", CORE_RULES)
+def test_fixture_fails_exactly_its_rule(rule: str) -> None:
+    assert rules_hit(FIXTURES / rule) == {rule}
+
+
+def test_every_fixture_names_a_registered_rule() -> None:
+    assert set(CORE_RULES) <= set(rules.BY_ID)
+
+
+def test_rule_table_is_well_formed() -> None:
+    for rule in rules.RULES:
+        assert rule.id.split(".")[0].startswith(("art",)), rule.id
+        assert rule.article.startswith("第") and rule.article.endswith("条"), rule.id
+        assert rule.level in ("error", "warning", "info")
+        assert rule.description
+
+
+def test_findings_name_their_article() -> None:
+    result = invoke("validate", str(FIXTURES / "art28.cloud"), "--format", "json", "--as-of", AS_OF)
+    (finding,) = json.loads(result.output)
+    assert finding["article"] == "第二十八条"
+    assert "依据第二十八条" in finding["message"]
