@@ -128,11 +128,11 @@ def _inside(folder: Path, file: Path) -> bool:
     rel = file.relative_to(folder)
     if ".." in rel.parts or rel.is_absolute():
         return _resolved_inside(folder, file)
-    probe = file
-    while probe != folder:
-        if probe.is_symlink():
+    probe, top = str(file), str(folder)
+    while len(probe) > len(top):
+        if os.path.islink(probe):
             return _resolved_inside(folder, file)
-        probe = probe.parent
+        probe = os.path.dirname(probe)
     return True
 
 

@@ -43,8 +43,8 @@ class Walker:
             self.check_date(value, path, pos)
             return
         types = schema["_types"]
-        if types is not None and (not isinstance(value, types) or (value is True or value is False)
-                                  and bool not in types):
+        if types is not None and (not isinstance(value, types) or ((value is True or value is False)
+                                  and bool not in types)):
             self.type_problem(schema, value, path, pos)
             return
         if isinstance(value, YMap):

@@ -101,7 +101,7 @@ def decode(data: bytes, path: str) -> str:
     if "\x00" in text:
         raise XzdocError("文件含有空字符（NUL），不是文本文件", path, text[: text.index("\x00")].count("\n") + 1,
                          hint="确认文件未损坏，且不是二进制文件")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _guess_encoding(data: bytes) -> str:
@@ -217,7 +217,16 @@ class _Builder:
         if self.count > MAX_NODES:
             self.too_many(event.start_mark.line + 1)
         kind = type(event)
-        if kind is yaml.ScalarEvent:
+        if kind is _SCALAR:
+            if event.anchor is None:
+                if event.tag is None and event.implicit[0]:
+                    value = event.value
+                    if value and value[0] not in _MAYBE_TYPED:
+                        # The common case: a plain string, most often Chinese text.
+                        if self.notes is not None and "密" in value:
+                            self.note(event)
+                        return value
+                return self.scalar(event)
             out = self.scalar(event)
             size = 1
         elif kind is yaml.MappingStartEvent:
@@ -267,10 +276,12 @@ class _Builder:
             kpos = (km.line + 1, km.column + 1)
             if type(event) is not yaml.ScalarEvent:
                 raise XzdocError("映射的键必须是简单值", self.path, kpos[0], column=kpos[1])
-            if event.value == "<<" and event.implicit[0]:
-                raise XzdocError("不支持 YAML 合并键“<<”", self.path, kpos[0], column=kpos[1],
-                                 hint="直接写出各个键，避免合并键带来的隐式覆盖")
-            key = self.scalar(event, as_key=True)
+            key = event.value
+            if event.tag is not None or not event.implicit[0] or _resolve(key) != _STR:
+                if key == "<<" and event.implicit[0]:
+                    raise XzdocError("不支持 YAML 合并键“<<”", self.path, kpos[0], column=kpos[1],
+                                     hint="直接写出各个键，避免合并键带来的隐式覆盖")
+                key = self.scalar(event, as_key=True)
             if key in keypos:
                 raise XzdocError(
                     f"重复的键“{key}”（第 {keypos[key][0]} 行已出现）",
@@ -304,8 +315,7 @@ class _Builder:
             tag = _resolve(value) if event.implicit[0] else _STR
         if tag == _STR:
             if self.notes is not None and "密" in value:
-                m = event.start_mark
-                self.notes.append(((m.line + 1, m.column + 1), value))
+                self.note(event)
             return value
         if as_key and tag in (_FLOAT, _TIMESTAMP):
             return value  # a key is a name; keep "2026-01-01" or "1.5" as written
@@ -331,6 +341,10 @@ class _Builder:
         raise XzdocError(f"不支持的 YAML 标签 {tag}", self.path, m.line + 1, column=m.column + 1,
                          hint="去掉以 ! 开头的自定义标签")
 
+    def note(self, event: Any) -> None:
+        m = event.start_mark
+        self.notes.append(((m.line + 1, m.column + 1), event.value))  # type: ignore[union-attr]
+
     def date(self, event: Any) -> dt.date:
         text = event.value
         try:
@@ -343,6 +357,7 @@ class _Builder:
                              hint="日期写作 YYYY-MM-DD，例如 2026-09-28，且须是日历上存在的日期") from None
 
 
+_SCALAR = yaml.ScalarEvent
 _RESOLVER = yaml.resolver.Resolver()
 # Only plain scalars starting with one of these can resolve to anything but a string.
 _MAYBE_TYPED = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)

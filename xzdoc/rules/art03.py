@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, bad_enum
 from xzdoc.yamlio import YList
@@ -37,9 +38,11 @@ def classified_lines(text: str) -> Iterator[tuple[int, int, str]]:
     last_line = 0
     at = text.find("密")
     while at >= 0:
-        # Every marker holds a 密 within its first four characters; look only around each one.
-        match = _CANDIDATE.search(text, max(0, at - 3), at + 12)
-        at = text.find("密", at + 1)
+        # Every marker has a 密 preceded by 绝/机/秘/涉 or followed by 级; 密码 and the like are skipped cheaply.
+        here, at = at, text.find("密", at + 1)
+        if (here == 0 or text[here - 1] not in "绝机秘涉") and not text.startswith("密级", here):
+            continue
+        match = _CANDIDATE.search(text, max(0, here - 3), here + 12)
         if match is None:
             continue
         start = match.start()
