@@ -59,7 +59,7 @@ class Walker:
     def type_problem(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> None:
         want = schema["type"]
         wants = want if isinstance(want, list) else [want]
-        names = "或".join(_TYPE_ZH.get(w, w) for w in wants)
+        names = "或".join(_TYPE_ZH.get(str(w), str(w)) for w in wants)
         self.problems.append((pos, f"“{dotted(path)}”应为{names}，实际是{_describe(value)}"))
 
     def walk_map(self, schema: Mapping[str, Any], value: YMap, path: Path) -> None:

@@ -202,13 +202,14 @@ class _Builder:
         root: Any = None
         documents = 0
         while True:
-            event = get()
+            event: Any = get()
             if type(event) is yaml.StreamEndEvent:
                 return root
             if type(event) is yaml.DocumentStartEvent:
                 documents += 1
+                mark: Any = event.start_mark
                 if documents > 1:
-                    raise XzdocError("一个文件中只能有一个 YAML 文档", self.path, event.start_mark.line + 1,
+                    raise XzdocError("一个文件中只能有一个 YAML 文档", self.path, mark.line + 1,
                                      hint="删除多余的“---”分隔行")
                 root = self.value(get())
 

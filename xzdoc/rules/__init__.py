@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from xzdoc.model import ERROR, WARNING, Project
-from xzdoc.rules import art03, art06, art07, art08, art10, art28, art31, estimate
+from xzdoc.model import ERROR, INFO, WARNING, Project
+from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
 from xzdoc.rules.base import Context, Hit
 
 Check = Callable[[Project, Context], Iterator[Hit]]
@@ -58,6 +58,36 @@ RULES: tuple[Rule, ...] = (
     Rule("art31.crypto-plan", "第三十一条", ERROR, "商用密码应用方案同步规划、同步建设、同步运行", art31.check_crypto),
     Rule("art31.risk-assessment", "第三十一条", ERROR, "开展网络与信息安全风险评估", art31.check_risk),
     Rule("art32.emergency-plan", "第三十二条", ERROR, "建设阶段起有网络安全事件应急预案", art31.check_emergency),
+    # Lifecycle: filings and deadlines on --as-of (working days from xzdoc/calendar.py).
+    Rule("art12.contract-deliverables", "第十二条", ERROR, "建设合同明确系统所有权和提交成果（设计文件、源代码、测试文档）",
+         lifecycle.check_contract_deliverables),
+    Rule("art14.contract-filing-deadline", "第十四条", ERROR, "合同签订后 5 个工作日内报市政务信息管理局备案",
+         lifecycle.check_contract_filing),
+    Rule("art17.supervision-filing", "第十七条", ERROR, "监理单位经市场化方式确定、局党组同意后备案",
+         lifecycle.check_supervision),
+    Rule("art19.catalog-registration", "第十九条", ERROR, "竣工验收时信息资源目录已纳入共享平台目录管理系统",
+         lifecycle.check_catalog_registration),
+    Rule("art20.key-products", "第二十条", ERROR, "关键软硬件产品安全可控，并作为验收内容核查", lifecycle.check_key_products),
+    Rule("art21.acceptance-filing-deadline", "第二十一条", ERROR, "竣工验收后 30 个工作日内经局党组同意将验收报告备案",
+         lifecycle.check_acceptance_filing),
+    Rule("art22.self-evaluation", "第二十二条", ERROR, "每个预算年度结束后按期报送自评价报告", lifecycle.check_self_evaluation),
+    Rule("art24.acceptance-overdue", "第二十四条", ERROR, "不无故长期拖延竣工验收（以批复的计划完工日期为准）",
+         lifecycle.check_acceptance_overdue),
+    Rule("art32.emergency-drill", "第三十二条", ERROR, "运维阶段定期组织应急演练", lifecycle.check_drill),
+    Rule("art21.funding-eligibility", "第二十一条", INFO,
+         "资金可拨付：各项备案齐全、已上云并共享、有评估结果（第五、十、二十一、二十八条）", lifecycle.check_funding),
+    # Approvals from git history (one git log per run; nothing outside a repository).
+    Rule("art24.approval-history", "第二十四条", ERROR, "审批台账所需的完整 git 历史可以读取（非浅克隆、基线在主分支上）",
+         art24.check_history),
+    Rule("art24.unapproved-stage-change", "第二十四条", ERROR, "阶段变更经所需角色的审批人合并进入主分支",
+         art24.check_unapproved_stage),
+    Rule("art24.unapproved-filing", "第二十四条", ERROR, "须经同意的备案（如监理备案）经所需角色的审批人合并进入主分支",
+         art24.check_unapproved_filing),
+    Rule("art24.pending-approval", "第二十四条", INFO, "工作区中尚未合并进入主分支、等待审批的阶段变更", art24.check_pending),
+    Rule("art24.content-drift", "第二十四条", ERROR, "批复后建设内容、预算、系统、资源的调整有调整申请（第十六条）",
+         art24.check_drift),
+    Rule("art24.unsigned-merge", "第二十四条", ERROR, "审批合并提交的签名有效（xzdoc ledger --require-signed）",
+         lambda p, c: iter(())),
 )
 
 BY_ID = {rule.id: rule for rule in RULES}

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
-
 from xzdoc.drafts import match_outline
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, mapping, money, yuan
+from xzdoc.rules.base import Context, Hit, mapping, money, money_sum, yuan
 
 OVERALL_PLAN = "整体方案"
 SECTION_ARTICLES = {"resources": "第八条", "systems": "第八条", "security": "第三十一条",
@@ -78,11 +76,8 @@ def check_multi_year(project: Project, ctx: Context) -> Iterator[Hit]:
     years = mapping(budget.get("years")) if budget else None
     if budget is None or total is None or not years:
         return
-    amounts = [money(project, "budget", "years", y) for y in years]
-    if any(a is None for a in amounts):
-        return
-    summed = sum(amounts, Decimal(0))  # type: ignore[arg-type]
-    if summed != total:
+    summed = money_sum(project, ("budget", "years"), years)
+    if summed is not None and summed != total:
         yield Hit(years.pos, f"分年度预算合计 {yuan(summed)}，与总预算 {yuan(total)} 不一致"
                              f"（相差 {yuan(summed - total)}）")
 
@@ -93,11 +88,8 @@ def check_sources(project: Project, ctx: Context) -> Iterator[Hit]:
     sources = mapping(budget.get("sources")) if budget else None
     if total is None or not sources:
         return
-    amounts = [money(project, "budget", "sources", s) for s in sources]
-    if any(a is None for a in amounts):
-        return
-    summed = sum(amounts, Decimal(0))  # type: ignore[arg-type]
-    if summed != total:
+    summed = money_sum(project, ("budget", "sources"), sources)
+    if summed is not None and summed != total:
         yield Hit(sources.pos, f"各资金来源合计 {yuan(summed)}，与总预算 {yuan(total)} 不一致")
 
 

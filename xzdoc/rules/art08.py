@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, bad_enum, items, text
+from xzdoc.yamlio import YMap
 
 ATTRIBUTES = {  # key -> what 第八条 calls it
     "source": "数据来源", "format": "格式", "update_cycle": "更新周期",
@@ -19,7 +20,7 @@ ENUMS = {"format": ("resource_format", "格式"), "update_cycle": ("update_cycle
 SYSTEM_ENUMS = {"action": ("system_action", "建设方式"), "cloud": ("cloud", "部署位置"), "network": ("network", "网络")}
 
 
-def _resources(project: Project) -> Iterator[tuple[int, object]]:
+def _resources(project: Project) -> Iterator[tuple[int, YMap]]:
     return items(project.data.get("resources"))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -63,6 +63,17 @@ def bad_enum(node: YMap, key: str, allowed: tuple[str, ...], label: str) -> Hit 
 
 def money(project: Project, *path: object) -> Decimal | None:
     return project.money.get(tuple(path))
+
+
+def money_sum(project: Project, prefix: tuple[object, ...], keys: Iterable[object]) -> Decimal | None:
+    """Sum of the amounts under ``prefix``; None when any of them is not a valid amount."""
+    total = Decimal(0)
+    for key in keys:
+        amount = project.money.get((*prefix, key))
+        if amount is None:
+            return None
+        total += amount
+    return total
 
 
 def as_date(value: Any) -> dt.date | None:
