@@ -34,19 +34,20 @@ class Walker:
     def run(self, data: Any, pos: Pos) -> None:
         self.walk(self.root, data, (), pos)
 
-    def walk(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> None:
+    def walk(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> bool:
+        """Check ``value``; False when it has the wrong type and so must not reach the rules."""
         kind = schema["_kind"]
         if kind == "money":
             self.check_money(value, path, pos)
-            return
+            return True
         if kind == "date":
             self.check_date(value, path, pos)
-            return
+            return True
         types = schema["_types"]
         if types is not None and (not isinstance(value, types) or ((value is True or value is False)
                                   and bool not in types)):
             self.type_problem(schema, value, path, pos)
-            return
+            return False
         if isinstance(value, YMap):
             self.walk_map(schema, value, path)
         elif isinstance(value, YList):
@@ -55,6 +56,7 @@ class Walker:
             self.check_string(schema, value, path, pos)
         elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
             self.check_number(schema, value, path, pos)
+        return True
 
     def type_problem(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> None:
         want = schema["type"]
@@ -84,9 +86,11 @@ class Walker:
                 sub = extra if isinstance(extra, Mapping) else {}
             if names and "$ref" not in names and not isinstance(key, str):
                 self.problems.append((where, f"“{dotted(path)}”的键应为文本"))
-            if item is None and key not in schema.get("required", ()):
+            if item is None:
                 continue
-            self.walk(sub, item, (*path, key), where)
+            if not self.walk(sub, item, (*path, key), where):
+                # Reported once here; the article rules then see the field as absent, not as a trap.
+                value[key] = None
 
     def walk_list(self, schema: Mapping[str, Any], value: YList, path: Path) -> None:
         least = schema.get("minItems")
@@ -95,7 +99,8 @@ class Walker:
         items = schema.get("items")
         if items:
             for i, item in enumerate(value):
-                self.walk(items, item, (*path, i), value.at(i))
+                if not self.walk(items, item, (*path, i), value.at(i)):
+                    value[i] = None
 
     def check_string(self, schema: Mapping[str, Any], value: str, path: Path, pos: Pos) -> None:
         if schema.get("minLength") and not value.strip():

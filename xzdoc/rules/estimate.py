@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, items, money, text, yuan
+from xzdoc.rules.base import Context, Hit, items, mapping, money, text, yuan
 
 HARDWARE, SOFTWARE, OTHER, RESERVE = "硬件设备购置", "软件购置开发与系统集成", "工程建设其他费用", "预备费"
 CENT = Decimal("0.01")
@@ -79,6 +79,6 @@ def check_caps(project: Project, ctx: Context) -> Iterator[Hit]:
 
 
 def _reserve_cap(project: Project, ctx: Context) -> object:
-    docs = project.data.get("documents") or {}
+    docs = mapping(project.data.get("documents")) or {}
     at_feasibility = "可行性研究报告" in docs and "初步设计" not in docs
     return ctx.std.caps["reserve_feasibility" if at_feasibility else "reserve"]
