@@ -45,3 +45,14 @@ def test_findings_name_their_article() -> None:
     (finding,) = json.loads(result.output)
     assert finding["article"] == "第二十八条"
     assert "依据第二十八条" in finding["message"]
+
+
+def test_id_card_check_digit_and_allow_mark() -> None:
+    from xzdoc.rules.art31 import personal_info
+
+    valid = "11010519491231002X"   # the GB 11643 example number
+    assert [label for _, _, label in personal_info(f"身份证：{valid}\n")] == ["身份证号"]
+    assert list(personal_info("身份证：110105194912310021\n")) == [], "a wrong check digit is not an ID number"
+    assert list(personal_info(f"示例：{valid} xzdoc: allow\n")) == []
+    assert [(line, label) for line, _, label in personal_info("甲\n电话13912345678\n")] == [(2, "手机号码")]
+    assert list(personal_info("金额 139123456789 元\n")) == [], "longer digit runs are not phone numbers"

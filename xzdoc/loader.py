@@ -59,7 +59,8 @@ def load_project(config: Config, folder: Path) -> Loaded:
     yaml_path = f"{display}/{PROJECT_FILE}"
     marked: list[tuple[tuple[int, int], str]] = []
     try:
-        data = loads(read_text(folder / PROJECT_FILE, yaml_path), yaml_path, marked)
+        source = read_text(folder / PROJECT_FILE, yaml_path)
+        data = loads(source, yaml_path, marked)
     except XzdocError as exc:
         return Loaded(None, (_from_error(exc, READABLE),))
     if not isinstance(data, YMap):
@@ -80,6 +81,7 @@ def load_project(config: Config, folder: Path) -> Loaded:
         drafts=drafts,
         money=money,
         marked=tuple(marked),
+        source=source,
     )
     return Loaded(project, tuple(findings))
 

@@ -54,6 +54,7 @@ class Project:
     money: Mapping[tuple[object, ...], Decimal] = field(default_factory=dict)
     # Metadata strings containing 密, noted while parsing so the 第三条 scan needs no second walk.
     marked: tuple[tuple[tuple[int, int], str], ...] = ()
+    source: str = ""   # project.yaml as read, for scans that must see comments too
 
     def get(self, *keys: object) -> object:
         node: object = self.data

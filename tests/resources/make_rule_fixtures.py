@@ -91,6 +91,7 @@ CASES: dict[str, list[Mutation]] = {
     "art31.mlps-level": [data_edit(lambda d: _system(d).update(mlps_level=6))],
     "art31.crypto-plan": [data_edit(lambda d: d["security"]["crypto"]["in_step"].update(operation=False))],
     "art31.risk-assessment": [data_edit(lambda d: d["security"].pop("risk_assessment"))],
+    "art31.personal-info": [edit_text("drafts/design.md", "# 二、", "联系人手机：13912345678\n\n# 二、")],
     "art32.emergency-plan": [data_edit(lambda d: d["security"].pop("emergency_plan"))],
 }
 

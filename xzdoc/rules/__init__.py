@@ -57,6 +57,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art31.mlps-level", "第三十一条", ERROR, "等保级别为 1–5，项目级别不低于所含系统", art31.check_mlps),
     Rule("art31.crypto-plan", "第三十一条", ERROR, "商用密码应用方案同步规划、同步建设、同步运行", art31.check_crypto),
     Rule("art31.risk-assessment", "第三十一条", ERROR, "开展网络与信息安全风险评估", art31.check_risk),
+    Rule("art31.personal-info", "第三十一条", WARNING, "文稿和元数据中没有身份证号、手机号码等个人信息",
+         art31.check_personal_info),
     Rule("art32.emergency-plan", "第三十二条", ERROR, "建设阶段起有网络安全事件应急预案", art31.check_emergency),
     # Lifecycle: filings and deadlines on --as-of (working days from xzdoc/calendar.py).
     Rule("art12.contract-deliverables", "第十二条", ERROR, "建设合同明确系统所有权和提交成果（设计文件、源代码、测试文档）",

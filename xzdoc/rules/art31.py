@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from xzdoc.model import Project
+from xzdoc.rules.art03 import ALLOW_MARK
 from xzdoc.rules.base import Context, Hit, items, mapping, text
 
 LEVELS = range(1, 6)
+_ID_CARD = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 IN_STEP = {"planning": "同步规划", "construction": "同步建设", "operation": "同步运行"}
 
 
@@ -65,3 +70,31 @@ def check_emergency(project: Project, ctx: Context) -> Iterator[Hit]:
     if security is None or not security.get("emergency_plan"):
         yield Hit(security.pos if security else project.data.pos,
                   f"阶段“{project.stage}”须有网络安全事件应急预案（security.emergency_plan）")
+
+
+def id_card_valid(number: str) -> bool:
+    """GB 11643 check digit: a random 18-digit string passes one time in eleven."""
+    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS))
+    return "10X98765432"[total % 11] == number[17].upper()
+
+
+def personal_info(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line, column, what) for each ID-card or mobile number not marked as intentional."""
+    for pattern, label in ((_ID_CARD, "身份证号"), (_MOBILE, "手机号码")):
+        for match in pattern.finditer(text):
+            if label == "身份证号" and not id_card_valid(match.group(0)):
+                continue
+            start = match.start()
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", start)
+            if ALLOW_MARK in text[line_start: line_end if line_end >= 0 else len(text)]:
+                continue
+            yield text.count("\n", 0, start) + 1, start - line_start + 1, label
+
+
+def check_personal_info(project: Project, ctx: Context) -> Iterator[Hit]:
+    sources = [(None, project.source)] + [(d.path, d.text) for d in project.drafts.values() if d.text]
+    for path, body in sources:
+        for line, col, label in personal_info(body):
+            yield Hit((line, col), f"疑似{label}：项目材料会随申报材料包流转，个人信息应删除或脱敏"
+                                   f"（如确需保留，在该行末尾注明“{ALLOW_MARK}”）", path=path)
