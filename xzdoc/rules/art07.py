@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 from xzdoc.drafts import match_outline
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping, money, money_sum, yuan

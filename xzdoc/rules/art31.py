@@ -13,6 +13,8 @@ LEVELS = range(1, 6)
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# Every byte but an ASCII digit becomes a space, so eleven digits in a row show as one substring.
+_DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 IN_STEP = {"planning": "同步规划", "construction": "同步建设", "operation": "同步运行"}
 
 
@@ -74,12 +76,15 @@ def check_emergency(project: Project, ctx: Context) -> Iterator[Hit]:
 
 def id_card_valid(number: str) -> bool:
     """GB 11643 check digit: a random 18-digit string passes one time in eleven."""
-    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True))
     return "10X98765432"[total % 11] == number[17].upper()
 
 
 def personal_info(text: str) -> Iterator[tuple[int, int, str]]:
     """(line, column, what) for each ID-card or mobile number not marked as intentional."""
+    # Both kinds hold eleven digits in a row; a C-level prefilter spares the regex scan of most drafts.
+    if b"00000000000" not in text.encode("utf-8").translate(_DIGITS_ONLY):
+        return
     for pattern, label in ((_ID_CARD, "身份证号"), (_MOBILE, "手机号码")):
         for match in pattern.finditer(text):
             if label == "身份证号" and not id_card_valid(match.group(0)):
