@@ -147,7 +147,154 @@ def list_rules() -> None:
 
     width = max(len(r.id) for r in rules.RULES)
     for rule in rules.RULES:
-        click.echo(f"{rule.id:<{width}}  {rule.article:<6}\t{rule.level:<7}  {rule.description}")
+        # Articles are CJK, two columns per character on a terminal.
+        article = rule.article + " " * (12 - 2 * len(rule.article))
+        click.echo(f"{rule.id:<{width}}  {article}  {rule.level:<7}  {rule.description}")
+
+
+
+@cli.command(name="ledger")
+@click.argument("project", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式。")
+@click.option("--require-signed", is_flag=True, help="另外用 git verify-commit 验证每个审批合并提交的签名。")
+def ledger_command(project: str | None, fmt: str, require_signed: bool) -> None:
+    """审批台账：主分支上每次阶段变更和须经同意的备案由谁合并、是否有效（第二十四条）。
+
+    PROJECT 为项目编号或项目目录，默认列出全部项目。有现行变更未经审批时退出码为 1。
+    """
+    from xzdoc import ledger
+
+    config = _config()
+    book = ledger.build(config, require_signed)
+    if book is None:
+        click.echo("主分支还没有提交，审批台账为空。")
+        return
+    records = ledger.with_evidence(config, book, ledger.select(book, project))
+    click.echo(ledger.as_json(book, records) if fmt == "json" else ledger.as_text(config, book, records))
+    if any(r.current and not r.approved for r in records):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", metavar="DATE", help="按哪一天计算期限，默认今天（YYYY-MM-DD）。")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式。")
+def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
+    """项目一览：阶段、下一道审批关口及审批人、各项期限剩余工作日、资金能否拨付。"""
+    from xzdoc import status as portfolio
+
+    config = _config(paths[0] if paths else None)
+    result = portfolio.rows(config, _date(as_of), paths)
+    if fmt == "json":
+        click.echo(portfolio.as_json(result))
+    else:
+        # click.echo drops the colours when stdout is not a terminal.
+        click.echo(portfolio.table(result, click.style))
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="只检查 .github/CODEOWNERS 是否为最新，不写入；过期时退出码为 1。")
+def codeowners(check: bool) -> None:
+    """按 xzdoc.yaml 的审批人生成 .github/CODEOWNERS，让代码托管平台为每个项目请求对应的审核人。"""
+    from xzdoc import codeowners as owners
+    from xzdoc import loader
+
+    config = _config()
+    folders = loader.discover(config, []) if (config.root / config.projects_dir).is_dir() else []
+    projects = [p for p in (loader.load_project(config, f).project for f in folders) if p is not None]
+    path, changed, result = owners.write(config, projects, check)
+    for who in result.skipped:
+        click.echo(f"提示：{who} 没有填写 github 用户名，未列入 CODEOWNERS", err=True)
+    shown = os.path.relpath(path)
+    if check:
+        click.echo(f"{shown} 需要更新：运行 xzdoc codeowners" if changed else f"{shown} 已是最新")
+        if changed:
+            raise click.exceptions.Exit(EXIT_FINDINGS)
+    else:
+        click.echo(f"已写入 {shown}" if changed else f"{shown} 已是最新，未改动")
+
+
+def _shown(path: Path) -> str:
+    shown = os.path.relpath(path)
+    return str(path) if shown.startswith("..") else shown
+
+
+def _formats(value: str) -> list[str]:
+    return [f.strip().lower() for f in value.split(",") if f.strip()]
+
+
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="FORMATS",
+              help="输出格式，逗号分隔：docx、pdf、xlsx（投资概算表）。")
+@click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/<项目编号>/。")
+def render(project: Path, formats: str, out: Path | None) -> None:
+    """生成一个项目当前阶段所需的全部文档（及已登记的其他文档）。"""
+    from xzdoc import loader
+    from xzdoc.render import bundle
+
+    config = _config(project)
+    folders = loader.discover(config, [project])
+    if len(folders) != 1:
+        raise click.UsageError(f"{project} 下有 {len(folders)} 个项目；render 一次只生成一个项目，请指定项目目录")
+    for path in bundle.render(config, folders[0], _formats(formats), out):
+        click.echo(f"已生成 {_shown(path)}")
+
+
+@cli.command(name="bundle")
+@click.argument("projects", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--all", "everything", is_flag=True, help="打包仓库中的全部项目。")
+@click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/（已加入 .gitignore）。")
+@click.option("--force", is_flag=True, help="忽略缓存，未变化的项目也重新生成。")
+def bundle_command(projects: tuple[Path, ...], everything: bool, out: Path | None, force: bool) -> None:
+    """生成申报材料包：每个项目一个 zip（DOCX、PDF、投资概算表、审批记录页、manifest.json）。"""
+    from xzdoc import loader
+    from xzdoc.render import bundle
+
+    if not projects and not everything:
+        raise click.UsageError("请指定项目目录，或用 --all 打包全部项目")
+    config = _config(projects[0] if projects and not everything else None)
+    folders = loader.discover(config, [] if everything else list(projects))
+    results = bundle.bundle(config, folders, out or config.root / "dist", force)
+    if everything and sys.stdout.isatty():
+        with click.progressbar(results, length=len(folders), label="打包") as bar:
+            lines = iter([_bundle_line(r) for r in bar])  # printed after the bar, which owns the line meanwhile
+    else:
+        lines = (_bundle_line(r) for r in results)
+    failures = 0
+    for text, is_error in lines:
+        click.echo(text, err=is_error)
+        failures += is_error
+    if failures:
+        click.echo(f"{failures} 个项目未能生成材料包。", err=True)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+def _bundle_line(result: Any) -> tuple[str, bool]:
+    from xzdoc.render import bundle
+
+    if isinstance(result, XzdocError):
+        return str(result), True
+    if result.skipped:
+        return f"{result.project}：{bundle.SKIPPED}（{_shown(result.path)}）", False
+    return f"{result.project}：已生成 {_shown(result.path)}", False
+
+
+@cli.command()
+def doctor() -> None:
+    """检查生成材料包所需的环境：pandoc、typst、中文字体、git 和仓库配置。"""
+    from xzdoc import doctor as checks
+
+    results = checks.run(Path.cwd())
+    for check in results:
+        for line in check.lines():
+            click.echo(line)
+    if checks.failed(results):
+        click.echo("缺少必需的组件，按上面的“修复”逐项处理后重新运行 xzdoc doctor。", err=True)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+    click.echo("环境齐备，可以运行 xzdoc bundle。")
 
 
 def main(argv: list[str] | None = None) -> int:
