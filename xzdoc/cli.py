@@ -297,6 +297,33 @@ def doctor() -> None:
     click.echo("环境齐备，可以运行 xzdoc bundle。")
 
 
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "xlsx", "json"]), default="md", show_default=True,
+              help="输出格式。")
+@click.option("--table", type=click.Choice(["systems", "resources"]), default="systems", show_default=True,
+              help="csv 只能容纳一张表：选择系统目录或资源目录。")
+@click.option("--out", type=click.Path(path_type=Path), help="写入文件（xlsx 必须指定）。")
+def catalog(fmt: str, table: str, out: Path | None) -> None:
+    """汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"""
+    from xzdoc import loader, portfolio, scaffold
+
+    config = _config()
+    projects = [item.project for item in loader.load_all(config, loader.discover(config, ())) if item.project]
+    result = portfolio.build(projects)
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("xlsx 是二进制格式，请用 --out 指定文件，例如 --out 目录.xlsx")
+    body: str | bytes = {"md": lambda: portfolio.as_markdown(result, config.organisation),
+                         "csv": lambda: portfolio.as_csv(result, table), "json": lambda: portfolio.as_json(result),
+                         "xlsx": lambda: portfolio.as_xlsx(result)}[fmt]()
+    if out:
+        scaffold.write_atomic(out, body)
+        click.echo(f"已写入 {out}（系统 {len(result.systems)} 个，资源 {len(result.resources)} 项）", err=True)
+    else:
+        click.echo(body, nl=False)
+    for finding in result.findings:
+        click.echo(f"{finding.path}:{finding.line}: warning [{finding.rule}] {finding.message}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         # Without standalone mode click returns the exit code of ctx.exit instead of raising.
