@@ -190,3 +190,18 @@ def test_new_refuses_bad_id_and_existing_folder(demo_repo: Path) -> None:
     assert bad.exit_code == 1 and "格式不对" in bad.output
     taken = invoke("new", "projects/XZJT-2026-001", "--id", "XZJT-2026-009", "--name", "测试")
     assert taken.exit_code == 1 and "不为空" in taken.output
+
+
+def test_changed_files_stand_for_their_project(demo_repo: Path) -> None:
+    """pre-commit passes changed file names; each names the project that holds it."""
+    result = invoke("validate", "projects/XZJT-2026-001/drafts/overall.md", "projects/XZJT-2026-001/project.yaml",
+                    "projects/XZJT-2026-003/drafts/proposal.md", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "已检查 2 个项目" in result.output
+
+
+def test_vscode_maps_project_files_to_the_schema() -> None:
+    settings = json.loads((ROOT / ".vscode/settings.json").read_text("utf-8"))
+    assert settings["yaml.schemas"] == {"./.vscode/xzdoc.schema.json": ["projects/*/project.yaml"]}
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))
+    assert hooks[0]["id"] == "xzdoc-validate" and hooks[0]["entry"] == "xzdoc validate"

@@ -37,8 +37,9 @@ def discover(config: Config, paths: Iterable[Path]) -> list[Path]:
                              hint="在 xzdoc 仓库的根目录运行，或指定要检查的项目：xzdoc validate PATH")
     for target in targets:
         target = target.resolve()
-        if target.is_file() and target.name == PROJECT_FILE:
-            target = target.parent
+        if target.is_file():
+            # A changed file (as pre-commit passes them) stands for the project that holds it.
+            target = next((p for p in target.parents if (p / PROJECT_FILE).is_file()), target.parent)
         if not target.exists():
             raise XzdocError(f"路径不存在：{target}", hint="PATH 可以是仓库根目录、projects/ 或某个项目目录")
         if (target / PROJECT_FILE).is_file():
