@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
 from xzdoc.yamlio import YList, YMap, load_file
+
+if TYPE_CHECKING:
+    from xzdoc.calendar import YearSpec
 
 CONFIG_NAME = "xzdoc.yaml"
 ROLES = ("局党组", "数据中心", "财务科")
@@ -19,7 +23,32 @@ DEFAULT_FONTS = {
     "heading": ("黑体", "SimHei", "Noto Sans CJK SC"),
     "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC"),
 }
-_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "calendar", "fonts", "standard"}
+_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard"}
+
+# Which role's merge makes each change take effect, as the measures read.
+# A key is a stage (entering it, from below) or ``records.<key>`` (the filing
+# first appearing). Stages whose entry requires a filing the party group must
+# consent to (监理 第十七条, 验收报告 第二十一条) are gated on the party group,
+# so one merge by a party-group member carries both the stage and the filing.
+DEFAULT_GATES: dict[str, str] = {
+    "submitted": "局党组",            # 第七条 申请材料经局党组同意后报审批立项
+    "reviewed": "局党组",             # 第十条 审核意见报局党组同意
+    "approved": "数据中心",           # 第十条 市政府批复; 第五条 数据中心 is the implementing unit that records it
+    "contracted": "数据中心",         # 第十二、十四条 数据中心受托签订合同并备案
+    "building": "局党组",             # 第十七条 entering construction needs the supervision filing, consented by the party group
+    "accepted": "局党组",             # 第二十一条 竣工验收报告经局党组同意
+    "operating": "局党组",            # 第二十一条 验收报告备案 (the record operating requires) after party-group consent
+    "terminated": "局党组",           # 第二十四条 the party group orders rectification, suspension, termination
+    "records.supervision": "局党组",  # 第十七条 监理单位经局党组同意后备案
+    "records.acceptance_filing": "局党组",  # 第二十一条
+}
+GATE_ARTICLES: dict[str, str] = {
+    "submitted": "第七条", "reviewed": "第十条", "approved": "第十条", "contracted": "第十四条",
+    "building": "第十七条", "accepted": "第二十一条", "operating": "第二十一条", "terminated": "第二十四条",
+    "records.supervision": "第十七条", "records.acceptance_filing": "第二十一条",
+}
+_NOREPLY = re.compile(r"(?:\d+\+)?(?P<login>[a-z0-9-]+)@users\.noreply\.github\.com")
+_SHA = re.compile(r"[0-9a-f]{7,40}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +56,16 @@ class Approver:
     role: str
     name: str
     emails: tuple[str, ...]
+    github: str | None = None   # forge login, for CODEOWNERS and GitHub's noreply merge e-mails
+
+    def matches(self, email: str) -> bool:
+        email = email.strip().lower()
+        if email in self.emails:
+            return True
+        # A merge made in GitHub's web UI is authored with the merger's noreply
+        # address when they keep their e-mail private.
+        found = _NOREPLY.fullmatch(email)
+        return bool(self.github and found and found["login"] == self.github.lower())
 
 
 @dataclass(frozen=True)
@@ -36,15 +75,18 @@ class Config:
     organisation: str = "忻州市交通运输局"
     projects_dir: str = "projects"
     approvers: tuple[Approver, ...] = ()
-    gates: Mapping[str, str] = field(default_factory=dict)
+    gates: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_GATES))
     baseline: str | None = None
-    calendar_years: Mapping[Any, Any] = field(default_factory=dict)
+    branch: str | None = None
+    calendar_years: Mapping[int, YearSpec] = field(default_factory=dict)
     fonts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FONTS))
     standard: std.Standard = field(default_factory=std.build)
 
     def role_of(self, email: str) -> set[str]:
-        email = email.lower()
-        return {a.role for a in self.approvers if email in a.emails}
+        return {a.role for a in self.approvers if a.matches(email)}
+
+    def members(self, role: str) -> tuple[Approver, ...]:
+        return tuple(a for a in self.approvers if a.role == role)
 
 
 def find_root(start: Path) -> Path:
@@ -74,6 +116,8 @@ def load(root: Path) -> Config:
         if key not in _KNOWN:
             raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”", CONFIG_NAME, data.keypos[key][0],
                              hint="可用配置项：" + "、".join(sorted(_KNOWN)))
+    standard = std.build(plain(_mapping(data, "standard")))
+    approvers = _approvers(data)
     fonts = dict(DEFAULT_FONTS)
     for kind, names in _mapping(data, "fonts").items():
         fonts[str(kind)] = tuple(str(n) for n in names) if isinstance(names, list) else (str(names),)
@@ -82,12 +126,13 @@ def load(root: Path) -> Config:
         path=CONFIG_NAME,
         organisation=str(data.get("organisation") or "忻州市交通运输局"),
         projects_dir=str(data.get("projects_dir") or "projects"),
-        approvers=_approvers(data),
-        gates={str(k): str(v) for k, v in _mapping(data, "gates").items()},
-        baseline=str(data["baseline"]) if data.get("baseline") else None,
-        calendar_years=dict(_mapping(_mapping(data, "calendar"), "years")),
+        approvers=approvers,
+        gates=_gates(data, approvers, standard),
+        baseline=_baseline(data),
+        branch=_branch(data),
+        calendar_years=_calendar(data),
         fonts=fonts,
-        standard=std.build(plain(_mapping(data, "standard"))),
+        standard=standard,
     )
 
 
@@ -111,12 +156,89 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
             raise XzdocError(f"角色“{role}”的成员应为列表", CONFIG_NAME, line,
                              hint="例如：\n  局党组:\n    - {name: 张某, email: zhang@example.gov.cn}")
         for i, member in enumerate(members):
+            keys = member if isinstance(member, dict) else {}
+            extra = sorted(str(k) for k in keys if k not in ("name", "email", "emails", "github"))
+            if extra:
+                raise XzdocError(f"角色“{role}”第 {i + 1} 个成员有未知字段“{extra[0]}”", CONFIG_NAME, members.at(i)[0],
+                                 hint="成员可写 name、email（或 emails 列表）和 github（代码托管平台用户名）")
             if not isinstance(member, dict) or not member.get("name") or not (member.get("email") or member.get("emails")):
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员缺少 name 或 email", CONFIG_NAME, members.at(i)[0],
                                  hint="每个成员写作 {name: 姓名, email: 提交代码所用的邮箱}")
             emails = member.get("emails") or [member["email"]]
-            out.append(Approver(role, str(member["name"]), tuple(str(e).lower() for e in emails)))
+            if not isinstance(emails, list):
+                emails = [emails]
+            github = member.get("github")
+            out.append(Approver(role, str(member["name"]), tuple(str(e).strip().lower() for e in emails),
+                                str(github).lstrip("@") if github else None))
     return tuple(out)
+
+
+def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) -> dict[str, str]:
+    """Defaults overlaid with the repository's gates; ``null`` lifts a gate."""
+    raw = _mapping(data, "gates")
+    out = dict(DEFAULT_GATES)
+    stages = [s.name for s in standard.stages if s.name != "draft"]
+    records = set(standard.raw_schema["properties"]["records"]["properties"])
+    for key, role in raw.items():
+        line = raw.at(key)[0] if isinstance(raw, YMap) else None
+        key = str(key)
+        if key.startswith("records."):
+            if key.split(".", 1)[1] not in records:
+                raise XzdocError(f"gates 中的“{key}”不是已知的备案记录", CONFIG_NAME, line,
+                                 hint="可用的记录：" + "、".join(f"records.{r}" for r in sorted(records)))
+        elif key not in stages:
+            raise XzdocError(f"gates 中的“{key}”不是可审批的阶段", CONFIG_NAME, line,
+                             hint="阶段：" + "、".join(stages) + "；或 records.<记录名>，如 records.supervision")
+        if role is None or role == "":
+            out.pop(key, None)
+            continue
+        if role not in ROLES:
+            raise XzdocError(f"gates.{key} 的角色“{role}”不是审批角色", CONFIG_NAME, line,
+                             hint="角色只能是：" + "、".join(ROLES) + "；写 null 表示该变更无需审批")
+        if approvers and not any(a.role == role for a in approvers):
+            raise XzdocError(f"gates.{key} 需要“{role}”批准，但 approvers 中没有“{role}”的成员", CONFIG_NAME, line,
+                             hint=f"在 approvers 下添加“{role}”的成员，或把 gates.{key} 改为已有成员的角色")
+        out[key] = str(role)
+    return out
+
+
+def _baseline(data: YMap) -> str | None:
+    value = data.get("baseline")
+    if value is None or value == "":
+        return None
+    line = data.at("baseline")[0]
+    # An unquoted hash such as 1234567 or 8223e10 reaches us as a number.
+    if not isinstance(value, str) or not _SHA.fullmatch(value.strip().lower()):
+        raise XzdocError("baseline 应为采用 xzdoc 时主分支上的提交哈希（7–40 位十六进制，加引号）", CONFIG_NAME, line,
+                         hint='用 git rev-parse HEAD 查得，写作 baseline: "8223ea1…"')
+    return value.strip().lower()
+
+
+def _branch(data: YMap) -> str | None:
+    value = data.get("branch")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.startswith("-") or any(c.isspace() for c in value):
+        raise XzdocError(f"branch 应为主分支名称，如 main，而不是“{value}”", CONFIG_NAME, data.at("branch")[0])
+    return value
+
+
+def _calendar(data: YMap) -> dict[int, YearSpec]:
+    calendar = _mapping(data, "calendar")
+    unknown = [str(k) for k in calendar if k != "years"]
+    if unknown:
+        line = calendar.at(unknown[0])[0] if isinstance(calendar, YMap) else None
+        raise XzdocError(f"calendar 中有未知的配置项“{unknown[0]}”", CONFIG_NAME, line, hint="calendar 下只有 years")
+    years = _mapping(calendar, "years")
+    if not years:
+        return {}
+    from xzdoc.calendar import parse_year_specs
+
+    try:
+        return parse_year_specs(plain(years), CONFIG_NAME)
+    except XzdocError as exc:
+        exc.line = exc.line or (calendar.at("years")[0] if isinstance(calendar, YMap) else None)
+        raise
 
 
 def plain(value: Any) -> Any:

@@ -24,7 +24,8 @@ _KEY = "art24.ledger"
 _REPORTED = "art24.reported"
 
 
-def _ledger(ctx: Context) -> ledger.Ledger | XzdocError | None:
+def ledger_for(ctx: Context) -> ledger.Ledger | XzdocError | None:
+    """The run's ledger, built on first use; the error if history is unreadable; None outside git."""
     if _KEY not in ctx.extras:
         ctx.extras[_KEY] = _build(ctx)
     return ctx.extras[_KEY]  # type: ignore[no-any-return]
@@ -52,7 +53,7 @@ def _present(project: Project) -> set[str]:
 
 
 def _state(project: Project, ctx: Context) -> tuple[ledger.Ledger, str] | None:
-    found = _ledger(ctx)
+    found = ledger_for(ctx)
     folder = _folder(project, ctx)
     if not isinstance(found, ledger.Ledger) or folder is None:
         return None
@@ -60,7 +61,7 @@ def _state(project: Project, ctx: Context) -> tuple[ledger.Ledger, str] | None:
 
 
 def check_history(project: Project, ctx: Context) -> Iterator[Hit]:
-    found = _ledger(ctx)
+    found = ledger_for(ctx)
     if not isinstance(found, XzdocError) or _folder(project, ctx) is None or ctx.extras.get(_REPORTED):
         return
     ctx.extras[_REPORTED] = True
@@ -79,7 +80,8 @@ def _unapproved(project: Project, ctx: Context) -> list[ledger.ApprovalRecord]:
 
 def unapproved_reasons(project: Project, ctx: Context) -> list[str]:
     """For funding eligibility: each change the project's present state rests on that was not approved."""
-    return [f"{r.describe()}未经审批" for r in _unapproved(project, ctx)]
+    return [f"阶段变更“{r.describe()}”未经审批" if r.change == "stage" else f"{r.describe()}未经审批"
+            for r in _unapproved(project, ctx)]
 
 
 def _gate_text(ctx: Context, record: ledger.ApprovalRecord) -> str:
@@ -108,12 +110,21 @@ def check_unapproved_filing(project: Project, ctx: Context) -> Iterator[Hit]:
                          f"修改方法：撤下该记录并推送，再通过拉取请求由{'、'.join(record.roles)}成员合并")
 
 
+def pending_gates(project: Project, ctx: Context) -> list[str]:
+    """Gates of the working copy's state that no change on the main branch has passed yet."""
+    state = _state(project, ctx)
+    if state is None:
+        return []
+    book, folder = state
+    return ledger.pending(ctx.config, book, folder, project.stage, _present(project))
+
+
 def check_pending(project: Project, ctx: Context) -> Iterator[Hit]:
     state = _state(project, ctx)
     if state is None:
         return
-    book, folder = state
-    for gate in ledger.pending(ctx.config, book, folder, project.stage, _present(project)):
+    book, _ = state
+    for gate in pending_gates(project, ctx):
         role = ctx.config.gates[gate]
         what = f"阶段 {gate}" if not gate.startswith("records.") else f"{gate} 备案"
         yield Hit(project.data.at("stage") if not gate.startswith("records.") else project.data.pos,

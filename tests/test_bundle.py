@@ -1,0 +1,202 @@
+"""`xzdoc bundle`: reproducible, atomic, incremental zips with a manifest; real git, pandoc and Typst."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, invoke
+from tests.gitrepo import PARTY, Repo
+from xzdoc.render import reproducible
+
+BASE = Path(__file__).resolve().parent / "resources" / "base_project"
+PID = "XZJT-2025-902"
+ZIP = f"dist/{PID}/{PID}-building.zip"
+NEEDS_POPPLER = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The small four-document test project in a repository folder, outside git."""
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root / "projects" / PID)
+    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def entries(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def pdftext(data: bytes) -> str:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True).stdout
+    return re.sub(r"\s+", "", out.decode("utf-8"))
+
+
+def test_bundle_holds_documents_workbook_approvals_and_manifest(repo: Path) -> None:
+    result = invoke("bundle", f"projects/{PID}")
+    assert result.exit_code == 0, result.output
+    assert f"{PID}：已生成 {ZIP}" in result.output
+    files = entries(repo / ZIP)
+    kinds = ("项目建议书", "可行性研究报告", "初步设计", "投资概算")
+    assert set(files) == {f"{k}.{ext}" for k in kinds for ext in ("docx", "pdf")} | {
+        "投资概算表.xlsx", "审批记录.pdf", "manifest.json"}
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["project"] == {"id": PID, "name": "规则测试用城乡客运动态监控升级项目", "stage": "building"}
+    assert manifest["toolkit"]["name"] == "xzdoc" and manifest["toolkit"]["version"]
+    assert manifest["git"] == {"commit": None, "dirty": False} and manifest["date_source"] == "mtime"
+    outputs = {o["path"]: o["sha256"] for o in manifest["outputs"]}
+    assert outputs == {n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"}
+    sources = {s["path"]: s["sha256"] for s in manifest["sources"]}
+    for file in (repo / "projects" / PID).rglob("*.*"):
+        rel = file.relative_to(repo).as_posix()
+        assert sources[rel] == hashlib.sha256(file.read_bytes()).hexdigest()
+    assert "xzdoc.yaml" in sources and "xzdoc:templates/typst/page.typ" in sources
+
+
+def test_two_runs_give_the_same_bytes(repo: Path) -> None:
+    assert invoke("bundle", f"projects/{PID}").exit_code == 0
+    first = (repo / ZIP).read_bytes()
+    assert invoke("bundle", "--force", f"projects/{PID}").exit_code == 0
+    assert (repo / ZIP).read_bytes() == first
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        infos = archive.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert len({i.date_time for i in infos}) == 1 and {i.external_attr >> 16 for i in infos} == {0o100644}
+
+
+def test_docx_and_xlsx_inside_have_fixed_timestamps(repo: Path) -> None:
+    assert invoke("bundle", f"projects/{PID}").exit_code == 0
+    files = entries(repo / ZIP)
+    for name in ("项目建议书.docx", "投资概算表.xlsx"):
+        with zipfile.ZipFile(io.BytesIO(files[name])) as inner:
+            assert len({i.date_time for i in inner.infolist()}) == 1, name
+            core = inner.read("docProps/core.xml").decode()
+        assert len(set(re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]+)<", core))) == 1, name
+
+
+def test_unchanged_project_is_skipped_and_changes_rebuild(repo: Path) -> None:
+    assert invoke("bundle", f"projects/{PID}").exit_code == 0
+    before = (repo / ZIP).stat().st_mtime_ns
+    again = invoke("bundle", f"projects/{PID}")
+    assert again.exit_code == 0 and "未变化，跳过" in again.output
+    assert (repo / ZIP).stat().st_mtime_ns == before
+    draft = repo / "projects" / PID / "drafts" / "proposal.md"
+    draft.write_text(draft.read_text("utf-8") + "\n补充说明。\n", "utf-8")
+    changed = invoke("bundle", f"projects/{PID}")
+    assert "已生成" in changed.output
+    assert "补充说明。" in pdftext(entries(repo / ZIP)["项目建议书.pdf"]) if shutil.which("pdftotext") else True
+
+
+@NEEDS_POPPLER
+def test_a_repository_template_overrides_one_kind(repo: Path) -> None:
+    assert invoke("bundle", f"projects/{PID}").exit_code == 0
+    override = repo / "templates" / "proposal" / "document.md.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text("{{ body }}\n\n本局自定义的建议书模板。\n", "utf-8")
+    result = invoke("bundle", f"projects/{PID}")
+    assert "已生成" in result.output  # a template change is an input change
+    files = entries(repo / ZIP)
+    assert "本局自定义的建议书模板。" in pdftext(files["项目建议书.pdf"])
+    assert "本局自定义的建议书模板。" not in pdftext(files["可行性研究报告.pdf"])
+    assert "附表" in pdftext(files["可行性研究报告.pdf"])
+
+
+def test_failed_render_keeps_the_previous_bundle_and_leaves_no_temp_file(repo: Path) -> None:
+    assert invoke("bundle", f"projects/{PID}").exit_code == 0
+    good = (repo / ZIP).read_bytes()
+    draft = repo / "projects" / PID / "drafts" / "design.md"
+    draft.write_text(draft.read_text("utf-8") + "\n{{ ''.__class__.__mro__ }}\n", "utf-8")
+    result = invoke("bundle", f"projects/{PID}")
+    assert result.exit_code == 1
+    assert "内部属性" in result.output and "design.md" in result.output
+    assert (repo / ZIP).read_bytes() == good
+    assert sorted(p.name for p in (repo / "dist" / PID).iterdir()) == [f".{PID}-building.hash", f"{PID}-building.zip"]
+
+
+def test_atomic_write_cleans_up_when_the_rename_fails(tmp_path: Path) -> None:
+    target = tmp_path / "out.zip"
+    target.mkdir()
+    (target / "keep").write_text("x")
+    with pytest.raises(OSError):
+        reproducible.write_atomic(target, b"data")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zip"] and (target / "keep").exists()
+
+
+def test_one_failing_project_does_not_stop_the_others(repo: Path) -> None:
+    other = repo / "projects" / "XZJT-2025-903"
+    shutil.copytree(repo / "projects" / PID, other)
+    meta = other / "project.yaml"
+    meta.write_text(meta.read_text("utf-8").replace(PID, "XZJT-2025-903"), "utf-8")
+    (other / "drafts" / "proposal.md").write_text("# 一、项目概述\n\n{{ undefined_thing }}\n", "utf-8")
+    result = invoke("bundle", "--all")
+    assert result.exit_code == 1
+    assert "不存在的元数据" in result.output and "1 个项目未能生成材料包" in result.output
+    assert (repo / ZIP).is_file() and not (repo / "dist" / "XZJT-2025-903").exists()
+
+
+def test_bundle_needs_projects_or_all(repo: Path) -> None:
+    result = invoke("bundle")
+    assert result.exit_code == 2 and "--all" in result.output
+
+
+def test_all_without_a_terminal_prints_lines_not_a_bar(repo: Path) -> None:
+    result = invoke("bundle", "--all", "--out", "elsewhere")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [f"{PID}：已生成 elsewhere/{PID}/{PID}-building.zip"]
+
+
+def test_missing_cjk_fonts_are_an_error_with_the_fix(repo: Path) -> None:
+    (repo / "xzdoc.yaml").write_text("fonts:\n  body: [不存在的仿宋甲, NoSuchSerif]\n", "utf-8")
+    result = invoke("bundle", f"projects/{PID}")
+    assert result.exit_code == 1
+    assert "没有安装正文（仿宋）所需的任何字体" in result.output
+    assert "apt-get install -y fonts-noto-cjk" in result.output
+
+
+def test_typst_unknown_font_warning_becomes_an_error(repo: Path) -> None:
+    page = repo / "templates" / "typst" / "page.typ"
+    page.parent.mkdir(parents=True)
+    page.write_text((ROOT / "templates" / "typst" / "page.typ").read_text("utf-8").replace(
+        "  body\n}", '  text(font: "NoSuchFontAnywhere")[缺字]\n  body\n}'), "utf-8")
+    result = invoke("bundle", f"projects/{PID}")
+    assert result.exit_code == 1
+    assert "unknown font family" in result.output and "apt-get install -y fonts-noto-cjk" in result.output
+    assert not (repo / ZIP).exists()
+
+
+@NEEDS_POPPLER
+def test_in_git_dates_come_from_the_commit_and_approvals_from_the_ledger(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "git")
+    repo.write(".gitignore", "/dist/\n")
+    shutil.copytree(BASE, repo.path / "projects" / PID)
+    repo.set_stage(PID, "draft")
+    repo.commit("新建项目")
+    repo.pull_request("submit", PARTY, lambda r: r.set_stage(PID, "submitted"), "申报")
+    monkeypatch.chdir(repo.path)
+    result = invoke("bundle", f"projects/{PID}")
+    assert result.exit_code == 0, result.output
+    path = repo.path / "dist" / PID / f"{PID}-submitted.zip"
+    files = entries(path)
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["git"] == {"commit": repo.head(), "dirty": False} and manifest["date_source"] == "git"
+    with zipfile.ZipFile(path) as archive:
+        stamp = archive.infolist()[0].date_time
+    merged = repo.git("log", "-1", "--format=%cI")
+    assert stamp == tuple(int(x) for x in re.split(r"[-T:+]", merged)[:6])  # committed at +08:00, kept in CST
+    assert "2026年3月2日" in pdftext(files["项目建议书.pdf"])
+    approvals = pdftext(files["审批记录.pdf"])
+    assert "编制中→已申报" in approvals and "王建国" in approvals and "局党组" in approvals
+    again = invoke("bundle", f"projects/{PID}")
+    assert "未变化，跳过" in again.output

@@ -1,0 +1,46 @@
+"""`xzdoc doctor` on this machine, and with a configuration naming fonts that are not installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import invoke
+from xzdoc import doctor
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_doctor_passes_where_everything_is_installed(repo: Path) -> None:
+    (repo / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    result = invoke("doctor")
+    assert result.exit_code == 0, result.output
+    for name in ("pandoc", "typst", "字体 正文（仿宋_GB2312）", "git", "仓库配置 xzdoc.yaml"):
+        assert f"✓ {name}" in result.output
+    assert "环境齐备" in result.output
+
+
+def test_missing_fonts_fail_with_the_exact_fix(repo: Path) -> None:
+    (repo / "xzdoc.yaml").write_text("fonts:\n  heading: [不存在的黑体]\n", "utf-8")
+    result = invoke("doctor")
+    assert result.exit_code == 1
+    assert "✗ 字体 一级标题（黑体）：不存在的黑体 均未安装" in result.output
+    assert "修复：apt-get install -y fonts-noto-cjk" in result.output
+
+
+def test_a_broken_config_is_reported_not_raised(repo: Path) -> None:
+    (repo / "xzdoc.yaml").write_text("colour: red\n", "utf-8")
+    result = invoke("doctor")
+    assert result.exit_code == 1
+    assert "✗ 仓库配置 xzdoc.yaml" in result.output and "修复：" in result.output
+
+
+def test_optional_tools_never_fail_the_check() -> None:
+    check = doctor.Check("LibreOffice", False, "未安装", "apt-get install -y libreoffice-writer-nogui", required=False)
+    assert not doctor.failed([check])
+    assert check.lines() == ["！ LibreOffice：未安装", "    修复：apt-get install -y libreoffice-writer-nogui"]

@@ -1,0 +1,71 @@
+"""``.github/CODEOWNERS`` from xzdoc.yaml, so the forge requests the right reviewers.
+
+Each project folder is owned by the members of the role its next gate needs
+(a draft asks the party group, an approved project the data center, ...);
+projects at the end of the lifecycle fall back to the role that may
+terminate them. xzdoc.yaml itself is owned by the party group: whoever edits
+it decides whose merges count as approvals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from xzdoc import lifecycle
+from xzdoc.config import CONFIG_NAME, GATE_ARTICLES, Config
+from xzdoc.errors import XzdocError
+from xzdoc.model import Project
+
+PATH = Path(".github") / "CODEOWNERS"
+OWNER_OF_CONFIG = "局党组"
+
+
+@dataclass(frozen=True)
+class Codeowners:
+    text: str
+    skipped: tuple[str, ...]   # approvers left out for want of a forge username
+
+
+def render(config: Config, projects: Sequence[Project]) -> Codeowners:
+    skipped = tuple(f"{a.role} {a.name}" for a in config.approvers if not a.github)
+    lines = ["# 由 xzdoc codeowners 根据 xzdoc.yaml 生成，请勿手工修改；审批人或项目阶段变化后重新运行。",
+             "# 每个项目目录的审核人是其下一道审批关口所需角色的成员（依据忻交发〔2022〕81号）。", ""]
+    lines += [f"# xzdoc.yaml 决定谁的合并算作审批，由{OWNER_OF_CONFIG}审核", f"/{CONFIG_NAME} {_owners(config, OWNER_OF_CONFIG)}"]
+    for project in sorted(projects, key=lambda p: p.display):
+        gate = lifecycle.next_gate(config, project.stage)
+        key = gate.stage if gate and gate.role else "terminated"
+        role = config.gates.get(key)
+        if not role:
+            continue
+        label = lifecycle.label_of(config, project.stage)
+        step = f"{project.stage}（{label}）→ {gate.stage}（{gate.label}）" if gate else f"{project.stage}（{label}）→ 终止"
+        lines += ["", f"# {project.id} {project.name}：{step}，需{role}同意（{GATE_ARTICLES.get(key, '')}）",
+                  f"/{project.display}/ {_owners(config, role)}"]
+    return Codeowners("\n".join(lines) + "\n", skipped)
+
+
+def _owners(config: Config, role: str) -> str:
+    logins = [f"@{a.github}" for a in config.members(role) if a.github]
+    if not logins:
+        names = "、".join(a.name for a in config.members(role)) or "（无成员）"
+        raise XzdocError(f"角色“{role}”的成员都没有填写代码托管平台用户名，无法生成 CODEOWNERS：{names}", CONFIG_NAME,
+                         hint=f"在 xzdoc.yaml 的 approvers.{role} 成员中加上 github: <用户名>")
+    return " ".join(dict.fromkeys(logins))
+
+
+def write(config: Config, projects: Sequence[Project], check: bool = False) -> tuple[Path, bool, Codeowners]:
+    """Write the file (or, with ``check``, only compare); returns the path and whether it differed."""
+    from xzdoc.scaffold import write_atomic
+
+    result = render(config, projects)
+    path = config.root / PATH
+    try:
+        old = path.read_text("utf-8")
+    except OSError:
+        old = None
+    changed = old != result.text
+    if changed and not check:
+        write_atomic(path, result.text)
+    return path, changed, result

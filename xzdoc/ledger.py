@@ -1,0 +1,507 @@
+"""Approval records derived from the first-parent history of the main branch.
+
+A change that needs a role's consent (a stage gate, or a filing such as the
+supervision unit under 第十七条) takes effect only when it enters the main
+branch through a merge commit whose *author* is an approver of that role.
+The author, not the committer: GitHub's web merges are committed by
+"GitHub <noreply@github.com>" and authored by the person who pressed merge;
+a local ``git merge`` has the merger as both. Anything else - a direct push,
+a merge by someone without the role, a claim written only into a commit
+message trailer, a squash or rebase merge (a single-parent commit on main
+that leaves no merge to sign off) - is a finding under 第二十四条.
+
+Adoption: commits at or before ``baseline`` (xzdoc.yaml) are accepted on the
+evidence of the project's own records (批复文号, filing dates) and marked so.
+
+Cost: one ``git log`` and one ``git cat-file --batch`` running side by side
+(xzdoc/gitlog.py); stages come from xzdoc/facts.py, cached per blob.
+
+A renamed project folder is a new project to the ledger: every gate up to
+its stage must be passed again by one merge, so renaming cannot shed an
+approval's record or escape the drift check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from xzdoc import gitlog
+from xzdoc.config import GATE_ARTICLES, Config
+from xzdoc.errors import XzdocError
+from xzdoc.facts import Facts, FactsCache
+
+APPROVED, ADOPTED, NO_GATE, UNAPPROVED = "approved", "adopted", "no-gate", "unapproved"
+STATUS_ZH = {APPROVED: "已审批", ADOPTED: "基线采纳", NO_GATE: "无需审批", UNAPPROVED: "未经审批"}
+DIRECT_PUSH, NON_APPROVER, TRAILER_CLAIM, SQUASH, UNSIGNED = (
+    "direct-push", "non-approver-merge", "trailer-claim", "squash-or-rebase", "unsigned-merge")
+PROBLEM_ZH = {
+    DIRECT_PUSH: "直接推送到主分支，没有经过合并审批",
+    NON_APPROVER: "合并人不是该角色的审批人",
+    TRAILER_CLAIM: "仅在提交说明的尾注中声称已批准，尾注不是审批凭证",
+    SQUASH: "以压缩合并（squash）或变基合并（rebase）进入主分支，没有可作审批凭证的合并提交",
+    UNSIGNED: "合并提交的签名未通过 git verify-commit 验证",
+}
+PROJECT_FILE = "project.yaml"
+_CLAIM_KEYS = {"approved-by", "reviewed-by", "acked-by", "consented-by", "批准人", "审批人", "同意人", "批准", "审批"}
+_PR_SUBJECT = re.compile(r"\(#\d+\)\s*$")
+_FORGE_COMMITTERS = {"noreply@github.com"}
+# Where the evidence of an adopted stage lives in project.yaml.
+_EVIDENCE: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "reviewed": ("review", (("date", "审核意见"),)),
+    "approved": ("approval", (("doc_no", "批复文号"), ("date", "批复日期"))),
+    "contracted": ("contract", (("signed", "合同签订"), ("filed", "合同备案"))),
+    "building": ("supervision", (("unit", "监理单位"), ("consent", "局党组同意"), ("filed", "监理备案"))),
+    "accepted": ("acceptance", (("date", "竣工验收"),)),
+    "operating": ("acceptance_filing", (("date", "验收报告备案"), ("consent", "局党组同意"))),
+    "terminated": ("termination", (("doc_no", "终止文号"), ("date", "终止日期"))),
+    "records.supervision": ("supervision", (("unit", "监理单位"), ("consent", "局党组同意"), ("filed", "监理备案"))),
+    "records.acceptance_filing": ("acceptance_filing", (("date", "验收报告备案"), ("consent", "局党组同意"))),
+}
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """One change that entered the main branch: a stage change or a gated filing."""
+
+    project: str                # 项目编号 (the folder name when project.yaml has no id)
+    folder: str                 # projects/<id>, relative to the repository config root
+    change: str                 # "stage", or "records.<key>" for a filing
+    from_stage: str | None      # None when the project first appears
+    to_stage: str | None
+    gates: tuple[str, ...]      # gate keys the change passes: stages entered, or records.<key>
+    roles: tuple[str, ...]      # roles whose merge it needs (from xzdoc.yaml gates)
+    commit: str                 # the commit on the first-parent line that brought it into main
+    date: str                   # that commit's committer date, ISO 8601: when it entered main
+    merged_by: str              # its author, "name <email>"
+    held: tuple[str, ...]       # the roles that author holds
+    tree: str                   # git tree hash of the project folder at that commit: the content approved
+    blob: str                   # project.yaml blob at that commit
+    status: str                 # approved | adopted | no-gate | unapproved
+    problem: str = ""           # why unapproved: direct-push, non-approver-merge, trailer-claim, ...
+    current: bool = False       # this is the change in force for one of the project's gates
+    evidence: str = ""          # for adopted changes: the records that stand for the approval
+    claim: str = ""             # an approval claimed in a trailer, quoted
+
+    @property
+    def approved(self) -> bool:
+        return self.status != UNAPPROVED
+
+    @property
+    def articles(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(GATE_ARTICLES.get(g, "第二十四条") for g in self.gates if g in GATE_ARTICLES))
+
+    def describe(self) -> str:
+        if self.change == "stage":
+            return f"{self.from_stage or '（新建）'} → {self.to_stage}"
+        return f"{self.change} 备案"
+
+    def explain(self) -> str:
+        """Why the record is (not) an approval, in one sentence."""
+        short = self.commit[:10]
+        if self.status == ADOPTED:
+            return f"基线之前已达到，按记录采纳（{self.evidence or '无记录可引'}）"
+        if self.status == NO_GATE:
+            return "新建项目" if self.from_stage is None else "阶段回退或无审批关口"
+        roles = "、".join(self.roles)
+        if self.status == APPROVED:
+            return f"{roles}成员 {self.merged_by} 合并（提交 {short}）"
+        text = f"需要{roles}成员合并；{PROBLEM_ZH.get(self.problem, self.problem)}（提交 {short}，{self.merged_by}"
+        if self.held:
+            text += f"，其角色：{'、'.join(self.held)}"
+        text += "）"
+        if self.claim:
+            text += f"；尾注“{self.claim}”"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"project": self.project, "folder": self.folder, "change": self.change, "from": self.from_stage,
+                "to": self.to_stage, "gates": list(self.gates), "roles": list(self.roles), "commit": self.commit,
+                "date": self.date, "merged_by": self.merged_by, "merger_roles": list(self.held), "tree": self.tree,
+                "blob": self.blob,
+                "status": self.status, "approved": self.approved, "problem": self.problem or None,
+                "current": self.current, "evidence": self.evidence or None, "explanation": self.explain()}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The project.yaml that an approval fixed (for drift under 第十六、二十四条)."""
+
+    commit: str
+    blob: bytes
+    adopted: bool
+
+
+@dataclass(frozen=True)
+class Ledger:
+    workdir: str
+    branch: str
+    head: str
+    baseline: str | None
+    records: tuple[ApprovalRecord, ...]
+    heads: Mapping[str, Facts]           # folder -> facts on the branch head
+    references: Mapping[str, Reference]  # folder -> approved content, for projects past approved
+    baseline_blobs: Mapping[str, str]    # folder -> blob id at the baseline commit
+
+    def problems(self) -> list[ApprovalRecord]:
+        return [r for r in self.records if r.current and not r.approved]
+
+
+def crossed(config: Config, old: str | None, new: str | None) -> tuple[str, ...]:
+    """The stages a change from ``old`` to ``new`` enters, in lifecycle order; none when moving back."""
+    if new is None or new == old:
+        return ()
+    if new == "terminated":
+        return ("terminated",)
+    order = _order(config)
+    high = order.get(new, -1)
+    if high < 0:
+        return ()
+    # A project that first appears, was terminated or had an unknown stage starts again from draft.
+    low = max(order.get(old, 0), 0) if old and old != "terminated" else 0
+    return tuple(name for name, i in order.items() if low < i <= high)
+
+
+_ORDERS: dict[int, tuple[Any, dict[str, int]]] = {}
+
+
+def _order(config: Config) -> dict[str, int]:
+    """Lifecycle position of each stage (terminated excluded), cached per standard."""
+    std = config.standard
+    cached = _ORDERS.get(id(std))
+    if cached is None or cached[0] is not std:
+        cached = _ORDERS[id(std)] = (std, {s.name: std.stage_order(s.name) for s in std.stages if s.name != "terminated"})
+    return cached[1]
+
+
+def gates_in_force(config: Config, stage: str, records: Iterable[str]) -> tuple[str, ...]:
+    """Every gate key whose approval the project's present state rests on."""
+    keys = list(crossed(config, None, stage))
+    keys += [f"records.{r}" for r in sorted(set(records))]
+    return tuple(k for k in keys if k in config.gates)
+
+
+def roles_for(config: Config, gates: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(config.gates[g] for g in gates if g in config.gates))
+
+
+def build(config: Config, require_signed: bool = False) -> Ledger | None:
+    """The ledger of the repository holding ``config.root``; None before the first commit."""
+    suffix = "/" + PROJECT_FILE
+    state_dir = gitlog.state_dir(config.root)
+    cache = FactsCache(state_dir / "facts" if state_dir else None, frozenset(s.name for s in config.standard.stages))
+    history = gitlog.history(config.root, config.projects_dir, config.branch,
+                             lambda ch: ch.path.endswith(suffix) and ch.path.count("/") == 1 and ch.new not in cache.known,
+                             _folder_or_project_file)
+    if history is None:
+        return None
+    commits = history.commits
+    base = _baseline_index(config, history)
+    blobs = history.blobs
+
+    def facts_of(blob_id: str) -> Facts:
+        return cache.get(blob_id, blobs.get(blob_id, b""))
+
+    state: dict[str, tuple[Facts, str]] = {}      # folder -> (facts, blob id)
+    at_base: dict[str, str] = {}
+    raw: list[tuple[int, ApprovalRecord]] = []
+    for index, commit in enumerate(commits):
+        trees = {ch.path: ch.new for ch in commit.changes if ch.mode == "040000"}
+        for ch in commit.changes:
+            if not (ch.path.endswith(suffix) and ch.path.count("/") == 1):
+                continue
+            name = ch.path.split("/", 1)[0]
+            folder = f"{config.projects_dir}/{name}"
+            before = state.get(folder)
+            if ch.status == "D":
+                state.pop(folder, None)
+                continue
+            now = facts_of(ch.new)
+            state[folder] = (now, ch.new)
+            old = before[0] if before else None
+            for change, gates, frm, to in _changes(config, old, now):
+                record = _record(config, commit, folder, name, now, change, gates, frm, to, trees.get(name, ""),
+                                 ch.new, base is not None and index <= base)
+                raw.append((index, record))
+        if base is not None and index == base:
+            at_base = {f: blob for f, (_, blob) in state.items()}
+    records = [r for _, r in raw]
+    if require_signed:
+        records = _verify(history.workdir, records)
+    heads = {f: fa for f, (fa, _) in state.items()}
+    records = _mark_current(config, records, heads)
+    cache.save()
+    references = _references(config, records, state, at_base, history)
+    return Ledger(str(history.workdir), history.branch, commits[-1].sha if commits else "",
+                  commits[base].sha if base is not None else None, tuple(records), heads, references, at_base)
+
+
+def _folder_or_project_file(path: bytes) -> bool:
+    """Raw diff paths the ledger reads: a project folder (its tree hash) or its project.yaml."""
+    slash = path.find(b"/")
+    return slash < 0 or (path.endswith(b"/project.yaml") and path.find(b"/", slash + 1) < 0)
+
+
+def _baseline_index(config: Config, history: gitlog.History) -> int | None:
+    if not config.baseline:
+        return None
+    hits = [i for i, c in enumerate(history.commits) if c.sha.startswith(config.baseline)]
+    if len(hits) != 1:
+        branch = history.branch.removeprefix("refs/heads/")
+        raise XzdocError(f"xzdoc.yaml 的 baseline“{config.baseline}”不在主分支 {branch} 的第一父提交链上"
+                         + ("（前缀不唯一）" if hits else ""), config.path or "xzdoc.yaml",
+                         hint=f"用 git log --first-parent --format='%H %s' {branch} 找到采用 xzdoc 时的提交，写入完整哈希")
+    return hits[0]
+
+
+def _changes(config: Config, old: Facts | None, now: Facts) -> list[tuple[str, tuple[str, ...], str | None, str | None]]:
+    out: list[tuple[str, tuple[str, ...], str | None, str | None]] = []
+    frm = old.stage if old else None
+    if old is None or old.stage != now.stage:
+        out.append(("stage", crossed(config, frm, now.stage), frm, now.stage))
+    before = old.records if old else frozenset()
+    for key in sorted(now.records - before):
+        gate = f"records.{key}"
+        if gate in config.gates:
+            out.append((gate, (gate,), now.stage, now.stage))
+    return out
+
+
+def _record(config: Config, commit: gitlog.Commit, folder: str, name: str, now: Facts, change: str,
+            gates: tuple[str, ...], frm: str | None, to: str | None, tree: str, blob: str,
+            adopted: bool) -> ApprovalRecord:
+    roles = roles_for(config, gates)
+    held = tuple(sorted(config.role_of(commit.author.email)))
+    status, problem, claim = NO_GATE, "", ""
+    if roles and adopted:
+        status = ADOPTED
+    elif roles and commit.is_merge and set(roles) <= set(held):
+        status = APPROVED
+    elif roles:
+        status, claim = UNAPPROVED, _claim(commit)
+        if commit.is_merge:
+            problem = NON_APPROVER
+        elif claim:
+            problem = TRAILER_CLAIM
+        elif _merged_elsewhere(commit):
+            problem = SQUASH
+        else:
+            problem = DIRECT_PUSH
+    return ApprovalRecord(project=now.id or name, folder=folder, change=change, from_stage=frm, to_stage=to,
+                          gates=gates, roles=roles, commit=commit.sha, date=commit.committed,
+                          merged_by=str(commit.author), held=held, tree=tree, blob=blob, status=status,
+                          problem=problem, claim=claim)
+
+
+def _claim(commit: gitlog.Commit) -> str:
+    for key, value in commit.trailers:
+        low = key.lower()
+        if low in _CLAIM_KEYS or "approv" in low:
+            return f"{key}: {value}"
+    return ""
+
+
+def _merged_elsewhere(commit: gitlog.Commit) -> bool:
+    """A single-parent commit that a forge or someone else put on main: squash, rebase or cherry-pick."""
+    if commit.committer.email.lower() in _FORGE_COMMITTERS or _PR_SUBJECT.search(commit.subject):
+        return True
+    if commit.subject.startswith("Squashed commit of the following"):   # git merge --squash's message
+        return True
+    return commit.committer.email.lower() != commit.author.email.lower()
+
+
+def _verify(workdir: Any, records: list[ApprovalRecord]) -> list[ApprovalRecord]:
+    verdicts: dict[str, bool] = {}
+    out = []
+    for r in records:
+        if r.status == APPROVED:
+            if r.commit not in verdicts:
+                verdicts[r.commit] = gitlog.verify_commit(workdir, r.commit)
+            if not verdicts[r.commit]:
+                r = replace(r, status=UNAPPROVED, problem=UNSIGNED)
+        out.append(r)
+    return out
+
+
+def latest(records: Sequence[ApprovalRecord], folder: str, gate: str) -> ApprovalRecord | None:
+    """The most recent change of ``folder`` that passed ``gate``: the one the present state rests on."""
+    for r in reversed(records):
+        if r.folder == folder and gate in r.gates:
+            return r
+    return None
+
+
+def _by_folder(records: Iterable[ApprovalRecord]) -> dict[str, list[ApprovalRecord]]:
+    out: dict[str, list[ApprovalRecord]] = {}
+    for r in records:
+        out.setdefault(r.folder, []).append(r)
+    return out
+
+
+def _mark_current(config: Config, records: list[ApprovalRecord], heads: Mapping[str, Facts]) -> list[ApprovalRecord]:
+    current: set[int] = set()
+    index = _by_folder(records)
+    for folder, fa in heads.items():
+        if fa.stage is None:
+            continue
+        for gate in gates_in_force(config, fa.stage, fa.records):
+            found = latest(index.get(folder, ()), folder, gate)
+            if found is not None:
+                current.add(id(found))
+    return [replace(r, current=True) if id(r) in current else r for r in records]
+
+
+def _references(config: Config, records: list[ApprovalRecord], state: Mapping[str, tuple[Facts, str]],
+                at_base: Mapping[str, str], history: gitlog.History) -> dict[str, Reference]:
+    """Per project past ``approved``: the approving merge's project.yaml, or the baseline's when adopted."""
+    index = _by_folder(records)
+    chosen: dict[str, tuple[str, str, bool]] = {}
+    for folder, (fa, _) in state.items():
+        if fa.stage is None or not config.standard.reached(fa.stage, "approved"):
+            continue
+        record = latest(index.get(folder, ()), folder, "approved")
+        if record is None:
+            continue
+        adopted = record.status == ADOPTED and folder in at_base
+        chosen[folder] = (record.commit, at_base[folder] if adopted else record.blob, adopted)
+    # Blobs the facts cache let the walk skip are read now, in one batch.
+    missing = [blob for _, blob, _ in chosen.values() if blob not in history.blobs]
+    blobs = {**history.blobs, **gitlog.read_objects(history.workdir, missing)} if missing else history.blobs
+    return {folder: Reference(commit, blobs.get(blob, b""), adopted) for folder, (commit, blob, adopted) in chosen.items()}
+
+
+def records_for(config: Config, project_id: str, require_signed: bool = False) -> list[ApprovalRecord]:
+    """The approval records of one project (by 项目编号 or folder), oldest first, evidence filled in.
+
+    For the bundle's approval-record page. Raises XzdocError when history is
+    unavailable (not a repository, shallow clone, no git).
+    """
+    ledger = build(config, require_signed)
+    if ledger is None:
+        return []
+    return with_evidence(config, ledger, [r for r in ledger.records if project_id in (r.project, r.folder,
+                                                                                      r.folder.rsplit("/", 1)[-1])])
+
+
+def with_evidence(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -> list[ApprovalRecord]:
+    """Fill in, for adopted records, the filings in the baseline's project.yaml that stand for the approval."""
+    adopted = [r for r in records if r.status == ADOPTED]
+    if not adopted:
+        return list(records)
+    from pathlib import Path
+
+    blobs = gitlog.read_objects(Path(ledger.workdir), {ledger.baseline_blobs[r.folder] for r in adopted
+                                                       if r.folder in ledger.baseline_blobs})
+    parsed: dict[str, Any] = {}
+    out = []
+    for r in records:
+        if r.status == ADOPTED:
+            blob_id = ledger.baseline_blobs.get(r.folder, "")
+            if blob_id not in parsed:
+                parsed[blob_id] = load_blob(blobs.get(blob_id, b""))
+            r = replace(r, evidence=evidence(parsed[blob_id], r))
+        out.append(r)
+    return out
+
+
+def load_blob(blob: bytes) -> Any:
+    """A project.yaml version as plain data; None when it does not parse."""
+    from xzdoc.config import plain
+    from xzdoc.yamlio import decode, loads
+
+    try:
+        return plain(loads(decode(blob, PROJECT_FILE), PROJECT_FILE))
+    except XzdocError:
+        return None
+
+
+def evidence(data: Any, record: ApprovalRecord) -> str:
+    """The record fields that stand for an adopted approval, e.g. 批复文号 忻政数函〔2025〕37号."""
+    records = data.get("records") if isinstance(data, dict) else None
+    parts: list[str] = []
+    for gate in record.gates:
+        if gate == "submitted" and isinstance(data, dict) and data.get("documents"):
+            parts.append("申请材料：" + "、".join(str(k) for k in data["documents"]))
+        key, fields = _EVIDENCE.get(gate, ("", ()))
+        entry = records.get(key) if isinstance(records, dict) and key else None
+        if isinstance(entry, dict):
+            parts += [f"{label} {entry[f]}" for f, label in fields if entry.get(f) not in (None, "")]
+        elif key:
+            parts.append(f"缺少 records.{key}")
+    return "；".join(dict.fromkeys(parts))
+
+
+def _on_main(config: Config, ledger: Ledger, folder: str) -> set[str]:
+    head = ledger.heads.get(folder)
+    return set(gates_in_force(config, head.stage, head.records)) if head and head.stage else set()
+
+
+def pending(config: Config, ledger: Ledger, folder: str, stage: str, records: Iterable[str]) -> list[str]:
+    """Gates the working copy's state needs that the main branch's present state has not passed."""
+    have = _on_main(config, ledger, folder)
+    return [g for g in gates_in_force(config, stage, records) if g not in have]
+
+
+def unapproved(config: Config, ledger: Ledger, folder: str, stage: str, records: Iterable[str]) -> list[ApprovalRecord]:
+    """The unapproved changes on main that the working copy's state still rests on."""
+    have = _on_main(config, ledger, folder)
+    out = []
+    for gate in gates_in_force(config, stage, records):
+        found = latest(ledger.records, folder, gate) if gate in have else None
+        if found is not None and not found.approved and found not in out:
+            out.append(found)
+    return out
+
+
+def select(ledger: Ledger, project: str | None) -> list[ApprovalRecord]:
+    """Records of one project (项目编号 or folder), or all; an unknown project is an error."""
+    if not project:
+        return list(ledger.records)
+    name = project.rstrip("/").rsplit("/", 1)[-1]
+    found = [r for r in ledger.records if name in (r.project, r.folder.rsplit("/", 1)[-1])]
+    if not found:
+        known = "、".join(sorted({r.project for r in ledger.records})) or "（无）"
+        raise XzdocError(f"主分支上没有项目“{project}”的记录", hint=f"已有记录的项目：{known}")
+    return found
+
+
+def as_text(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -> str:
+    branch = ledger.branch.removeprefix("refs/heads/")
+    lines = [f"审批台账：主分支 {branch}，最新提交 {ledger.head[:10]}"
+             + (f"，采用基线 {ledger.baseline[:10]}" if ledger.baseline else "，未设采用基线")]
+    folders = list(dict.fromkeys(r.folder for r in records))
+    for folder in folders:
+        mine = [r for r in records if r.folder == folder]
+        head = ledger.heads.get(folder)
+        stage = head.stage if head and head.stage else "（已删除）"
+        lines += ["", f"{mine[-1].project}  {folder}  当前阶段：{stage}"]
+        for r in mine:
+            mark = "✔" if r.approved else "✘"
+            flag = "  ←现行" if r.current else ""
+            lines.append(f"  {mark} {r.date[:10]}  {r.describe():<24}  {STATUS_ZH[r.status]}：{r.explain()}"
+                         f"  目录树 {r.tree[:10]}{flag}")
+    problems = [r for r in records if r.current and not r.approved]
+    lines.append("")
+    if problems:
+        lines.append(f"{len(problems)} 项现行变更未经审批（第二十四条）：")
+        lines += [f"{r.folder}/{PROJECT_FILE}: error [{rule_of(r)}] {r.project} {r.describe()}：{r.explain()}"
+                  for r in problems]
+    else:
+        lines.append("现行的阶段和备案均经审批。")
+    return "\n".join(lines)
+
+
+def rule_of(record: ApprovalRecord) -> str:
+    if record.problem == UNSIGNED:
+        return "art24.unsigned-merge"
+    return "art24.unapproved-stage-change" if record.change == "stage" else "art24.unapproved-filing"
+
+
+def as_json(ledger: Ledger, records: Sequence[ApprovalRecord]) -> str:
+    import json
+
+    return json.dumps({"branch": ledger.branch, "head": ledger.head, "baseline": ledger.baseline,
+                       "records": [r.as_dict() | ({"rule": rule_of(r)} if r.current and not r.approved else {})
+                                   for r in records]}, ensure_ascii=False, indent=2)

@@ -1,0 +1,402 @@
+"""Render a project's documents, and bundle them: one reproducible zip per project and stage.
+
+``dist/<id>/<id>-<stage>.zip`` holds the PDF and DOCX of every document, the
+投资概算 workbook, the approval-record page and manifest.json. The zip is
+written to a temp file beside it and renamed into place, so a failed or
+interrupted run leaves the previous bundle as it was. A hash of every input
+(project files, effective templates, config, fonts, toolkit version,
+approval records) is kept beside the zip; an unchanged project is skipped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xzdoc import __version__, loader, templates
+from xzdoc.config import CONFIG_NAME, Config
+from xzdoc.errors import XzdocError
+from xzdoc.model import ERROR, Project
+from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, xlsx
+from xzdoc.render import docx as docx_writer
+from xzdoc.render.document import Document
+from xzdoc.render.reproducible import Stamp, stamp, write_atomic, write_zip
+
+FORMATS = ("docx", "pdf", "xlsx")
+ESTIMATE_BOOK = "投资概算表.xlsx"
+APPROVAL_PAGE = f"{document.APPROVAL}.pdf"
+MANIFEST = "manifest.json"
+SKIPPED = "未变化，跳过"
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Result:
+    project: str
+    path: Path
+    skipped: bool = False
+    files: tuple[str, ...] = ()
+
+
+@dataclass
+class Builder:
+    """One run's shared work: fonts, reference.docx, template hashes and git HEAD are looked up once."""
+
+    config: Config
+    jobs: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def __enter__(self) -> Builder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    # -- run-wide lookups -------------------------------------------------
+
+    @functools.cached_property
+    def workdir(self) -> Path:
+        return Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="xzdoc-")))
+
+    @functools.cached_property
+    def reference(self) -> Path:
+        try:
+            return templates.template_file(self.config, "reference.docx")
+        except FileNotFoundError:
+            path = self.workdir / "reference.docx"
+            path.write_bytes(refdoc.build(self.config.fonts))
+            return path
+
+    @functools.cached_property
+    def page_template(self) -> Path:
+        return templates.template_file(self.config, "typst/page.typ")
+
+    @functools.cached_property
+    def fonts(self) -> dict[str, list[str]]:
+        return pdf.resolve_fonts(self.config.fonts)
+
+    @functools.cached_property
+    def template_sources(self) -> list[tuple[str, str]]:
+        """Effective template files (first in the loader chain wins), labelled by origin."""
+        seen: dict[str, tuple[str, str]] = {}
+        for i, folder in enumerate(templates.search_path(self.config)):
+            label = "templates" if i == 0 and folder == self.config.root / "templates" else "xzdoc:templates"
+            for file in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+                rel = file.relative_to(folder).as_posix()
+                if rel not in seen:
+                    seen[rel] = (f"{label}/{rel}", _sha(file.read_bytes()))
+        return sorted(seen.values())
+
+    @functools.cached_property
+    def config_source(self) -> list[tuple[str, str]]:
+        file = self.config.root / CONFIG_NAME
+        return [(CONFIG_NAME, _sha(file.read_bytes()))] if file.is_file() else []
+
+    # -- one project ------------------------------------------------------
+
+    def sources(self, project: Project) -> list[tuple[str, str]]:
+        return [(self._shown(f), _sha(f.read_bytes())) for f in project_files(project.folder)]
+
+    def inputs_hash(self, project: Project, records: Sequence[Mapping[str, str]]) -> str:
+        key = {
+            "toolkit": __version__,
+            "fonts": {k: list(v) for k, v in sorted(self.config.fonts.items())},
+            "sources": self.sources(project),
+            "templates": self.template_sources,
+            "config": self.config_source,
+            "approvals": list(records),
+        }
+        return _sha(json.dumps(key, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+    @functools.cached_property
+    def approvals(self) -> Approvals:
+        return Approvals(self.config, self.head is not None)
+
+    @functools.cached_property
+    def head(self) -> Any:
+        from xzdoc import gitlog
+
+        return gitlog.head(self.config.root)
+
+    def stamp(self, project: Project) -> Stamp:
+        return stamp(self.head, project_files(project.folder))
+
+    def outputs(self, project: Project, formats: Iterable[str], the_stamp: Stamp,
+                records: Sequence[Mapping[str, str]] | None = None) -> list[Output]:
+        """Every file of the project's documents; with ``records``, also the approval page."""
+        formats = tuple(formats)
+        ctx = context.build(self.config, project, the_stamp)
+        docs = document.documents(self.config, ctx, document.kinds(self.config, project))
+        jobs: list[Callable[[], list[Output]]] = [functools.partial(self._convert, project, d, formats, the_stamp)
+                                                  for d in docs]
+        if records is not None and "pdf" in formats:
+            page = document.approval_document(self.config, ctx, records)
+            jobs.append(functools.partial(self._convert, project, page, ("pdf",), the_stamp))
+        if "xlsx" in formats and ctx.estimate:
+            jobs.append(lambda: [Output(ESTIMATE_BOOK, xlsx.estimate_workbook(ctx, self.config.fonts["body"][0]))])
+        # Looked up before the threads start: a missing CJK font stops the run before any work.
+        if "pdf" in formats:
+            _ = self.fonts, self.page_template
+        if "docx" in formats:
+            _ = self.reference
+        return [out for outs in _parallel(jobs, self.jobs) for out in outs]
+
+    def _convert(self, project: Project, doc: Document, formats: Sequence[str], the_stamp: Stamp) -> list[Output]:
+        ast = pandoc.to_ast(doc.markdown)
+        draft = project.drafts.get(doc.kind)
+        where = safety.Where(project.folder, draft.file.parent if draft else project.folder, doc.where, doc.draft)
+        assets = safety.check(ast, where)
+        out = []
+        if "docx" in formats:
+            _docx_meta(ast, doc, the_stamp)
+            data = docx_writer.render(safety.retarget(ast, {a.target: a.data_uri() for a in assets}),
+                                      self.reference, the_stamp, cover=doc.cover is not None)
+            out.append(Output(f"{doc.kind}.docx", data))
+        if "pdf" in formats:
+            body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
+            meta = _typst_meta(doc, project, the_stamp, self.fonts)
+            out.append(Output(f"{doc.kind}.pdf", pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)))
+        return out
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.config.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def load(config: Config, folder: Path) -> Project:
+    """A project ready to render: metadata that fails to load or breaks the schema stops here."""
+    loaded = loader.load_project(config, folder)
+    errors = [f for f in loaded.findings if f.level == ERROR]
+    if loaded.project is None or errors:
+        first = errors[0] if errors else None
+        raise XzdocError(first.message if first else f"无法读取项目 {folder}", first.path if first else str(folder),
+                         first.line if first else None,
+                         hint="先运行 xzdoc validate 查看并修正全部问题，再生成申报材料")
+    return loaded.project
+
+
+def project_files(folder: Path) -> list[Path]:
+    """Every regular file of the project that stays inside it (symlinks out of the folder are not sources)."""
+    root = folder.resolve()
+    out = []
+    for base, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(base) / name
+            if name.startswith(".") or not path.is_file():
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                continue
+            out.append(path)
+    return out
+
+
+def render(config: Config, folder: Path, formats: Sequence[str], out: Path | None = None) -> list[Path]:
+    """`xzdoc render`: each document of the project written beside the others in ``out``."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise XzdocError(f"不支持的格式：{'、'.join(unknown)}", hint="可选格式：" + ",".join(FORMATS))
+    project = load(config, folder)
+    target = out or config.root / "dist" / project.id
+    with Builder(config) as builder:
+        outputs = builder.outputs(project, formats, builder.stamp(project))
+    written = []
+    for output in outputs:
+        write_atomic(target / output.name, output.data)
+        written.append(target / output.name)
+    return written
+
+
+def bundle_path(out: Path, project: Project) -> Path:
+    return out / project.id / f"{project.id}-{project.stage}.zip"
+
+
+def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -> Result:
+    project = load(builder.config, folder)
+    path = bundle_path(out, project)
+    records = builder.approvals.rows(project)
+    key = builder.inputs_hash(project, records)
+    marker = path.with_name(f".{path.stem}.hash")
+    if not force and path.is_file() and marker.is_file() and marker.read_text("utf-8").strip() == key:
+        return Result(project.id, path, skipped=True)
+    the_stamp = builder.stamp(project)
+    outputs = builder.outputs(project, FORMATS, the_stamp, records)
+    manifest = _manifest(builder, project, the_stamp, key, records, outputs)
+    entries = [(o.name, o.data) for o in outputs] + [(MANIFEST, manifest)]
+    write_atomic(path, write_zip(entries, the_stamp.zip_time))
+    write_atomic(marker, key + "\n")
+    return Result(project.id, path, files=tuple(sorted(name for name, _ in entries)))
+
+
+def bundle(config: Config, folders: Iterable[Path], out: Path, force: bool = False,
+           jobs: int | None = None) -> Iterator[Result | XzdocError]:
+    """Bundle each project in turn; a project that fails is reported and the rest still run."""
+    with Builder(config) if jobs is None else Builder(config, jobs=jobs) as builder:
+        for folder in folders:
+            try:
+                yield bundle_one(builder, folder, out, force)
+            except XzdocError as exc:
+                yield exc
+
+
+class Approvals:
+    """The ledger's approval records as printable rows: the only place rendering asks the ledger anything.
+
+    Until xzdoc.ledger exists (and outside git, where no history can hold an
+    approval) there are none, and the page says so. ``records_for`` rebuilds
+    the ledger from history on every call; when the module offers ``build``
+    and ``with_evidence`` we build once per run and select the same way, so
+    checking 100 unchanged projects costs one walk of history, not 100.
+    """
+
+    def __init__(self, config: Config, in_git: bool) -> None:
+        self.config = config
+        self.in_git = in_git
+        self._built: list[Any] = []
+
+    def rows(self, project: Project) -> list[dict[str, str]]:
+        if not self.in_git:
+            return []
+        try:
+            from xzdoc import ledger
+        except ImportError:
+            return []
+        build, with_evidence = getattr(ledger, "build", None), getattr(ledger, "with_evidence", None)
+        if build is None or with_evidence is None:
+            records = ledger.records_for(self.config, project.id)
+        else:
+            if not self._built:
+                self._built.append(build(self.config))
+            book = self._built[0]
+            mine = [] if book is None else [r for r in book.records if project.id in (
+                r.project, r.folder, r.folder.rsplit("/", 1)[-1])]
+            records = with_evidence(self.config, book, mine) if mine else []
+        status = getattr(ledger, "STATUS_ZH", {})
+        return [_record_row(self.config, r, status) for r in records]
+
+
+def _record_row(config: Config, record: Any, status: Mapping[str, str]) -> dict[str, str]:
+    def get(name: str) -> str:
+        value = getattr(record, name, None)
+        if isinstance(value, (tuple, list)):
+            return "、".join(str(v) for v in value)
+        return "" if value is None else str(value)
+
+    def label(stage: str) -> str:
+        found = config.standard.stage(stage) if stage else None
+        return found.label if found else (stage or "（新建）")
+
+    def filing(change: str) -> str:
+        key = change.removeprefix("records.")
+        what = next((r.what for s in config.standard.stages for r in s.records if r.key == key), key)
+        return f"{what}（{key}）"
+
+    explain = getattr(record, "explain", None)
+    change = get("change")
+    return {
+        "change": f"{label(get('from_stage'))} → {label(get('to_stage'))}" if change in ("", "stage") else filing(change),
+        "status": status.get(get("status"), get("status")),
+        "role": get("roles"),
+        "approver": get("merged_by").split(" <", 1)[0],
+        "date": get("date")[:10],
+        "commit": get("commit")[:12],
+        "tree": get("tree")[:12],
+        "note": explain() if callable(explain) else "",
+    }
+
+
+def _manifest(builder: Builder, project: Project, the_stamp: Stamp, key: str, records: Sequence[Mapping[str, str]],
+              outputs: Sequence[Output]) -> bytes:
+    data = {
+        "format": 1,
+        "project": {"id": project.id, "name": project.name, "stage": project.stage},
+        "toolkit": {"name": "xzdoc", "version": __version__, "pandoc": pandoc.version(), "typst": _package("typst")},
+        "git": {"commit": the_stamp.commit, "dirty": the_stamp.dirty},
+        "source_date_epoch": the_stamp.epoch,
+        "date_source": the_stamp.source,
+        "inputs_sha256": key,
+        "sources": [{"path": p, "sha256": h} for p, h in
+                    builder.sources(project) + builder.config_source + builder.template_sources],
+        "outputs": [{"path": o.name, "sha256": _sha(o.data), "bytes": len(o.data)} for o in sorted(outputs, key=_name)],
+        "approvals": list(records),
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _docx_meta(ast: dict[str, Any], doc: Document, the_stamp: Stamp) -> None:
+    if doc.cover is None:
+        return
+
+    def text(value: str) -> dict[str, Any]:
+        return {"t": "MetaString", "c": value}
+
+    ast["meta"] = {
+        "title": text(doc.cover.title),
+        "subtitle": text(doc.cover.kind),
+        "author": {"t": "MetaList", "c": [text(f"{label}：{value}") for label, value in doc.cover.rows]},
+        "date": text(doc.cover.date),
+        "lang": text("zh-CN"),
+    }
+
+
+def _typst_meta(doc: Document, project: Project, the_stamp: Stamp, fonts: Mapping[str, list[str]]) -> dict[str, Any]:
+    day = the_stamp.local
+    cover = None
+    if doc.cover is not None:
+        cover = {"title": doc.cover.title, "kind": doc.cover.kind, "rows": [list(r) for r in doc.cover.rows],
+                 "date": doc.cover.date}
+    return {
+        "title": f"{project.name} {doc.kind}",
+        "author": next((v for k, v in doc.cover.rows if k == "申报单位"), "") if doc.cover else "",
+        "date": {"year": day.year, "month": day.month, "day": day.day},
+        "cover": cover,
+        "banner": None if doc.cover else doc.kind,
+        "fonts": fonts,
+    }
+
+
+def _parallel(jobs: Sequence[Callable[[], list[Output]]], workers: int) -> list[list[Output]]:
+    """Run the jobs on threads (pandoc runs as a subprocess and Typst outside the GIL); the first error wins."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [job() for job in jobs]
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _package(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
+
+
+def _name(output: Output) -> str:
+    return output.name
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

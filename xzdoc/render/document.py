@@ -1,0 +1,139 @@
+"""A project's documents as Markdown: each draft through the sandbox, then the trusted template of its kind.
+
+Drafts are untrusted prose: their ``{{ … }}`` run in Jinja's immutable
+sandbox and any failure becomes an error at the draft's file and line.
+Templates come from the loader chain (the repository's templates/ first),
+so a bureau overrides one document kind without copying the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SecurityError
+
+from xzdoc import templates
+from xzdoc.config import Config
+from xzdoc.drafts import GUIDANCE
+from xzdoc.errors import XzdocError
+from xzdoc.model import Draft, Project
+from xzdoc.render.context import Cover, RenderContext
+
+SLUGS = {"项目建议书": "proposal", "可行性研究报告": "feasibility", "初步设计": "design", "投资概算": "estimate",
+         "整体方案": "overall"}
+FALLBACK = "document"
+APPROVAL = "审批记录"
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark; pandoc lets each be escaped
+_UNSAFE_ATTR = re.compile(r"attribute '([^']+)'")
+_REFERENCE = "文稿中只能引用项目元数据，例如 {{ name }}、{{ id }}、{{ budget.total }}、{{ budget.years[2026] }}"
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str
+    markdown: str
+    cover: Cover | None
+    source: str | None = None  # the draft as shown to users, where errors point
+    draft: str | None = None   # the draft's own text, to find the line of a bad link
+
+    @property
+    def where(self) -> str:
+        return self.source or f"templates/{SLUGS.get(self.kind, FALLBACK)}"
+
+
+def kinds(config: Config, project: Project) -> list[str]:
+    """The documents to render: those the stage requires, then any others the project registers."""
+    required = config.standard.required_documents(project.stage)
+    missing = [k for k in required if k not in project.drafts]
+    if missing:
+        stage = config.standard.stage(project.stage)
+        raise XzdocError(f"阶段“{stage.label if stage else project.stage}”需要的文稿未登记：{'、'.join(missing)}",
+                         project.yaml_path, hint=f"在 project.yaml 的 documents 下登记，例如 {missing[0]}: drafts/xxx.md")
+    for draft in project.drafts.values():
+        if draft.text is None:
+            raise XzdocError(f"文稿 {draft.path} 不存在或无法读取", draft.path,
+                             hint="先运行 xzdoc validate 查看原因，或修改 project.yaml 的 documents")
+    return [*required, *[k for k in project.drafts if k not in required]]
+
+
+def documents(config: Config, ctx: RenderContext, wanted: Iterable[str]) -> list[Document]:
+    env = environment(config)
+    out = []
+    for kind in wanted:
+        draft = ctx.project.drafts[kind]
+        body = render_draft(draft, ctx.variables)
+        markdown = _render(env, [f"{SLUGS.get(kind, FALLBACK)}/document.md.j2", f"{FALLBACK}/document.md.j2"],
+                           {**ctx.template_vars(), "kind": kind, "body": body})
+        out.append(Document(kind, markdown, ctx.cover(kind), draft.path, draft.text))
+    return out
+
+
+def approval_document(config: Config, ctx: RenderContext, records: Sequence[Mapping[str, str]]) -> Document:
+    markdown = _render(environment(config), ["approval/document.md.j2"],
+                       {**ctx.template_vars(), "kind": APPROVAL, "records": records})
+    return Document(APPROVAL, markdown, None)
+
+
+def environment(config: Config) -> jinja2.Environment:
+    env = templates.environment(config)
+    env.filters["md"] = escape_md
+    return env
+
+
+def escape_md(value: Any) -> str:
+    """Metadata as literal Markdown text: one line, every punctuation mark escaped, so a name cannot become markup."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def strip_guidance(text: str) -> str:
+    """Scaffold guidance lines become blank lines, so line numbers in errors still match the file."""
+    if GUIDANCE not in text:
+        return text
+    return "\n".join("" if line.startswith(GUIDANCE) else line for line in text.split("\n"))
+
+
+def render_draft(draft: Draft, variables: Mapping[str, Any]) -> str:
+    text = strip_guidance(draft.text or "")
+    if "{" not in text:
+        return text
+    env = templates.sandbox()
+    try:
+        return env.from_string(text).render(variables)
+    except jinja2.TemplateSyntaxError as exc:
+        raise XzdocError(f"文稿中的模板语法有误：{exc.message}", draft.path, exc.lineno,
+                         hint=_REFERENCE + "；要原样显示花括号，写作 {{ '{{' }}") from None
+    except SecurityError as exc:
+        match = _UNSAFE_ATTR.search(str(exc))
+        what = f"“{match.group(1)}”" if match else ""
+        raise XzdocError(f"文稿中的模板表达式试图访问 Python 内部属性{what}，已拒绝（不安全）", draft.path,
+                         _template_line(exc), hint=_REFERENCE) from None
+    except jinja2.UndefinedError as exc:
+        raise XzdocError(f"文稿引用了不存在的元数据（{exc.message}）", draft.path, _template_line(exc),
+                         hint=_REFERENCE) from None
+    except Exception as exc:  # any failure of an author's expression is the author's to fix
+        raise XzdocError(f"文稿中的模板表达式无法计算：{exc}", draft.path, _template_line(exc), hint=_REFERENCE) from None
+
+
+def _template_line(exc: BaseException, filename: str = "<template>") -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return lines[-1] if lines else None
+
+
+def _render(env: jinja2.Environment, names: list[str], variables: Mapping[str, Any]) -> str:
+    try:
+        template = env.select_template(names)
+    except jinja2.TemplateNotFound:
+        raise XzdocError(f"找不到文档模板 {names[0]}", hint="检查仓库 templates/ 目录，或重新安装 xzdoc") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise XzdocError(f"模板语法有误：{exc.message}", exc.filename, exc.lineno) from None
+    try:
+        return template.render(variables)
+    except jinja2.TemplateError as exc:
+        path = template.filename or names[0]
+        raise XzdocError(f"模板 {template.name} 出错：{exc}", path, _template_line(exc, path)) from None

@@ -1,0 +1,72 @@
+"""The only pypandoc user: find the pandoc binary once, then run it sandboxed.
+
+pypandoc-binary ships pandoc; we call the binary directly so each run gets its
+own environment (SOURCE_DATE_EPOCH) and bytes on stdin/stdout, with nothing
+set process-wide.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from xzdoc.errors import XzdocError
+
+# Raw blocks would let a draft inject Typst/HTML/OpenXML; `smart` breaks Chinese quotes.
+FORMAT = "markdown+east_asian_line_breaks-smart-raw_attribute-raw_html-raw_tex"
+FIX = "pip install --force-reinstall pypandoc-binary"
+TIMEOUT = 300
+
+
+@functools.cache
+def binary() -> str:
+    try:
+        import pypandoc
+
+        return str(pypandoc.get_pandoc_path())
+    except (ImportError, OSError):
+        raise XzdocError("找不到 pandoc", hint=f"pandoc 随 pypandoc-binary 安装：{FIX}") from None
+
+
+@functools.cache
+def version() -> str:
+    out = run(["--version"], b"").decode("utf-8", "replace")
+    return out.split("\n", 1)[0].removeprefix("pandoc").strip()
+
+
+def run(args: list[str], stdin: bytes, epoch: int | None = None) -> bytes:
+    env = dict(os.environ)
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        proc = subprocess.run([binary(), "--sandbox", *args], input=stdin, capture_output=True, env=env,
+                              timeout=TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise XzdocError("无法运行 pandoc", hint=FIX) from None
+    except subprocess.TimeoutExpired:
+        raise XzdocError(f"pandoc 运行超过 {TIMEOUT} 秒", hint="检查文稿是否过大或含有异常的嵌套结构") from None
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip()
+        raise XzdocError(f"pandoc 转换失败：{detail[:500]}", hint="用 xzdoc validate 检查文稿；若问题依旧，请报告缺陷")
+    return proc.stdout
+
+
+def to_ast(markdown: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(run(["-f", FORMAT, "-t", "json"], markdown.encode("utf-8")))
+    return data
+
+
+def to_docx(ast_json: bytes, reference: Path, epoch: int) -> bytes:
+    return run(["-f", "json", "-t", "docx", f"--reference-doc={reference}", "-o", "-"], ast_json, epoch)
+
+
+def to_typst(ast_json: bytes) -> str:
+    return run(["-f", "json", "-t", "typst", "--wrap=none"], ast_json).decode("utf-8")
+
+
+def default_reference_docx() -> bytes:
+    return run(["--print-default-data-file", "reference.docx"], b"")

@@ -1,0 +1,87 @@
+"""The only typst user: pandoc's Typst source compiled in-process, inside a temp root holding only copies.
+
+The temp root contains the page template, meta.json, the body and copies of
+the project's checked images; nothing else on disk is reachable from Typst.
+Fonts are named explicitly and checked before compiling: a role with none of
+its fonts installed is an error with the fix, and so is any "unknown font
+family" warning Typst still raises, so a PDF never ships with tofu.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from xzdoc.errors import XzdocError
+from xzdoc.render.reproducible import Stamp
+from xzdoc.render.safety import Asset
+
+FONT_FIX = "apt-get install -y fonts-noto-cjk"
+ROLE_ZH = {"body": "正文（仿宋）", "title": "标题（小标宋）", "heading": "一级标题（黑体）", "kai": "二级标题（楷体）",
+           "number": "页码（宋体）"}
+NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
+MAIN = '#import "page.typ": official, horizontalrule\n#show: official.with(json("meta.json"))\n\n'
+
+
+def _typst() -> Any:
+    try:
+        import typst
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise XzdocError("缺少 typst（Python 包）", hint="pip install typst") from None
+    return typst
+
+
+@functools.cache
+def font_book() -> Any:
+    """System and bundled fonts, scanned once per process (the scan is the slow part of a first compile)."""
+    return _typst().Fonts(include_system_fonts=True, include_embedded_fonts=True)
+
+
+@functools.cache
+def families() -> frozenset[str]:
+    return frozenset(f.lower() for f in font_book().families())
+
+
+def resolve_fonts(fonts: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """For each role, the configured families that are installed, in order; a role with none is an error."""
+    out: dict[str, list[str]] = {}
+    wanted = {**fonts, "number": tuple(fonts.get("number", NUMBER_FONTS))}
+    for role, names in wanted.items():
+        found = [n for n in names if n.lower() in families()]
+        if not found:
+            raise XzdocError(f"没有安装{ROLE_ZH.get(role, role)}所需的任何字体：{'、'.join(names)}",
+                             hint=f"安装免费中文字体：{FONT_FIX}；或在 xzdoc.yaml 的 fonts.{role} 中列出已安装的字体"
+                                  "（可用 fc-list :lang=zh family 查看）")
+        out[role] = found
+    return out
+
+
+def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iterable[Asset], stamp: Stamp) -> bytes:
+    typst = _typst()
+    with tempfile.TemporaryDirectory(prefix="xzdoc-typst-") as tmp:
+        root = Path(tmp)
+        shutil.copyfile(template, root / "page.typ")
+        (root / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        for asset in assets:
+            (root / asset.name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(asset.file, root / asset.name)
+        main = root / "main.typ"
+        main.write_text(MAIN + body, "utf-8")
+        compiler = typst.Compiler(root=str(root), font_paths=font_book())
+        try:
+            pdf, warnings = compiler.compile_with_warnings(input=str(main), format="pdf", timestamp=stamp.epoch)
+        except typst.TypstError as exc:
+            hints = "；".join(getattr(exc, "hints", None) or [])
+            raise XzdocError(f"PDF 排版失败：{getattr(exc, 'message', exc)}", str(template),
+                             hint=hints or "检查 templates/typst/page.typ；若未改动模板，请报告缺陷") from None
+    for warning in warnings:
+        message = str(getattr(warning, "message", warning))
+        if "unknown font family" in message:
+            raise XzdocError(f"PDF 中引用的字体未安装（{message}），会显示为方框（豆腐块）", str(template),
+                             hint=f"安装免费中文字体：{FONT_FIX}；或修改 xzdoc.yaml 的 fonts") from None
+    return bytes(pdf)

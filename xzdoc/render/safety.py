@@ -1,0 +1,168 @@
+"""Links and images checked against the project folder; anything that could inject code turned into text.
+
+Pandoc already reads drafts without raw blocks (see pandoc.FORMAT). This walk
+is the second wall: whatever reaches the writers is text, a link to the web or
+inside the project, or an image file inside the project.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mimetypes
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from xzdoc.errors import XzdocError
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".svg": "image/svg+xml"}
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+LINK_SCHEMES = {"http", "https", "mailto"}
+_EMPTY_ATTR: list[Any] = ["", [], []]
+
+
+@dataclass(frozen=True)
+class Asset:
+    """An image the document uses: where the draft points, and the checked file inside the project."""
+
+    target: str
+    file: Path
+
+    @property
+    def name(self) -> str:
+        digest = hashlib.sha256(self.target.encode("utf-8")).hexdigest()[:16]
+        return f"img/{digest}{self.file.suffix.lower()}"
+
+    def data_uri(self) -> str:
+        kind = IMAGE_TYPES.get(self.file.suffix.lower()) or mimetypes.guess_type(self.file.name)[0] or "image/png"
+        return f"data:{kind};base64," + base64.b64encode(self.file.read_bytes()).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a document's text came from, so an error can point at the draft line."""
+
+    folder: Path           # the project folder: nothing may leave it
+    base: Path             # relative targets are relative to the draft's own folder, as editors preview them
+    source: str            # shown path of the draft (or template)
+    text: str | None = None
+
+    def line_of(self, target: str) -> int | None:
+        if not self.text:
+            return None
+        for number, line in enumerate(self.text.split("\n"), 1):
+            if target in line:
+                return number
+        return None
+
+
+def check(ast: dict[str, Any], where: Where) -> tuple[Asset, ...]:
+    """Neutralise the AST in place and return the images it uses."""
+    assets: dict[str, Asset] = {}
+    for node in _nodes(ast.get("blocks", [])):
+        kind = node.get("t")
+        if kind == "Image":
+            target = node["c"][2][0]
+            if target not in assets:
+                assets[target] = Asset(target, _image(target, where))
+        elif kind == "Link":
+            _link(node["c"][2][0], where)
+        elif kind == "Cite":  # "@某人" is prose here, not a bibliography key Typst would fail on
+            node["t"], node["c"] = "Span", [_EMPTY_ATTR, node["c"][1]]
+        elif kind == "Math":
+            math_type, tex = node["c"]
+            fence = "$$" if math_type.get("t") == "DisplayMath" else "$"
+            node["t"], node["c"] = "Str", f"{fence}{tex}{fence}"
+        elif kind == "RawInline":
+            node["t"], node["c"] = "Code", [_EMPTY_ATTR, node["c"][1]]
+        elif kind == "RawBlock":
+            node["t"], node["c"] = "CodeBlock", [_EMPTY_ATTR, node["c"][1]]
+    return tuple(assets.values())
+
+
+def retarget(ast: dict[str, Any], targets: dict[str, str], full_width: bool = False) -> bytes:
+    """The AST as pandoc JSON with each image pointing at ``targets[old]``; ``ast`` itself is left as it was."""
+    saved: list[tuple[list[Any], str, list[Any], list[Any]]] = []
+    for node in _nodes(ast.get("blocks", [])):
+        if node.get("t") == "Image":
+            attrs, link = node["c"][0][2], node["c"][2]
+            saved.append((link, link[0], attrs, list(attrs)))
+            link[0] = targets[link[0]]
+            # Typst places an image at its natural size; a wide screenshot would run off the page.
+            if full_width and not any(k in ("width", "height") for k, _ in attrs):
+                attrs.append(["width", "100%"])
+    try:
+        return json.dumps(ast, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    finally:
+        for link, original, attrs, before in saved:
+            link[0] = original
+            attrs[:] = before
+
+
+def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "t" in item:
+                yield item
+            stack.extend(v for k, v in item.items() if k == "c")
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _contained(target: str, where: Where, what: str) -> Path:
+    """The file ``target`` names, provided it stays inside the project folder, symlinks included."""
+    line = where.line_of(target)
+    path = unquote(target.split("#", 1)[0].split("?", 1)[0])
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        raise XzdocError(f"{what}“{target}”使用了绝对路径", where.source, line,
+                         hint="改用相对于文稿所在目录的路径，且文件须在项目目录之内")
+    base = where.base.relative_to(where.folder).as_posix() if where.base != where.folder else ""
+    normal = posixpath.normpath(posixpath.join(base, path.replace("\\", "/")))
+    if normal == ".." or normal.startswith("../"):
+        raise XzdocError(f"{what}“{target}”指向项目目录之外", where.source, line,
+                         hint="只能引用本项目目录内的文件；把文件复制到项目目录（如 images/）后再引用")
+    file = where.folder / normal
+    try:
+        file.resolve().relative_to(where.folder.resolve())
+    except ValueError:
+        raise XzdocError(f"{what}“{target}”经符号链接指向项目目录之外", where.source, line,
+                         hint="不要用符号链接引用项目目录之外的文件；把文件复制到项目目录内") from None
+    return file
+
+
+def _image(target: str, where: Where) -> Path:
+    scheme = urlsplit(target).scheme
+    if scheme and len(scheme) > 1:
+        raise XzdocError(f"图片“{target[:80]}”不是项目目录内的文件", where.source, where.line_of(target),
+                         hint="图片须保存在项目目录内（如 images/），用相对路径引用：![说明](../images/图1.png)")
+    file = _contained(target, where, "图片")
+    if not file.is_file():
+        raise XzdocError(f"图片“{target}”不存在", where.source, where.line_of(target),
+                         hint="检查文件名和路径；路径相对于文稿所在目录")
+    if file.suffix.lower() not in IMAGE_TYPES:
+        raise XzdocError(f"图片“{target}”的格式不受支持", where.source, where.line_of(target),
+                         hint="使用 PNG、JPEG、GIF 或 SVG 格式")
+    if file.stat().st_size > MAX_IMAGE_BYTES:
+        raise XzdocError(f"图片“{target}”超过 {MAX_IMAGE_BYTES // 1048576} MB", where.source, where.line_of(target),
+                         hint="压缩图片后再引用")
+    return file
+
+
+def _link(target: str, where: Where) -> None:
+    if not target or target.startswith("#"):
+        return
+    scheme = urlsplit(target).scheme.lower()
+    if scheme and len(scheme) > 1:
+        if scheme not in LINK_SCHEMES:
+            raise XzdocError(f"链接“{target[:80]}”使用了不允许的协议 {scheme}:", where.source, where.line_of(target),
+                             hint="链接只能是 http(s)、mailto，或项目目录内的文件")
+        return
+    _contained(target, where, "链接")
