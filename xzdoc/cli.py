@@ -312,9 +312,15 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
     result = portfolio.build(projects)
     if fmt == "xlsx" and out is None:
         raise click.UsageError("xlsx 是二进制格式，请用 --out 指定文件，例如 --out 目录.xlsx")
-    body: str | bytes = {"md": lambda: portfolio.as_markdown(result, config.organisation),
-                         "csv": lambda: portfolio.as_csv(result, table), "json": lambda: portfolio.as_json(result),
-                         "xlsx": lambda: portfolio.as_xlsx(result)}[fmt]()
+    body: str | bytes
+    if fmt == "md":
+        body = portfolio.as_markdown(result, config.organisation)
+    elif fmt == "csv":
+        body = portfolio.as_csv(result, table)
+    elif fmt == "json":
+        body = portfolio.as_json(result)
+    else:
+        body = portfolio.as_xlsx(result)
     if out:
         scaffold.write_atomic(out, body)
         click.echo(f"已写入 {out}（系统 {len(result.systems)} 个，资源 {len(result.resources)} 项）", err=True)

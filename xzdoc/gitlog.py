@@ -171,14 +171,16 @@ def _branch(repo: Any, wanted: str | None) -> str | None:
 
 
 def history(root: Path, under: str, branch: str | None = None, want: Callable[[Change], bool] | None = None,
-            keep: Callable[[bytes], bool] | None = None) -> History | None:
-    """The first-parent history of the main branch with raw diffs inside ``under``.
+            keep: Callable[[bytes], bool] | None = None,
+            on_commit: Callable[[Commit], None] | None = None) -> History | None:
+    """The first-parent history of the main branch, oldest first, with raw diffs inside ``under``.
 
     ``under`` is a folder relative to ``root``; ``keep`` (on the raw path)
     drops the diff entries the caller has no use for before they are decoded.
     The new objects of the changes ``want`` selects are read too
     (``History.blobs``), by one ``git cat-file --batch`` fed while the log is
-    still streaming, so the two overlap.
+    still streaming, so the two overlap. ``on_commit`` sees each commit as it
+    is parsed, so callers can do their own work while git is still writing.
     Returns None when the branch has no commits yet. Raises XzdocError outside
     a repository, in a shallow clone, or when the branch cannot be found.
     """
@@ -201,12 +203,12 @@ def history(root: Path, under: str, branch: str | None = None, want: Callable[[C
         shown = branch or "main 或 master"
         raise XzdocError(f"找不到主分支 {shown}，无法读取审批历史",
                          hint="在 xzdoc.yaml 中用 branch: <分支名> 指定主分支，或先 git fetch origin")
-    args = ["log", "-z", "--first-parent", "--raw", "--no-abbrev", "--no-renames", "-t", "--no-color",
+    args = ["log", "-z", "--first-parent", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-t", "--no-color",
             "--no-show-signature", "--no-notes", "--encoding=UTF-8", f"--relative={prefix}/", f"--format={_FORMAT}",
             ref, "--"]
-    commits, blobs = _stream(repo, args, want, keep)
+    commits, blobs = _stream(repo, args, want, keep, on_commit)
     _check_chain(commits)
-    return History(workdir, ref, prefix, tuple(reversed(commits)), blobs)
+    return History(workdir, ref, prefix, tuple(commits), blobs)
 
 
 def _spawn(repo: Any, args: list[str], stdin: bool = False) -> Any:
@@ -220,7 +222,8 @@ def _spawn(repo: Any, args: list[str], stdin: bool = False) -> Any:
 
 
 def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
-            keep: Callable[[bytes], bool] | None = None) -> tuple[list[Commit], dict[str, bytes]]:
+            keep: Callable[[bytes], bool] | None = None,
+            on_commit: Callable[[Commit], None] | None = None) -> tuple[list[Commit], dict[str, bytes]]:
     log_process = _spawn(repo, args)
     cat_process = _spawn(repo, ["cat-file", "--batch"], stdin=True) if want else None
     log: subprocess.Popen[bytes] = log_process.proc
@@ -239,6 +242,8 @@ def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
         def request(commits: list[Commit]) -> None:
             batch = []
             for commit in commits:
+                if on_commit is not None:
+                    on_commit(commit)
                 for change in commit.changes:
                     if want is not None and change.new not in asked and change.status != "D" and want(change):
                         asked[change.new] = None
@@ -324,20 +329,12 @@ class _Parser:
             raise _garbled()
 
 
-def _parse(out: bytes) -> list[Commit]:
-    parser = _Parser()
-    parser.feed(out)
-    parser.close()
-    _check_chain(parser.commits)
-    return parser.commits
-
-
 def _check_chain(commits: list[Commit]) -> None:
-    """Newest first: each commit's first parent is the next one, the last is a root, no sha repeats."""
-    for newer, older in pairwise(commits):
+    """Oldest first: a root, then each commit's first parent is the one before, and no sha repeats."""
+    for older, newer in pairwise(commits):
         if not newer.parents or newer.parents[0] != older.sha:
             raise _garbled()
-    if commits and commits[-1].parents:
+    if commits and commits[0].parents:
         raise _garbled()
     if len({c.sha for c in commits}) != len(commits):
         raise _garbled()

@@ -24,6 +24,7 @@ approval's record or escape the drift check.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -189,53 +190,92 @@ def roles_for(config: Config, gates: Iterable[str]) -> tuple[str, ...]:
 
 def build(config: Config, require_signed: bool = False) -> Ledger | None:
     """The ledger of the repository holding ``config.root``; None before the first commit."""
-    suffix = "/" + PROJECT_FILE
     state_dir = gitlog.state_dir(config.root)
     cache = FactsCache(state_dir / "facts" if state_dir else None, frozenset(s.name for s in config.standard.stages))
+    walk = _Walk(config, cache)
     history = gitlog.history(config.root, config.projects_dir, config.branch,
-                             lambda ch: ch.path.endswith(suffix) and ch.path.count("/") == 1 and ch.new not in cache.known,
-                             _folder_or_project_file)
+                             lambda ch: _is_project_file(ch.path) and ch.new not in cache.known,
+                             _folder_or_project_file, walk.push)
     if history is None:
         return None
-    commits = history.commits
+    walk.finish(history.blobs)
     base = _baseline_index(config, history)
-    blobs = history.blobs
+    # Whether a change came before the baseline is known only once the walk has passed it.
+    records = [replace(r, status=ADOPTED, problem="", claim="") if base is not None and i <= base and r.roles else r
+               for i, r in walk.raw]
+    if require_signed:
+        records = _verify(history.workdir, records)
+    heads = {f: fa for f, (fa, _) in walk.state.items()}
+    records = _mark_current(config, records, heads)
+    cache.save()
+    references = _references(config, records, walk.state, walk.at_base, history)
+    commits = history.commits
+    return Ledger(str(history.workdir), history.branch, commits[-1].sha if commits else "",
+                  commits[base].sha if base is not None else None, tuple(records), heads, references, walk.at_base)
 
-    def facts_of(blob_id: str) -> Facts:
-        return cache.get(blob_id, blobs.get(blob_id, b""))
 
-    state: dict[str, tuple[Facts, str]] = {}      # folder -> (facts, blob id)
-    at_base: dict[str, str] = {}
-    raw: list[tuple[int, ApprovalRecord]] = []
-    for index, commit in enumerate(commits):
+def _is_project_file(path: str) -> bool:
+    return path.endswith("/" + PROJECT_FILE) and path.count("/") == 1
+
+
+class _Walk:
+    """Derives records commit by commit, oldest first, while git is still writing the log.
+
+    A commit whose project.yaml facts are not cached waits, with every commit
+    after it, until the blobs have been read (``finish``).
+    """
+
+    def __init__(self, config: Config, cache: FactsCache) -> None:
+        self.config = config
+        self.cache = cache
+        self.queue: deque[gitlog.Commit] = deque()
+        self.blocked = False
+        self.index = 0
+        self.state: dict[str, tuple[Facts, str]] = {}     # folder -> (facts, blob id)
+        self.at_base: dict[str, str] = {}                 # folder -> blob id at the baseline commit
+        self.raw: list[tuple[int, ApprovalRecord]] = []
+
+    def push(self, commit: gitlog.Commit) -> None:
+        self.queue.append(commit)
+        if not self.blocked:
+            self._drain({})
+
+    def finish(self, blobs: Mapping[str, bytes]) -> None:
+        self.blocked = False
+        self._drain(blobs)
+
+    def _drain(self, blobs: Mapping[str, bytes]) -> None:
+        known = self.cache.known
+        while self.queue:
+            commit = self.queue[0]
+            if not blobs and any(_is_project_file(ch.path) and ch.status != "D" and ch.new not in known
+                                 for ch in commit.changes):
+                self.blocked = True
+                return
+            self.queue.popleft()
+            self._step(commit, blobs)
+
+    def _step(self, commit: gitlog.Commit, blobs: Mapping[str, bytes]) -> None:
+        config, index = self.config, self.index
+        self.index += 1
         trees = {ch.path: ch.new for ch in commit.changes if ch.mode == "040000"}
         for ch in commit.changes:
-            if not (ch.path.endswith(suffix) and ch.path.count("/") == 1):
+            if not _is_project_file(ch.path):
                 continue
             name = ch.path.split("/", 1)[0]
             folder = f"{config.projects_dir}/{name}"
-            before = state.get(folder)
+            before = self.state.get(folder)
             if ch.status == "D":
-                state.pop(folder, None)
+                self.state.pop(folder, None)
                 continue
-            now = facts_of(ch.new)
-            state[folder] = (now, ch.new)
+            now = self.cache.get(ch.new, blobs.get(ch.new, b""))
+            self.state[folder] = (now, ch.new)
             old = before[0] if before else None
             for change, gates, frm, to in _changes(config, old, now):
-                record = _record(config, commit, folder, name, now, change, gates, frm, to, trees.get(name, ""),
-                                 ch.new, base is not None and index <= base)
-                raw.append((index, record))
-        if base is not None and index == base:
-            at_base = {f: blob for f, (_, blob) in state.items()}
-    records = [r for _, r in raw]
-    if require_signed:
-        records = _verify(history.workdir, records)
-    heads = {f: fa for f, (fa, _) in state.items()}
-    records = _mark_current(config, records, heads)
-    cache.save()
-    references = _references(config, records, state, at_base, history)
-    return Ledger(str(history.workdir), history.branch, commits[-1].sha if commits else "",
-                  commits[base].sha if base is not None else None, tuple(records), heads, references, at_base)
+                self.raw.append((index, _record(config, commit, folder, name, now, change, gates, frm, to,
+                                                trees.get(name, ""), ch.new)))
+        if config.baseline and commit.sha.startswith(config.baseline):
+            self.at_base = {f: blob for f, (_, blob) in self.state.items()}
 
 
 def _folder_or_project_file(path: bytes) -> bool:
@@ -270,14 +310,11 @@ def _changes(config: Config, old: Facts | None, now: Facts) -> list[tuple[str, t
 
 
 def _record(config: Config, commit: gitlog.Commit, folder: str, name: str, now: Facts, change: str,
-            gates: tuple[str, ...], frm: str | None, to: str | None, tree: str, blob: str,
-            adopted: bool) -> ApprovalRecord:
+            gates: tuple[str, ...], frm: str | None, to: str | None, tree: str, blob: str) -> ApprovalRecord:
     roles = roles_for(config, gates)
     held = tuple(sorted(config.role_of(commit.author.email)))
     status, problem, claim = NO_GATE, "", ""
-    if roles and adopted:
-        status = ADOPTED
-    elif roles and commit.is_merge and set(roles) <= set(held):
+    if roles and commit.is_merge and set(roles) <= set(held):
         status = APPROVED
     elif roles:
         status, claim = UNAPPROVED, _claim(commit)

@@ -79,6 +79,6 @@ def check_caps(project: Project, ctx: Context) -> Iterator[Hit]:
 
 
 def _reserve_cap(project: Project, ctx: Context) -> object:
-    docs = mapping(project.data.get("documents")) or {}
-    at_feasibility = "可行性研究报告" in docs and "初步设计" not in docs
+    docs = mapping(project.data.get("documents"))
+    at_feasibility = docs is not None and "可行性研究报告" in docs and "初步设计" not in docs
     return ctx.std.caps["reserve_feasibility" if at_feasibility else "reserve"]
