@@ -15,7 +15,6 @@ import pytest
 
 from tests.conftest import ROOT, invoke
 from tests.gitrepo import PARTY, Repo
-from xzdoc.render import reproducible
 
 BASE = Path(__file__).resolve().parent / "resources" / "base_project"
 PID = "XZJT-2025-902"
@@ -122,15 +121,6 @@ def test_failed_render_keeps_the_previous_bundle_and_leaves_no_temp_file(repo: P
     assert "内部属性" in result.output and "design.md" in result.output
     assert (repo / ZIP).read_bytes() == good
     assert sorted(p.name for p in (repo / "dist" / PID).iterdir()) == [f".{PID}-building.hash", f"{PID}-building.zip"]
-
-
-def test_atomic_write_cleans_up_when_the_rename_fails(tmp_path: Path) -> None:
-    target = tmp_path / "out.zip"
-    target.mkdir()
-    (target / "keep").write_text("x")
-    with pytest.raises(OSError):
-        reproducible.write_atomic(target, b"data")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zip"] and (target / "keep").exists()
 
 
 def test_one_failing_project_does_not_stop_the_others(repo: Path) -> None:

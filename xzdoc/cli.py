@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -130,11 +131,11 @@ def new(path: Path, project_id: str, name: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件而不是打印。")
 def schema(out: Path | None) -> None:
     """打印 project.yaml 的 JSON Schema（含本仓库的取值范围）。"""
-    from xzdoc import scaffold
+    from xzdoc import fsio, scaffold
 
     text = scaffold.schema_text(_config().standard)
     if out:
-        scaffold.write_atomic(out, text)
+        fsio.write_atomic(out, text)
         click.echo(f"已写入 {out}")
     else:
         click.echo(text, nl=False)
@@ -305,7 +306,7 @@ def doctor() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件（xlsx 必须指定）。")
 def catalog(fmt: str, table: str, out: Path | None) -> None:
     """汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"""
-    from xzdoc import loader, portfolio, scaffold
+    from xzdoc import fsio, loader, portfolio
 
     config = _config()
     projects = [item.project for item in loader.load_all(config, loader.discover(config, ())) if item.project]
@@ -322,7 +323,7 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
     else:
         body = portfolio.as_xlsx(result)
     if out:
-        scaffold.write_atomic(out, body)
+        fsio.write_atomic(out, body)
         click.echo(f"已写入 {out}（系统 {len(result.systems)} 个，资源 {len(result.resources)} 项）", err=True)
     else:
         click.echo(body, nl=False)
@@ -330,7 +331,14 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
         click.echo(f"{finding.path}:{finding.line}: warning [{finding.rule}] {finding.message}", err=True)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # A plain SIGTERM would end the process without running cleanup; turn it into Ctrl-C so
+    # temp files are removed and the previous outputs stay as they were.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         # Without standalone mode click returns the exit code of ctx.exit instead of raising.
         code = cli.main(args=argv, prog_name="xzdoc", standalone_mode=False)

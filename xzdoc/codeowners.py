@@ -57,7 +57,7 @@ def _owners(config: Config, role: str) -> str:
 
 def write(config: Config, projects: Sequence[Project], check: bool = False) -> tuple[Path, bool, Codeowners]:
     """Write the file (or, with ``check``, only compare); returns the path and whether it differed."""
-    from xzdoc.scaffold import write_atomic
+    from xzdoc.fsio import write_atomic
 
     result = render(config, projects)
     path = config.root / PATH

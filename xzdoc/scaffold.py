@@ -6,12 +6,12 @@ import datetime as dt
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from xzdoc.config import Config
 from xzdoc.drafts import GUIDANCE
 from xzdoc.errors import XzdocError
+from xzdoc.fsio import write_atomic
 from xzdoc.standard import Standard
 from xzdoc.templates import environment
 
@@ -57,17 +57,3 @@ def schema_files(config: Config) -> dict[Path, str]:
 
 def schema_text(standard: Standard) -> str:
     return json.dumps(standard.schema, ensure_ascii=False, indent=2) + "\n"
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write through a temp file in the same folder, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

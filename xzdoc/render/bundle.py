@@ -25,11 +25,12 @@ from typing import Any
 from xzdoc import __version__, loader, templates
 from xzdoc.config import CONFIG_NAME, Config
 from xzdoc.errors import XzdocError
+from xzdoc.fsio import sweep_stale, write_atomic
 from xzdoc.model import ERROR, Project
 from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, xlsx
 from xzdoc.render import docx as docx_writer
 from xzdoc.render.document import Document
-from xzdoc.render.reproducible import Stamp, stamp, write_atomic, write_zip
+from xzdoc.render.reproducible import Stamp, stamp, write_zip
 
 FORMATS = ("docx", "pdf", "xlsx")
 ESTIMATE_BOOK = "投资概算表.xlsx"
@@ -156,6 +157,15 @@ class Builder:
         return [out for outs in _parallel(jobs, self.jobs) for out in outs]
 
     def _convert(self, project: Project, doc: Document, formats: Sequence[str], the_stamp: Stamp) -> list[Output]:
+        try:
+            return self._convert_one(project, doc, formats, the_stamp)
+        except XzdocError as exc:
+            # Say which project and document failed: with --all and threads the tool output alone does not.
+            raise XzdocError(f"{project.id}《{doc.kind}》：{exc.message}", exc.path or doc.where, exc.line, exc.hint,
+                             exc.column) from None
+
+    def _convert_one(self, project: Project, doc: Document, formats: Sequence[str],
+                     the_stamp: Stamp) -> list[Output]:
         ast = pandoc.to_ast(doc.markdown)
         draft = project.drafts.get(doc.kind)
         where = safety.Where(project.folder, draft.file.parent if draft else project.folder, doc.where, doc.draft)
@@ -239,6 +249,7 @@ def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -
     outputs = builder.outputs(project, FORMATS, the_stamp, records)
     manifest = _manifest(builder, project, the_stamp, key, records, outputs)
     entries = [(o.name, o.data) for o in outputs] + [(MANIFEST, manifest)]
+    sweep_stale(path.parent)
     write_atomic(path, write_zip(entries, the_stamp.zip_time))
     write_atomic(marker, key + "\n")
     return Result(project.id, path, files=tuple(sorted(name for name, _ in entries)))

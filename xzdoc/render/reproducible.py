@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,29 +87,3 @@ def read_zip(data: bytes) -> list[tuple[str, bytes]]:
 def rezip(data: bytes, when: tuple[int, int, int, int, int, int]) -> bytes:
     """The same archive with fixed timestamps; entry order kept, as Office wants [Content_Types].xml first."""
     return write_zip(read_zip(data), when, sort=False)
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write through a temp file in the same folder and rename, so readers never see half a file.
-
-    An error or Ctrl-C before the rename leaves the previous file untouched and
-    no temp file behind. The result gets ordinary permissions (0666 less the
-    umask), not mkstemp's private 0600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

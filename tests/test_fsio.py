@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xzdoc.errors import XzdocError
+from xzdoc.fsio import sweep_stale, write_atomic
+
+
+def test_write_is_atomic_with_ordinary_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "out.txt"
+    write_atomic(target, "内容")
+    assert target.read_text("utf-8") == "内容"
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]
+
+
+def test_failed_rename_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "out.zip"
+    target.mkdir()
+    (target / "keep").write_text("x")
+    with pytest.raises(XzdocError) as err:
+        write_atomic(target, b"data")
+    assert str(target) in err.value.message and "--out" in (err.value.hint or "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zip"] and (target / "keep").exists()
+
+
+def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(XzdocError) as err:
+        write_atomic(blocker / "dist" / "out.zip", b"data")
+    assert "无法写入输出目录" in err.value.message
+
+
+def test_stale_temp_files_of_dead_writers_are_swept(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".X-1.zip.{dead.stdout.strip()}.abc123.tmp"
+    live = tmp_path / f".X-1.zip.{os.getpid()}.def456.tmp"
+    stale.write_bytes(b"half")
+    live.write_bytes(b"in progress")
+    sweep_stale(tmp_path)
+    assert not stale.exists() and live.exists()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
