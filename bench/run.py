@@ -1,0 +1,38 @@
+"""Every benchmark in one run: validate, render, ledger and start-up, each as a ratio against its baseline.
+
+    python bench/run.py
+
+Each benchmark is its own script (run it alone for details and options); this
+runs them one after another in fresh processes and repeats the lines that
+state a ratio and its target at the end. Exit code 1 when any target is missed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ("validate.py", "render.py", "ledger.py", "startup.py")
+
+
+def main() -> int:
+    verdicts: list[str] = []
+    for script in SCRIPTS:
+        print(f"== {script}", flush=True)
+        proc = subprocess.run([sys.executable, str(HERE / script)], capture_output=True, text=True)
+        sys.stdout.write(proc.stdout)
+        if proc.returncode:
+            sys.stdout.write(proc.stderr)
+            verdicts.append(f"{script}: failed to run (exit {proc.returncode})")
+            continue
+        verdicts += [line.strip() for line in proc.stdout.splitlines() if "target" in line]
+    print("\n== summary")
+    for line in verdicts:
+        print(line)
+    return 1 if any("MISSED" in v or "failed" in v for v in verdicts) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
