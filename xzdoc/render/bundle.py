@@ -269,37 +269,27 @@ def bundle(config: Config, folders: Iterable[Path], out: Path, force: bool = Fal
 class Approvals:
     """The ledger's approval records as printable rows: the only place rendering asks the ledger anything.
 
-    Until xzdoc.ledger exists (and outside git, where no history can hold an
-    approval) there are none, and the page says so. ``records_for`` rebuilds
-    the ledger from history on every call; when the module offers ``build``
-    and ``with_evidence`` we build once per run and select the same way, so
-    checking 100 unchanged projects costs one walk of history, not 100.
+    The ledger is built once per run, so checking 100 unchanged projects walks
+    history once. Outside git no history can hold an approval, and the page says so.
     """
 
     def __init__(self, config: Config, in_git: bool) -> None:
         self.config = config
         self.in_git = in_git
-        self._built: list[Any] = []
+
+    @functools.cached_property
+    def book(self) -> Any:
+        from xzdoc import ledger
+
+        return ledger.build(self.config) if self.in_git else None
 
     def rows(self, project: Project) -> list[dict[str, str]]:
-        if not self.in_git:
+        from xzdoc import ledger
+
+        if self.book is None:
             return []
-        try:
-            from xzdoc import ledger
-        except ImportError:
-            return []
-        build, with_evidence = getattr(ledger, "build", None), getattr(ledger, "with_evidence", None)
-        if build is None or with_evidence is None:
-            records = ledger.records_for(self.config, project.id)
-        else:
-            if not self._built:
-                self._built.append(build(self.config))
-            book = self._built[0]
-            mine = [] if book is None else [r for r in book.records if project.id in (
-                r.project, r.folder, r.folder.rsplit("/", 1)[-1])]
-            records = with_evidence(self.config, book, mine) if mine else []
-        status = getattr(ledger, "STATUS_ZH", {})
-        return [_record_row(self.config, r, status) for r in records]
+        records = ledger.with_evidence(self.config, self.book, ledger.of_project(self.book, project.id))
+        return [_record_row(self.config, r, ledger.STATUS_ZH) for r in records]
 
 
 def _record_row(config: Config, record: Any, status: Mapping[str, str]) -> dict[str, str]:
