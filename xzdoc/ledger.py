@@ -418,8 +418,12 @@ def records_for(config: Config, project_id: str, require_signed: bool = False) -
     ledger = build(config, require_signed)
     if ledger is None:
         return []
-    return with_evidence(config, ledger, [r for r in ledger.records if project_id in (r.project, r.folder,
-                                                                                      r.folder.rsplit("/", 1)[-1])])
+    return with_evidence(config, ledger, of_project(ledger, project_id))
+
+
+def of_project(ledger: Ledger, project_id: str) -> list[ApprovalRecord]:
+    """Records of one project, named by 项目编号, folder path or folder name."""
+    return [r for r in ledger.records if project_id in (r.project, r.folder, r.folder.rsplit("/", 1)[-1])]
 
 
 def with_evidence(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -> list[ApprovalRecord]:
