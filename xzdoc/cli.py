@@ -331,6 +331,73 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
         click.echo(f"{finding.path}:{finding.line}: warning [{finding.rule}] {finding.message}", err=True)
 
 
+@cli.command(name="diff")
+@click.argument("base")
+@click.argument("head", required=False)
+def diff_command(base: str, head: str | None) -> None:
+    """拉取请求的变更审查摘要（Markdown）：项目增删改、阶段变更及须由谁合并、预算增减、系统和资源的字段变化、系统总量。
+
+    BASE 为比较的起点（如 origin/main 或提交哈希）；HEAD 省略时与工作区比较（含未提交的改动，
+    CI 检出的就是待合并的版本）。在用系统数增加（第一条 总量只减不增）时退出码为 1。
+    设置了 GITHUB_STEP_SUMMARY 时摘要同时追加到作业摘要。
+    """
+    from xzdoc import review
+
+    result = review.review(_config(), base, head)
+    click.echo(review.as_markdown(result), nl=False)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        review.write_summary(result, Path(summary))
+    for error in result.errors:
+        click.echo(f"错误：{error}", err=True)
+    if result.failed:
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option("--json", "as_json", is_flag=True, help='输出 {"project": [...]}，可直接作为 GitHub Actions 的 matrix。')
+def changed(base: str, head: str | None, as_json: bool) -> None:
+    """列出一次变更涉及的项目目录（有任何文件改动的 projects/<编号>），供 CI 按项目分片。
+
+    HEAD 省略时与工作区比较；已删除的项目不列出（xzdoc diff 会报告）。每行一个目录，相对于仓库根目录。
+    """
+    from xzdoc import review
+
+    folders = review.changed(_config(), base, head)
+    if as_json:
+        click.echo(review.changed_json(folders))
+    else:
+        for folder in folders:
+            click.echo(folder)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/site/。")
+@click.option("--as-of", "as_of", metavar="DATE", help="按哪一天计算期限，默认今天（YYYY-MM-DD）。")
+def site(out: Path | None, as_of: str | None) -> None:
+    """生成静态项目看板（单个 HTML 文件，不需要网络）：项目一览、进度与期限、分年度预算、系统目录。"""
+    from xzdoc import site as dashboard
+
+    config = _config()
+    page = dashboard.write(config, out or config.root / "dist" / "site", _date(as_of))
+    click.echo(f"已生成 {_shown(page)}")
+
+
+@cli.command()
+@click.option("--year", type=int, required=True, help="计划年度，如 2026。")
+@click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/plan/。")
+@click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="FORMATS", help="输出格式，逗号分隔：docx、pdf。")
+def plan(year: int, out: Path | None, formats: str) -> None:
+    """生成年度政务信息化项目计划（第六条）：计划年度为该年的项目及跨年度项目的当年预算，分年度、分来源汇总。"""
+    from xzdoc import plan as annual
+
+    config = _config()
+    for path in annual.render(config, year, _formats(formats), out or config.root / "dist" / "plan"):
+        click.echo(f"已生成 {_shown(path)}")
+
+
 def _terminate(signum: int, frame: object) -> None:
     # A plain SIGTERM would end the process without running cleanup; turn it into Ctrl-C so
     # temp files are removed and the previous outputs stay as they were.

@@ -3,19 +3,19 @@
 GitPython is imported lazily: most commands never touch history, and
 `xzdoc --help` must start fast. History is read with one ``git log`` over the
 first-parent line of the main branch and, for file contents, one
-``git cat-file --batch`` for all blobs at once: per-commit objects or
-per-blob subprocesses would make the ledger cost grow with history length
-times a process start.
+``git cat-file --batch`` kept open for the whole run and fed while the log is
+still streaming: per-commit objects or per-blob subprocesses would make the
+ledger cost grow with history length times a process start.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,17 @@ _NO_GIT_HINT = "安装 git（如 apt-get install -y git，或从 https://git-scm
 _SHALLOW_HINT = ("在本地执行 git fetch --unshallow；在 GitHub Actions 中为 actions/checkout 设置 "
                  "with: {fetch-depth: 0}；其他 CI 请关闭浅克隆（clone depth）")
 _HEX = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-# Fields of one commit. Free text (subject, trailers) comes last so that a
-# message containing the field separator cannot shift the identity fields.
+# Fields of one commit, one per line. A commit header is line-based and %s
+# joins the subject's lines, so no name, address, date or subject can hold a
+# newline and shift the fields after it (a separator byte could: git accepts
+# \x1f in an author name, which would then forge the address). Trailers, the
+# only multi-line field, come last.
 _FIELDS = ("%H", "%P", "%T", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s", "%(trailers:unfold,only)")
-_FORMAT = "%x1e" + "%x1f".join(_FIELDS)
-
+_FORMAT = "%x1e" + "%n".join(_FIELDS)
+_OID = rb"[0-9a-f]{40}(?:[0-9a-f]{24})?"
+# One token of `git log -z --raw` output: a commit header, or a raw diff entry with its path.
+_TOKEN = re.compile(rb"\x1e([^\0]*)\0|\n?:[0-7]{6} ([0-7]{6}) (" + _OID + rb") (" + _OID + rb") ([A-Z])[0-9]*\0([^\0]*)\0")
+_PIPE_SIZE = 1 << 20
 
 @dataclass(frozen=True)
 class Head:
@@ -61,16 +67,50 @@ class Change:
 
 @dataclass(frozen=True)
 class Commit:
+    """One commit of the first-parent line.
+
+    Only the identity and the diff are taken apart while the log streams;
+    the other fields are decoded from ``header`` on first use, since most
+    commits of a long history are never looked at beyond their parents.
+    """
+
     sha: str
     parents: tuple[str, ...]
-    tree: str
-    author: Identity
-    authored: str    # ISO 8601 with offset
-    committer: Identity
-    committed: str
-    subject: str
-    trailers: tuple[tuple[str, str], ...]
     changes: tuple[Change, ...]
+    header: bytes = field(repr=False, compare=False)   # the fields of _FORMAT as git wrote them
+
+    @cached_property
+    def _text(self) -> list[str]:
+        return self.header.decode("utf-8", "surrogateescape").split("\n", len(_FIELDS) - 1)
+
+    @property
+    def tree(self) -> str:
+        return self._text[2]
+
+    @cached_property
+    def author(self) -> Identity:
+        return Identity(self._text[3], self._text[4])
+
+    @property
+    def authored(self) -> str:
+        """ISO 8601 with offset."""
+        return self._text[5]
+
+    @cached_property
+    def committer(self) -> Identity:
+        return Identity(self._text[6], self._text[7])
+
+    @property
+    def committed(self) -> str:
+        return self._text[8]
+
+    @property
+    def subject(self) -> str:
+        return self._text[9]
+
+    @cached_property
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        return _trailers(self._text[10])
 
     @property
     def is_merge(self) -> bool:
@@ -170,17 +210,180 @@ def _branch(repo: Any, wanted: str | None) -> str | None:
     return None
 
 
+class Objects:
+    """One ``git cat-file --batch`` kept open for every round of objects a run asks for.
+
+    Names go in while earlier answers are still coming out: a reader thread
+    takes the answers apart as they arrive and hands each object to
+    ``digest(name, buffer, start, end)`` without copying it, so the caller's
+    work on the contents overlaps git's. Use as a context manager; the
+    process starts with the first history or request that needs it.
+    """
+
+    def __init__(self, root: Path, digest: Callable[[str, bytes, int, int], None] | None = None) -> None:
+        self.root = root
+        self.digest = digest
+        self._process: Any = None           # GitPython's wrapper: it kills the process when collected
+        self._asked: list[str] = []         # in the order written; answers come back in the same order
+        self._seen: set[str] = set()
+        self._spans: dict[str, tuple[bytes, int, int]] = {}
+        self._done = 0
+        self._eof = False
+        self._failure: BaseException | None = None
+        self._ready = threading.Condition()
+        self._reader: threading.Thread | None = None
+
+    def __enter__(self) -> Objects:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, repo: Any = None) -> None:
+        if self._process is not None:
+            return
+        if repo is None:
+            repo = _repo(self.root)
+            if repo is None:
+                raise XzdocError(f"{self.root} 不在 git 仓库中")
+        self._process = _spawn(repo, ["cat-file", "--batch"], stdin=True)
+        _widen(self._process.proc.stdout)
+        self._reader = threading.Thread(target=self._read, name="xzdoc-cat-file", daemon=True)
+        self._reader.start()
+
+    def request(self, names: Iterable[str]) -> None:
+        """Ask for objects (ids or ``commit:path``) without waiting; each name is asked once."""
+        # A name with a newline cannot be asked on a line of its own; it stays unanswered, like a missing object.
+        new = [n for n in dict.fromkeys(names) if n not in self._seen and "\n" not in n]
+        if not new:
+            return
+        self.start()
+        self._seen.update(new)
+        self._asked.extend(new)   # before writing: the reader pairs each answer with the next name asked
+        stdin = self._process.proc.stdin
+        try:
+            stdin.write("".join(f"{n}\n" for n in new).encode("utf-8", "surrogateescape"))
+            stdin.flush()
+        except OSError:
+            self.wait()   # git has gone: say why
+            raise
+
+    def wait(self) -> None:
+        """Until every object asked for so far has been read and digested."""
+        if self._process is None:
+            return
+        with self._ready:
+            self._ready.wait_for(lambda: self._done >= len(self._asked) or self._eof)
+        if self._failure is not None:
+            raise self._failure
+        if self._done < len(self._asked):
+            stderr = self._process.proc.stderr
+            detail = stderr.read().decode("utf-8", "replace").strip() if stderr else ""
+            raise XzdocError(f"git cat-file 意外退出：{detail}")
+
+    def read(self, names: Iterable[str]) -> dict[str, bytes]:
+        """Contents of objects, asking for those not asked yet; missing objects are left out."""
+        wanted = list(dict.fromkeys(names))
+        self.request(wanted)
+        self.wait()
+        return {n: self[n] for n in wanted if n in self._spans}
+
+    def contents(self, names: Iterable[str]) -> Mapping[str, bytes]:
+        """The objects among ``names`` read so far, each copied out of git's output only when used."""
+        return _Contents({n: self._spans[n] for n in names if n in self._spans})
+
+    def __getitem__(self, name: str) -> bytes:
+        buf, start, end = self._spans[name]
+        return buf[start:end]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._spans
+
+    def close(self) -> None:
+        if self._process is None:
+            return
+        proc = self._process.proc
+        try:
+            if proc.stdin and not proc.stdin.closed:
+                proc.stdin.close()
+        except OSError:
+            pass
+        if self._reader is not None:
+            self._reader.join(5)
+        if proc.poll() is None:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def _read(self) -> None:
+        stdout = self._process.proc.stdout
+        rest = b""
+        try:
+            while chunk := stdout.read1(_PIPE_SIZE):
+                buf = rest + chunk if rest else chunk
+                rest = buf[self._take(buf):]
+        except BaseException as exc:  # raised again on the caller's thread by wait()
+            self._failure = exc
+        finally:
+            with self._ready:
+                self._eof = True
+                self._ready.notify_all()
+
+    def _take(self, buf: bytes) -> int:
+        """Digest the complete answers in ``buf``; returns where the unfinished one starts."""
+        pos, size, done = 0, len(buf), self._done
+        asked, spans, digest = self._asked, self._spans, self.digest
+        while (nl := buf.find(b"\n", pos)) >= 0:
+            head = buf[pos:nl].split(b" ")
+            if len(head) == 3 and head[2].isdigit():
+                start = nl + 1
+                end = start + int(head[2])
+                if end >= size:   # the contents or their closing newline are still to come
+                    break
+                name = asked[done]
+                spans[name] = (buf, start, end)
+                if digest is not None:
+                    digest(name, buf, start, end)
+                pos = end + 1
+            else:   # "<name> missing" (or ambiguous): nothing to read
+                pos = nl + 1
+            done += 1
+        if done != self._done:
+            with self._ready:
+                self._done = done
+                self._ready.notify_all()
+        return pos
+
+
+class _Contents(Mapping[str, bytes]):
+    """Object contents by name, cut out of git's output only when looked up."""
+
+    def __init__(self, spans: dict[str, tuple[bytes, int, int]]) -> None:
+        self._spans = spans
+
+    def __getitem__(self, name: str) -> bytes:
+        buf, start, end = self._spans[name]
+        return buf[start:end]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+
 def history(root: Path, under: str, branch: str | None = None, want: Callable[[Change], bool] | None = None,
-            keep: Callable[[bytes], bool] | None = None,
-            on_commit: Callable[[Commit], None] | None = None) -> History | None:
+            keep: Callable[[bytes], bool] | None = None, objects: Objects | None = None) -> History | None:
     """The first-parent history of the main branch, oldest first, with raw diffs inside ``under``.
 
     ``under`` is a folder relative to ``root``; ``keep`` (on the raw path)
     drops the diff entries the caller has no use for before they are decoded.
     The new objects of the changes ``want`` selects are read too
-    (``History.blobs``), by one ``git cat-file --batch`` fed while the log is
-    still streaming, so the two overlap. ``on_commit`` sees each commit as it
-    is parsed, so callers can do their own work while git is still writing.
+    (``History.blobs``) through ``objects`` (or a batch of its own), asked
+    for while the log is still streaming, so git reads them meanwhile and
+    ``objects.digest`` sees each as it arrives.
     Returns None when the branch has no commits yet. Raises XzdocError outside
     a repository, in a shallow clone, or when the branch cannot be found.
     """
@@ -203,10 +406,21 @@ def history(root: Path, under: str, branch: str | None = None, want: Callable[[C
         shown = branch or "main 或 master"
         raise XzdocError(f"找不到主分支 {shown}，无法读取审批历史",
                          hint="在 xzdoc.yaml 中用 branch: <分支名> 指定主分支，或先 git fetch origin")
-    args = ["log", "-z", "--first-parent", "--reverse", "--raw", "--no-abbrev", "--no-renames", "-t", "--no-color",
-            "--no-show-signature", "--no-notes", "--encoding=UTF-8", f"--relative={prefix}/", f"--format={_FORMAT}",
-            ref, "--"]
-    commits, blobs = _stream(repo, args, want, keep, on_commit)
+    # Newest first, as git walks: --reverse would hold the whole log back until the walk ends.
+    args = ["log", "-z", "--first-parent", "--raw", "--no-abbrev", "--no-renames", "-t", "--no-color",
+            "--no-show-signature", "--no-notes", "--no-use-mailmap", "--encoding=UTF-8", f"--relative={prefix}/",
+            f"--format={_FORMAT}", ref, "--"]
+    batch = (objects or Objects(root)) if want is not None else None
+    try:
+        commits, asked = _stream(repo, args, want, keep, batch)
+        blobs: Mapping[str, bytes] = {}
+        if batch is not None:
+            batch.wait()
+            blobs = batch.contents(asked)
+    finally:
+        if batch is not None and batch is not objects:
+            batch.close()
+    commits.reverse()
     _check_chain(commits)
     return History(workdir, ref, prefix, tuple(commits), blobs)
 
@@ -221,112 +435,98 @@ def _spawn(repo: Any, args: list[str], stdin: bool = False) -> Any:
         raise XzdocError("找不到 git 命令，无法读取提交历史", hint=_NO_GIT_HINT) from None
 
 
-def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
-            keep: Callable[[bytes], bool] | None = None,
-            on_commit: Callable[[Commit], None] | None = None) -> tuple[list[Commit], dict[str, bytes]]:
-    log_process = _spawn(repo, args)
-    cat_process = _spawn(repo, ["cat-file", "--batch"], stdin=True) if want else None
-    log: subprocess.Popen[bytes] = log_process.proc
-    cat: subprocess.Popen[bytes] | None = cat_process.proc if cat_process is not None else None
-    output: list[bytes] = []
-    reader = None
-    if cat is not None:
-        assert cat.stdout is not None
-        reader = threading.Thread(target=lambda: output.append(cat.stdout.read()), daemon=True)  # type: ignore[union-attr]
-        reader.start()
-    asked: dict[str, None] = {}
-    parser = _Parser(keep)
+def _widen(pipe: Any) -> None:
+    """Let git run a megabyte ahead of Python (Linux) instead of stalling whenever 64 KB are unread."""
     try:
-        assert log.stdout is not None
+        import fcntl
 
-        def request(commits: list[Commit]) -> None:
-            batch = []
-            for commit in commits:
-                if on_commit is not None:
-                    on_commit(commit)
-                for change in commit.changes:
-                    if want is not None and change.new not in asked and change.status != "D" and want(change):
-                        asked[change.new] = None
-                        batch.append(change.new)
-            if cat is not None and batch:
-                assert cat.stdin is not None
-                cat.stdin.write("".join(f"{b}\n" for b in batch).encode())
-                cat.stdin.flush()
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_SIZE)  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
 
-        stdout: io.BufferedReader = log.stdout  # type: ignore[assignment]
-        while chunk := stdout.read1(1 << 16):
+
+def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
+            keep: Callable[[bytes], bool] | None, objects: Objects | None) -> tuple[list[Commit], list[str]]:
+    """The commits of the log, newest first, and the objects asked for on the way."""
+    log_process = _spawn(repo, args)
+    log: subprocess.Popen[bytes] = log_process.proc
+    assert log.stdout is not None
+    _widen(log.stdout)
+    if objects is not None:
+        objects.start(repo)
+    asked: list[str] = []
+    parser = _Parser(keep)
+
+    def request(changes: list[Change]) -> None:
+        if objects is None or want is None:
+            return
+        batch = [c.new for c in changes if c.status != "D" and want(c)]
+        if batch:
+            asked.extend(batch)
+            objects.request(batch)
+
+    try:
+        stdout: Any = log.stdout
+        while chunk := stdout.read1(_PIPE_SIZE):
             request(parser.feed(chunk))
-        done = len(parser.commits)
         parser.close()
-        request(parser.commits[done:])
         if log.wait():
             detail = log.stderr.read().decode("utf-8", "replace").strip() if log.stderr else ""
             raise XzdocError(f"git log 失败：{detail}")
-        blobs: dict[str, bytes] = {}
-        if cat is not None and reader is not None:
-            assert cat.stdin is not None
-            cat.stdin.close()
-            reader.join()
-            cat.wait()
-            blobs = _objects(list(asked), output[0] if output else b"")
-        return parser.commits, blobs
+        return parser.commits, asked
     finally:
-        for proc in (log, cat):
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        if log.poll() is None:
+            log.kill()
+            log.wait()
 
 
 class _Parser:
     """Incremental reader of ``git log -z --raw`` output.
 
-    Tokens are NUL-separated and a commit message cannot contain NUL, so each
+    Tokens are NUL-terminated and a commit message cannot contain NUL, so each
     header is exactly one token whatever its text holds; a raw diff entry is a
-    ``:meta`` token followed by a path token.
+    ``:meta`` token followed by a path token. One pattern takes a chunk apart
+    token by token, each match starting where the last ended, so nothing is
+    skipped and a path that looks like a header is still read as a path.
     """
 
     def __init__(self, keep: Callable[[bytes], bool] | None = None) -> None:
         self.keep = keep
-        self.commits: list[Commit] = []
+        self.commits: list[Commit] = []     # in git's order
         self.rest = b""
         self.header: bytes | None = None
         self.changes: list[Change] = []
-        self.meta: bytes | None = None
 
-    def feed(self, data: bytes) -> list[Commit]:
-        """Consume a chunk; returns the commits it completed."""
-        tokens = (self.rest + data).split(b"\0")
-        self.rest = tokens.pop()
-        done = len(self.commits)
-        for token in tokens:
-            self._token(token)
-        return self.commits[done:]
+    def feed(self, data: bytes) -> list[Change]:
+        """Consume a chunk; returns the diff entries it kept."""
+        buf = self.rest + data if self.rest else data
+        keep, kept, pos = self.keep, [], 0
+        for token in _TOKEN.finditer(buf):
+            if token.start() != pos:
+                raise _garbled()
+            pos = token.end()
+            header, mode, old, new, status, path = token.groups()
+            if header is not None:
+                if self.header is not None:
+                    self.commits.append(_commit(self.header, self.changes))
+                self.header, self.changes = header, []
+            elif self.header is None:
+                raise _garbled()
+            elif keep is None or keep(path):
+                change = Change(path.decode("utf-8", "surrogateescape"), mode.decode(), old.decode(), new.decode(),
+                                status.decode())
+                self.changes.append(change)
+                kept.append(change)
+        self.rest = buf[pos:]
+        return kept
 
     def close(self) -> None:
-        if self.rest:
-            self._token(self.rest)
-            self.rest = b""
-        if self.meta is not None:
+        if self.rest.strip(b"\n"):
             raise _garbled()
+        self.rest = b""
         if self.header is not None:
             self.commits.append(_commit(self.header, self.changes))
             self.header = None
-
-    def _token(self, token: bytes) -> None:
-        if self.meta is not None:
-            if self.keep is None or self.keep(token):
-                self.changes.append(_change(self.meta, token))
-            self.meta = None
-            return
-        token = token.lstrip(b"\n")
-        if token.startswith(b":") and self.header is not None:
-            self.meta = token
-        elif token.startswith(b"\x1e"):
-            if self.header is not None:
-                self.commits.append(_commit(self.header, self.changes))
-            self.header, self.changes = token[1:], []
-        elif token:
-            raise _garbled()
 
 
 def _check_chain(commits: list[Commit]) -> None:
@@ -341,13 +541,11 @@ def _check_chain(commits: list[Commit]) -> None:
 
 
 def _commit(header: bytes, changes: list[Change]) -> Commit:
-    # maxsplit: a separator inside the free-text tail only garbles the tail.
-    fields = header.decode("utf-8", "surrogateescape").split("\x1f", len(_FIELDS) - 1)
-    if len(fields) != len(_FIELDS) or not _HEX.fullmatch(fields[0].encode()):
+    parts = header.split(b"\n", 2)
+    # Every field but the trailers ends in a newline; trailers may add more.
+    if len(parts) != 3 or not _HEX.fullmatch(parts[0]) or parts[2].count(b"\n") < len(_FIELDS) - 3:
         raise _garbled()
-    sha, parents, tree, an, ae, ad, cn, ce, cd, subject, trailers = fields
-    return Commit(sha, tuple(parents.split()), tree, Identity(an, ae), ad, Identity(cn, ce), cd, subject,
-                  _trailers(trailers), tuple(changes))
+    return Commit(parts[0].decode(), tuple(parts[1].decode("ascii", "replace").split()), tuple(changes), header)
 
 
 def _garbled() -> XzdocError:
@@ -362,14 +560,6 @@ def _trailers(text: str) -> tuple[tuple[str, str], ...]:
         if sep and key.strip():
             out.append((key.strip(), value.strip()))
     return tuple(out)
-
-
-def _change(meta: bytes, path: bytes) -> Change:
-    fields = meta[1:].decode("ascii", "replace").split(" ")
-    if len(fields) != 5:
-        raise _garbled()
-    _old_mode, new_mode, old, new, status = fields
-    return Change(path.decode("utf-8", "surrogateescape"), new_mode, old, new, status[:1])
 
 
 def read_objects(workdir: Path, names: Iterable[str]) -> dict[str, bytes]:
@@ -435,3 +625,93 @@ def verify_commit(workdir: Path, sha: str) -> bool:
             raise
         return False
     return True
+
+
+# -- Comparing two revisions (xzdoc diff / xzdoc changed) ---------------------------------------------
+
+_NULL_SHA = re.compile(r"0{40}(?:0{24})?")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A revision named on the command line, resolved once so every later call reads the same commit."""
+
+    name: str       # as the user wrote it
+    oid: str        # commit id, or the empty tree's id for an all-zero name (a push that created the branch)
+    workdir: Path
+    prefix: str     # the walked folder, relative to the repository root
+    empty: bool = False
+
+    @property
+    def short(self) -> str:
+        return "（空）" if self.empty else self.oid[:10]
+
+
+def revision(root: Path, name: str, under: str) -> Revision:
+    """Resolve ``name`` to a commit of the repository holding ``root``; ``under`` is relative to ``root``.
+
+    An all-zero id (GitHub's ``before`` for a newly pushed branch) stands for
+    the empty tree, so everything counts as added. A revision that is missing
+    from a shallow clone gets the fetch-depth hint, not "unknown revision".
+    """
+    repo = _repo(root)
+    if repo is None:
+        raise XzdocError(f"{root} 不在 git 仓库中，无法比较两个版本", hint="在 git 仓库的工作区中运行")
+    workdir = Path(repo.working_tree_dir or root).resolve()
+    try:
+        prefix = (root.resolve() / under).relative_to(workdir).as_posix()
+    except ValueError:
+        raise XzdocError(f"{root / under} 不在仓库 {workdir} 之内") from None
+    if _NULL_SHA.fullmatch(name.strip()):
+        # Asked of git rather than spelled out: the empty tree's id differs between SHA-1 and SHA-256 repositories.
+        empty = _run(repo, "hash-object", "-t", "tree", "--stdin", stdin=b"").decode("ascii").strip()
+        return Revision(name, empty, workdir, prefix, empty=True)
+    if name.startswith("-"):
+        raise XzdocError(f"“{name}”不是版本名", hint="写提交哈希、分支名或标签，如 origin/main")
+    try:
+        out = _run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}")
+    except XzdocError:
+        out = b""
+    oid = out.decode("ascii", "replace").strip()
+    if not oid:
+        if is_shallow(repo):
+            raise XzdocError(f"浅克隆（shallow clone）中找不到版本 {name}", hint=_SHALLOW_HINT)
+        raise XzdocError(f"找不到版本 {name}", hint="确认提交哈希或分支名无误；远程分支需先 git fetch origin，写作 origin/main")
+    return Revision(name, oid, workdir, prefix)
+
+
+def tree_files(rev: Revision) -> dict[str, str]:
+    """Every file under the revision's folder at that commit: path relative to the folder -> blob id.
+
+    One ``git ls-tree``; contents are then read with one ``read_objects`` call.
+    """
+    if rev.empty:
+        return {}
+    repo = _repo(rev.workdir)
+    out = _run(repo, "ls-tree", "-r", "-z", "--full-tree", rev.oid, "--", f"{rev.prefix}/")
+    files: dict[str, str] = {}
+    start = len(rev.prefix) + 1
+    for entry in out.split(b"\0"):
+        meta, tab, path = entry.partition(b"\t")
+        parts = meta.split(b" ")
+        if tab and len(parts) == 3 and parts[1] == b"blob":
+            files[path.decode("utf-8", "surrogateescape")[start:]] = parts[2].decode("ascii")
+    return files
+
+
+def changed_files(base: Revision, head: Revision | None) -> list[str]:
+    """Paths under the folder that differ between ``base`` and ``head``, relative to the folder.
+
+    Without ``head`` the working tree is compared, untracked files included
+    (they are about to be committed as much as the edited ones are).
+    """
+    repo = _repo(base.workdir)
+    scope = f"--relative={base.prefix}/"
+    args = ["diff", "--name-only", "-z", "--no-renames", "--no-color", "--no-ext-diff", scope, base.oid]
+    out = _run(repo, *args, *([head.oid] if head else []), "--", f"{base.prefix}/")
+    paths = [p for p in out.split(b"\0") if p]
+    if head is None:
+        extra = _run(repo, "ls-files", "-z", "--others", "--exclude-standard", "--full-name", "--", f"{base.prefix}/")
+        start = len(base.prefix) + 1
+        paths += [p[start:] for p in extra.split(b"\0") if p]
+    return sorted({p.decode("utf-8", "surrogateescape") for p in paths})

@@ -1,0 +1,495 @@
+"""What a change does to the portfolio: the review summary of a pull request, and the projects it touches.
+
+``review`` compares two snapshots of the projects folder - a base revision
+and either a head revision or the working tree - and returns frozen records;
+``as_markdown`` prints them for a pull request. Both sides are read the same
+way: each project.yaml parsed strictly on its own (drafts are not needed to
+compare metadata), the base side from git with one ``ls-tree`` and one
+``cat-file --batch`` (xzdoc/gitlog.py).
+
+总量只减不增 (第一条): the bureau's count of active systems (those not being
+retired or merged away, as the catalog counts them) must not grow. A change
+that adds systems without retiring or merging as many is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from xzdoc import gitlog, portfolio
+from xzdoc.config import GATE_ARTICLES, Config, plain
+from xzdoc.errors import XzdocError
+from xzdoc.model import Project
+from xzdoc.yamlio import YMap, decode, loads
+
+PROJECT_FILE = "project.yaml"
+WORKTREE = "工作区"
+ADDED, CHANGED, REMOVED = "added", "changed", "removed"
+STATUS_ZH = {ADDED: "新增", CHANGED: "修改", REMOVED: "删除"}
+CENT = Decimal("0.01")
+SYSTEM_FIELDS = {"id": "系统编号", "name": "系统名称", "owner": "责任单位", "action": "建设方式", "cloud": "部署位置",
+                 "cloud_exemption": "不上云理由", "network": "网络", "shares_with": "共享对象", "platforms": "依托平台",
+                 "mlps_level": "等保级别", "justification": "新建理由"}
+RESOURCE_FIELDS = {"code": "资源代码", "name": "资源名称", "provider": "提供方", "summary": "摘要", "format": "格式",
+                   "items": "信息项", "share_type": "共享属性", "share_condition": "共享条件", "share_method": "共享方式",
+                   "open_type": "开放属性", "update_cycle": "更新周期", "source": "数据来源", "system": "所属系统"}
+_OWN_SECTIONS = ("stage", "budget", "systems", "resources")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    label: str                          # short commit id, or 工作区
+    projects: Mapping[str, Project]     # folder name under projects/ -> project
+    problems: tuple[str, ...] = ()      # project.yaml files that could not be read
+
+
+@dataclass(frozen=True)
+class StageChange:
+    old: str | None                     # None: the project is new
+    new: str
+    old_label: str
+    new_label: str
+    gates: tuple[str, ...]              # the gated stages the change enters
+    roles: tuple[str, ...]              # whose merge approves it (xzdoc.yaml gates)
+    approvers: tuple[str, ...]          # members of those roles
+    articles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One budget line before and after; None where the line does not exist."""
+
+    kind: str                           # year | source | total
+    label: str
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def delta(self) -> Decimal:
+        return (self.after or Decimal(0)) - (self.before or Decimal(0))
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    key: str
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    kind: str                           # system | resource
+    key: str                            # system id or resource code
+    name: str
+    status: str                         # added | changed | removed
+    action: str = ""                    # systems: 新建/升级/整合/下线 after the change (before, when removed)
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProjectChange:
+    folder: str                         # projects/<name>
+    project: str                        # 项目编号
+    name: str
+    status: str                         # added | changed | removed
+    files: tuple[str, ...]              # changed files, relative to the project folder
+    stage: StageChange | None
+    budget: tuple[Amount, ...]
+    items: tuple[ItemChange, ...]
+    other: tuple[str, ...]              # other top-level keys of project.yaml that changed
+
+
+@dataclass(frozen=True)
+class SystemCount:
+    before: int
+    after: int
+    added: tuple[str, ...]              # "id 名称" of systems active after but not before
+    retired: tuple[str, ...]            # active before, retiring or gone after
+
+    @property
+    def raised(self) -> bool:
+        return self.after > self.before
+
+
+@dataclass(frozen=True)
+class Review:
+    base: str
+    head: str
+    projects: tuple[ProjectChange, ...]
+    systems: SystemCount
+    warnings: tuple[str, ...] = ()      # duplicate construction the change introduces, unreadable files
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        if not self.systems.raised:
+            return ()
+        count = self.systems
+        return (f"政务信息系统总量只减不增（第一条）：在用系统由 {count.before} 个增至 {count.after} 个，"
+                f"新增 {len(count.added)} 个，仅下线或整合 {len(count.retired)} 个",)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+# -- reading the two sides -----------------------------------------------------------------------------
+
+
+def review(config: Config, base: str, head: str | None = None) -> Review:
+    """Compare ``base`` with ``head`` (a revision), or with the working tree when ``head`` is None."""
+    base_rev = gitlog.revision(config.root, base, config.projects_dir)
+    head_rev = gitlog.revision(config.root, head, config.projects_dir) if head else None
+    touched = gitlog.changed_files(base_rev, head_rev)
+    before = from_revision(config, base_rev)
+    after = from_revision(config, head_rev) if head_rev else from_disk(config)
+    return compare(config, before, after, touched)
+
+
+def changed(config: Config, base: str, head: str | None = None) -> tuple[str, ...]:
+    """Folders (``projects/<name>``) holding a project after the change and a changed file.
+
+    A removed project is not listed: there is nothing left to validate or
+    bundle, and ``xzdoc diff`` reports the removal.
+    """
+    base_rev = gitlog.revision(config.root, base, config.projects_dir)
+    head_rev = gitlog.revision(config.root, head, config.projects_dir) if head else None
+    folders = _folders(gitlog.changed_files(base_rev, head_rev))
+    if head_rev is None:
+        present = {f for f in folders if (config.root / config.projects_dir / f / PROJECT_FILE).is_file()}
+    else:
+        present = {p.split("/", 1)[0] for p in gitlog.tree_files(head_rev) if _is_project_file(p)}
+    return tuple(f"{config.projects_dir}/{f}" for f in sorted(folders & present))
+
+
+def changed_json(folders: Sequence[str]) -> str:
+    """For a GitHub Actions matrix: ``strategy: {matrix: ${{ fromJSON(...) }}}`` gives ``matrix.project``."""
+    return json.dumps({"project": list(folders)}, ensure_ascii=False)
+
+
+def from_revision(config: Config, rev: gitlog.Revision) -> Snapshot:
+    files = {p: blob for p, blob in gitlog.tree_files(rev).items() if _is_project_file(p)}
+    blobs = gitlog.read_objects(rev.workdir, files.values())
+    named = rev.empty or rev.oid.startswith(rev.name.lower())
+    label = rev.short if named else f"{rev.name}（{rev.short}）"
+    return _snapshot(config, label, {p.split("/", 1)[0]: blobs.get(b, b"") for p, b in files.items()})
+
+
+def from_disk(config: Config) -> Snapshot:
+    folder = config.root / config.projects_dir
+    found = sorted(folder.glob(f"*/{PROJECT_FILE}")) if folder.is_dir() else []
+    return _snapshot(config, WORKTREE, {f.parent.name: f.read_bytes() for f in found})
+
+
+def _snapshot(config: Config, label: str, raw: Mapping[str, bytes]) -> Snapshot:
+    projects: dict[str, Project] = {}
+    problems = []
+    for name, data in sorted(raw.items()):
+        try:
+            projects[name] = _project(config, name, data)
+        except XzdocError as exc:
+            problems.append(f"{label}：{exc.path or name} 无法读取（{exc.message}），未参与比较；运行 xzdoc validate 查看")
+    return Snapshot(label, projects, tuple(problems))
+
+
+def _project(config: Config, name: str, raw: bytes) -> Project:
+    shown = f"{config.projects_dir}/{name}/{PROJECT_FILE}"
+    data = loads(decode(raw, shown), shown)
+    if not isinstance(data, YMap):
+        raise XzdocError("顶层不是映射", shown, 1)
+    return Project(id=str(data.get("id") or name), name=str(data.get("name") or ""), stage=str(data.get("stage") or "draft"),
+                   folder=config.root / config.projects_dir / name, display=f"{config.projects_dir}/{name}",
+                   yaml_path=shown, data=data)
+
+
+def _is_project_file(path: str) -> bool:
+    folder, _, rest = path.partition("/")
+    return bool(folder) and rest == PROJECT_FILE
+
+
+def _folders(paths: Iterable[str]) -> set[str]:
+    return {p.split("/", 1)[0] for p in paths if "/" in p}
+
+
+# -- comparing -----------------------------------------------------------------------------------------
+
+
+def compare(config: Config, before: Snapshot, after: Snapshot, touched: Iterable[str]) -> Review:
+    files: dict[str, list[str]] = {}
+    for path in touched:
+        folder, _, rest = path.partition("/")
+        if rest:
+            files.setdefault(folder, []).append(rest)
+    out = []
+    for folder in sorted(set(files) | (set(before.projects) ^ set(after.projects))):
+        old, new = before.projects.get(folder), after.projects.get(folder)
+        if old is None and new is None:
+            continue   # a folder without a project on either side (notes, a project that failed to load)
+        out.append(_project_change(config, folder, old, new, tuple(sorted(files.get(folder, ())))))
+    base_catalog = portfolio.build(list(before.projects.values()))
+    head_catalog = portfolio.build(list(after.projects.values()))
+    known = {f.message for f in base_catalog.findings}
+    warnings = [f.message for f in head_catalog.findings if f.message not in known]
+    return Review(before.label, after.label, tuple(out), _count(base_catalog, head_catalog),
+                  tuple(warnings) + before.problems + after.problems)
+
+
+def _project_change(config: Config, folder: str, old: Project | None, new: Project | None,
+                    files: tuple[str, ...]) -> ProjectChange:
+    shown = new or old
+    assert shown is not None
+    status = ADDED if old is None else REMOVED if new is None else CHANGED
+    return ProjectChange(
+        folder=f"{config.projects_dir}/{folder}", project=shown.id, name=shown.name, status=status, files=files,
+        stage=_stage(config, old, new),
+        budget=_budget(old, new),
+        items=_items("system", "id", SYSTEM_FIELDS, old, new) + _items("resource", "code", RESOURCE_FIELDS, old, new),
+        other=_other(old, new) if status == CHANGED else (),
+    )
+
+
+def _stage(config: Config, old: Project | None, new: Project | None) -> StageChange | None:
+    from xzdoc.ledger import crossed, roles_for
+
+    if new is None or (old is not None and old.stage == new.stage):
+        return None
+    before = old.stage if old else None
+    gates = tuple(g for g in crossed(config, before, new.stage) if g in config.gates)
+    roles = roles_for(config, gates)
+    approvers = tuple(dict.fromkeys(a.name for role in roles for a in config.members(role)))
+    articles = tuple(dict.fromkeys(GATE_ARTICLES[g] for g in gates if g in GATE_ARTICLES))
+    return StageChange(before, new.stage, _label(config, before) if before else "（新建）", _label(config, new.stage),
+                       gates, roles, approvers, articles)
+
+
+def _label(config: Config, stage: str) -> str:
+    found = config.standard.stage(stage)
+    return found.label if found else stage
+
+
+def _budget(old: Project | None, new: Project | None) -> tuple[Amount, ...]:
+    out = []
+    for kind, key, label in (("year", "years", "{}年"), ("source", "sources", "资金来源：{}")):
+        a, b = _lines(old, key), _lines(new, key)
+        for name in sorted(set(a) | set(b), key=str):
+            if a.get(name) != b.get(name):
+                out.append(Amount(kind, label.format(name), a.get(name), b.get(name)))
+    total_a, total_b = _total(old), _total(new)
+    if total_a != total_b:
+        out.append(Amount("total", "总投资", total_a, total_b))
+    return tuple(out)
+
+
+def _budget_node(project: Project | None) -> YMap | None:
+    node = project.data.get("budget") if project else None
+    return node if isinstance(node, YMap) else None
+
+
+def _lines(project: Project | None, key: str) -> dict[Any, Decimal | None]:
+    budget = _budget_node(project)
+    node = budget.get(key) if budget else None
+    return {k: amount(v) for k, v in node.items()} if isinstance(node, YMap) else {}
+
+
+def _total(project: Project | None) -> Decimal | None:
+    budget = _budget_node(project)
+    return amount(budget.get("total")) if budget else None
+
+
+def amount(value: Any) -> Decimal | None:
+    """An amount in 万元 as exact Decimal with two places; None when it is not a number (validate says why)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return Decimal(str(value).strip()).quantize(CENT)
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _items(kind: str, key: str, labels: Mapping[str, str], old: Project | None,
+           new: Project | None) -> tuple[ItemChange, ...]:
+    a, b = _keyed(old, f"{kind}s", key), _keyed(new, f"{kind}s", key)
+    out = []
+    for ident in sorted(set(a) | set(b)):
+        before, after = a.get(ident), b.get(ident)
+        shown = after if after is not None else before
+        assert shown is not None
+        name, action = _show(shown.get("name")), _show(shown.get("action"))
+        if before is None:
+            out.append(ItemChange(kind, ident, name, ADDED, action))
+        elif after is None:
+            out.append(ItemChange(kind, ident, name, REMOVED, action))
+        else:
+            fields = tuple(FieldChange(k, labels.get(k, k), _show(before.get(k)), _show(after.get(k)))
+                           for k in _keys(before, after) if plain(before.get(k)) != plain(after.get(k)))
+            if fields:
+                out.append(ItemChange(kind, ident, name, CHANGED, action, fields))
+    return tuple(out)
+
+
+def _keyed(project: Project | None, section: str, key: str) -> dict[str, YMap]:
+    node = project.data.get(section) if project else None
+    out: dict[str, YMap] = {}
+    for item in node if isinstance(node, list) else ():
+        if isinstance(item, YMap):
+            ident = _show(item.get(key)) or _show(item.get("name"))
+            if ident:
+                out.setdefault(ident, item)
+    return out
+
+
+def _keys(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    return list(dict.fromkeys([*a, *b]))
+
+
+def _other(old: Project | None, new: Project | None) -> tuple[str, ...]:
+    a = old.data if old else {}
+    b = new.data if new else {}
+    return tuple(str(k) for k in _keys(a, b) if k not in _OWN_SECTIONS and plain(a.get(k)) != plain(b.get(k)))
+
+
+def _show(value: Any) -> str:
+    """A metadata value as one line of text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(_entry(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {_show(v)}" for k, v in value.items())
+    return " ".join(str(value).split())
+
+
+def _entry(value: Any) -> str:
+    if isinstance(value, dict) and "name" in value:
+        rest = "，".join(_show(v) for k, v in value.items() if k != "name")
+        return f"{_show(value['name'])}（{rest}）" if rest else _show(value["name"])
+    return _show(value)
+
+
+def _count(before: portfolio.Catalog, after: portfolio.Catalog) -> SystemCount:
+    def active(catalog: portfolio.Catalog) -> dict[str, str]:
+        return {s.id: s.name for s in catalog.systems if not s.retiring}
+
+    a, b = active(before), active(after)
+    return SystemCount(len(a), len(b), tuple(f"{i} {b[i]}" for i in sorted(set(b) - set(a))),
+                       tuple(f"{i} {a[i]}" for i in sorted(set(a) - set(b))))
+
+
+# -- printing ------------------------------------------------------------------------------------------
+
+
+def as_markdown(result: Review) -> str:
+    lines = ["## xzdoc 变更审查摘要", "", f"比较 `{result.base}` → `{result.head}`。", ""]
+    if result.errors:
+        lines += [f"> **错误**：{e}" for e in result.errors] + [""]
+    lines += _projects(result) + _stages(result) + _budgets(result) + _catalog_changes(result) + _count_lines(result)
+    if result.warnings:
+        lines += ["### 提示", "", *(f"- {w}" for w in result.warnings), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows), ""]
+
+
+def _projects(result: Review) -> list[str]:
+    if not result.projects:
+        return ["本次变更没有涉及任何项目。", ""]
+    counts = "，".join(f"{STATUS_ZH[s]} {n} 个" for s in (ADDED, CHANGED, REMOVED)
+                      if (n := sum(1 for p in result.projects if p.status == s)))
+    rows = [(STATUS_ZH[p.status], p.project, p.name, _files(p)) for p in result.projects]
+    return ["### 项目", "", f"共涉及 {len(result.projects)} 个项目：{counts}。", "",
+            *_table(("变更", "项目编号", "项目名称", "改动的文件"), rows)]
+
+
+def _files(change: ProjectChange) -> str:
+    if not change.files:
+        return "—"
+    shown = "、".join(change.files[:6])
+    return shown + (f" 等 {len(change.files)} 个" if len(change.files) > 6 else "")
+
+
+def _stages(result: Review) -> list[str]:
+    rows = []
+    for p in result.projects:
+        s = p.stage
+        if s is None:
+            continue
+        if s.roles:
+            who, members = "、".join(s.roles), "、".join(s.approvers) or "（未配置成员）"
+        else:
+            who, members = "无需审批" + ("（阶段回退）" if s.old else ""), "—"
+        rows.append((p.project, f"{s.old or ''} {s.old_label} → {s.new} {s.new_label}".strip(), who, members,
+                     "、".join(s.articles) or "—"))
+    if not rows:
+        return []
+    return ["### 阶段变更", "", "阶段变更须由下列角色的成员合并本拉取请求才生效（第二十四条）。", "",
+            *_table(("项目编号", "阶段变化", "须由谁合并", "审批人", "依据"), rows)]
+
+
+def _budgets(result: Review) -> list[str]:
+    rows = []
+    for p in result.projects:
+        for a in p.budget:
+            rows.append((p.project, a.label, _money(a.before), _money(a.after), _signed(a.delta)))
+    if not rows:
+        return []
+    return ["### 预算变化（万元）", "", *_table(("项目编号", "年度/来源", "变更前", "变更后", "增减"), rows)]
+
+
+def _money(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _signed(value: Decimal) -> str:
+    return f"{value:+.2f}" if value else "0.00"
+
+
+def _catalog_changes(result: Review) -> list[str]:
+    lines = []
+    for p in result.projects:
+        for item in p.items:
+            what = "系统" if item.kind == "system" else "信息资源"
+            head = f"- {p.project}：{STATUS_ZH[item.status]}{what} {item.key} {item.name}".rstrip()
+            if item.action and item.status != CHANGED:
+                head += f"（{item.action}）"
+            lines.append(head)
+            lines += [f"  - {f.label}（`{f.key}`）：{f.before or '（空）'} → {f.after or '（空）'}" for f in item.fields]
+        if p.other:
+            lines.append(f"- {p.project}：其他改动的字段：{'、'.join(p.other)}")
+    return ["### 信息系统和信息资源", "", *lines, ""] if lines else []
+
+
+def _count_lines(result: Review) -> list[str]:
+    c = result.systems
+    lines = ["### 政务信息系统总量", "", f"在用系统：变更前 {c.before} 个，变更后 {c.after} 个（不含拟下线、整合的系统）。", ""]
+    if c.added:
+        lines.append(f"- 新增在用：{'、'.join(c.added)}")
+    if c.retired:
+        lines.append(f"- 下线或整合：{'、'.join(c.retired)}")
+    if c.added or c.retired:
+        lines.append("")
+    if c.raised:
+        lines += ["**不通过**：系统总量只减不增（第一条）。新增系统须同时下线或整合同等数量的已有系统，"
+                  "或改为升级、整合已有系统（第十条）。", ""]
+    else:
+        lines += ["符合系统总量只减不增（第一条）。", ""]
+    return lines
+
+
+def write_summary(result: Review, path: Path) -> None:
+    """Append to the job summary file (GITHUB_STEP_SUMMARY), as GitHub and Gitea read it."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(as_markdown(result) + "\n")
