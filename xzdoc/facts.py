@@ -1,10 +1,23 @@
 """What the ledger reads from each version of a project.yaml: its id, stage and filed records.
 
 A history holds thousands of versions, so the strict loader (which keeps
-every line and refuses duplicates) is too slow to run on each. A line scan
-reads block-style YAML exactly and says "not sure" - falling back to the
-strict loader - whenever a second ``stage:`` line, a quoted or flow-style key
-or anything else could make it disagree with the loader.
+every line and refuses duplicates) is too slow to run on each. A scan reads
+block-style YAML the way the loader would and says "not sure" - falling back
+to the strict loader - whenever the two could disagree: a second ``stage:``
+line, a top-level line that is not a plain key (quoted, flow-style, explicit,
+anchored or merged keys, directives, continuation lines), a value YAML would
+type (``yes``, ``~``, ``0x1F``) or continue on the next line, a byte-order
+mark, and so on.
+
+One pattern, run once over a version, finds its top-level ``id``, ``stage``
+and ``records`` lines. The records block is taken apart once per distinct
+text, because versions mostly differ elsewhere: line by line when it is
+plainly block-style, otherwise by the strict loader on the block alone.
+
+What the scan cannot see: a version the strict loader rejects as a whole (a
+syntax error or a duplicate key elsewhere in the file) still yields what its
+lines say; and a quoted or flow scalar continued onto lines that start in
+column 0 can hold a line that looks like a top-level key.
 
 Facts of a blob never change, so they are kept between runs in the git
 directory (``.git/xzdoc/facts``); a warm run reads only blobs it has not seen.
@@ -12,7 +25,6 @@ directory (``.git/xzdoc/facts``); a warm run reads only blobs it has not seen.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
@@ -23,12 +35,43 @@ from pathlib import Path
 from xzdoc.errors import XzdocError
 
 PROJECT_FILE = "project.yaml"
-_STAGE_VALUE = re.compile(rb"stage:[ \t]*(?P<q>['\"]?)(?P<v>[A-Za-z_]+)(?P=q)[ \t]*(?:#.*)?")
-_ID_VALUE = re.compile(rb"id:[ \t]*(?P<q>['\"]?)(?P<v>[^\s'\"#]+)(?P=q)[ \t]*(?:#.*)?")
+_CACHE_VERSION = "xzdoc-facts 2"
+# At a line start: a top-level key the ledger reads, or a top-level line the
+# scan cannot vouch for (anything but a plain key, a comment or indentation).
+_LINES = re.compile(rb"\n(?![ \t\r\n#a-hj-qt-zA-Z_])(?:(id|stage|records)[ \t:]|[^A-Za-z_])")
+_DOCUMENT_START = re.compile(rb"---[ \t]*(?:#[^\r\n]*)?\r?\n")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+# The end of a one-line scalar: an optional comment, then no indented line that would continue it.
+_END = rb"(?:[ \t]+(?:#[^\r\n]*)?)?\r?(?:\n(?:[ \t]*\r?\n)*(?:[ \t]*#|(?![ \t\r\n]))|\Z)"
+# Characters YAML reads as line breaks besides \n (\r is checked apart), and the byte-order mark.
+_ODD = rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf"
+_BREAKS = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
+_STAGE = re.compile(rb"stage[ \t]*:[ \t]+(?:(?P<p>[A-Za-z_]+)|'(?P<s>[A-Za-z_]+)'|\"(?P<d>[A-Za-z_]+)\")" + _END)
+_ID = re.compile(rb"id[ \t]*:[ \t]+(?:(?P<p>(?=[A-Za-z_\x80-\xff])(?:(?!" + _ODD + rb")[^\s'\"#\\])+(?<!:))"
+                 rb"|'(?P<s>(?:(?!" + _ODD + rb")[^'\r\n])+)'|\"(?P<d>(?:(?!" + _ODD + rb")[^\"\\\r\n])+)\")" + _END)
+_RECORDS = re.compile(rb"records[ \t]*:(?:[ \t]+(?:#[^\r\n]*)?)?\r?(?:\n|\Z)")
 _TOP_LEVEL = re.compile(rb"\n[^ \t\r\n#]")
-_FIRST_CHILD = re.compile(rb"\n([ \t]+)[^ \t\r\n#]")
+# Plain words YAML 1.1 reads as booleans or null; any other plain word starting with a letter is a string.
+_TYPED_WORDS = frozenset(b"yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF null Null NULL"
+                         .split())
 _KEY = re.compile(r"[A-Za-z0-9_]+")
-_CACHE_VERSION = "xzdoc-facts 1"
+
+# The records block, line by line. A line is self-contained when it opens no
+# quoted or flow scalar that could go on to the next line.
+_PLAIN = rb"(?![-?:](?:[ \t]|$))[^\"'\[\]{}&*!|>%@`#,\s](?:[^:#\n]|:(?![ \t]|$)|(?<![ \t])#)*"
+_SELF_CONTAINED = re.compile(
+    rb"(?:-(?:[ \t]+|$))*"
+    rb"(?:(?:" + _PLAIN + rb")[ \t]*:(?:[ \t]+|$))?"
+    rb"(?:" + _PLAIN + rb"|\{[^{}\[\]\"'#\n]*\}|\[[^{}\[\]\"'#\n]*\]|\"[^\"\\\n]*\"|'[^'\n]*')?"
+    rb"(?:[ \t]+#.*)?[ \t]*")
+_ENTRY = re.compile(
+    rb"(?P<key>[A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]*$|[ \t]+(?:"
+    rb"(?P<empty>\{[ \t]*\}|\[[ \t]*\]|\"\"|''|#.*)"
+    rb"|(?P<full>\{[ \t]*[^\s}]|\[[ \t]*[^\s\]]|\"[^\"]|'[^'])"
+    rb"|(?P<word>[A-Za-z_\x80-\xff][^\s#]*)"
+    rb").*)?")
+_NESTED = re.compile(rb"-(?:[ \t]|$)|(?:" + _PLAIN + rb")[ \t]*:(?:[ \t]|$)")
+_BLOCK_ODD = re.compile(rb"\t|\x00|" + _ODD)
 
 
 @dataclass(frozen=True)
@@ -40,72 +83,154 @@ class Facts:
     records: frozenset[str]
 
 
+class Scanner:
+    """Facts of many versions; remembers the records blocks already taken apart."""
+
+    def __init__(self, stages: frozenset[str]) -> None:
+        self.stages = stages
+        self.blocks: dict[bytes, frozenset[str] | None] = {}
+
+    def scan(self, buf: bytes, start: int, end: int) -> Facts:
+        """Facts of the version at ``buf[start:end]``; the byte before ``start`` must be a newline."""
+        if buf.startswith(_BOMS, start):
+            return strict(buf[start:end])
+        first = _DOCUMENT_START.match(buf, start, end)
+        stage_at = id_at = records_at = -1
+        for line in _LINES.finditer(buf, first.end() - 1 if first else start - 1, end):
+            key = line[1]
+            if key is None:
+                return strict(buf[start:end])
+            at = line.start() + 1
+            if key == b"stage":
+                if stage_at >= 0:
+                    return strict(buf[start:end])
+                stage_at = at
+            elif key == b"id":
+                if id_at >= 0:
+                    return strict(buf[start:end])
+                id_at = at
+            else:
+                if records_at >= 0:
+                    return strict(buf[start:end])
+                records_at = at
+        stage = _value(_STAGE.match(buf, stage_at, end)) if stage_at >= 0 else None
+        if stage is None or stage not in self.stages:
+            return strict(buf[start:end])
+        # YAML also breaks lines at a lone \r, NEL, LS and PS; a key after one is hidden from the line scan.
+        if (id_at < 0 or records_at < 0) and _BREAKS.search(buf, start, end):
+            return strict(buf[start:end])
+        ident = None
+        if id_at >= 0:
+            ident = _value(_ID.match(buf, id_at, end))
+            if ident is None:
+                return strict(buf[start:end])
+        records: frozenset[str] | None = frozenset()
+        if records_at >= 0:
+            head = _RECORDS.match(buf, records_at, end)
+            if head is None:
+                return strict(buf[start:end])
+            stop = _TOP_LEVEL.search(buf, head.end() - 1, end)
+            block = buf[head.end():stop.start() + 1 if stop else end]
+            try:
+                records = self.blocks[block]
+            except KeyError:
+                records = self._block(block)
+        if records is None:
+            return strict(buf[start:end])
+        return Facts(ident, stage, records)
+
+    def _block(self, block: bytes) -> frozenset[str] | None:
+        found = _entries(block)
+        if found is None:
+            found = _strict_entries(block)
+        self.blocks[block] = found
+        return found
+
 
 def scan(blob: bytes, stages: frozenset[str]) -> Facts:
     """Stage, id and filed record keys of a project.yaml version."""
-    stage = _top_scalar(blob, b"stage", _STAGE_VALUE)
-    records = _record_keys(blob)
-    if stage is not None and stage in stages and records is not None:
-        return Facts(_top_scalar(blob, b"id", _ID_VALUE), stage, records)
-    return strict(blob)
+    return Scanner(stages).scan(b"\n" + blob, 1, len(blob) + 1)
 
 
-def _line_starts(blob: bytes, key: bytes) -> list[int]:
-    """Offsets of the lines that begin with ``key`` followed by a colon or blank: top-level keys."""
-    out = [0] if blob.startswith(key) else []
-    needle = b"\n" + key
-    i = blob.find(needle)
-    while i >= 0:
-        out.append(i + 1)
-        i = blob.find(needle, i + 1)
-    width = len(key)
-    return [i for i in out if blob[i + width:i + width + 1] in (b":", b" ", b"\t")]
-
-
-def _line_at(blob: bytes, start: int) -> tuple[bytes, int]:
-    end = blob.find(b"\n", start)
-    end = len(blob) if end < 0 else end
-    return blob[start:end].rstrip(b"\r"), end
-
-
-def _top_scalar(blob: bytes, key: bytes, pattern: re.Pattern[bytes]) -> str | None:
-    """The plain value of a top-level key written once on its own line; None when not certain."""
-    starts = _line_starts(blob, key)
-    if len(starts) != 1:
+def _value(found: re.Match[bytes] | None) -> str | None:
+    """The scalar a stage or id line holds; None when YAML could read it otherwise."""
+    if found is None:
         return None
-    line, _ = _line_at(blob, starts[0])
-    found = pattern.fullmatch(line)
-    return found["v"].decode("utf-8", "replace") if found else None
-
-
-def _record_keys(blob: bytes) -> frozenset[str] | None:
-    """Direct children of a block-style top-level ``records:``; None when unsure."""
-    starts = _line_starts(blob, b"records")
-    if not starts:
-        return frozenset()
-    line, end = _line_at(blob, starts[0])
-    if len(starts) > 1 or line[len(b"records"):].split(b"#", 1)[0].strip() != b":":
+    plain = found["p"]
+    if plain is not None and plain in _TYPED_WORDS:
         return None
-    stop = _TOP_LEVEL.search(blob, end)
-    block = blob[end:stop.start() if stop else len(blob)]
-    first = _FIRST_CHILD.search(block)
-    if first is None:
-        return frozenset()
-    indent = first[1]
-    if b"\t" in indent:
+    raw = plain if plain is not None else found["s"] if found["s"] is not None else found["d"]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    lines, keys = _child_patterns(indent)
-    found = keys.findall(block)
-    # Every line at the children's indentation must be a plain key, or the scan is not certain.
-    if len(found) != len(lines.findall(block)):
-        return None
-    return frozenset(k.decode() for k in found)
 
 
-@functools.cache
-def _child_patterns(indent: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
-    return (re.compile(rb"\n" + indent + rb"[^ \t\r\n#]"),
-            re.compile(rb"\n" + indent + rb"([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?=[ \t\r\n]|$)"))
+def _entries(block: bytes) -> frozenset[str] | None:
+    """Keys of the records mapping whose values are not empty, from the block's lines; None when not sure.
+
+    Sure means: every line is self-contained, the entries sit at one
+    indentation under plain keys, and each value is plainly empty (``{}``,
+    nothing below it) or plainly not (a non-empty flow collection or quoted
+    string, a word, a nested mapping or list).
+    """
+    if _BLOCK_ODD.search(block):
+        return None
+    seen: set[bytes] = set()
+    filed: list[bytes] = []
+    indent = -1
+    open_key: bytes | None = None     # an entry with nothing after its colon: its value is what follows
+    under = b""                       # what the last entry holds: b"node" below it, b"word", or b"closed"
+    nested = -1                       # the indentation of the node below the last entry
+    for raw in block.split(b"\n"):
+        line = raw[:-1] if raw.endswith(b"\r") else raw
+        text = line.lstrip(b" ")
+        if not text or text.startswith(b"#"):
+            continue
+        if not _SELF_CONTAINED.fullmatch(text):
+            return None
+        depth = len(line) - len(text)
+        if indent < 0:
+            indent = depth
+        if depth > indent:
+            # Below an entry: its nested node, or more words of its plain value; nothing else is sure.
+            if under == b"closed" or (under == b"word" and _NESTED.match(text)) or depth < nested:
+                return None
+            if open_key is not None:
+                if not _NESTED.match(text):
+                    return None
+                filed.append(open_key)     # a nested mapping or list, not empty
+                open_key, under, nested = None, b"node", depth
+            continue
+        if depth < indent:
+            return None
+        open_key, under, nested = None, b"closed", -1    # an entry still open here was null
+        entry = _ENTRY.fullmatch(text)
+        if entry is None or entry["key"] in seen or entry["key"] in _TYPED_WORDS:
+            return None
+        seen.add(entry["key"])
+        if entry["full"] is not None:
+            filed.append(entry["key"])
+        elif entry["word"] is not None:
+            if entry["word"] in _TYPED_WORDS:
+                return None
+            filed.append(entry["key"])
+            under = b"word"
+        elif entry["empty"] is None or entry["empty"].startswith(b"#"):
+            open_key, under = entry["key"], b"node"
+    return frozenset(k.decode() for k in filed)
+
+
+def _strict_entries(block: bytes) -> frozenset[str] | None:
+    """The records block on its own through the strict loader; None when it does not load alone."""
+    from xzdoc.yamlio import YMap, decode, loads
+
+    try:
+        data = loads(decode(b"records:\n" + block, PROJECT_FILE), PROJECT_FILE)
+    except XzdocError:
+        return None
+    records = data.get("records") if isinstance(data, YMap) else None
+    return frozenset(str(k) for k, v in records.items() if v) if isinstance(records, dict) else frozenset()
 
 
 def strict(blob: bytes) -> Facts:
@@ -130,6 +255,7 @@ class FactsCache:
     def __init__(self, path: Path | None, stages: frozenset[str]) -> None:
         self.path = path
         self.stages = stages
+        self.scanner = Scanner(stages)
         self.stamp = f"{_CACHE_VERSION} {hashlib.sha1(' '.join(sorted(stages)).encode()).hexdigest()}"
         self.known: dict[str, Facts] = {}
         self.added = 0
@@ -149,12 +275,21 @@ class FactsCache:
                 blob, ident, stage, records = parts
                 self.known[blob] = Facts(ident or None, stage or None, frozenset(filter(None, records.split(","))))
 
-    def get(self, blob_id: str, content: bytes) -> Facts:
+    def get(self, blob_id: str, content: bytes | None) -> Facts:
+        """Facts of a blob; ``content`` None when git could not read it (not kept: it may be readable later)."""
         found = self.known.get(blob_id)
         if found is None:
+            if content is None:
+                return strict(b"")
             found = self.known[blob_id] = scan(content, self.stages)
             self.added += 1
         return found
+
+    def digest(self, blob_id: str, buf: bytes, start: int, end: int) -> None:
+        """Facts of a blob straight from ``git cat-file --batch`` output, whose header ends in a newline."""
+        if blob_id not in self.known:
+            self.known[blob_id] = self.scanner.scan(buf, start, end)
+            self.added += 1
 
     def save(self) -> None:
         """Write atomically; a cache that cannot be written only costs speed next time."""

@@ -25,7 +25,6 @@ from xzdoc.errors import XzdocError
 _NO_GIT_HINT = "安装 git（如 apt-get install -y git，或从 https://git-scm.com 下载），并确认 git 在 PATH 中"
 _SHALLOW_HINT = ("在本地执行 git fetch --unshallow；在 GitHub Actions 中为 actions/checkout 设置 "
                  "with: {fetch-depth: 0}；其他 CI 请关闭浅克隆（clone depth）")
-_HEX = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # Fields of one commit, one per line. A commit header is line-based and %s
 # joins the subject's lines, so no name, address, date or subject can hold a
 # newline and shift the fields after it (a separator byte could: git accepts
@@ -33,9 +32,7 @@ _HEX = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # only multi-line field, come last.
 _FIELDS = ("%H", "%P", "%T", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s", "%(trailers:unfold,only)")
 _FORMAT = "%x1e" + "%n".join(_FIELDS)
-_OID = rb"[0-9a-f]{40}(?:[0-9a-f]{24})?"
-# One token of `git log -z --raw` output: a commit header, or a raw diff entry with its path.
-_TOKEN = re.compile(rb"\x1e([^\0]*)\0|\n?:[0-7]{6} ([0-7]{6}) (" + _OID + rb") (" + _OID + rb") ([A-Z])[0-9]*\0([^\0]*)\0")
+_HEX = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _PIPE_SIZE = 1 << 20
 
 @dataclass(frozen=True)
@@ -299,6 +296,10 @@ class Objects:
     def __contains__(self, name: object) -> bool:
         return name in self._spans
 
+    def get(self, name: str) -> bytes | None:
+        """An object read so far; None when it was not asked for, not read yet, or missing."""
+        return self[name] if name in self._spans else None
+
     def close(self) -> None:
         if self._process is None:
             return
@@ -375,7 +376,8 @@ class _Contents(Mapping[str, bytes]):
 
 
 def history(root: Path, under: str, branch: str | None = None, want: Callable[[Change], bool] | None = None,
-            keep: Callable[[bytes], bool] | None = None, objects: Objects | None = None) -> History | None:
+            keep: Callable[[bytes], bool] | None = None, objects: Objects | None = None,
+            on_commit: Callable[[Commit], None] | None = None) -> History | None:
     """The first-parent history of the main branch, oldest first, with raw diffs inside ``under``.
 
     ``under`` is a folder relative to ``root``; ``keep`` (on the raw path)
@@ -383,7 +385,9 @@ def history(root: Path, under: str, branch: str | None = None, want: Callable[[C
     The new objects of the changes ``want`` selects are read too
     (``History.blobs``) through ``objects`` (or a batch of its own), asked
     for while the log is still streaming, so git reads them meanwhile and
-    ``objects.digest`` sees each as it arrives.
+    ``objects.digest`` sees each as it arrives. ``on_commit`` sees each commit
+    as it is parsed, newest first (git's order: ``--reverse`` would hold the
+    whole log back until the walk ends), so callers can work while git writes.
     Returns None when the branch has no commits yet. Raises XzdocError outside
     a repository, in a shallow clone, or when the branch cannot be found.
     """
@@ -406,13 +410,12 @@ def history(root: Path, under: str, branch: str | None = None, want: Callable[[C
         shown = branch or "main 或 master"
         raise XzdocError(f"找不到主分支 {shown}，无法读取审批历史",
                          hint="在 xzdoc.yaml 中用 branch: <分支名> 指定主分支，或先 git fetch origin")
-    # Newest first, as git walks: --reverse would hold the whole log back until the walk ends.
     args = ["log", "-z", "--first-parent", "--raw", "--no-abbrev", "--no-renames", "-t", "--no-color",
             "--no-show-signature", "--no-notes", "--no-use-mailmap", "--encoding=UTF-8", f"--relative={prefix}/",
             f"--format={_FORMAT}", ref, "--"]
     batch = (objects or Objects(root)) if want is not None else None
     try:
-        commits, asked = _stream(repo, args, want, keep, batch)
+        commits, asked = _stream(repo, args, want, keep, batch, on_commit)
         blobs: Mapping[str, bytes] = {}
         if batch is not None:
             batch.wait()
@@ -446,7 +449,8 @@ def _widen(pipe: Any) -> None:
 
 
 def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
-            keep: Callable[[bytes], bool] | None, objects: Objects | None) -> tuple[list[Commit], list[str]]:
+            keep: Callable[[bytes], bool] | None, objects: Objects | None,
+            on_commit: Callable[[Commit], None] | None = None) -> tuple[list[Commit], list[str]]:
     """The commits of the log, newest first, and the objects asked for on the way."""
     log_process = _spawn(repo, args)
     log: subprocess.Popen[bytes] = log_process.proc
@@ -465,11 +469,22 @@ def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
             asked.extend(batch)
             objects.request(batch)
 
+    seen = 0
+
+    def report() -> None:
+        nonlocal seen
+        if on_commit is not None:
+            for commit in parser.commits[seen:]:
+                on_commit(commit)
+        seen = len(parser.commits)
+
     try:
         stdout: Any = log.stdout
         while chunk := stdout.read1(_PIPE_SIZE):
             request(parser.feed(chunk))
-        parser.close()
+            report()
+        request(parser.close())
+        report()
         if log.wait():
             detail = log.stderr.read().decode("utf-8", "replace").strip() if log.stderr else ""
             raise XzdocError(f"git log 失败：{detail}")
@@ -483,11 +498,10 @@ def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
 class _Parser:
     """Incremental reader of ``git log -z --raw`` output.
 
-    Tokens are NUL-terminated and a commit message cannot contain NUL, so each
-    header is exactly one token whatever its text holds; a raw diff entry is a
-    ``:meta`` token followed by a path token. One pattern takes a chunk apart
-    token by token, each match starting where the last ended, so nothing is
-    skipped and a path that looks like a header is still read as a path.
+    Tokens are NUL-terminated and neither a commit message nor a path can
+    contain NUL, so each header is exactly one token whatever its text holds;
+    a raw diff entry is a ``:meta`` token followed by a path token, taken by
+    position, so a path that looks like a header is still read as a path.
     """
 
     def __init__(self, keep: Callable[[bytes], bool] | None = None) -> None:
@@ -499,34 +513,46 @@ class _Parser:
 
     def feed(self, data: bytes) -> list[Change]:
         """Consume a chunk; returns the diff entries it kept."""
-        buf = self.rest + data if self.rest else data
-        keep, kept, pos = self.keep, [], 0
-        for token in _TOKEN.finditer(buf):
-            if token.start() != pos:
-                raise _garbled()
-            pos = token.end()
-            header, mode, old, new, status, path = token.groups()
-            if header is not None:
-                if self.header is not None:
-                    self.commits.append(_commit(self.header, self.changes))
-                self.header, self.changes = header, []
-            elif self.header is None:
-                raise _garbled()
-            elif keep is None or keep(path):
-                change = Change(path.decode("utf-8", "surrogateescape"), mode.decode(), old.decode(), new.decode(),
-                                status.decode())
-                self.changes.append(change)
-                kept.append(change)
-        self.rest = buf[pos:]
-        return kept
+        tokens = (self.rest + data if self.rest else data).split(b"\0")
+        self.rest = tokens.pop()
+        return self._tokens(tokens)
 
-    def close(self) -> None:
-        if self.rest.strip(b"\n"):
+    def close(self) -> list[Change]:
+        """The last tokens; raises when the output stops inside an entry."""
+        rest, self.rest = self.rest, b""
+        kept = self._tokens([rest] if rest.strip(b"\n") else [])
+        if self.rest:
             raise _garbled()
-        self.rest = b""
         if self.header is not None:
             self.commits.append(_commit(self.header, self.changes))
             self.header = None
+        return kept
+
+    def _tokens(self, tokens: list[bytes]) -> list[Change]:
+        keep, kept, changes = self.keep, [], self.changes
+        i, count = 0, len(tokens)
+        while i < count:
+            token = tokens[i]
+            if token[:1] == b"\x1e":
+                if self.header is not None:
+                    self.commits.append(_commit(self.header, changes))
+                self.header, changes = token[1:], []
+                i += 1
+                continue
+            if self.header is None or not (token[:1] == b":" or token[:2] == b"\n:"):
+                raise _garbled()
+            if i + 1 == count:
+                # The path is in the next chunk: keep the entry whole for then.
+                self.rest = b"\0".join((token, self.rest))
+                break
+            path = tokens[i + 1]
+            i += 2
+            if keep is None or keep(path):
+                change = _change(token, path)
+                changes.append(change)
+                kept.append(change)
+        self.changes = changes
+        return kept
 
 
 def _check_chain(commits: list[Commit]) -> None:
@@ -541,11 +567,20 @@ def _check_chain(commits: list[Commit]) -> None:
 
 
 def _commit(header: bytes, changes: list[Change]) -> Commit:
-    parts = header.split(b"\n", 2)
+    sha, parents, rest = [*header.split(b"\n", 2), b"", b""][:3]
     # Every field but the trailers ends in a newline; trailers may add more.
-    if len(parts) != 3 or not _HEX.fullmatch(parts[0]) or parts[2].count(b"\n") < len(_FIELDS) - 3:
+    if not _HEX.fullmatch(sha) or rest.count(b"\n") < len(_FIELDS) - 3:
         raise _garbled()
-    return Commit(parts[0].decode(), tuple(parts[1].decode("ascii", "replace").split()), tuple(changes), header)
+    return Commit(sha.decode(), tuple(parents.decode("ascii", "replace").split()), tuple(changes), header)
+
+
+def _change(meta: bytes, path: bytes) -> Change:
+    fields = meta.lstrip(b"\n")[1:].split(b" ")
+    if len(fields) != 5:
+        raise _garbled()
+    _old_mode, new_mode, old, new, status = fields
+    return Change(path.decode("utf-8", "surrogateescape"), new_mode.decode(), old.decode(), new.decode(),
+                  status[:1].decode())
 
 
 def _garbled() -> XzdocError:

@@ -14,7 +14,8 @@ Adoption: commits at or before ``baseline`` (xzdoc.yaml) are accepted on the
 evidence of the project's own records (批复文号, filing dates) and marked so.
 
 Cost: one ``git log`` and one ``git cat-file --batch`` running side by side
-(xzdoc/gitlog.py); stages come from xzdoc/facts.py, cached per blob.
+(xzdoc/gitlog.py); stages come from xzdoc/facts.py, cached per blob. The log
+comes newest first and is walked oldest first once it has ended.
 
 A renamed project folder is a new project to the ledger: every gate up to
 its stage must be passed again by one merge, so renaming cannot shed an
@@ -192,90 +193,165 @@ def build(config: Config, require_signed: bool = False) -> Ledger | None:
     """The ledger of the repository holding ``config.root``; None before the first commit."""
     state_dir = gitlog.state_dir(config.root)
     cache = FactsCache(state_dir / "facts" if state_dir else None, frozenset(s.name for s in config.standard.stages))
-    walk = _Walk(config, cache)
-    history = gitlog.history(config.root, config.projects_dir, config.branch,
-                             lambda ch: _is_project_file(ch.path) and ch.new not in cache.known,
-                             _folder_or_project_file, walk.push)
-    if history is None:
-        return None
-    walk.finish(history.blobs)
-    base = _baseline_index(config, history)
-    # Whether a change came before the baseline is known only once the walk has passed it.
-    records = [replace(r, status=ADOPTED, problem="", claim="") if base is not None and i <= base and r.roles else r
-               for i, r in walk.raw]
-    if require_signed:
-        records = _verify(history.workdir, records)
-    heads = {f: fa for f, (fa, _) in walk.state.items()}
-    records = _mark_current(config, records, heads)
-    cache.save()
-    references = _references(config, records, walk.state, walk.at_base, history)
+    # One cat-file for the run: project.yaml versions not cached are read and scanned while the log streams,
+    # and the approved versions the drift check needs are read from it as soon as the walk knows them.
+    with gitlog.Objects(config.root, cache.digest) as objects:
+        walk = _Walk(config, cache, objects)
+        history = gitlog.history(config.root, config.projects_dir, config.branch,
+                                 lambda ch: ch.mode != _TREE and ch.new not in cache.known,
+                                 _folder_or_project_file, objects, walk.push)
+        if history is None:
+            return None
+        walk.finish()
+        base = _baseline_index(config, history)
+        records = walk.records()
+        if require_signed:
+            records = _verify(history.workdir, records)
+        cache.save()
+        blobs = objects.read(blob for _, blob, _ in walk.chosen.values())
+    references = {folder: Reference(commit, blobs.get(blob, b""), adopted)
+                  for folder, (commit, blob, adopted) in walk.chosen.items()}
     commits = history.commits
     return Ledger(str(history.workdir), history.branch, commits[-1].sha if commits else "",
-                  commits[base].sha if base is not None else None, tuple(records), heads, references, walk.at_base)
+                  commits[base].sha if base is not None else None, tuple(records), walk.heads(), references,
+                  walk.at_base)
 
 
-def _is_project_file(path: str) -> bool:
-    return path.endswith("/" + PROJECT_FILE) and path.count("/") == 1
+_TREE = "040000"
+_PROJECT_SUFFIX = "/" + PROJECT_FILE
+# One version of a project.yaml on the first-parent line: (position counted from the newest commit, position of
+# the entry in its commit's diff, commit, diff entry, folder name).
+_Version = tuple[int, int, gitlog.Commit, gitlog.Change, str]
 
 
 class _Walk:
-    """Derives records commit by commit, oldest first, while git is still writing the log.
+    """Derives the records while the log streams, newest commit first.
 
-    A commit whose project.yaml facts are not cached waits, with every commit
-    after it, until the blobs have been read (``finish``).
+    A version's record compares it with the version before it, which comes
+    later in the stream; so each version waits for its predecessor, and the
+    pair waits (in its project's queue, which keeps them newest first) until
+    the facts of both are known - at once when cached, else when the
+    cat-file reader has scanned them. Newest first, the first record of a
+    project passing a gate is the one in force for that gate, and the first
+    passing ``approved`` fixes the content the drift check compares with.
     """
 
-    def __init__(self, config: Config, cache: FactsCache) -> None:
-        self.config = config
-        self.cache = cache
-        self.queue: deque[gitlog.Commit] = deque()
-        self.blocked = False
-        self.index = 0
-        self.state: dict[str, tuple[Facts, str]] = {}     # folder -> (facts, blob id)
-        self.at_base: dict[str, str] = {}                 # folder -> blob id at the baseline commit
-        self.raw: list[tuple[int, ApprovalRecord]] = []
+    def __init__(self, config: Config, cache: FactsCache, objects: gitlog.Objects) -> None:
+        self.config, self.cache, self.objects = config, cache, objects
+        self.prefix = f"{config.projects_dir}/"
+        self.position = 0                                  # of the next commit, counted from the newest
+        self.base: int | None = None                       # position of the baseline commit, once passed
+        self.head: dict[str, str | None] = {}              # folder -> blob id on the branch head, None if deleted
+        self.at_base: dict[str, str] = {}                  # folder -> blob id at the baseline commit
+        self.settled: set[str] = set()                     # folders whose baseline version is known
+        self.older: dict[str, _Version] = {}               # folder -> its oldest version so far, awaiting the one before
+        self.queue: dict[str, deque[tuple[_Version, _Version | None]]] = {}   # (version, version before) pairs
+        self.waiting: dict[str, None] = {}                 # folders whose queue waits for facts
+        self.in_force: dict[str, set[str]] = {}            # folder -> gates of its head not yet given a current record
+        self.chosen: dict[str, tuple[str, str, bool]] = {}  # folder -> (commit, blob, adopted) approved content
+        self.held: dict[str, tuple[str, ...]] = {}         # author email -> roles
+        self.out: list[tuple[tuple[int, int, int], ApprovalRecord]] = []
 
     def push(self, commit: gitlog.Commit) -> None:
-        self.queue.append(commit)
-        if not self.blocked:
-            self._drain({})
+        position = self.position
+        self.position += 1
+        baseline = self.config.baseline
+        if baseline and self.base is None and commit.sha.startswith(baseline):
+            self.base = position
+        for order, ch in enumerate(commit.changes):
+            if ch.mode == _TREE:
+                continue
+            name = ch.path[:-len(_PROJECT_SUFFIX)]
+            folder = self.prefix + name
+            gone = ch.status == "D"
+            if folder not in self.head:
+                self.head[folder] = None if gone else ch.new
+            if self.base is not None and folder not in self.settled:
+                self.settled.add(folder)
+                if not gone:
+                    self.at_base[folder] = ch.new
+            version = (position, order, commit, ch, name)
+            newer = self.older.get(folder)
+            self.older[folder] = version
+            if newer is not None and newer[3].status != "D":
+                self._pair(folder, newer, version)
+        if self.waiting and position % 32 == 31:
+            for folder in list(self.waiting):
+                self._drain(folder)
 
-    def finish(self, blobs: Mapping[str, bytes]) -> None:
-        self.blocked = False
-        self._drain(blobs)
+    def finish(self) -> None:
+        """Once the log has ended and every object asked for is read: the pairs still waiting, then first versions."""
+        for folder, oldest in self.older.items():
+            if oldest[3].status != "D":
+                self.queue.setdefault(folder, deque()).append((oldest, None))
+        for folder in list(self.queue):
+            self._drain(folder, final=True)
 
-    def _drain(self, blobs: Mapping[str, bytes]) -> None:
-        known = self.cache.known
-        while self.queue:
-            commit = self.queue[0]
-            if not blobs and any(_is_project_file(ch.path) and ch.status != "D" and ch.new not in known
-                                 for ch in commit.changes):
-                self.blocked = True
+    def records(self) -> list[ApprovalRecord]:
+        return [record for _, record in sorted(self.out, key=lambda item: item[0])]
+
+    def heads(self) -> dict[str, Facts]:
+        return {folder: self._facts(blob) for folder, blob in self.head.items() if blob is not None}
+
+    def _pair(self, folder: str, newer: _Version, version: _Version) -> None:
+        self.queue.setdefault(folder, deque()).append((newer, None if version[3].status == "D" else version))
+        self._drain(folder)
+
+    def _drain(self, folder: str, final: bool = False) -> None:
+        queue, known = self.queue[folder], self.cache.known
+        while queue:
+            newer, version = queue[0]
+            now = known.get(newer[3].new)
+            old = known.get(version[3].new) if version is not None else None
+            if not final and (now is None or (version is not None and old is None)):
+                self.waiting[folder] = None
                 return
-            self.queue.popleft()
-            self._step(commit, blobs)
+            queue.popleft()
+            if final:
+                now = self._facts(newer[3].new)
+                old = self._facts(version[3].new) if version is not None else None
+            assert now is not None
+            self._settle(folder, newer, old, now)
+        self.waiting.pop(folder, None)
 
-    def _step(self, commit: gitlog.Commit, blobs: Mapping[str, bytes]) -> None:
-        config, index = self.config, self.index
-        self.index += 1
-        trees = {ch.path: ch.new for ch in commit.changes if ch.mode == "040000"}
-        for ch in commit.changes:
-            if not _is_project_file(ch.path):
-                continue
-            name = ch.path.split("/", 1)[0]
-            folder = f"{config.projects_dir}/{name}"
-            before = self.state.get(folder)
-            if ch.status == "D":
-                self.state.pop(folder, None)
-                continue
-            now = self.cache.get(ch.new, blobs.get(ch.new, b""))
-            self.state[folder] = (now, ch.new)
-            old = before[0] if before else None
-            for change, gates, frm, to in _changes(config, old, now):
-                self.raw.append((index, _record(config, commit, folder, name, now, change, gates, frm, to,
-                                                trees.get(name, ""), ch.new)))
-        if config.baseline and commit.sha.startswith(config.baseline):
-            self.at_base = {f: blob for f, (_, blob) in self.state.items()}
+    def _facts(self, blob: str) -> Facts:
+        return self.cache.known.get(blob) or self.cache.get(blob, self.objects.get(blob))
+
+    def _settle(self, folder: str, version: _Version, old: Facts | None, now: Facts) -> None:
+        if old is not None and old.stage == now.stage and now.records <= old.records:
+            return   # the common case: an edit that neither moves the stage nor files a record
+        config = self.config
+        position, order, commit, ch, name = version
+        in_force = self.in_force.get(folder)
+        if in_force is None:
+            blob = self.head[folder]
+            head = self._facts(blob) if blob is not None else None
+            in_force = self.in_force[folder] = set(gates_in_force(config, head.stage, head.records)
+                                                  if head is not None and head.stage else ())
+        email = commit.author.email
+        held = self.held.get(email)
+        if held is None:
+            held = self.held[email] = tuple(sorted(config.role_of(email)))
+        tree = next((c.new for c in commit.changes if c.mode == _TREE and c.path == name), "")
+        for sub, (change, gates, frm, to) in enumerate(_changes(config, old, now)):
+            roles = roles_for(config, gates)
+            adopted = self.base is not None and position >= self.base and bool(roles)
+            current = not in_force.isdisjoint(gates)
+            in_force.difference_update(gates)
+            self.out.append(((-position, order, sub), _record(config, commit, folder, name, now, change, gates, roles,
+                                                             frm, to, tree, ch.new, held, adopted, current)))
+            if "approved" in gates and folder not in self.chosen:
+                self._choose(folder, commit, ch.new, adopted)
+
+    def _choose(self, folder: str, commit: gitlog.Commit, blob: str, adopted: bool) -> None:
+        """The approved content of a project past ``approved``, asked of git at once for the drift check."""
+        head = self.head[folder]
+        facts = self._facts(head) if head is not None else None
+        if facts is None or facts.stage is None or not self.config.standard.reached(facts.stage, "approved"):
+            return
+        adopted = adopted and folder in self.at_base
+        self.chosen[folder] = (commit.sha, self.at_base[folder] if adopted else blob, adopted)
+        self.objects.request([self.chosen[folder][1]])
 
 
 def _folder_or_project_file(path: bytes) -> bool:
@@ -310,11 +386,12 @@ def _changes(config: Config, old: Facts | None, now: Facts) -> list[tuple[str, t
 
 
 def _record(config: Config, commit: gitlog.Commit, folder: str, name: str, now: Facts, change: str,
-            gates: tuple[str, ...], frm: str | None, to: str | None, tree: str, blob: str) -> ApprovalRecord:
-    roles = roles_for(config, gates)
-    held = tuple(sorted(config.role_of(commit.author.email)))
+            gates: tuple[str, ...], roles: tuple[str, ...], frm: str | None, to: str | None, tree: str, blob: str,
+            held: tuple[str, ...], adopted: bool, current: bool) -> ApprovalRecord:
     status, problem, claim = NO_GATE, "", ""
-    if roles and commit.is_merge and set(roles) <= set(held):
+    if adopted:
+        status = ADOPTED
+    elif roles and commit.is_merge and set(roles) <= set(held):
         status = APPROVED
     elif roles:
         status, claim = UNAPPROVED, _claim(commit)
@@ -329,7 +406,7 @@ def _record(config: Config, commit: gitlog.Commit, folder: str, name: str, now: 
     return ApprovalRecord(project=now.id or name, folder=folder, change=change, from_stage=frm, to_stage=to,
                           gates=gates, roles=roles, commit=commit.sha, date=commit.committed,
                           merged_by=str(commit.author), held=held, tree=tree, blob=blob, status=status,
-                          problem=problem, claim=claim)
+                          problem=problem, claim=claim, current=current)
 
 
 def _claim(commit: gitlog.Commit) -> str:
@@ -368,45 +445,6 @@ def latest(records: Sequence[ApprovalRecord], folder: str, gate: str) -> Approva
         if r.folder == folder and gate in r.gates:
             return r
     return None
-
-
-def _by_folder(records: Iterable[ApprovalRecord]) -> dict[str, list[ApprovalRecord]]:
-    out: dict[str, list[ApprovalRecord]] = {}
-    for r in records:
-        out.setdefault(r.folder, []).append(r)
-    return out
-
-
-def _mark_current(config: Config, records: list[ApprovalRecord], heads: Mapping[str, Facts]) -> list[ApprovalRecord]:
-    current: set[int] = set()
-    index = _by_folder(records)
-    for folder, fa in heads.items():
-        if fa.stage is None:
-            continue
-        for gate in gates_in_force(config, fa.stage, fa.records):
-            found = latest(index.get(folder, ()), folder, gate)
-            if found is not None:
-                current.add(id(found))
-    return [replace(r, current=True) if id(r) in current else r for r in records]
-
-
-def _references(config: Config, records: list[ApprovalRecord], state: Mapping[str, tuple[Facts, str]],
-                at_base: Mapping[str, str], history: gitlog.History) -> dict[str, Reference]:
-    """Per project past ``approved``: the approving merge's project.yaml, or the baseline's when adopted."""
-    index = _by_folder(records)
-    chosen: dict[str, tuple[str, str, bool]] = {}
-    for folder, (fa, _) in state.items():
-        if fa.stage is None or not config.standard.reached(fa.stage, "approved"):
-            continue
-        record = latest(index.get(folder, ()), folder, "approved")
-        if record is None:
-            continue
-        adopted = record.status == ADOPTED and folder in at_base
-        chosen[folder] = (record.commit, at_base[folder] if adopted else record.blob, adopted)
-    # Blobs the facts cache let the walk skip are read now, in one batch.
-    missing = [blob for _, blob, _ in chosen.values() if blob not in history.blobs]
-    blobs = {**history.blobs, **gitlog.read_objects(history.workdir, missing)} if missing else history.blobs
-    return {folder: Reference(commit, blobs.get(blob, b""), adopted) for folder, (commit, blob, adopted) in chosen.items()}
 
 
 def records_for(config: Config, project_id: str, require_signed: bool = False) -> list[ApprovalRecord]:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from xzdoc.calendar import WorkCalendar
 from xzdoc.config import GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Project
-from xzdoc.yamlio import Pos, YList, YMap
+from xzdoc.yamlio import Pos, YList, YMap, as_date
 
 WORKDAYS, DAYS = "工作日", "天"
 MUNICIPAL_CLOUD = "市级政务云"
@@ -105,19 +104,6 @@ def _entry(project: Project, key: str) -> YMap | None:
     return value if isinstance(value, YMap) else None
 
 
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 def _workday_deadline(key: str, label: str, article: str, event: dt.date, period: int, done: dt.date | None,
                       pos: Pos, cal: WorkCalendar) -> Deadline:
     try:
@@ -133,18 +119,18 @@ def deadlines(project: Project, config: Config, cal: WorkCalendar, as_of: dt.dat
     std, caps = config.standard, config.standard.caps
     out: list[Deadline] = []
     contract = _entry(project, "contract")
-    signed = _date(contract.get("signed")) if contract else None
+    signed = as_date(contract.get("signed")) if contract else None
     if contract is not None and signed:
         out.append(_workday_deadline("contract_filing", "合同备案", "第十四条", signed,
-                                     int(caps.get("contract_filing_workdays", 5)), _date(contract.get("filed")),
+                                     int(caps.get("contract_filing_workdays", 5)), as_date(contract.get("filed")),
                                      contract.at("filed") if "filed" in contract else contract.at("signed"), cal))
     acceptance = _entry(project, "acceptance")
-    accepted = _date(acceptance.get("date")) if acceptance else None
+    accepted = as_date(acceptance.get("date")) if acceptance else None
     filing = _entry(project, "acceptance_filing")
     if acceptance is not None and accepted:
         out.append(_workday_deadline("acceptance_filing", "验收报告备案", "第二十一条", accepted,
                                      int(caps.get("acceptance_filing_workdays", 30)),
-                                     _date(filing.get("date")) if filing else None,
+                                     as_date(filing.get("date")) if filing else None,
                                      filing.at("date") if filing else acceptance.at("date"), cal))
     if std.reached(project.stage, "approved"):
         out += _self_evaluations(project, config, as_of)
@@ -162,14 +148,14 @@ def _self_evaluations(project: Project, config: Config, as_of: dt.date) -> list[
         return []
     month, day = (int(x) for x in str(config.standard.caps.get("self_evaluation_due", "03-31")).split("-"))
     approval = _entry(project, "approval")
-    start = _date(approval.get("date")) if approval else None
+    start = as_date(approval.get("date")) if approval else None
     done: dict[int, tuple[dt.date | None, Pos]] = {}
     records = _records(project)
     entries = records.get("self_evaluations") if records else None
     if isinstance(entries, YList):
         for i, entry in enumerate(entries):
             if isinstance(entry, YMap) and isinstance(entry.get("year"), int):
-                done[entry["year"]] = (_date(entry.get("date")), entries.at(i))
+                done[entry["year"]] = (as_date(entry.get("date")), entries.at(i))
     out = []
     for key in years:
         try:
@@ -188,7 +174,7 @@ def _self_evaluations(project: Project, config: Config, as_of: dt.date) -> list[
 def _acceptance_due(project: Project, config: Config, accepted: dt.date | None) -> list[Deadline]:
     """第二十四条: acceptance long delayed past the approved end."""
     approval = _entry(project, "approval")
-    planned = _date(approval.get("planned_end")) if approval else None
+    planned = as_date(approval.get("planned_end")) if approval else None
     if approval is None or planned is None:
         return []
     days = int(config.standard.caps.get("acceptance_overdue_days", 180))
@@ -200,8 +186,8 @@ def _drill(project: Project, config: Config, accepted: dt.date | None, filing: Y
     """第三十二条: a drill at least every ``drill_interval_days`` once operating."""
     security = project.data.get("security")
     drills = security.get("drills") if isinstance(security, YMap) else None
-    dates = [d for d in (_date(x.get("date")) for x in drills if isinstance(x, YMap))] if isinstance(drills, YList) else []
-    began = (_date(filing.get("date")) if filing else None) or accepted
+    dates = [d for d in (as_date(x.get("date")) for x in drills if isinstance(x, YMap))] if isinstance(drills, YList) else []
+    began = (as_date(filing.get("date")) if filing else None) or accepted
     last = max((d for d in dates if d), default=None)
     anchor = max(d for d in (last, began) if d) if (last or began) else None
     if anchor is None:
@@ -266,7 +252,7 @@ def funding(project: Project, config: Config, as_of: dt.date, unapproved: Iterab
 def _evaluation(project: Project, config: Config, as_of: dt.date) -> list[Reason]:
     records = _records(project)
     entries = records.get("evaluations") if records else None
-    dates = [_date(e.get("date")) for e in entries if isinstance(e, YMap)] if isinstance(entries, YList) else []
+    dates = [as_date(e.get("date")) for e in entries if isinstance(e, YMap)] if isinstance(entries, YList) else []
     latest = max((d for d in dates if d and d <= as_of), default=None)
     valid = int(config.standard.caps.get("evaluation_valid_days", 366))
     if latest is None:

@@ -178,8 +178,7 @@ def render(config: Config, year: int, formats: Sequence[str], out: Path) -> list
     if unknown or not formats:
         raise XzdocError(f"不支持的格式：{'、'.join(unknown) or '（空）'}", hint="可选格式：" + ",".join(FORMATS))
     from xzdoc.fsio import write_atomic
-    from xzdoc.render import bundle, pandoc, pdf, safety
-    from xzdoc.render import docx as docx_writer
+    from xzdoc.render import bundle, safety
     from xzdoc.render.context import Cover
     from xzdoc.render.document import Document
     from xzdoc.render.reproducible import stamp
@@ -194,20 +193,9 @@ def render(config: Config, year: int, formats: Sequence[str], out: Path) -> list
                 ("总投资", f"{plan.total}万元"))
         # The cover reads like a bundle's: who on the first line, what document below it.
         doc = Document(KIND, text, Cover(plan.organisation, plan.file_stem, rows, the_stamp.date_text), f"templates/{TEMPLATE}")
-        ast = pandoc.to_ast(text)
-        safety.check(ast, safety.Where(config.root, config.root, doc.where, text))
-        if "docx" in formats:
-            bundle._docx_meta(ast, doc, the_stamp)
-            outputs.append(("docx", docx_writer.render(safety.retarget(ast, {}), builder.reference, the_stamp, cover=True)))
-        if "pdf" in formats:
-            body = pandoc.to_typst(safety.retarget(ast, {}, full_width=True))
-            day = the_stamp.local
-            cover = {"title": plan.organisation, "kind": plan.file_stem, "rows": [list(r) for r in rows],
-                     "date": the_stamp.date_text}
-            meta = {"title": plan.title, "author": config.organisation,
-                    "date": {"year": day.year, "month": day.month, "day": day.day},
-                    "cover": cover, "banner": None, "fonts": builder.fonts}
-            outputs.append(("pdf", pdf.compile_pdf(body, meta, builder.page_template, (), the_stamp)))
+        where = safety.Where(config.root, config.root, doc.where, text)
+        for output in builder.convert(doc, formats, the_stamp, where, plan.title):
+            outputs.append((output.name.rsplit(".", 1)[1], output.data))
     written = []
     for ext, data in outputs:
         target = out / f"{plan.file_stem}.{ext}"

@@ -14,14 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from xzdoc import loader, portfolio, templates
 from xzdoc import status as status_rows
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Project
-from xzdoc.yamlio import YMap
+from xzdoc.yamlio import YMap, as_date
 
 TEMPLATE = "site/index.html.j2"
 PAGE = "index.html"
@@ -376,20 +375,9 @@ def _record_events(project: Project | None) -> list[tuple[dt.date, str, str]]:
     out = []
     for key, field, label in _EVENTS:
         entry = records.get(key)
-        when = _date(entry.get(field)) if isinstance(entry, YMap) else None
+        when = as_date(entry.get(field)) if isinstance(entry, YMap) else None
         if when:
             out.append((when, label, "done"))
     return out
 
 
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None

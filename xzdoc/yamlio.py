@@ -379,6 +379,20 @@ def _resolve_cached(value: str) -> str:
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
+def as_date(value: Any) -> dt.date | None:
+    """A date as YAML gave it (already a date) or as an ISO string; None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def dump(data: Any) -> str:
     """Plain YAML for generated files (scaffolds, fixtures); keys keep their order."""
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)

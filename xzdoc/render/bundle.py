@@ -157,18 +157,20 @@ class Builder:
         return [out for outs in _parallel(jobs, self.jobs) for out in outs]
 
     def _convert(self, project: Project, doc: Document, formats: Sequence[str], the_stamp: Stamp) -> list[Output]:
+        draft = project.drafts.get(doc.kind)
         try:
-            return self._convert_one(project, doc, formats, the_stamp)
+            return self.convert(doc, formats, the_stamp, safety.Where(
+                project.folder, draft.file.parent if draft else project.folder, doc.where, doc.draft),
+                f"{project.name} {doc.kind}")
         except XzdocError as exc:
             # Say which project and document failed: with --all and threads the tool output alone does not.
             raise XzdocError(f"{project.id}《{doc.kind}》：{exc.message}", exc.path or doc.where, exc.line, exc.hint,
                              exc.column) from None
 
-    def _convert_one(self, project: Project, doc: Document, formats: Sequence[str],
-                     the_stamp: Stamp) -> list[Output]:
+    def convert(self, doc: Document, formats: Sequence[str], the_stamp: Stamp, where: safety.Where,
+                title: str) -> list[Output]:
+        """One document's Markdown as DOCX and/or PDF; images resolve inside ``where`` only."""
         ast = pandoc.to_ast(doc.markdown)
-        draft = project.drafts.get(doc.kind)
-        where = safety.Where(project.folder, draft.file.parent if draft else project.folder, doc.where, doc.draft)
         assets = safety.check(ast, where)
         out = []
         if "docx" in formats:
@@ -178,7 +180,7 @@ class Builder:
             out.append(Output(f"{doc.kind}.docx", data))
         if "pdf" in formats:
             body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
-            meta = _typst_meta(doc, project, the_stamp, self.fonts)
+            meta = _typst_meta(doc, title, the_stamp, self.fonts)
             out.append(Output(f"{doc.kind}.pdf", pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)))
         return out
 
@@ -356,14 +358,14 @@ def _docx_meta(ast: dict[str, Any], doc: Document, the_stamp: Stamp) -> None:
     }
 
 
-def _typst_meta(doc: Document, project: Project, the_stamp: Stamp, fonts: Mapping[str, list[str]]) -> dict[str, Any]:
+def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str, list[str]]) -> dict[str, Any]:
     day = the_stamp.local
     cover = None
     if doc.cover is not None:
         cover = {"title": doc.cover.title, "kind": doc.cover.kind, "rows": [list(r) for r in doc.cover.rows],
                  "date": doc.cover.date}
     return {
-        "title": f"{project.name} {doc.kind}",
+        "title": title,
         "author": next((v for k, v in doc.cover.rows if k == "申报单位"), "") if doc.cover else "",
         "date": {"year": day.year, "month": day.month, "day": day.day},
         "cover": cover,

@@ -76,16 +76,5 @@ def money_sum(project: Project, prefix: tuple[object, ...], keys: Iterable[objec
     return total
 
 
-def as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
 def yuan(amount: Decimal) -> str:
     return f"{amount:,.2f}万元"

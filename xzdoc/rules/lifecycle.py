@@ -14,7 +14,8 @@ from xzdoc.calendar import WorkCalendar
 from xzdoc.errors import XzdocError
 from xzdoc.lifecycle import Deadline
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, as_date, items, mapping, text
+from xzdoc.rules.base import Context, Hit, items, mapping, text
+from xzdoc.yamlio import as_date
 
 _CALENDAR = "lifecycle.calendar"
 _DEADLINES = "lifecycle.deadlines"
