@@ -92,8 +92,30 @@ CASES: dict[str, list[Mutation]] = {
     "art31.crypto-plan": [data_edit(lambda d: d["security"]["crypto"]["in_step"].update(operation=False))],
     "art31.risk-assessment": [data_edit(lambda d: d["security"].pop("risk_assessment"))],
     "art31.personal-info": [edit_text("drafts/design.md", "# 二、", "联系人手机：13912345678\n\n# 二、")],
+    "art12.contract-deliverables": [data_edit(lambda d: d["records"]["contract"].update(deliverables=["设计文件", "源代码"]))],
+    "art14.contract-filing-deadline": [data_edit(lambda d: d["records"]["contract"].update(filed="2025-08-25"))],
+    "art17.supervision-filing": [data_edit(lambda d: d["records"]["supervision"].pop("filed"))],
+    "art19.catalog-registration": [data_edit(lambda d: _accepted(d, catalog=False))],
+    "art20.key-products": [data_edit(lambda d: (_accepted(d), d["security"].pop("key_products")))],
+    "art21.acceptance-filing-deadline": [data_edit(lambda d: _accepted(d, filing="2026-10-20"))],
+    "art22.self-evaluation": [data_edit(lambda d: d["records"].pop("self_evaluations"))],
+    "art24.acceptance-overdue": [data_edit(lambda d: d["records"]["approval"].update(planned_end="2026-03-31"))],
+    "art32.emergency-drill": [data_edit(lambda d: (_accepted(d, day="2025-10-10", filing="2025-10-20", operating=True),
+                                                   d["security"].pop("drills")))],
     "art32.emergency-plan": [data_edit(lambda d: d["security"].pop("emergency_plan"))],
 }
+
+
+def _accepted(data: dict, catalog: bool = True, filing: str | None = "2026-06-20", operating: bool = False,
+              day: str = "2026-06-05") -> None:
+    """Move the base project to acceptance on ``day``, with the records that stage needs."""
+    data["stage"] = "operating" if operating else "accepted"
+    acceptance = {"date": day, "conclusion": "通过竣工验收", "products_checked": True}
+    if catalog:
+        acceptance["catalog_registered"] = day
+    data["records"]["acceptance"] = acceptance
+    if filing:
+        data["records"]["acceptance_filing"] = {"date": filing, "consent": filing}
 
 
 def _swap_reserve(data: dict, amount: str) -> None:
