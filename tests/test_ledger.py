@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import invoke
 from tests.gitrepo import CENTER, CONFIG, DEV, FORGE, PARTY, PARTY2, Person, Repo
-from xzdoc import config, facts, ledger
+from xzdoc import config, facts, gitlog, ledger
 from xzdoc.errors import XzdocError
 
 PID = "XZJT-2026-101"
@@ -224,6 +224,14 @@ def test_stage_read_from_flow_style_or_quoted_yaml(repo: Repo) -> None:
     assert record.to_stage == "submitted" and record.status == "approved"
 
 
+def test_an_author_name_cannot_carry_an_approvers_address(repo: Repo) -> None:
+    # Git takes any byte but a newline in a name; a field separator there must not shift the address after it.
+    forged = Person(DEV.name + "\x1f" + PARTY.email, DEV.email)
+    repo.pull_request("submit", forged, submit)
+    (record,) = build(repo).problems()
+    assert record.problem == "non-approver-merge" and record.merged_by.endswith(f"<{DEV.email}>")
+
+
 def test_a_message_crafted_to_inject_a_record_does_not_approve(repo: Repo) -> None:
     submit(repo)
     fake = "\x1e" + "\x1f".join(["a" * 40, "b" * 40 + " " + "c" * 40, "d" * 40, PARTY.name, PARTY.email])
@@ -296,7 +304,7 @@ STAGES = frozenset(["draft", "submitted", "reviewed", "approved", "contracted", 
                     "terminated"])
 
 
-@pytest.mark.parametrize("text", [
+VERSIONS = [
     "id: X-1\nstage: submitted\n",
     "id: 'X-1'\nstage: \"approved\"  # 已批复\nrecords:\n  supervision: {unit: a}\n  review:\n    date: 2026-01-01\n",
     "stage: draft\nname: |\n  stage: building\n",                  # a second stage line: the strict loader decides
@@ -307,10 +315,45 @@ STAGES = frozenset(["draft", "submitted", "reviewed", "approved", "contracted", 
     "stage: nonsense\n",
     "id: X-1\nstage: [draft]\n",
     ": broken\n\tyaml",
-])
+    # A records entry counts only when it holds something.
+    "id: X-1\nstage: building\nrecords:\n  supervision:\n  contract: {}\n  review: ''\n  approval: 0\n",
+    "id: X-1\nstage: building\nrecords:\n  progress:\n    - {date: 2026-01-01}\n  review:\n    opinion:\n      需求: 合理\n",
+    "id: X-1\nstage: building\nrecords:\n  supervision: |\n    监理单位\n  contract: no\n",
+    "id: X-1\nstage: building\nrecords:\n  supervision: {unit: a}\n  supervision: {unit: b}\n",  # a duplicate
+    # Values YAML reads otherwise than their text, or goes on reading on the next line.
+    "id: X 1\nstage: building\n",
+    "id: ~\nstage: building\n",
+    "id: a#b\nstage: draft\n",
+    'id: "X\\x41"\nstage: draft\n',
+    "id: X-1\nstage: building\n  and more\n",
+    # Keys the line scan would not see, or would see where the loader does not.
+    "\ufeffid: X-1\nstage: building\n",
+    '"id": X-1\nstage: building\n',
+    'id: X-1\nstage: building\n"records":\n  supervision: {a: 1}\n',
+    'id: X-1\nname: "abc\nstage: building\n"\n',
+    "id: X-1\nname: x\u2028records:\n  supervision: {a: b}\nstage: building\n",
+    "name: x\rid: X-2\nstage: building\n",
+    "---\nid: X-1\nstage: building\n",
+    "id: X-1\r\nstage: building\r\nrecords:\r\n  supervision: {unit: a}\r\n",
+]
+
+
+@pytest.mark.parametrize("text", VERSIONS)
 def test_line_scan_agrees_with_the_strict_loader(text: str) -> None:
     blob = text.encode()
     assert facts.scan(blob, STAGES) == facts.strict(blob)
+
+
+def test_versions_scanned_together_read_as_each_alone() -> None:
+    # As git cat-file --batch writes them: a header line, the contents, a newline.
+    buf, spans = b"", []
+    for i, text in enumerate(VERSIONS * 2):
+        blob = text.encode()
+        head = f"{i:040x} blob {len(blob)}\n".encode()
+        spans.append((len(buf) + len(head), len(buf) + len(head) + len(blob)))
+        buf += head + blob + b"\n"
+    scanner = facts.Scanner(STAGES)   # the second round finds the records blocks and values remembered
+    assert scanner.scan_many(buf, spans) == [facts.strict(t.encode()) for t in VERSIONS * 2]
 
 
 def test_facts_are_cached_between_runs(repo: Repo) -> None:
@@ -322,3 +365,87 @@ def test_facts_are_cached_between_runs(repo: Repo) -> None:
     # A cache written for another stage list is ignored, not trusted.
     cache.write_text("xzdoc-facts 1 0000\n" + "\n".join(cache.read_text("utf-8").splitlines()[1:]) + "\n", "utf-8")
     assert build(repo).records == first.records
+
+
+def test_scan_and_strict_loader_make_the_same_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Styles, deletions, a re-added folder, filings and a baseline, walked once with the line scan and once
+    # with the strict loader alone: the ledger must not tell them apart.
+    r = Repo(tmp_path / "bureau")
+    plain = "id: {pid}\nname: 测试\nstage: {stage}\nbudget:\n  total: 100.00\n{records}"
+    styles = {
+        "XZJT-2026-201": lambda stage, records: plain.format(pid="XZJT-2026-201", stage=stage, records=records),
+        "XZJT-2026-202": lambda stage, records: "{id: XZJT-2026-202, stage: " + stage + "}\n",
+        "XZJT-2026-203": lambda stage, records: plain.format(pid="XZJT-2026-203", stage=stage, records=records)
+        .replace("\n", "\r\n"),
+        "XZJT-2026-204": lambda stage, records: "---\n# 说明\n" + plain.format(pid="XZJT-2026-204", stage=f'"{stage}"',
+                                                                           records=records),
+    }
+    for pid, text in styles.items():
+        r.write(f"projects/{pid}/project.yaml", text("draft", ""))
+    r.commit("新建")
+    base = r.head()
+    for stage, who in (("submitted", PARTY), ("reviewed", DEV), ("approved", CENTER), ("contracted", CENTER)):
+        for pid, text in styles.items():
+            r.pull_request(f"{pid}-{stage}", who, lambda x, p=pid, t=text, s=stage: x.write(  # type: ignore[misc]
+                f"projects/{p}/project.yaml", t(s, "")))
+    r.write("projects/XZJT-2026-201/project.yaml", styles["XZJT-2026-201"]("building", "records:\n  supervision:\n"))
+    r.commit("占位：监理单位待定")
+    r.pull_request("supervision", PARTY, lambda x: x.write(
+        "projects/XZJT-2026-201/project.yaml",
+        styles["XZJT-2026-201"]("building", "records:\n  supervision: {unit: 监理公司}\n  progress:\n    - {date: 1}\n")))
+    r.git("rm", "-rq", "projects/XZJT-2026-203")
+    r.commit("删除")
+    r.write("projects/XZJT-2026-203/project.yaml", styles["XZJT-2026-203"]("submitted", ""))
+    r.commit("重新加入")
+    r.git("mv", "projects/XZJT-2026-202", "projects/XZJT-2026-205")
+    r.commit("改名")
+    r.write("xzdoc.yaml", CONFIG + f'baseline: "{base}"\n')
+
+    def summary() -> tuple[object, ...]:
+        shutil.rmtree(r.path / ".git" / "xzdoc", ignore_errors=True)
+        book = build(r)
+        return ([x.as_dict() for x in book.records], book.heads, book.baseline_blobs,
+                {f: (ref.commit, ref.blob, ref.adopted) for f, ref in book.references.items()})
+
+    scanned = summary()
+    assert len(scanned[0]) > 15 and scanned[3]
+    monkeypatch.setattr(facts.Scanner, "scan_many",
+                        lambda self, buf, spans: [facts.strict(buf[s:e]) for s, e in spans])
+    assert summary() == scanned
+
+
+def test_only_a_folders_own_project_yaml_makes_records(repo: Repo) -> None:
+    repo.write("projects/README.md", "stage: approved\n")
+    repo.write("projects/project.yaml", "id: X\nstage: approved\n")
+    repo.write(f"projects/{PID}/sub/project.yaml", "id: X\nstage: approved\n")
+    repo.commit("说明文件")
+    repo.pull_request("submit", PARTY, submit)
+    assert {r.folder for r in build(repo).records} == {f"projects/{PID}"}
+
+
+def test_log_read_in_any_chunks_gives_the_same_commits(repo: Repo) -> None:
+    # Names that look like a raw diff entry or a commit header are still read as paths.
+    for name in (":100644 100644 x", "\x1e伪造", "a b", "交通项目"):
+        repo.write(f"projects/{name}/project.yaml", f"id: X\nstage: draft\nname: {name}\n")
+    repo.commit("新建\x1e\x1f子项目\n\nApproved-by: 王建国")
+    repo.pull_request("submit", PARTY, submit)
+    args = ["git", "log", "-z", "--first-parent", "--raw", "--no-abbrev", "--no-renames", "-t",
+            f"--format={gitlog._FORMAT}", "main", "--"]
+    out = subprocess.run(args, cwd=repo.path, capture_output=True, check=True).stdout
+
+    def parse(size: int) -> list[tuple[object, ...]]:
+        parser = gitlog._Parser()
+        for start in range(0, len(out), size):
+            parser.feed(out[start:start + size])
+        parser.close()
+        return [(c.sha, c.parents, c.changes, c.author, c.committed, c.subject, c.trailers) for c in parser.commits]
+
+    whole = parse(len(out))
+    assert [parse(size) for size in (1, 2, 7, 64, 1000)] == [whole] * 5
+    paths = {ch.path for _, _, changes, *_ in whole for ch in changes}
+    assert {"projects/:100644 100644 x/project.yaml", "projects/\x1e伪造/project.yaml"} <= paths
+    assert whole[1][5] == "新建\x1e\x1f子项目" and whole[1][6] == (("Approved-by", "王建国"),)
+    with pytest.raises(XzdocError, match="无法解析"):
+        parser = gitlog._Parser()
+        parser.feed(out[:-10])
+        parser.close()

@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 import tempfile
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,20 +37,23 @@ from xzdoc.errors import XzdocError
 
 PROJECT_FILE = "project.yaml"
 _CACHE_VERSION = "xzdoc-facts 2"
-# At a line start: a top-level key the ledger reads, or a top-level line the
-# scan cannot vouch for (anything but a plain key, a comment or indentation).
-_LINES = re.compile(rb"\n(?![ \t\r\n#a-hj-qt-zA-Z_])(?:(id|stage|records)[ \t:]|[^A-Za-z_])")
+# At a line start: a top-level key the ledger reads (with the rest of its line), or a top-level line the
+# scan cannot vouch for (anything but a plain key, a comment or indentation). The lookahead for a space
+# comes first because most lines are indented, and the pattern then gives up on them soonest.
+_LINES = re.compile(rb"\n(?=[^ ])(?:(id|stage|records)(?=[ \t:])([^\r\n]*)|[^\t\r\n#A-Za-z_])")
 _DOCUMENT_START = re.compile(rb"---[ \t]*(?:#[^\r\n]*)?\r?\n")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-# The end of a one-line scalar: an optional comment, then no indented line that would continue it.
-_END = rb"(?:[ \t]+(?:#[^\r\n]*)?)?\r?(?:\n(?:[ \t]*\r?\n)*(?:[ \t]*#|(?![ \t\r\n]))|\Z)"
+# After a one-line scalar: no more indented line that would continue it.
+_NEXT = re.compile(rb"\r?(?:\n(?:[ \t]*\r?\n)*(?:[ \t]*#|(?![ \t\r\n]))|\Z)")
+_COMMENT = rb"(?:[ \t]+(?:#.*)?)?"
 # Characters YAML reads as line breaks besides \n (\r is checked apart), and the byte-order mark.
 _ODD = rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]|\xef\xbb\xbf"
 _BREAKS = re.compile(rb"\r(?!\n)|\xc2\x85|\xe2\x80[\xa8\xa9]")
-_STAGE = re.compile(rb"stage[ \t]*:[ \t]+(?:(?P<p>[A-Za-z_]+)|'(?P<s>[A-Za-z_]+)'|\"(?P<d>[A-Za-z_]+)\")" + _END)
-_ID = re.compile(rb"id[ \t]*:[ \t]+(?:(?P<p>(?=[A-Za-z_\x80-\xff])(?:(?!" + _ODD + rb")[^\s'\"#\\])+(?<!:))"
-                 rb"|'(?P<s>(?:(?!" + _ODD + rb")[^'\r\n])+)'|\"(?P<d>(?:(?!" + _ODD + rb")[^\"\\\r\n])+)\")" + _END)
-_RECORDS = re.compile(rb"records[ \t]*:(?:[ \t]+(?:#[^\r\n]*)?)?\r?(?:\n|\Z)")
+# The rest of a stage, id or records line after its key.
+_STAGE = re.compile(rb"[ \t]*:[ \t]+(?:(?P<p>[A-Za-z_]+)|'(?P<s>[A-Za-z_]+)'|\"(?P<d>[A-Za-z_]+)\")" + _COMMENT)
+_ID = re.compile(rb"[ \t]*:[ \t]+(?:(?P<p>(?=[A-Za-z_\x80-\xff])(?:(?!" + _ODD + rb")[^\s'\"#\\])+(?<!:))"
+                 rb"|'(?P<s>(?:(?!" + _ODD + rb")[^'\r\n])+)'|\"(?P<d>(?:(?!" + _ODD + rb")[^\"\\\r\n])+)\")" + _COMMENT)
+_RECORDS = re.compile(rb"[ \t]*:" + _COMMENT)
 _TOP_LEVEL = re.compile(rb"\n[^ \t\r\n#]")
 # Plain words YAML 1.1 reads as booleans or null; any other plain word starting with a letter is a string.
 _TYPED_WORDS = frozenset(b"yes Yes YES no No NO true True TRUE false False FALSE on On ON off Off OFF null Null NULL"
@@ -84,67 +88,104 @@ class Facts:
 
 
 class Scanner:
-    """Facts of many versions; remembers the records blocks already taken apart."""
+    """Facts of many versions at once, remembering what versions share: line values, records blocks, facts."""
 
     def __init__(self, stages: frozenset[str]) -> None:
         self.stages = stages
-        self.blocks: dict[bytes, frozenset[str] | None] = {}
+        self.stage_values: dict[bytes, str | None] = {}   # the rest of a stage line after the key -> its value
+        self.id_values: dict[bytes, str | None] = {}
+        self.blocks: dict[bytes, list[tuple[bytes, frozenset[str] | None]]] = {}  # first bytes -> whole blocks
+        self.interned: dict[tuple[str | None, str, frozenset[str]], Facts] = {}
+
+    def scan_many(self, buf: bytes, spans: list[tuple[int, int]]) -> list[Facts]:
+        """Facts of the versions at ``buf[start:end]`` for each span, in order, each preceded by a newline.
+
+        One pass of one pattern finds the key lines of all of them; what lies
+        between the spans (git's object headers) is never a version's line.
+        """
+        if not spans:
+            return []
+        hits = list(_LINES.finditer(buf, spans[0][0] - 1, spans[-1][1]))
+        starts = [hit.start() for hit in hits]
+        out = []
+        for start, end in spans:
+            first = bisect_left(starts, start - 1)
+            out.append(self._facts(buf, start, end, hits[first:bisect_left(starts, end, first)]))
+        return out
 
     def scan(self, buf: bytes, start: int, end: int) -> Facts:
         """Facts of the version at ``buf[start:end]``; the byte before ``start`` must be a newline."""
+        return self.scan_many(buf, [(start, end)])[0]
+
+    def _facts(self, buf: bytes, start: int, end: int, hits: list[re.Match[bytes]]) -> Facts:
         if buf.startswith(_BOMS, start):
             return strict(buf[start:end])
-        first = _DOCUMENT_START.match(buf, start, end)
-        stage_at = id_at = records_at = -1
-        for line in _LINES.finditer(buf, first.end() - 1 if first else start - 1, end):
-            key = line[1]
-            if key is None:
+        if hits and hits[0].start() == start - 1 and _DOCUMENT_START.match(buf, start, end):
+            hits = hits[1:]   # "---" before the first key
+        stage_at = id_at = records_at = None
+        for hit in hits:
+            key = hit[1]
+            if key == b"stage" and stage_at is None:
+                stage_at = hit
+            elif key == b"id" and id_at is None:
+                id_at = hit
+            elif key == b"records" and records_at is None:
+                records_at = hit
+            else:   # a line the scan cannot vouch for, or a key written twice
                 return strict(buf[start:end])
-            at = line.start() + 1
-            if key == b"stage":
-                if stage_at >= 0:
-                    return strict(buf[start:end])
-                stage_at = at
-            elif key == b"id":
-                if id_at >= 0:
-                    return strict(buf[start:end])
-                id_at = at
-            else:
-                if records_at >= 0:
-                    return strict(buf[start:end])
-                records_at = at
-        stage = _value(_STAGE.match(buf, stage_at, end)) if stage_at >= 0 else None
+        if stage_at is None or not _NEXT.match(buf, stage_at.end(), end):
+            return strict(buf[start:end])
+        stage = self.stage_values.get(stage_at[2], "")
+        if stage == "":
+            stage = self.stage_values[stage_at[2]] = _value(_STAGE.fullmatch(stage_at[2]))
         if stage is None or stage not in self.stages:
             return strict(buf[start:end])
         # YAML also breaks lines at a lone \r, NEL, LS and PS; a key after one is hidden from the line scan.
-        if (id_at < 0 or records_at < 0) and _BREAKS.search(buf, start, end):
+        if (id_at is None or records_at is None) and _BREAKS.search(buf, start, end):
             return strict(buf[start:end])
         ident = None
-        if id_at >= 0:
-            ident = _value(_ID.match(buf, id_at, end))
+        if id_at is not None:
+            if not _NEXT.match(buf, id_at.end(), end):
+                return strict(buf[start:end])
+            ident = self.id_values.get(id_at[2], "")
+            if ident == "":
+                ident = self.id_values[id_at[2]] = _value(_ID.fullmatch(id_at[2]))
             if ident is None:
                 return strict(buf[start:end])
         records: frozenset[str] | None = frozenset()
-        if records_at >= 0:
-            head = _RECORDS.match(buf, records_at, end)
-            if head is None:
-                return strict(buf[start:end])
-            stop = _TOP_LEVEL.search(buf, head.end() - 1, end)
-            block = buf[head.end():stop.start() + 1 if stop else end]
-            try:
-                records = self.blocks[block]
-            except KeyError:
-                records = self._block(block)
+        if records_at is not None:
+            line_end = records_at.end()
+            if line_end < end and buf[line_end] == 13:   # \r
+                line_end += 1
+            if _RECORDS.fullmatch(records_at[2]) and (line_end == end or buf[line_end] == 10):
+                records = self._records(buf, end, line_end + 1)
+            else:
+                records = None
         if records is None:
             return strict(buf[start:end])
-        return Facts(ident, stage, records)
-
-    def _block(self, block: bytes) -> frozenset[str] | None:
-        found = _entries(block)
+        found = self.interned.get((ident, stage, records))
         if found is None:
-            found = _strict_entries(block)
-        self.blocks[block] = found
+            found = self.interned[(ident, stage, records)] = Facts(ident, stage, records)
         return found
+
+    def _records(self, buf: bytes, end: int, start: int) -> frozenset[str] | None:
+        """The filed records in the block from ``start`` (after a ``records:`` line), once per distinct block."""
+        start = min(start, end)
+        known = self.blocks.setdefault(buf[start:start + 64], [])
+        for block, records in known:
+            after = start + len(block)
+            # The same lines, and then the end of the version or a new top-level key.
+            if buf.startswith(block, start) and (after == end or (block.endswith(b"\n") and after < end
+                                                                  and buf[after] not in b" \t\r\n#")):
+                return records
+        stop = _TOP_LEVEL.search(buf, start - 1, end)
+        block = buf[start:stop.start() + 1 if stop else end]
+        records = _entries(block)
+        if records is None:
+            records = _strict_entries(block)
+        known.insert(0, (block, records))
+        del known[8:]
+        return records
 
 
 def scan(blob: bytes, stages: frozenset[str]) -> Facts:
@@ -252,28 +293,40 @@ def strict(blob: bytes) -> Facts:
 class FactsCache:
     """Facts by blob id, persisted in the git directory; a changed stage list invalidates it."""
 
-    def __init__(self, path: Path | None, stages: frozenset[str]) -> None:
+    def __init__(self, path: Path | None, stages: frozenset[str], load: bool = True) -> None:
         self.path = path
         self.stages = stages
         self.scanner = Scanner(stages)
         self.stamp = f"{_CACHE_VERSION} {hashlib.sha1(' '.join(sorted(stages)).encode()).hexdigest()}"
         self.known: dict[str, Facts] = {}
+        self.lines: dict[str, Facts] = {}     # a cache line after its blob id -> its facts, shared between blobs
+        self.text: dict[int, tuple[Facts, str]] = {}   # and back, by identity (holding the facts, so ids stay theirs)
         self.added = 0
-        if path is not None:
-            self._load(path)
+        if load:
+            self.load()
 
-    def _load(self, path: Path) -> None:
+    def load(self) -> None:
+        """Read the facts kept by earlier runs (the constructor does, unless told not to)."""
+        if self.path is None:
+            return
         try:
-            lines = path.read_text("utf-8").split("\n")
+            lines = self.path.read_text("utf-8").split("\n")
         except (OSError, UnicodeDecodeError):
             return
         if not lines or lines[0] != self.stamp:
             return
+        known, parsed = self.known, self.lines
         for line in lines[1:]:
-            parts = line.split("\t")
-            if len(parts) == 4:
-                blob, ident, stage, records = parts
-                self.known[blob] = Facts(ident or None, stage or None, frozenset(filter(None, records.split(","))))
+            blob, _, rest = line.partition("\t")
+            found = parsed.get(rest)
+            if found is None:
+                parts = rest.split("\t")
+                if len(parts) != 3:
+                    continue
+                ident, stage, records = parts
+                found = parsed[rest] = Facts(ident or None, stage or None, frozenset(filter(None, records.split(","))))
+                self.text[id(found)] = (found, rest)
+            known[blob] = found
 
     def get(self, blob_id: str, content: bytes | None) -> Facts:
         """Facts of a blob; ``content`` None when git could not read it (not kept: it may be readable later)."""
@@ -285,20 +338,31 @@ class FactsCache:
             self.added += 1
         return found
 
-    def digest(self, blob_id: str, buf: bytes, start: int, end: int) -> None:
-        """Facts of a blob straight from ``git cat-file --batch`` output, whose header ends in a newline."""
-        if blob_id not in self.known:
-            self.known[blob_id] = self.scanner.scan(buf, start, end)
-            self.added += 1
+    def digest(self, buf: bytes, objects: list[tuple[str, int, int]]) -> None:
+        """Facts of blobs straight from ``git cat-file --batch`` output: (id, start, end) in ``buf``, in order."""
+        new = [item for item in objects if item[0] not in self.known]
+        if not new:
+            return
+        for (blob_id, _, _), found in zip(new, self.scanner.scan_many(buf, [(s, e) for _, s, e in new]), strict=True):
+            self.known[blob_id] = found
+        self.added += len(new)
 
     def save(self) -> None:
         """Write atomically; a cache that cannot be written only costs speed next time."""
         if self.path is None or not self.added:
             return
         lines = [self.stamp]
+        # By identity (the facts are shared between blobs): hashing a dataclass runs Python code.
+        text = self.text
+        listed: dict[frozenset[str], str] = {}
         for blob, fa in self.known.items():
-            records = ",".join(sorted(k for k in fa.records if _KEY.fullmatch(k)))
-            lines.append("\t".join((blob, _clean(fa.id), _clean(fa.stage), records)))
+            known = text.get(id(fa))
+            if known is None:
+                records = listed.get(fa.records)
+                if records is None:
+                    records = listed[fa.records] = ",".join(sorted(k for k in fa.records if _KEY.fullmatch(k)))
+                known = text[id(fa)] = (fa, f"{_clean(fa.id)}\t{_clean(fa.stage)}\t{records}")
+            lines.append(f"{blob}\t{known[1]}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".facts.", suffix=".tmp")

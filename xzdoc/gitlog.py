@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +36,9 @@ _FIELDS = ("%H", "%P", "%T", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s", "%(
 _FORMAT = "%x1e" + "%n".join(_FIELDS)
 _HEX = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _PIPE_SIZE = 1 << 20
+_PAUSE = 0.0005   # seconds; git writes some 20 KB of log or 200 KB of objects meanwhile
+_SHORT = 64 << 10  # a read shorter than this has caught up with git
+
 
 @dataclass(frozen=True)
 class Head:
@@ -210,21 +215,26 @@ def _branch(repo: Any, wanted: str | None) -> str | None:
 class Objects:
     """One ``git cat-file --batch`` kept open for every round of objects a run asks for.
 
-    Names go in while earlier answers are still coming out: a reader thread
-    takes the answers apart as they arrive and hands each object to
-    ``digest(name, buffer, start, end)`` without copying it, so the caller's
-    work on the contents overlaps git's. Use as a context manager; the
-    process starts with the first history or request that needs it.
+    Names go in while earlier answers are still coming out. A reader thread
+    only cuts git's output into objects, so that git never waits on Python;
+    ``digest(buffer, [(name, start, end), ...])`` then runs on the caller's
+    thread, from ``pump()`` and ``wait()``, on the objects read since, without
+    copying them: all the Python work on one thread, rather than two taking
+    turns at the interpreter lock while git stalls. Use as a context manager;
+    the process starts with the first history or request that needs it.
     """
 
-    def __init__(self, root: Path, digest: Callable[[str, bytes, int, int], None] | None = None) -> None:
+    def __init__(self, root: Path, digest: Callable[[bytes, list[tuple[str, int, int]]], None] | None = None) -> None:
         self.root = root
         self.digest = digest
         self._process: Any = None           # GitPython's wrapper: it kills the process when collected
         self._asked: list[str] = []         # in the order written; answers come back in the same order
         self._seen: set[str] = set()
         self._spans: dict[str, tuple[bytes, int, int]] = {}
-        self._done = 0
+        self._pending: deque[tuple[bytes, list[tuple[str, int, int]]]] = deque()   # read, not digested yet
+        self._done = 0                      # answers read
+        self._queued: list[bytes] = []      # asked before git was up
+        self._closing = False
         self._eof = False
         self._failure: BaseException | None = None
         self._ready = threading.Condition()
@@ -237,15 +247,14 @@ class Objects:
         self.close()
 
     def start(self, repo: Any = None) -> None:
-        if self._process is not None:
+        """Start git in the background: the reader thread spawns it, so the caller never waits for that."""
+        if self._reader is not None:
             return
         if repo is None:
             repo = _repo(self.root)
             if repo is None:
                 raise XzdocError(f"{self.root} 不在 git 仓库中")
-        self._process = _spawn(repo, ["cat-file", "--batch"], stdin=True)
-        _widen(self._process.proc.stdout)
-        self._reader = threading.Thread(target=self._read, name="xzdoc-cat-file", daemon=True)
+        self._reader = threading.Thread(target=self._run, args=(repo,), name="xzdoc-cat-file", daemon=True)
         self._reader.start()
 
     def request(self, names: Iterable[str]) -> None:
@@ -255,28 +264,67 @@ class Objects:
         if not new:
             return
         self.start()
-        self._seen.update(new)
-        self._asked.extend(new)   # before writing: the reader pairs each answer with the next name asked
+        data = "".join(f"{n}\n" for n in new).encode("utf-8", "surrogateescape")
+        with self._ready:
+            self._seen.update(new)
+            self._asked.extend(new)   # before writing: the reader pairs each answer with the next name asked
+            if self._process is None:   # still starting: the reader writes these once git is up
+                self._queued.append(data)
+                return
         stdin = self._process.proc.stdin
         try:
-            stdin.write("".join(f"{n}\n" for n in new).encode("utf-8", "surrogateescape"))
+            stdin.write(data)
             stdin.flush()
         except OSError:
             self.wait()   # git has gone: say why
             raise
 
-    def wait(self) -> None:
-        """Until every object asked for so far has been read and digested."""
-        if self._process is None:
-            return
+    def idle(self, timeout: float) -> None:
+        """Wait a moment for objects to arrive, digesting them if they do."""
         with self._ready:
-            self._ready.wait_for(lambda: self._done >= len(self._asked) or self._eof)
+            if not self._pending and self._reader is not None and not self._eof:
+                self._ready.wait(timeout)
+        self.pump()
+
+    def pump(self) -> None:
+        """Digest the objects read since the last call."""
+        pending, digest = self._pending, self.digest
+        while pending:
+            buf, got = pending.popleft()
+            if digest is not None:
+                digest(buf, got)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Until every object asked for so far has been read and digested; False if ``timeout`` came first."""
+        if self._reader is None:
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.pump()
+            with self._ready:
+                if self._pending:
+                    continue
+                if self._done >= len(self._asked) or self._eof:
+                    break
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._ready.wait(left)
         if self._failure is not None:
             raise self._failure
         if self._done < len(self._asked):
-            stderr = self._process.proc.stderr
+            stderr = self._process.proc.stderr if self._process is not None else None
             detail = stderr.read().decode("utf-8", "replace").strip() if stderr else ""
             raise XzdocError(f"git cat-file 意外退出：{detail}")
+        return True
+
+    def done_asking(self) -> None:
+        """No more names will come: git answers those asked and exits meanwhile."""
+        with self._ready:
+            self._closing = True
+            process = self._process
+        if process is not None:
+            _close(process.proc.stdin)
 
     def read(self, names: Iterable[str]) -> dict[str, bytes]:
         """Contents of objects, asking for those not asked yet; missing objects are left out."""
@@ -286,8 +334,8 @@ class Objects:
         return {n: self[n] for n in wanted if n in self._spans}
 
     def contents(self, names: Iterable[str]) -> Mapping[str, bytes]:
-        """The objects among ``names`` read so far, each copied out of git's output only when used."""
-        return _Contents({n: self._spans[n] for n in names if n in self._spans})
+        """The objects among ``names`` as they are read, each copied out of git's output only when used."""
+        return _Contents(self._spans, frozenset(names))
 
     def __getitem__(self, name: str) -> bytes:
         buf, start, end = self._spans[name]
@@ -301,30 +349,56 @@ class Objects:
         return self[name] if name in self._spans else None
 
     def close(self) -> None:
+        if self._reader is None:
+            return
+        self.done_asking()
+        if self._failure is None:
+            self._reader.join(5)
         if self._process is None:
             return
         proc = self._process.proc
-        try:
-            if proc.stdin and not proc.stdin.closed:
-                proc.stdin.close()
-        except OSError:
-            pass
-        if self._reader is not None:
-            self._reader.join(5)
         if proc.poll() is None:
             try:
-                proc.wait(5)
+                proc.wait(0 if self._failure is not None else 5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def _run(self, repo: Any) -> None:
+        try:
+            process = _spawn(repo, ["cat-file", "--batch"], stdin=True)
+            _widen(process.proc.stdout)
+            _widen(process.proc.stdin)    # so that asking never waits for git to catch up
+            with self._ready:
+                # Under the lock, so that nothing asked meanwhile overtakes what was queued.
+                if self._queued:
+                    process.proc.stdin.write(b"".join(self._queued))
+                    process.proc.stdin.flush()
+                    self._queued.clear()
+                if self._closing:
+                    _close(process.proc.stdin)
+                self._process = process
+        except BaseException as exc:  # raised again on the caller's thread by wait()
+            self._failure = exc
+            with self._ready:
+                self._eof = True
+                self._ready.notify_all()
+            return
+        self._read()
 
     def _read(self) -> None:
         stdout = self._process.proc.stdout
         rest = b""
         try:
-            while chunk := stdout.read1(_PIPE_SIZE):
-                buf = rest + chunk if rest else chunk
-                rest = buf[self._take(buf):]
+            while chunk := _read(stdout):
+                pos = 0
+                if rest:
+                    # Finish the answer cut at the end of the last chunk from the head of this one, copying
+                    # only that answer rather than the whole chunk.
+                    rest, pos = self._finish(rest, chunk)
+                    if rest:
+                        continue
+                rest = chunk[self._take(chunk, pos):]
         except BaseException as exc:  # raised again on the caller's thread by wait()
             self._failure = exc
         finally:
@@ -332,10 +406,31 @@ class Objects:
                 self._eof = True
                 self._ready.notify_all()
 
-    def _take(self, buf: bytes) -> int:
-        """Digest the complete answers in ``buf``; returns where the unfinished one starts."""
-        pos, size, done = 0, len(buf), self._done
-        asked, spans, digest = self._asked, self._spans, self.digest
+    def _finish(self, rest: bytes, chunk: bytes) -> tuple[bytes, int]:
+        """Complete the cut answer in ``rest``; returns what is still cut (if the chunk was too short) and where
+        the chunk's own answers start."""
+        nl = rest.find(b"\n")
+        pos = 0
+        if nl < 0:
+            cut = chunk.find(b"\n")
+            if cut < 0:
+                return rest + chunk, len(chunk)
+            nl, pos = len(rest) + cut, cut + 1
+            rest += chunk[:pos]
+        head = rest[:nl].split(b" ")
+        size = nl + 1 + (int(head[2]) + 1 if len(head) == 3 and head[2].isdigit() else 0)
+        missing = size - len(rest)
+        if missing > len(chunk) - pos:
+            return rest + chunk[pos:], len(chunk)
+        whole = rest + chunk[pos:pos + missing] if missing > 0 else rest
+        self._take(whole, 0)
+        return b"", pos + max(missing, 0)
+
+    def _take(self, buf: bytes, pos: int) -> int:
+        """Queue the complete answers in ``buf`` from ``pos``; returns where the unfinished one starts."""
+        size, done = len(buf), self._done
+        asked, spans = self._asked, self._spans
+        got: list[tuple[str, int, int]] = []
         while (nl := buf.find(b"\n", pos)) >= 0:
             head = buf[pos:nl].split(b" ")
             if len(head) == 3 and head[2].isdigit():
@@ -345,14 +440,15 @@ class Objects:
                     break
                 name = asked[done]
                 spans[name] = (buf, start, end)
-                if digest is not None:
-                    digest(name, buf, start, end)
+                got.append((name, start, end))
                 pos = end + 1
             else:   # "<name> missing" (or ambiguous): nothing to read
                 pos = nl + 1
             done += 1
         if done != self._done:
             with self._ready:
+                if got:
+                    self._pending.append((buf, got))
                 self._done = done
                 self._ready.notify_all()
         return pos
@@ -361,33 +457,41 @@ class Objects:
 class _Contents(Mapping[str, bytes]):
     """Object contents by name, cut out of git's output only when looked up."""
 
-    def __init__(self, spans: dict[str, tuple[bytes, int, int]]) -> None:
+    def __init__(self, spans: dict[str, tuple[bytes, int, int]], names: frozenset[str]) -> None:
         self._spans = spans
+        self._names = names
 
     def __getitem__(self, name: str) -> bytes:
+        if name not in self._names:
+            raise KeyError(name)
         buf, start, end = self._spans[name]
         return buf[start:end]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._spans)
+        return (n for n in self._names if n in self._spans)
 
     def __len__(self) -> int:
-        return len(self._spans)
+        return sum(1 for n in self._names if n in self._spans)
 
 
 def history(root: Path, under: str, branch: str | None = None, want: Callable[[Change], bool] | None = None,
             keep: Callable[[bytes], bool] | None = None, objects: Objects | None = None,
-            on_commit: Callable[[Commit], None] | None = None) -> History | None:
+            on_commit: Callable[[Commit], None] | None = None,
+            on_start: Callable[[], None] | None = None) -> History | None:
     """The first-parent history of the main branch, oldest first, with raw diffs inside ``under``.
 
     ``under`` is a folder relative to ``root``; ``keep`` (on the raw path)
     drops the diff entries the caller has no use for before they are decoded.
     The new objects of the changes ``want`` selects are read too
-    (``History.blobs``) through ``objects`` (or a batch of its own), asked
-    for while the log is still streaming, so git reads them meanwhile and
-    ``objects.digest`` sees each as it arrives. ``on_commit`` sees each commit
-    as it is parsed, newest first (git's order: ``--reverse`` would hold the
-    whole log back until the walk ends), so callers can work while git writes.
+    (``History.blobs``), asked for while the log is still streaming, so git
+    reads them meanwhile. With a batch of its own, history waits for them;
+    with the caller's ``objects``, it returns when the log ends and the
+    caller waits (``objects.wait``), while ``objects.digest`` sees the
+    objects as they arrive and ``History.blobs`` fills in. ``on_commit``
+    sees each commit as it is parsed, newest first (git's order:
+    ``--reverse`` would hold the whole log back until the walk ends), so
+    callers can work while git writes; ``on_start`` runs once git has
+    started, so the caller's own setup overlaps git's.
     Returns None when the branch has no commits yet. Raises XzdocError outside
     a repository, in a shallow clone, or when the branch cannot be found.
     """
@@ -415,10 +519,11 @@ def history(root: Path, under: str, branch: str | None = None, want: Callable[[C
             f"--format={_FORMAT}", ref, "--"]
     batch = (objects or Objects(root)) if want is not None else None
     try:
-        commits, asked = _stream(repo, args, want, keep, batch, on_commit)
+        commits, asked = _stream(repo, args, want, keep, batch, on_commit, on_start)
         blobs: Mapping[str, bytes] = {}
         if batch is not None:
-            batch.wait()
+            if batch is not objects:
+                batch.wait()
             blobs = batch.contents(asked)
     finally:
         if batch is not None and batch is not objects:
@@ -428,18 +533,40 @@ def history(root: Path, under: str, branch: str | None = None, want: Callable[[C
     return History(workdir, ref, prefix, tuple(commits), blobs)
 
 
-def _spawn(repo: Any, args: list[str], stdin: bool = False) -> Any:
+def _spawn(repo: Any, args: list[str], stdin: bool = False, env: Mapping[str, str] | None = None) -> Any:
     """A running git process (GitPython's wrapper, which must stay referenced: it kills the process when collected)."""
     import git
 
     try:
-        return repo.git.execute(["git", *args], as_process=True, istream=subprocess.PIPE if stdin else None)
+        return repo.git.execute(["git", *args], as_process=True, istream=subprocess.PIPE if stdin else None, env=env)
     except git.GitCommandNotFound:
         raise XzdocError("找不到 git 命令，无法读取提交历史", hint=_NO_GIT_HINT) from None
 
 
+def _read(pipe: Any) -> bytes:
+    """What git has written so far, at least one byte unless it has finished.
+
+    Git writes in small pieces (cat-file several per object), so taking
+    whatever is there would wake Python thousands of times for a few hundred
+    bytes each; after a short read it pauses a moment instead, and git fills
+    the pipe meanwhile. (The log reader pauses after its own work instead.)
+    """
+    chunk: bytes = pipe.read1(_PIPE_SIZE)
+    if 0 < len(chunk) < _SHORT:
+        time.sleep(_PAUSE)
+    return chunk
+
+
+def _close(pipe: Any) -> None:
+    try:
+        if pipe is not None and not pipe.closed:
+            pipe.close()
+    except OSError:
+        pass
+
+
 def _widen(pipe: Any) -> None:
-    """Let git run a megabyte ahead of Python (Linux) instead of stalling whenever 64 KB are unread."""
+    """A megabyte of pipe (Linux) rather than 64 KB, so that neither side stalls while the other is busy."""
     try:
         import fcntl
 
@@ -450,16 +577,17 @@ def _widen(pipe: Any) -> None:
 
 def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
             keep: Callable[[bytes], bool] | None, objects: Objects | None,
-            on_commit: Callable[[Commit], None] | None = None) -> tuple[list[Commit], list[str]]:
+            on_commit: Callable[[Commit], None] | None = None,
+            on_start: Callable[[], None] | None = None) -> tuple[list[Commit], list[str]]:
     """The commits of the log, newest first, and the objects asked for on the way."""
-    log_process = _spawn(repo, args)
+    # GIT_FLUSH=0: git log would otherwise write (and wake the reader) once per commit.
+    log_process = _spawn(repo, args, env={"GIT_FLUSH": "0"})
     log: subprocess.Popen[bytes] = log_process.proc
     assert log.stdout is not None
     _widen(log.stdout)
-    if objects is not None:
-        objects.start(repo)
     asked: list[str] = []
     parser = _Parser(keep)
+    seen = 0
 
     def request(changes: list[Change]) -> None:
         if objects is None or want is None:
@@ -469,8 +597,6 @@ def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
             asked.extend(batch)
             objects.request(batch)
 
-    seen = 0
-
     def report() -> None:
         nonlocal seen
         if on_commit is not None:
@@ -479,10 +605,21 @@ def _stream(repo: Any, args: list[str], want: Callable[[Change], bool] | None,
         seen = len(parser.commits)
 
     try:
+        if objects is not None:
+            objects.start(repo)
+        if on_start is not None:
+            on_start()
         stdout: Any = log.stdout
         while chunk := stdout.read1(_PIPE_SIZE):
             request(parser.feed(chunk))
+            if objects is not None:
+                objects.pump()
             report()
+            if len(chunk) < _SHORT:   # caught up with git: let it write some more, digesting what arrives meanwhile
+                if objects is not None:
+                    objects.idle(_PAUSE)
+                else:
+                    time.sleep(_PAUSE)
         request(parser.close())
         report()
         if log.wait():
@@ -529,17 +666,17 @@ class _Parser:
         return kept
 
     def _tokens(self, tokens: list[bytes]) -> list[Change]:
-        keep, kept, changes = self.keep, [], self.changes
+        keep, kept, changes, header, commits = self.keep, [], self.changes, self.header, self.commits
         i, count = 0, len(tokens)
         while i < count:
             token = tokens[i]
-            if token[:1] == b"\x1e":
-                if self.header is not None:
-                    self.commits.append(_commit(self.header, changes))
-                self.header, changes = token[1:], []
+            if token.startswith(b"\x1e"):
+                if header is not None:
+                    commits.append(_commit(header, changes))
+                header, changes = token[1:], []
                 i += 1
                 continue
-            if self.header is None or not (token[:1] == b":" or token[:2] == b"\n:"):
+            if header is None or not token.startswith((b":", b"\n:")):
                 raise _garbled()
             if i + 1 == count:
                 # The path is in the next chunk: keep the entry whole for then.
@@ -551,7 +688,7 @@ class _Parser:
                 change = _change(token, path)
                 changes.append(change)
                 kept.append(change)
-        self.changes = changes
+        self.header, self.changes = header, changes
         return kept
 
 
@@ -567,20 +704,21 @@ def _check_chain(commits: list[Commit]) -> None:
 
 
 def _commit(header: bytes, changes: list[Change]) -> Commit:
-    sha, parents, rest = [*header.split(b"\n", 2), b"", b""][:3]
+    first = header.find(b"\n")
+    second = header.find(b"\n", first + 1)
+    sha = header[:first]
     # Every field but the trailers ends in a newline; trailers may add more.
-    if not _HEX.fullmatch(sha) or rest.count(b"\n") < len(_FIELDS) - 3:
+    if second < 0 or not _HEX.fullmatch(sha) or header.count(b"\n", second) < len(_FIELDS) - 2:
         raise _garbled()
-    return Commit(sha.decode(), tuple(parents.decode("ascii", "replace").split()), tuple(changes), header)
+    return Commit(sha.decode(), tuple(header[first + 1:second].decode("ascii", "replace").split()), tuple(changes),
+                  header)
 
 
 def _change(meta: bytes, path: bytes) -> Change:
-    fields = meta.lstrip(b"\n")[1:].split(b" ")
+    fields = meta.decode("ascii", "replace").split(" ")
     if len(fields) != 5:
         raise _garbled()
-    _old_mode, new_mode, old, new, status = fields
-    return Change(path.decode("utf-8", "surrogateescape"), new_mode.decode(), old.decode(), new.decode(),
-                  status[:1].decode())
+    return Change(path.decode("utf-8", "surrogateescape"), fields[1], fields[2], fields[3], fields[4][:1])
 
 
 def _garbled() -> XzdocError:

@@ -192,17 +192,24 @@ def roles_for(config: Config, gates: Iterable[str]) -> tuple[str, ...]:
 def build(config: Config, require_signed: bool = False) -> Ledger | None:
     """The ledger of the repository holding ``config.root``; None before the first commit."""
     state_dir = gitlog.state_dir(config.root)
-    cache = FactsCache(state_dir / "facts" if state_dir else None, frozenset(s.name for s in config.standard.stages))
+    cache = FactsCache(state_dir / "facts" if state_dir else None, frozenset(s.name for s in config.standard.stages),
+                       load=False)   # read once git has started, while it starts up
     # One cat-file for the run: project.yaml versions not cached are read and scanned while the log streams,
     # and the approved versions the drift check needs are read from it as soon as the walk knows them.
-    with gitlog.Objects(config.root, cache.digest) as objects:
+    def digest(buf: bytes, objects: list[tuple[str, int, int]]) -> None:
+        cache.digest(buf, objects)
+        walk.retry()
+
+    with gitlog.Objects(config.root, digest) as objects:
         walk = _Walk(config, cache, objects)
         history = gitlog.history(config.root, config.projects_dir, config.branch,
-                                 lambda ch: ch.mode != _TREE and ch.new not in cache.known,
-                                 _folder_or_project_file, objects, walk.push)
+                                 lambda ch: _is_project_file(ch) and ch.new not in cache.known,
+                                 _folder_or_project_file, objects, walk.push, cache.load)
         if history is None:
             return None
+        objects.wait()   # for the project.yaml versions git is still reading; the walk goes on as they come
         walk.finish()
+        objects.done_asking()
         base = _baseline_index(config, history)
         records = walk.records()
         if require_signed:
@@ -218,7 +225,12 @@ def build(config: Config, require_signed: bool = False) -> Ledger | None:
 
 
 _TREE = "040000"
-_PROJECT_SUFFIX = "/" + PROJECT_FILE
+_SUFFIX = "/" + PROJECT_FILE
+
+
+def _is_project_file(ch: gitlog.Change) -> bool:
+    """A project's project.yaml among the entries ``_folder_or_project_file`` keeps (the rest are folders)."""
+    return ch.mode != _TREE and ch.path.endswith(_SUFFIX)
 # One version of a project.yaml on the first-parent line: (position counted from the newest commit, position of
 # the entry in its commit's diff, commit, diff entry, folder name).
 _Version = tuple[int, int, gitlog.Commit, gitlog.Change, str]
@@ -228,64 +240,57 @@ class _Walk:
     """Derives the records while the log streams, newest commit first.
 
     A version's record compares it with the version before it, which comes
-    later in the stream; so each version waits for its predecessor, and the
-    pair waits (in its project's queue, which keeps them newest first) until
-    the facts of both are known - at once when cached, else when the
-    cat-file reader has scanned them. Newest first, the first record of a
-    project passing a gate is the one in force for that gate, and the first
-    passing ``approved`` fixes the content the drift check compares with.
+    later in the stream; so each commit is taken in turn once the facts of
+    its project.yaml versions are known - at once when cached, else when
+    they have been read and scanned - and each version is then settled
+    against the one before it. Newest first, the first record of a project
+    passing a gate is the one in force for that gate, and the first passing
+    ``approved`` fixes the content the drift check compares with.
     """
 
     def __init__(self, config: Config, cache: FactsCache, objects: gitlog.Objects) -> None:
         self.config, self.cache, self.objects = config, cache, objects
         self.prefix = f"{config.projects_dir}/"
-        self.position = 0                                  # of the next commit, counted from the newest
+        self.waiting: deque[gitlog.Commit] = deque()       # commits whose facts are still being read
+        self.position = 0                                  # of the next commit taken, counted from the newest
         self.base: int | None = None                       # position of the baseline commit, once passed
         self.head: dict[str, str | None] = {}              # folder -> blob id on the branch head, None if deleted
         self.at_base: dict[str, str] = {}                  # folder -> blob id at the baseline commit
         self.settled: set[str] = set()                     # folders whose baseline version is known
         self.older: dict[str, _Version] = {}               # folder -> its oldest version so far, awaiting the one before
-        self.queue: dict[str, deque[tuple[_Version, _Version | None]]] = {}   # (version, version before) pairs
-        self.waiting: dict[str, None] = {}                 # folders whose queue waits for facts
         self.in_force: dict[str, set[str]] = {}            # folder -> gates of its head not yet given a current record
         self.chosen: dict[str, tuple[str, str, bool]] = {}  # folder -> (commit, blob, adopted) approved content
         self.held: dict[str, tuple[str, ...]] = {}         # author email -> roles
+        self.roles: dict[tuple[str, ...], tuple[str, ...]] = {}                    # gates -> roles they need
+        self.crossings: dict[tuple[str | None, str | None], tuple[str, ...]] = {}  # stage change -> gates
         self.out: list[tuple[tuple[int, int, int], ApprovalRecord]] = []
+        self.asking: list[str] = []                        # approved contents to ask git for, a batch at a time
+        self.final = False                                 # the log has ended and every object is read
 
     def push(self, commit: gitlog.Commit) -> None:
-        position = self.position
-        self.position += 1
-        baseline = self.config.baseline
-        if baseline and self.base is None and commit.sha.startswith(baseline):
-            self.base = position
-        for order, ch in enumerate(commit.changes):
-            if ch.mode == _TREE:
-                continue
-            name = ch.path[:-len(_PROJECT_SUFFIX)]
-            folder = self.prefix + name
-            gone = ch.status == "D"
-            if folder not in self.head:
-                self.head[folder] = None if gone else ch.new
-            if self.base is not None and folder not in self.settled:
-                self.settled.add(folder)
-                if not gone:
-                    self.at_base[folder] = ch.new
-            version = (position, order, commit, ch, name)
-            newer = self.older.get(folder)
-            self.older[folder] = version
-            if newer is not None and newer[3].status != "D":
-                self._pair(folder, newer, version)
-        if self.waiting and position % 32 == 31:
-            for folder in list(self.waiting):
-                self._drain(folder)
+        self.waiting.append(commit)
+        if len(self.waiting) == 1:
+            self.retry()
+
+    def retry(self) -> None:
+        """Take the waiting commits, in order, as far as their facts are known."""
+        waiting, known = self.waiting, self.cache.known
+        while waiting:
+            commit = waiting[0]
+            if not self.final and any(_is_project_file(ch) and ch.status != "D" and ch.new not in known
+                                      for ch in commit.changes):
+                return
+            waiting.popleft()
+            self._take(commit)
 
     def finish(self) -> None:
-        """Once the log has ended and every object asked for is read: the pairs still waiting, then first versions."""
-        for folder, oldest in self.older.items():
-            if oldest[3].status != "D":
-                self.queue.setdefault(folder, deque()).append((oldest, None))
-        for folder in list(self.queue):
-            self._drain(folder, final=True)
+        """Once the log has ended and every object asked for is read: the commits left, then first versions."""
+        self.final = True
+        self.retry()
+        for folder, (position, order, commit, ch, name) in self.older.items():
+            if ch.status != "D":
+                self._settle(folder, (position, order, commit, ch, name), None, self._facts(ch.new))
+        self._ask()
 
     def records(self) -> list[ApprovalRecord]:
         return [record for _, record in sorted(self.out, key=lambda item: item[0])]
@@ -293,29 +298,40 @@ class _Walk:
     def heads(self) -> dict[str, Facts]:
         return {folder: self._facts(blob) for folder, blob in self.head.items() if blob is not None}
 
-    def _pair(self, folder: str, newer: _Version, version: _Version) -> None:
-        self.queue.setdefault(folder, deque()).append((newer, None if version[3].status == "D" else version))
-        self._drain(folder)
-
-    def _drain(self, folder: str, final: bool = False) -> None:
-        queue, known = self.queue[folder], self.cache.known
-        while queue:
-            newer, version = queue[0]
-            now = known.get(newer[3].new)
-            old = known.get(version[3].new) if version is not None else None
-            if not final and (now is None or (version is not None and old is None)):
-                self.waiting[folder] = None
-                return
-            queue.popleft()
-            if final:
-                now = self._facts(newer[3].new)
-                old = self._facts(version[3].new) if version is not None else None
-            assert now is not None
-            self._settle(folder, newer, old, now)
-        self.waiting.pop(folder, None)
+    def _take(self, commit: gitlog.Commit) -> None:
+        position = self.position
+        self.position += 1
+        baseline = self.config.baseline
+        if baseline and self.base is None and commit.sha.startswith(baseline):
+            self.base = position
+        head, older, prefix = self.head, self.older, self.prefix
+        for order, ch in enumerate(commit.changes):
+            if not _is_project_file(ch):
+                continue
+            name = ch.path[:-len(_SUFFIX)]
+            folder = prefix + name
+            gone = ch.status == "D"
+            if folder not in head:
+                head[folder] = None if gone else ch.new
+            if self.base is not None and folder not in self.settled:
+                self.settled.add(folder)
+                if not gone:
+                    self.at_base[folder] = ch.new
+            version = (position, order, commit, ch, name)
+            newer = older.get(folder)
+            older[folder] = version
+            if newer is not None and newer[3].status != "D":
+                self._settle(folder, newer, None if gone else self._facts(ch.new), self._facts(newer[3].new))
+        if position % 512 == 511:
+            self._ask()   # in batches: every write to git costs a wake-up
 
     def _facts(self, blob: str) -> Facts:
-        return self.cache.known.get(blob) or self.cache.get(blob, self.objects.get(blob))
+        found = self.cache.known.get(blob)
+        if found is None:
+            if not self.final:   # a pair is settled only once its facts are in: this would be a guess
+                raise RuntimeError(f"project.yaml {blob} looked at before it was read")
+            found = self.cache.get(blob, self.objects.get(blob))
+        return found
 
     def _settle(self, folder: str, version: _Version, old: Facts | None, now: Facts) -> None:
         if old is not None and old.stage == now.stage and now.records <= old.records:
@@ -333,8 +349,10 @@ class _Walk:
         if held is None:
             held = self.held[email] = tuple(sorted(config.role_of(email)))
         tree = next((c.new for c in commit.changes if c.mode == _TREE and c.path == name), "")
-        for sub, (change, gates, frm, to) in enumerate(_changes(config, old, now)):
-            roles = roles_for(config, gates)
+        for sub, (change, gates, frm, to) in enumerate(_changes(config, old, now, self.crossings)):
+            roles = self.roles.get(gates)
+            if roles is None:
+                roles = self.roles[gates] = roles_for(config, gates)
             adopted = self.base is not None and position >= self.base and bool(roles)
             current = not in_force.isdisjoint(gates)
             in_force.difference_update(gates)
@@ -344,14 +362,19 @@ class _Walk:
                 self._choose(folder, commit, ch.new, adopted)
 
     def _choose(self, folder: str, commit: gitlog.Commit, blob: str, adopted: bool) -> None:
-        """The approved content of a project past ``approved``, asked of git at once for the drift check."""
+        """The approved content of a project past ``approved``, asked of git soon for the drift check."""
         head = self.head[folder]
         facts = self._facts(head) if head is not None else None
         if facts is None or facts.stage is None or not self.config.standard.reached(facts.stage, "approved"):
             return
         adopted = adopted and folder in self.at_base
         self.chosen[folder] = (commit.sha, self.at_base[folder] if adopted else blob, adopted)
-        self.objects.request([self.chosen[folder][1]])
+        self.asking.append(self.chosen[folder][1])
+
+    def _ask(self) -> None:
+        if self.asking:
+            self.objects.request(self.asking)
+            self.asking = []
 
 
 def _folder_or_project_file(path: bytes) -> bool:
@@ -372,11 +395,15 @@ def _baseline_index(config: Config, history: gitlog.History) -> int | None:
     return hits[0]
 
 
-def _changes(config: Config, old: Facts | None, now: Facts) -> list[tuple[str, tuple[str, ...], str | None, str | None]]:
+def _changes(config: Config, old: Facts | None, now: Facts, crossings: dict[tuple[str | None, str | None], tuple[str, ...]]
+             ) -> list[tuple[str, tuple[str, ...], str | None, str | None]]:
     out: list[tuple[str, tuple[str, ...], str | None, str | None]] = []
     frm = old.stage if old else None
     if old is None or old.stage != now.stage:
-        out.append(("stage", crossed(config, frm, now.stage), frm, now.stage))
+        gates = crossings.get((frm, now.stage))
+        if gates is None:
+            gates = crossings[(frm, now.stage)] = crossed(config, frm, now.stage)
+        out.append(("stage", gates, frm, now.stage))
     before = old.records if old else frozenset()
     for key in sorted(now.records - before):
         gate = f"records.{key}"
