@@ -449,3 +449,19 @@ def test_log_read_in_any_chunks_gives_the_same_commits(repo: Repo) -> None:
         parser = gitlog._Parser()
         parser.feed(out[:-10])
         parser.close()
+
+
+def test_one_cat_file_answers_every_round(repo: Repo) -> None:
+    head = repo.head()
+    blob = repo.git("rev-parse", f"{head}:projects/{PID}/project.yaml")
+    seen: list[str] = []
+    with gitlog.Objects(repo.path, lambda buf, got: seen.extend(name for name, _, _ in got)) as objects:
+        objects.request([blob, "0" * 40, f"{head}:projects/{PID}/project.yaml", "bad\nname"])  # before git is up
+        assert objects.wait()
+        assert objects.read([f"{head}:xzdoc.yaml", blob]) == {f"{head}:xzdoc.yaml": CONFIG.encode(),
+                                                             blob: objects[blob]}
+        assert objects[blob].startswith(f"id: {PID}".encode()) and objects.get("0" * 40) is None
+        assert "bad\nname" not in objects
+        objects.done_asking()
+        assert objects.read([blob]) == {blob: objects[blob]}   # already read: nothing more to ask
+    assert seen == [blob, f"{head}:projects/{PID}/project.yaml", f"{head}:xzdoc.yaml"]

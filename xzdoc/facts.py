@@ -9,10 +9,11 @@ anchored or merged keys, directives, continuation lines), a value YAML would
 type (``yes``, ``~``, ``0x1F``) or continue on the next line, a byte-order
 mark, and so on.
 
-One pattern, run once over a version, finds its top-level ``id``, ``stage``
-and ``records`` lines. The records block is taken apart once per distinct
-text, because versions mostly differ elsewhere: line by line when it is
-plainly block-style, otherwise by the strict loader on the block alone.
+One pattern, run once over git's output for many versions at a time, finds
+their top-level ``id``, ``stage`` and ``records`` lines. A records block is
+taken apart once per distinct text, because versions mostly differ
+elsewhere: line by line when it is plainly block-style, otherwise by the
+strict loader on the block alone.
 
 What the scan cannot see: a version the strict loader rejects as a whole (a
 syntax error or a duplicate key elsewhere in the file) still yields what its
@@ -94,6 +95,7 @@ class Scanner:
         self.stages = stages
         self.stage_values: dict[bytes, str | None] = {}   # the rest of a stage line after the key -> its value
         self.id_values: dict[bytes, str | None] = {}
+        self.records_lines: dict[bytes, bool] = {}        # the rest of a records line -> whether it is plain
         self.blocks: dict[bytes, list[tuple[bytes, frozenset[str] | None]]] = {}  # first bytes -> whole blocks
         self.interned: dict[tuple[str | None, str, frozenset[str]], Facts] = {}
 
@@ -157,10 +159,12 @@ class Scanner:
             line_end = records_at.end()
             if line_end < end and buf[line_end] == 13:   # \r
                 line_end += 1
-            if _RECORDS.fullmatch(records_at[2]) and (line_end == end or buf[line_end] == 10):
-                records = self._records(buf, end, line_end + 1)
-            else:
-                records = None
+            rest = records_at[2]
+            plain = self.records_lines.get(rest)
+            if plain is None:
+                plain = self.records_lines[rest] = _RECORDS.fullmatch(rest) is not None
+            whole_line = line_end == end or buf[line_end] == 10
+            records = self._records(buf, end, line_end + 1) if plain and whole_line else None
         if records is None:
             return strict(buf[start:end])
         found = self.interned.get((ident, stage, records))
@@ -171,7 +175,10 @@ class Scanner:
     def _records(self, buf: bytes, end: int, start: int) -> frozenset[str] | None:
         """The filed records in the block from ``start`` (after a ``records:`` line), once per distinct block."""
         start = min(start, end)
-        known = self.blocks.setdefault(buf[start:start + 64], [])
+        key = buf[start:start + 64]
+        known = self.blocks.get(key)
+        if known is None:
+            known = self.blocks[key] = []
         for block, records in known:
             after = start + len(block)
             # The same lines, and then the end of the version or a new top-level key.

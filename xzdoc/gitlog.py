@@ -371,13 +371,13 @@ class Objects:
             _widen(process.proc.stdin)    # so that asking never waits for git to catch up
             with self._ready:
                 # Under the lock, so that nothing asked meanwhile overtakes what was queued.
+                self._process = process
                 if self._queued:
                     process.proc.stdin.write(b"".join(self._queued))
                     process.proc.stdin.flush()
                     self._queued.clear()
                 if self._closing:
                     _close(process.proc.stdin)
-                self._process = process
         except BaseException as exc:  # raised again on the caller's thread by wait()
             self._failure = exc
             with self._ready:
@@ -407,8 +407,8 @@ class Objects:
                 self._ready.notify_all()
 
     def _finish(self, rest: bytes, chunk: bytes) -> tuple[bytes, int]:
-        """Complete the cut answer in ``rest``; returns what is still cut (if the chunk was too short) and where
-        the chunk's own answers start."""
+        """Complete the answer cut short in ``rest``: returns what is still cut (the chunk was too short for it)
+        and where the chunk's own answers start."""
         nl = rest.find(b"\n")
         pos = 0
         if nl < 0:

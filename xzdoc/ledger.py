@@ -15,7 +15,8 @@ evidence of the project's own records (批复文号, filing dates) and marked so
 
 Cost: one ``git log`` and one ``git cat-file --batch`` running side by side
 (xzdoc/gitlog.py); stages come from xzdoc/facts.py, cached per blob. The log
-comes newest first and is walked oldest first once it has ended.
+is walked newest first while git writes it, each version settled against
+the one before it once the facts of both are known.
 
 A renamed project folder is a new project to the ledger: every gate up to
 its stage must be passed again by one merge, so renaming cannot shed an
@@ -274,12 +275,13 @@ class _Walk:
 
     def retry(self) -> None:
         """Take the waiting commits, in order, as far as their facts are known."""
-        waiting, known = self.waiting, self.cache.known
+        waiting, known, final = self.waiting, self.cache.known, self.final
         while waiting:
             commit = waiting[0]
-            if not self.final and any(_is_project_file(ch) and ch.status != "D" and ch.new not in known
-                                      for ch in commit.changes):
-                return
+            if not final:
+                for ch in commit.changes:
+                    if ch.new not in known and ch.status != "D" and _is_project_file(ch):
+                        return
             waiting.popleft()
             self._take(commit)
 
@@ -306,7 +308,7 @@ class _Walk:
             self.base = position
         head, older, prefix = self.head, self.older, self.prefix
         for order, ch in enumerate(commit.changes):
-            if not _is_project_file(ch):
+            if ch.mode == _TREE or not ch.path.endswith(_SUFFIX):   # _is_project_file, inline: every commit passes
                 continue
             name = ch.path[:-len(_SUFFIX)]
             folder = prefix + name

@@ -98,32 +98,32 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str) -> tuple[dic
             continue
         shown = f"{display}/{rel}"
         file = folder / rel
-        text, problem = _read_draft(folder, file, shown)
+        raw, text, problem = _read_draft(folder, file, shown)
         if problem:
             line, col = documents.at(kind)
             findings.append(Finding(problem.path or shown, problem.line or line, problem.column or col,
                                     READABLE, ERROR, _message(problem), "第七条"))
-        out[str(kind)] = Draft(str(kind), shown, file, text, md.chapters(text) if text else ())
+        out[str(kind)] = Draft(str(kind), shown, file, text, md.chapters(text) if text else (), raw)
     return out, findings
 
 
-def _read_draft(folder: Path, file: Path, shown: str) -> tuple[str | None, XzdocError | None]:
+def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None, XzdocError | None]:
     if not file.exists():
-        return None, None  # a missing draft is art07.documents' finding, with the stage in mind
+        return b"", None, None  # a missing draft is art07.documents' finding, with the stage in mind
     if not _inside(folder, file):
-        return None, XzdocError(f"文稿 {shown} 指向项目目录之外（符号链接或 ..）", shown, 1,
+        return b"", None, XzdocError(f"文稿 {shown} 指向项目目录之外（符号链接或 ..）", shown, 1,
                                 hint="文稿必须是项目目录内的普通文件")
     try:
         raw = file.read_bytes() if file.stat().st_size <= md.MAX_DRAFT_BYTES else None
     except OSError as exc:
-        return None, XzdocError(f"无法读取文稿：{exc.strerror}", shown, 1)
+        return b"", None, XzdocError(f"无法读取文稿：{exc.strerror}", shown, 1)
     if raw is None:
-        return None, XzdocError(f"文稿超过 {md.MAX_DRAFT_BYTES // 1048576} MB 上限", shown, 1,
+        return b"", None, XzdocError(f"文稿超过 {md.MAX_DRAFT_BYTES // 1048576} MB 上限", shown, 1,
                                 hint="文稿只放正文文字；附件放到 records/ 并在正文中说明")
     try:
-        return decode(raw, shown), None
+        return raw, decode(raw, shown), None
     except XzdocError as exc:
-        return None, exc
+        return b"", None, exc
 
 
 def _inside(folder: Path, file: Path) -> bool:

@@ -39,6 +39,7 @@ class Draft:
     file: Path
     text: str | None   # None when missing or unreadable (a finding says why)
     headings: tuple[Heading, ...] = ()
+    raw: bytes = b""   # the file as read; byte-level scans skip re-encoding the text
 
 
 @dataclass(frozen=True)

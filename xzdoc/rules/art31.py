@@ -80,10 +80,10 @@ def id_card_valid(number: str) -> bool:
     return "10X98765432"[total % 11] == number[17].upper()
 
 
-def personal_info(text: str) -> Iterator[tuple[int, int, str]]:
+def personal_info(text: str, raw: bytes = b"") -> Iterator[tuple[int, int, str]]:
     """(line, column, what) for each ID-card or mobile number not marked as intentional."""
     # Both kinds hold eleven digits in a row; a C-level prefilter spares the regex scan of most drafts.
-    if b"00000000000" not in text.encode("utf-8").translate(_DIGITS_ONLY):
+    if b"00000000000" not in (raw or text.encode("utf-8")).translate(_DIGITS_ONLY):
         return
     for pattern, label in ((_ID_CARD, "身份证号"), (_MOBILE, "手机号码")):
         for match in pattern.finditer(text):
@@ -98,8 +98,8 @@ def personal_info(text: str) -> Iterator[tuple[int, int, str]]:
 
 
 def check_personal_info(project: Project, ctx: Context) -> Iterator[Hit]:
-    sources = [(None, project.source)] + [(d.path, d.text) for d in project.drafts.values() if d.text]
-    for path, body in sources:
-        for line, col, label in personal_info(body):
+    sources = [(None, project.source, b"")] + [(d.path, d.text, d.raw) for d in project.drafts.values() if d.text]
+    for path, body, raw in sources:
+        for line, col, label in personal_info(body, raw):
             yield Hit((line, col), f"疑似{label}：项目材料会随申报材料包流转，个人信息应删除或脱敏"
                                    f"（如确需保留，在该行末尾注明“{ALLOW_MARK}”）", path=path)

@@ -7,6 +7,7 @@ Defaults ship as files beside this module; a repository overrides any part in
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -103,13 +104,21 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
+@functools.cache
 def defaults() -> dict[str, Any]:
+    """The packaged data files, read once per process; callers merge into copies and never mutate them."""
     return {name: _read(name) for name in _FILES}
+
+
+@functools.cache
+def _raw_schema() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(resources.files(__name__).joinpath("project.schema.json").read_text("utf-8"))
+    return data
 
 
 def build(overrides: Mapping[str, Any] | None = None) -> Standard:
     data = _merge(defaults(), dict(overrides or {}))
-    schema = json.loads(resources.files(__name__).joinpath("project.schema.json").read_text("utf-8"))
+    schema = _raw_schema()
     return Standard(
         outlines={k: tuple(Chapter(c["title"], tuple(c.get("aliases") or ())) for c in v)
                   for k, v in data["outlines"].items()},
