@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,17 +51,12 @@ def _pandoc() -> Check:
 
 
 def _typst() -> Check:
-    try:
-        import typst
-    except ImportError:
-        return Check("typst", False, "未安装 Python 包 typst", "pip install typst")
-    from importlib.metadata import version
+    from xzdoc.render import pdf
 
     try:
-        engine = "Typst " + str(typst.eval(b"", "str(sys.version)")).strip('"') + "，"
-    except Exception:  # older bindings lack eval; the package version is enough
-        engine = ""
-    return Check("typst", True, f"{engine}Python 包 typst {version('typst')}，在进程内编译")
+        return Check("typst", True, f"{pdf.engine()}，在进程内编译")
+    except XzdocError as exc:
+        return Check("typst", False, exc.message, exc.hint or "pip install typst")
 
 
 def _fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
@@ -87,11 +81,12 @@ def _fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
 
 
 def _git() -> Check:
-    exe = shutil.which("git")
-    if not exe:
+    from xzdoc import gitlog
+
+    found = gitlog.version()
+    if found is None:
         return Check("git", False, "找不到 git 命令（审批记录和日期取自 git 历史）", "apt-get install -y git")
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    return Check("git", True, out.removeprefix("git version ").strip())
+    return Check("git", True, found)
 
 
 def _config(start: Path) -> tuple[Check, Mapping[str, tuple[str, ...]]]:

@@ -11,6 +11,7 @@ ledger cost grow with history length times a process start.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -888,3 +889,12 @@ def changed_files(base: Revision, head: Revision | None) -> list[str]:
         start = len(base.prefix) + 1
         paths += [p[start:] for p in extra.split(b"\0") if p]
     return sorted({p.decode("utf-8", "surrogateescape") for p in paths})
+
+
+def version() -> str | None:
+    """The installed git's version, or None when there is no git command."""
+    exe = shutil.which("git")
+    if exe is None:
+        return None
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    return out.removeprefix("git version ").strip()

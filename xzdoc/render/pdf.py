@@ -36,6 +36,18 @@ def _typst() -> Any:
     return typst
 
 
+def engine() -> str:
+    """The Typst engine and Python package versions, for `xzdoc doctor` and manifests."""
+    from importlib.metadata import version
+
+    typst = _typst()
+    try:
+        core = "Typst " + str(typst.eval(b"", "str(sys.version)")).strip('"') + "，"
+    except Exception:  # older bindings lack eval; the package version is enough
+        core = ""
+    return f"{core}Python 包 typst {version('typst')}"
+
+
 @functools.cache
 def font_book() -> Any:
     """System and bundled fonts, scanned once per process (the scan is the slow part of a first compile)."""
