@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xzdoc import loader
+from xzdoc import loader, templates
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Project
@@ -164,12 +164,7 @@ def _text(value: Any) -> str:
 def markdown(config: Config, plan: Plan) -> str:
     from xzdoc.render import document
 
-    env = document.environment(config)
-    try:
-        template = env.get_template(TEMPLATE)
-    except Exception as exc:  # not found or a syntax error: both are the template's, not the user's data
-        raise XzdocError(f"年度计划模板 {TEMPLATE} 无法加载：{exc}", hint="检查仓库 templates/plan/ 目录，或重新安装 xzdoc") from None
-    return template.render(plan=plan)
+    return templates.render(document.environment(config), [TEMPLATE], {"plan": plan})
 
 
 def render(config: Config, year: int, formats: Sequence[str], out: Path) -> list[Path]:

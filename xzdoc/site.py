@@ -18,7 +18,6 @@ from pathlib import Path
 from xzdoc import loader, portfolio, templates
 from xzdoc import status as status_rows
 from xzdoc.config import Config
-from xzdoc.errors import XzdocError
 from xzdoc.model import Project
 from xzdoc.yamlio import YMap, as_date
 
@@ -179,21 +178,8 @@ def build(config: Config, as_of: dt.date) -> Dashboard:
 
 
 def render(config: Config, dashboard: Dashboard) -> str:
-    import jinja2
 
-    # Autoescaping on: every project name and note is data from a pull request.
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(p) for p in templates.search_path(config)]),
-                             autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    try:
-        template = env.get_template(TEMPLATE)
-    except jinja2.TemplateNotFound:
-        raise XzdocError(f"找不到看板模板 {TEMPLATE}", hint="检查仓库 templates/site/ 目录，或重新安装 xzdoc") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise XzdocError(f"看板模板语法有误：{exc.message}", exc.filename, exc.lineno) from None
-    try:
-        return template.render(d=dashboard)
-    except jinja2.TemplateError as exc:
-        raise XzdocError(f"看板模板 {TEMPLATE} 出错：{exc}", template.filename) from None
+    return templates.render(templates.environment(config, html=True), [TEMPLATE], {"d": dashboard})
 
 
 def write(config: Config, out: Path, as_of: dt.date) -> Path:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from xzdoc.config import Config
+from xzdoc.errors import XzdocError
 
 PACKAGED = Path(__file__).parent / "_templates"
 SOURCE = Path(__file__).parent.parent / "templates"
@@ -23,13 +27,35 @@ def search_path(config: Config) -> list[Path]:
     return seen
 
 
-def environment(config: Config) -> jinja2.Environment:
+def environment(config: Config, html: bool = False) -> jinja2.Environment:
+    """Templates from the loader chain; ``html`` turns on autoescaping, since project data comes from pull requests."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search_path(config)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=html,
     )
+
+
+def render(env: jinja2.Environment, names: Sequence[str], variables: Mapping[str, Any]) -> str:
+    """The first of ``names`` found, rendered; every failure is an XzdocError naming the template file and line."""
+    try:
+        template = env.select_template(list(names))
+    except jinja2.TemplateNotFound:
+        raise XzdocError(f"找不到模板 {names[0]}", hint="检查仓库 templates/ 目录，或重新安装 xzdoc") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise XzdocError(f"模板语法有误：{exc.message}", exc.filename, exc.lineno) from None
+    try:
+        return template.render(variables)
+    except jinja2.TemplateError as exc:
+        path = template.filename or names[0]
+        raise XzdocError(f"模板 {template.name} 出错：{exc}", path, template_line(exc, path)) from None
+
+
+def template_line(exc: BaseException, filename: str = "<template>") -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return lines[-1] if lines else None
 
 
 def template_file(config: Config, name: str) -> Path:

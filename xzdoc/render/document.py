@@ -9,7 +9,6 @@ so a bureau overrides one document kind without copying the rest.
 from __future__ import annotations
 
 import re
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,14 +66,14 @@ def documents(config: Config, ctx: RenderContext, wanted: Iterable[str]) -> list
     for kind in wanted:
         draft = ctx.project.drafts[kind]
         body = render_draft(draft, ctx.variables)
-        markdown = _render(env, [f"{SLUGS.get(kind, FALLBACK)}/document.md.j2", f"{FALLBACK}/document.md.j2"],
+        markdown = templates.render(env, [f"{SLUGS.get(kind, FALLBACK)}/document.md.j2", f"{FALLBACK}/document.md.j2"],
                            {**ctx.template_vars(), "kind": kind, "body": body})
         out.append(Document(kind, markdown, ctx.cover(kind), draft.path, draft.text))
     return out
 
 
 def approval_document(config: Config, ctx: RenderContext, records: Sequence[Mapping[str, str]]) -> Document:
-    markdown = _render(environment(config), ["approval/document.md.j2"],
+    markdown = templates.render(environment(config), ["approval/document.md.j2"],
                        {**ctx.template_vars(), "kind": APPROVAL, "records": records})
     return Document(APPROVAL, markdown, None)
 
@@ -111,29 +110,11 @@ def render_draft(draft: Draft, variables: Mapping[str, Any]) -> str:
         match = _UNSAFE_ATTR.search(str(exc))
         what = f"“{match.group(1)}”" if match else ""
         raise XzdocError(f"文稿中的模板表达式试图访问 Python 内部属性{what}，已拒绝（不安全）", draft.path,
-                         _template_line(exc), hint=_REFERENCE) from None
+                         templates.template_line(exc), hint=_REFERENCE) from None
     except jinja2.UndefinedError as exc:
-        raise XzdocError(f"文稿引用了不存在的元数据（{exc.message}）", draft.path, _template_line(exc),
+        raise XzdocError(f"文稿引用了不存在的元数据（{exc.message}）", draft.path, templates.template_line(exc),
                          hint=_REFERENCE) from None
     except Exception as exc:  # any failure of an author's expression is the author's to fix
-        raise XzdocError(f"文稿中的模板表达式无法计算：{exc}", draft.path, _template_line(exc), hint=_REFERENCE) from None
+        raise XzdocError(f"文稿中的模板表达式无法计算：{exc}", draft.path, templates.template_line(exc), hint=_REFERENCE) from None
 
 
-def _template_line(exc: BaseException, filename: str = "<template>") -> int | None:
-    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
-    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    return lines[-1] if lines else None
-
-
-def _render(env: jinja2.Environment, names: list[str], variables: Mapping[str, Any]) -> str:
-    try:
-        template = env.select_template(names)
-    except jinja2.TemplateNotFound:
-        raise XzdocError(f"找不到文档模板 {names[0]}", hint="检查仓库 templates/ 目录，或重新安装 xzdoc") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise XzdocError(f"模板语法有误：{exc.message}", exc.filename, exc.lineno) from None
-    try:
-        return template.render(variables)
-    except jinja2.TemplateError as exc:
-        path = template.filename or names[0]
-        raise XzdocError(f"模板 {template.name} 出错：{exc}", path, _template_line(exc, path)) from None
