@@ -184,10 +184,11 @@ def ledger_command(project: str | None, fmt: str, require_signed: bool) -> None:
               help="输出格式。")
 def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
     """项目一览：阶段、下一道审批关口及审批人、各项期限剩余工作日、资金能否拨付。"""
+    from xzdoc import loader
     from xzdoc import status as portfolio
 
     config = _config(paths[0] if paths else None)
-    result = portfolio.rows(config, _date(as_of), paths)
+    result = portfolio.rows(config, _date(as_of), loader.load_projects(config, paths))
     if fmt == "json":
         click.echo(portfolio.as_json(result))
     else:
@@ -203,8 +204,7 @@ def codeowners(check: bool) -> None:
     from xzdoc import loader
 
     config = _config()
-    folders = loader.discover(config, []) if (config.root / config.projects_dir).is_dir() else []
-    projects = [p for p in (loader.load_project(config, f).project for f in folders) if p is not None]
+    projects = loader.load_projects(config) if (config.root / config.projects_dir).is_dir() else []
     path, changed, result = owners.write(config, projects, check)
     for who in result.skipped:
         click.echo(f"提示：{who} 没有填写 github 用户名，未列入 CODEOWNERS", err=True)
@@ -309,8 +309,7 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
     from xzdoc import fsio, loader, portfolio
 
     config = _config()
-    projects = [item.project for item in loader.load_all(config, loader.discover(config, ())) if item.project]
-    result = portfolio.build(projects)
+    result = portfolio.build(loader.load_projects(config))
     if fmt == "xlsx" and out is None:
         raise click.UsageError("xlsx 是二进制格式，请用 --out 指定文件，例如 --out 目录.xlsx")
     body: str | bytes

@@ -167,6 +167,11 @@ def _rel(config: Config, path: Path) -> str:
     return rel if rel not in ("", ".") else Path(os.path.relpath(path.resolve())).as_posix()
 
 
+def load_projects(config: Config, paths: Iterable[Path] = ()) -> list[Project]:
+    """The projects under ``paths`` (default: the repository's) whose metadata loads; validate reports the rest."""
+    return [item.project for item in load_all(config, discover(config, paths)) if item.project is not None]
+
+
 def load_all(config: Config, folders: Iterable[Path]) -> Iterator[Loaded]:
     for folder in folders:
         yield load_project(config, folder)

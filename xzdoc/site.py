@@ -152,9 +152,9 @@ class Dashboard:
 
 
 def build(config: Config, as_of: dt.date) -> Dashboard:
-    folders = loader.discover(config, ())
-    projects = {p.id: p for p in (loader.load_project(config, f).project for f in folders) if p is not None}
-    status = status_rows.rows(config, as_of, folders)
+    loaded = loader.load_projects(config)
+    projects = {p.id: p for p in loaded}
+    status = status_rows.rows(config, as_of, loaded)
     catalog = portfolio.build(list(projects.values()))
     views = tuple(_view(config, row, projects.get(row.project)) for row in status.rows)
     totals = [_money(p, ("budget", "total")) or ZERO for p in projects.values()]

@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from xzdoc import lifecycle, loader
+from xzdoc import lifecycle
 from xzdoc.calendar import WorkCalendar
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
@@ -71,12 +70,10 @@ class Status:
     note: str = ""          # why approvals could not be checked, if they could not
 
 
-def rows(config: Config, as_of: dt.date, paths: Iterable[Path] = ()) -> Status:
-    """One row per loadable project; projects that do not load are left to ``xzdoc validate``."""
+def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
+    """One row per project (load them with ``loader.load_projects``; those that do not load are validate's)."""
     from xzdoc.rules import Context, art24
 
-    folders = loader.discover(config, paths)
-    projects = [p for p in (loader.load_project(config, f).project for f in folders) if p is not None]
     ctx = Context(config=config, projects=tuple(projects), as_of=as_of)
     cal = lifecycle.calendar(config)
     book = art24.ledger_for(ctx)

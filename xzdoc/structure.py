@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -233,10 +233,3 @@ def check(schema: Mapping[str, Any], data: Any, pos: Pos) -> tuple[list[Problem]
     walker = Walker(schema)
     walker.run(data, pos)
     return walker.problems, walker.money
-
-
-def iter_money(money: Mapping[Path, Decimal], prefix: Path) -> Iterator[tuple[Path, Decimal]]:
-    n = len(prefix)
-    for path, amount in money.items():
-        if path[:n] == prefix:
-            yield path, amount

@@ -391,8 +391,3 @@ def as_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
-
-
-def dump(data: Any) -> str:
-    """Plain YAML for generated files (scaffolds, fixtures); keys keep their order."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)

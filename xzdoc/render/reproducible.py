@@ -82,8 +82,3 @@ def write_zip(entries: Iterable[tuple[str, bytes]], when: tuple[int, int, int, i
 def read_zip(data: bytes) -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return [(info.filename, archive.read(info)) for info in archive.infolist()]
-
-
-def rezip(data: bytes, when: tuple[int, int, int, int, int, int]) -> bytes:
-    """The same archive with fixed timestamps; entry order kept, as Office wants [Content_Types].xml first."""
-    return write_zip(read_zip(data), when, sort=False)
