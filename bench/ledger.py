@@ -38,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xzdoc import config, ledger  # noqa: E402
+from xzdoc import config  # noqa: E402
+from xzdoc.history import ledger  # noqa: E402
 
 TARGET = 1.5
 TEMPLATE = (ROOT / "projects" / "XZJT-2025-002" / "project.yaml").read_text("utf-8")

@@ -21,7 +21,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from xzdoc import check, config  # noqa: E402
+from xzdoc import config  # noqa: E402
+from xzdoc.rules import engine as check  # noqa: E402
 
 TEMPLATE = ROOT / "projects" / "XZJT-2025-002"
 TARGET = 1.5

@@ -9,8 +9,8 @@ import pytest
 # Same class as holidays.China, which is a lazy loader mypy cannot see through.
 from holidays.countries.china import China
 
-from xzdoc.calendar import WorkCalendar, YearSpec, parse_year_specs
 from xzdoc.errors import XzdocError
+from xzdoc.history.calendar import WorkCalendar, YearSpec, parse_year_specs
 
 
 def _span(first: date, last: date) -> list[date]:

@@ -123,7 +123,7 @@ def test_missing_path_is_a_user_error(demo_repo: Path) -> None:
 
 
 def test_unexpected_exception_exits_3(demo_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from xzdoc import check
+    from xzdoc.rules import engine as check
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")

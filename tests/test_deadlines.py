@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AS_OF, RESOURCES, invoke
-from xzdoc import config, lifecycle, loader
+from xzdoc import config
+from xzdoc.history import deadlines as lifecycle
+from xzdoc.source import loader
 
 PID = "XZJT-2025-902"
 YAML = f"projects/{PID}/project.yaml"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import ROOT
-from xzdoc.drafts import all_headings, chapters, normalise
+from xzdoc.source.drafts import all_headings, chapters, normalise
 
 SAMPLE = """# 一、项目概述
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xzdoc.errors import XzdocError
-from xzdoc.fsio import sweep_stale, write_atomic
+from xzdoc.source.fsio import sweep_stale, write_atomic
 
 
 def test_write_is_atomic_with_ordinary_permissions(tmp_path: Path) -> None:

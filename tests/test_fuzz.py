@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT, invoke
 from xzdoc.errors import XzdocError
-from xzdoc.yamlio import loads
+from xzdoc.source.yamlio import loads
 
 KEYS = ["id", "name", "type", "stage", "budget", "total", "years", "systems", "resources", "records", "estimate",
         "security", "documents", "amount", "quantity", "unit_price", "share_type", "mlps_level", "crypto", "2026"]

@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import AS_OF, invoke
 from tests.gitrepo import DEV, FORGE, PARTY, Repo
-from xzdoc import gitlog
 from xzdoc.errors import XzdocError
+from xzdoc.history import gitlog
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ import pytest
 
 from tests.conftest import invoke
 from tests.gitrepo import CENTER, CONFIG, DEV, FORGE, PARTY, PARTY2, Person, Repo
-from xzdoc import config, facts, gitlog, ledger
+from xzdoc import config
 from xzdoc.errors import XzdocError
+from xzdoc.history import facts, gitlog, ledger
 
 PID = "XZJT-2026-101"
 

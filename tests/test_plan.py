@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import invoke
-from xzdoc import config, plan
+from xzdoc import config
+from xzdoc.render import plan
 
 UPGRADE = "忻州市城乡客运车辆动态监控系统升级改造项目"      # plan_year 2025, budget in 2025 and 2026
 PLATFORM = "忻州市综合交通运输数据共享与运行监测平台建设项目"  # plan_year 2026

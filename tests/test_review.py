@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import invoke
 from tests.gitrepo import DEV, PARTY, Repo
-from xzdoc import config, review
+from xzdoc import config
+from xzdoc.portfolio import diff as review
 
 ROAD, HUB, PARK = "XZJT-2026-101", "XZJT-2026-102", "XZJT-2026-103"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import AS_OF, invoke
-from xzdoc import config, site
+from xzdoc import config
+from xzdoc.portfolio import site
 
 DEMO = {"XZJT-2025-002": "忻州市城乡客运车辆动态监控系统升级改造项目",
         "XZJT-2026-001": "忻州市综合交通运输数据共享与运行监测平台建设项目",

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from xzdoc.structure import parse_money
+from xzdoc.source.structure import parse_money
 
 
 @pytest.mark.parametrize(("value", "expected"), [

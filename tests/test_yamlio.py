@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from xzdoc.errors import XzdocError
-from xzdoc.yamlio import YList, YMap, decode, load_file, loads
+from xzdoc.source.yamlio import YList, YMap, decode, load_file, loads
 
 
 def test_values_keep_their_lines() -> None:

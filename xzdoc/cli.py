@@ -87,7 +87,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="按哪一天判断期限，默认今天（YYYY-MM-DD）。")
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None) -> None:
     """按编制规范检查项目。PATH 可以是仓库、projects/ 或某个项目目录，默认检查全部项目。"""
-    from xzdoc import check, report, rules
+    from xzdoc import report, rules
+    from xzdoc.rules import engine as check
 
     config = _config(paths[0] if paths else None)
     result = check.validate(config, paths, _date(as_of))
@@ -116,7 +117,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None)
 @click.option("--name", required=True, help="项目名称。")
 def new(path: Path, project_id: str, name: str) -> None:
     """从模板创建项目目录（元数据和各文稿的全部章节）。"""
-    from xzdoc import scaffold
+    from xzdoc.authoring import scaffold
 
     anchor = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
     config = _config(anchor)
@@ -131,7 +132,8 @@ def new(path: Path, project_id: str, name: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件而不是打印。")
 def schema(out: Path | None) -> None:
     """打印 project.yaml 的 JSON Schema（含本仓库的取值范围）。"""
-    from xzdoc import fsio, scaffold
+    from xzdoc.authoring import scaffold
+    from xzdoc.source import fsio
 
     text = scaffold.schema_text(_config().standard)
     if out:
@@ -164,7 +166,7 @@ def ledger_command(project: str | None, fmt: str, require_signed: bool) -> None:
 
     PROJECT 为项目编号或项目目录，默认列出全部项目。有现行变更未经审批时退出码为 1。
     """
-    from xzdoc import ledger
+    from xzdoc.history import ledger
 
     config = _config()
     book = ledger.build(config, require_signed)
@@ -184,8 +186,8 @@ def ledger_command(project: str | None, fmt: str, require_signed: bool) -> None:
               help="输出格式。")
 def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
     """项目一览：阶段、下一道审批关口及审批人、各项期限剩余工作日、资金能否拨付。"""
-    from xzdoc import loader
-    from xzdoc import status as portfolio
+    from xzdoc.portfolio import status as portfolio
+    from xzdoc.source import loader
 
     config = _config(paths[0] if paths else None)
     result = portfolio.rows(config, _date(as_of), loader.load_projects(config, paths))
@@ -200,8 +202,8 @@ def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
 @click.option("--check", is_flag=True, help="只检查 .github/CODEOWNERS 是否为最新，不写入；过期时退出码为 1。")
 def codeowners(check: bool) -> None:
     """按 xzdoc.yaml 的审批人生成 .github/CODEOWNERS，让代码托管平台为每个项目请求对应的审核人。"""
-    from xzdoc import codeowners as owners
-    from xzdoc import loader
+    from xzdoc.portfolio import codeowners as owners
+    from xzdoc.source import loader
 
     config = _config()
     projects = loader.load_projects(config) if (config.root / config.projects_dir).is_dir() else []
@@ -233,8 +235,8 @@ def _formats(value: str) -> list[str]:
 @click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/<项目编号>/。")
 def render(project: Path, formats: str, out: Path | None) -> None:
     """生成一个项目当前阶段所需的全部文档（及已登记的其他文档）。"""
-    from xzdoc import loader
     from xzdoc.render import bundle
+    from xzdoc.source import loader
 
     config = _config(project)
     folders = loader.discover(config, [project])
@@ -251,8 +253,8 @@ def render(project: Path, formats: str, out: Path | None) -> None:
 @click.option("--force", is_flag=True, help="忽略缓存，未变化的项目也重新生成。")
 def bundle_command(projects: tuple[Path, ...], everything: bool, out: Path | None, force: bool) -> None:
     """生成申报材料包：每个项目一个 zip（DOCX、PDF、投资概算表、审批记录页、manifest.json）。"""
-    from xzdoc import loader
     from xzdoc.render import bundle
+    from xzdoc.source import loader
 
     if not projects and not everything:
         raise click.UsageError("请指定项目目录，或用 --all 打包全部项目")
@@ -306,7 +308,8 @@ def doctor() -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件（xlsx 必须指定）。")
 def catalog(fmt: str, table: str, out: Path | None) -> None:
     """汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"""
-    from xzdoc import fsio, loader, portfolio
+    from xzdoc.portfolio import catalog as portfolio
+    from xzdoc.source import fsio, loader
 
     config = _config()
     result = portfolio.build(loader.load_projects(config))
@@ -340,7 +343,7 @@ def diff_command(base: str, head: str | None) -> None:
     CI 检出的就是待合并的版本）。在用系统数增加（第一条 总量只减不增）时退出码为 1。
     设置了 GITHUB_STEP_SUMMARY 时摘要同时追加到作业摘要。
     """
-    from xzdoc import review
+    from xzdoc.portfolio import diff as review
 
     result = review.review(_config(), base, head)
     click.echo(review.as_markdown(result), nl=False)
@@ -362,7 +365,7 @@ def changed(base: str, head: str | None, as_json: bool) -> None:
 
     HEAD 省略时与工作区比较；已删除的项目不列出（xzdoc diff 会报告）。每行一个目录，相对于仓库根目录。
     """
-    from xzdoc import review
+    from xzdoc.portfolio import diff as review
 
     folders = review.changed(_config(), base, head)
     if as_json:
@@ -377,7 +380,7 @@ def changed(base: str, head: str | None, as_json: bool) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="按哪一天计算期限，默认今天（YYYY-MM-DD）。")
 def site(out: Path | None, as_of: str | None) -> None:
     """生成静态项目看板（单个 HTML 文件，不需要网络）：项目一览、进度与期限、分年度预算、系统目录。"""
-    from xzdoc import site as dashboard
+    from xzdoc.portfolio import site as dashboard
 
     config = _config()
     page = dashboard.write(config, out or config.root / "dist" / "site", _date(as_of))
@@ -390,7 +393,7 @@ def site(out: Path | None, as_of: str | None) -> None:
 @click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="FORMATS", help="输出格式，逗号分隔：docx、pdf。")
 def plan(year: int, out: Path | None, formats: str) -> None:
     """生成年度政务信息化项目计划（第六条）：计划年度为该年的项目及跨年度项目的当年预算，分年度、分来源汇总。"""
-    from xzdoc import plan as annual
+    from xzdoc.render import plan as annual
 
     config = _config()
     for path in annual.render(config, year, _formats(formats), out or config.root / "dist" / "plan"):

@@ -81,7 +81,7 @@ def _fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
 
 
 def _git() -> Check:
-    from xzdoc import gitlog
+    from xzdoc.history import gitlog
 
     found = gitlog.version()
     if found is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from xzdoc.yamlio import YMap
+from xzdoc.source.yamlio import YMap
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 LEVEL_ZH = {ERROR: "错误", WARNING: "警告", INFO: "提示"}

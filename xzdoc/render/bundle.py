@@ -22,15 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xzdoc import __version__, loader, templates
+from xzdoc import __version__
 from xzdoc.config import CONFIG_NAME, Config
 from xzdoc.errors import XzdocError
-from xzdoc.fsio import sweep_stale, write_atomic
 from xzdoc.model import ERROR, Project
-from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, xlsx
+from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, templates, xlsx
 from xzdoc.render import docx as docx_writer
 from xzdoc.render.document import Document
 from xzdoc.render.reproducible import Stamp, stamp, write_zip
+from xzdoc.source import loader
+from xzdoc.source.fsio import sweep_stale, write_atomic
 
 FORMATS = ("docx", "pdf", "xlsx")
 ESTIMATE_BOOK = "投资概算表.xlsx"
@@ -129,7 +130,7 @@ class Builder:
 
     @functools.cached_property
     def head(self) -> Any:
-        from xzdoc import gitlog
+        from xzdoc.history import gitlog
 
         return gitlog.head(self.config.root)
 
@@ -281,12 +282,12 @@ class Approvals:
 
     @functools.cached_property
     def book(self) -> Any:
-        from xzdoc import ledger
+        from xzdoc.history import ledger
 
         return ledger.build(self.config) if self.in_git else None
 
     def rows(self, project: Project) -> list[dict[str, str]]:
-        from xzdoc import ledger
+        from xzdoc.history import ledger
 
         if self.book is None:
             return []

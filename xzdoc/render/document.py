@@ -16,12 +16,12 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SecurityError
 
-from xzdoc import templates
 from xzdoc.config import Config
-from xzdoc.drafts import GUIDANCE
 from xzdoc.errors import XzdocError
 from xzdoc.model import Draft, Project
+from xzdoc.render import templates
 from xzdoc.render.context import Cover, RenderContext
+from xzdoc.source.drafts import GUIDANCE
 
 SLUGS = {"项目建议书": "proposal", "可行性研究报告": "feasibility", "初步设计": "design", "投资概算": "estimate",
          "整体方案": "overall"}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, bad_enum
-from xzdoc.yamlio import YList
+from xzdoc.source.yamlio import YList
 
 ALLOW_MARK = "xzdoc: allow"
 # Formal markings (秘密★一年, 密级：机密) and a bare 涉密 or 绝密 that no negation qualifies.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from xzdoc.drafts import match_outline
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping, money, money_sum, yuan
+from xzdoc.source.drafts import match_outline
 
 OVERALL_PLAN = "整体方案"
 SECTION_ARTICLES = {"resources": "第八条", "systems": "第八条", "security": "第三十一条",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, bad_enum, items, text
-from xzdoc.yamlio import YMap
+from xzdoc.source.yamlio import YMap
 
 ATTRIBUTES = {  # key -> what 第八条 calls it
     "source": "数据来源", "format": "格式", "update_cycle": "更新周期",

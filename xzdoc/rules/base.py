@@ -10,7 +10,7 @@ from typing import Any
 
 from xzdoc.config import Config
 from xzdoc.model import Project
-from xzdoc.yamlio import Pos, YList, YMap
+from xzdoc.source.yamlio import Pos, YList, YMap
 
 
 @dataclass(frozen=True)

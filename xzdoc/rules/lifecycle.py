@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from xzdoc import lifecycle
-from xzdoc.calendar import WorkCalendar
 from xzdoc.errors import XzdocError
-from xzdoc.lifecycle import Deadline
+from xzdoc.history import deadlines as lifecycle
+from xzdoc.history.calendar import WorkCalendar
+from xzdoc.history.deadlines import Deadline
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, mapping, text
-from xzdoc.yamlio import as_date
+from xzdoc.source.yamlio import as_date
 
 _CALENDAR = "lifecycle.calendar"
 _DEADLINES = "lifecycle.deadlines"

@@ -21,11 +21,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from xzdoc import gitlog, portfolio
 from xzdoc.config import GATE_ARTICLES, Config, plain
 from xzdoc.errors import XzdocError
+from xzdoc.history import gitlog
 from xzdoc.model import Project
-from xzdoc.yamlio import YMap, decode, loads
+from xzdoc.portfolio import catalog as portfolio
+from xzdoc.source.yamlio import YMap, decode, loads
 
 PROJECT_FILE = "project.yaml"
 WORKTREE = "工作区"
@@ -254,7 +255,7 @@ def _project_change(config: Config, folder: str, old: Project | None, new: Proje
 
 
 def _stage(config: Config, old: Project | None, new: Project | None) -> StageChange | None:
-    from xzdoc.ledger import crossed, roles_for
+    from xzdoc.history.ledger import crossed, roles_for
 
     if new is None or (old is not None and old.stage == new.stage):
         return None

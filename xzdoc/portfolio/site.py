@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from xzdoc import loader, portfolio, templates
-from xzdoc import status as status_rows
 from xzdoc.config import Config
 from xzdoc.model import Project
-from xzdoc.yamlio import YMap, as_date
+from xzdoc.portfolio import catalog as portfolio
+from xzdoc.portfolio import status as status_rows
+from xzdoc.render import templates
+from xzdoc.source import loader
+from xzdoc.source.yamlio import YMap, as_date
 
 TEMPLATE = "site/index.html.j2"
 PAGE = "index.html"
@@ -183,7 +185,7 @@ def render(config: Config, dashboard: Dashboard) -> str:
 
 
 def write(config: Config, out: Path, as_of: dt.date) -> Path:
-    from xzdoc.fsio import write_atomic
+    from xzdoc.source.fsio import write_atomic
 
     page = render(config, build(config, as_of))
     target = out / PAGE

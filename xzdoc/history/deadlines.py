@@ -15,11 +15,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xzdoc.calendar import WorkCalendar
 from xzdoc.config import GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
+from xzdoc.history.calendar import WorkCalendar
 from xzdoc.model import Project
-from xzdoc.yamlio import Pos, YList, YMap, as_date
+from xzdoc.source.yamlio import Pos, YList, YMap, as_date
 
 WORKDAYS, DAYS = "工作日", "天"
 MUNICIPAL_CLOUD = "市级政务云"

@@ -9,11 +9,11 @@ import re
 from pathlib import Path
 
 from xzdoc.config import Config
-from xzdoc.drafts import GUIDANCE
 from xzdoc.errors import XzdocError
-from xzdoc.fsio import write_atomic
+from xzdoc.render.templates import environment
+from xzdoc.source.drafts import GUIDANCE
+from xzdoc.source.fsio import write_atomic
 from xzdoc.standard import Standard
-from xzdoc.templates import environment
 
 SCHEMA_FILE = ".vscode/xzdoc.schema.json"
 _ID = re.compile(r"^[A-Z][A-Z0-9]*-\d{4}-\d{3}$")

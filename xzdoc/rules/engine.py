@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from xzdoc import loader, rules
+from xzdoc import rules
 from xzdoc.config import Config
 from xzdoc.model import ERROR, WARNING, Finding, Project
+from xzdoc.source import loader
 
 
 @dataclass(frozen=True)

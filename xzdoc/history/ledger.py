@@ -31,10 +31,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from xzdoc import gitlog
 from xzdoc.config import GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
-from xzdoc.facts import Facts, FactsCache
+from xzdoc.history import gitlog
+from xzdoc.history.facts import Facts, FactsCache
 
 APPROVED, ADOPTED, NO_GATE, UNAPPROVED = "approved", "adopted", "no-gate", "unapproved"
 STATUS_ZH = {APPROVED: "已审批", ADOPTED: "基线采纳", NO_GATE: "无需审批", UNAPPROVED: "未经审批"}
@@ -517,7 +517,7 @@ def with_evidence(config: Config, ledger: Ledger, records: Sequence[ApprovalReco
 def load_blob(blob: bytes) -> Any:
     """A project.yaml version as plain data; None when it does not parse."""
     from xzdoc.config import plain
-    from xzdoc.yamlio import decode, loads
+    from xzdoc.source.yamlio import decode, loads
 
     try:
         return plain(loads(decode(blob, PROJECT_FILE), PROJECT_FILE))

@@ -7,12 +7,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from xzdoc import drafts as md
-from xzdoc import structure
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import ERROR, Draft, Finding, Project
-from xzdoc.yamlio import YMap, decode, loads, read_text
+from xzdoc.source import drafts as md
+from xzdoc.source import structure
+from xzdoc.source.yamlio import YMap, decode, loads, read_text
 
 PROJECT_FILE = "project.yaml"
 READABLE = "art07.readable"

@@ -271,7 +271,7 @@ def _entries(block: bytes) -> frozenset[str] | None:
 
 def _strict_entries(block: bytes) -> frozenset[str] | None:
     """The records block on its own through the strict loader; None when it does not load alone."""
-    from xzdoc.yamlio import YMap, decode, loads
+    from xzdoc.source.yamlio import YMap, decode, loads
 
     try:
         data = loads(decode(b"records:\n" + block, PROJECT_FILE), PROJECT_FILE)
@@ -283,7 +283,7 @@ def _strict_entries(block: bytes) -> frozenset[str] | None:
 
 def strict(blob: bytes) -> Facts:
     """Facts by the strict loader; all None when the version does not load."""
-    from xzdoc.yamlio import YMap, decode, loads
+    from xzdoc.source.yamlio import YMap, decode, loads
 
     try:
         data = loads(decode(blob, PROJECT_FILE), PROJECT_FILE)

@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xzdoc import lifecycle
-from xzdoc.calendar import WorkCalendar
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
-from xzdoc.lifecycle import DAYS, Deadline, Funding, Gate
+from xzdoc.history import deadlines as lifecycle
+from xzdoc.history.calendar import WorkCalendar
+from xzdoc.history.deadlines import DAYS, Deadline, Funding, Gate
 from xzdoc.model import Project
 
 Style = Callable[..., str]

@@ -13,8 +13,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 
-PACKAGED = Path(__file__).parent / "_templates"
-SOURCE = Path(__file__).parent.parent / "templates"
+_PACKAGE = Path(__file__).resolve().parents[1]
+PACKAGED = _PACKAGE / "_templates"   # where the wheel puts templates/
+SOURCE = _PACKAGE.parent / "templates"
 
 
 def search_path(config: Config) -> list[Path]:

@@ -19,10 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xzdoc import loader, templates
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Project
+from xzdoc.render import templates
+from xzdoc.source import loader
 
 KIND = "年度计划"
 TEMPLATE = "plan/document.md.j2"
@@ -172,11 +173,11 @@ def render(config: Config, year: int, formats: Sequence[str], out: Path) -> list
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise XzdocError(f"不支持的格式：{'、'.join(unknown) or '（空）'}", hint="可选格式：" + ",".join(FORMATS))
-    from xzdoc.fsio import write_atomic
     from xzdoc.render import bundle, safety
     from xzdoc.render.context import Cover
     from xzdoc.render.document import Document
     from xzdoc.render.reproducible import stamp
+    from xzdoc.source.fsio import write_atomic
 
     projects = load_projects(config)
     plan = build(config, year, projects)

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xzdoc import lifecycle
 from xzdoc.config import CONFIG_NAME, GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
+from xzdoc.history import deadlines as lifecycle
 from xzdoc.model import Project
 
 PATH = Path(".github") / "CODEOWNERS"
@@ -57,7 +57,7 @@ def _owners(config: Config, role: str) -> str:
 
 def write(config: Config, projects: Sequence[Project], check: bool = False) -> tuple[Path, bool, Codeowners]:
     """Write the file (or, with ``check``, only compare); returns the path and whether it differed."""
-    from xzdoc.fsio import write_atomic
+    from xzdoc.source.fsio import write_atomic
 
     result = render(config, projects)
     path = config.root / PATH

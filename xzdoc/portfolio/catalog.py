@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from xzdoc.model import WARNING, Finding, Project
 from xzdoc.rules.base import items, text
-from xzdoc.yamlio import YMap
+from xzdoc.source.yamlio import YMap
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from xzdoc.yamlio import Pos, YList, YMap
+from xzdoc.source.yamlio import Pos, YList, YMap
 
 Path = tuple[object, ...]
 Problem = tuple[Pos, str]
