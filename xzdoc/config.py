@@ -13,7 +13,7 @@ from xzdoc.errors import XzdocError
 from xzdoc.source.yamlio import YList, YMap, load_file
 
 if TYPE_CHECKING:
-    from xzdoc.history.calendar import YearSpec
+    from xzdoc.source.yearspec import YearSpec
 
 CONFIG_NAME = "xzdoc.yaml"
 ROLES = ("局党组", "数据中心", "财务科")
@@ -232,7 +232,7 @@ def _calendar(data: YMap) -> dict[int, YearSpec]:
     years = _mapping(calendar, "years")
     if not years:
         return {}
-    from xzdoc.history.calendar import parse_year_specs
+    from xzdoc.source.yearspec import parse_year_specs
 
     try:
         return parse_year_specs(plain(years), CONFIG_NAME)

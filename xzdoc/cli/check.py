@@ -1,0 +1,84 @@
+"""Commands that check projects against the standard: validate, rules, schema, doctor."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_date
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True, help="输出格式；github 输出 CI 注解并写入作业摘要。")
+@click.option("--strict", is_flag=True, help="警告也视为失败。")
+@click.option("--as-of", "as_of", metavar="DATE", help="按哪一天判断期限，默认今天（YYYY-MM-DD）。")
+def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None) -> None:
+    """按编制规范检查项目。PATH 可以是仓库、projects/ 或某个项目目录，默认检查全部项目。"""
+    from xzdoc import report, rules
+    from xzdoc.rules import engine as check
+
+    config = load_config(paths[0] if paths else None)
+    result = check.validate(config, paths, parse_date(as_of))
+    findings, count = result.findings, result.checked
+    if fmt == "json":
+        click.echo(report.as_json(findings))
+    elif fmt == "sarif":
+        click.echo(report.sarif(findings, [(r.id, r.article, r.description) for r in rules.RULES]))
+    elif fmt == "github":
+        if findings:
+            click.echo(report.github(findings))
+        click.echo(report.summary_line(findings, count), err=True)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(report.step_summary(findings, count))
+    else:
+        click.echo(report.text(findings, count))
+    if result.failed(strict):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), help="写入文件而不是打印。")
+def schema(out: Path | None) -> None:
+    """打印 project.yaml 的 JSON Schema（含本仓库的取值范围）。"""
+    from xzdoc.authoring import scaffold
+    from xzdoc.source import fsio
+
+    text = scaffold.schema_text(load_config().standard)
+    if out:
+        fsio.write_atomic(out, text)
+        click.echo(f"已写入 {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command(name="rules")
+def list_rules() -> None:
+    """列出全部检查规则：编号、依据条款、级别和说明。"""
+    from xzdoc import rules
+
+    width = max(len(r.id) for r in rules.RULES)
+    for rule in rules.RULES:
+        # Articles are CJK, two columns per character on a terminal.
+        article = rule.article + " " * (12 - 2 * len(rule.article))
+        click.echo(f"{rule.id:<{width}}  {article}  {rule.level:<7}  {rule.description}")
+
+
+@cli.command()
+def doctor() -> None:
+    """检查生成材料包所需的环境：pandoc、typst、中文字体、git 和仓库配置。"""
+    from xzdoc import doctor as checks
+
+    results = checks.run(Path.cwd())
+    for check in results:
+        for line in check.lines():
+            click.echo(line)
+    if checks.failed(results):
+        click.echo("缺少必需的组件，按上面的“修复”逐项处理后重新运行 xzdoc doctor。", err=True)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+    click.echo("环境齐备，可以运行 xzdoc bundle。")
