@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
-from xzdoc.source.yamlio import YList, YMap, load_file
+from xzdoc.source.yamlio import YList, YMap, load_file, plain
 
 if TYPE_CHECKING:
     from xzdoc.source.yearspec import YearSpec
@@ -241,10 +241,3 @@ def _calendar(data: YMap) -> dict[int, YearSpec]:
         raise
 
 
-def plain(value: Any) -> Any:
-    """Strip position bookkeeping so data can be merged and hashed."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value

@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from xzdoc.model import Project
-from xzdoc.rules.art03 import ALLOW_MARK
 from xzdoc.rules.base import Context, Hit, items, mapping, text
+from xzdoc.source.drafts import ALLOW_MARK
 
 LEVELS = range(1, 6)
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
