@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle, prose
+from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle, prose, tables
 from xzdoc.rules.base import Context, Hit
 
 Check = Callable[[Project, Context], Iterator[Hit]]
@@ -49,6 +49,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.share-conditions", "第八条", ERROR, "有条件共享写明条件，不予共享写明依据，可共享的写明方式",
          art08.check_share_rules),
     Rule("art08.database-catalog", "第八条", ERROR, "有数据库类资源时提供数据库目录", art08.check_database_catalog),
+    Rule("art08.prose-tables", "第八条", ERROR, "正文中的数据库、信息资源、绩效指标表格与元数据（附表）一致",
+         tables.check_tables),
     Rule("art08.system-catalog", "第八条", ERROR, "每个信息系统有目录编号，建设方式、部署、网络取值有效",
          art08.check_system_catalog),
     Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids),
