@@ -23,7 +23,8 @@ DEFAULT_FONTS = {
     "heading": ("黑体", "SimHei", "Noto Sans CJK SC"),
     "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC"),
 }
-_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard"}
+DEFAULT_REUSE_EXCLUDE = ("编制依据", "建设依据", "项目建设依据", "建设单位概况")
+_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard", "reuse"}
 
 # Which role's merge makes each change take effect, as the measures read.
 # A key is a stage (entering it, from below) or ``records.<key>`` (the filing
@@ -81,6 +82,9 @@ class Config:
     calendar_years: Mapping[int, YearSpec] = field(default_factory=dict)
     fonts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FONTS))
     standard: std.Standard = field(default_factory=std.build)
+    # Chapters every project writes alike (legal basis, the bureau's profile) are not reported as copied.
+    reuse_exclude: tuple[str, ...] = DEFAULT_REUSE_EXCLUDE
+    reuse_threshold: float = 0.6
 
     def role_of(self, email: str) -> set[str]:
         return {a.role for a in self.approvers if a.matches(email)}
@@ -133,6 +137,7 @@ def load(root: Path) -> Config:
         calendar_years=_calendar(data),
         fonts=fonts,
         standard=standard,
+        **_reuse(data),
     )
 
 
@@ -241,3 +246,23 @@ def _calendar(data: YMap) -> dict[int, YearSpec]:
         raise
 
 
+def _reuse(data: YMap) -> dict[str, Any]:
+    """reuse: {exclude: [章节标题, …], threshold: 0.6}; the listed titles replace the defaults."""
+    node = _mapping(data, "reuse")
+    line = data.at("reuse")[0]
+    out: dict[str, Any] = {}
+    unknown = [k for k in node if k not in ("exclude", "threshold")]
+    if unknown:
+        raise XzdocError(f"xzdoc.yaml 的 reuse 中有未知的配置项“{unknown[0]}”", CONFIG_NAME, line,
+                         hint="可用：exclude（不比对的章节标题列表）、threshold（0–1 之间的相同语句比例）")
+    exclude = node.get("exclude")
+    if exclude is not None:
+        if not isinstance(exclude, list) or not all(isinstance(t, str) for t in exclude):
+            raise XzdocError("reuse.exclude 应为章节标题的列表", CONFIG_NAME, line)
+        out["reuse_exclude"] = tuple(exclude)
+    threshold = node.get("threshold")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+            raise XzdocError("reuse.threshold 应为 0 到 1 之间的小数，例如 0.6", CONFIG_NAME, line)
+        out["reuse_threshold"] = float(threshold)
+    return out

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle, prose, tables
+from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle, prose, reuse, tables
 from xzdoc.rules.base import Context, Hit
 
 Check = Callable[[Project, Context], Iterator[Hit]]
@@ -57,6 +57,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.prose-systems", "第八条", ERROR, "文稿提到的系统编号都列在本项目的 systems 中", prose.check_system_ids),
     Rule("art08.foreign-project", "第八条", ERROR, "文稿中没有其他项目的编号或名称（不得照搬、变相包装）",
          prose.check_foreign),
+    Rule("art08.chapter-reuse", "第八条", WARNING, "文稿章节不与其他项目的章节大段相同（第一条只合不分、第八条不得变相包装）",
+         reuse.check_reuse),
     Rule("art10.system-sharing", "第十条", ERROR, "每个信息系统实现互联互通或数据共享", art10.check_sharing),
     Rule("art10.new-system-justification", "第十条", ERROR, "新建信息系统说明不能改造整合已有系统的理由",
          art10.check_new_system),
@@ -69,6 +71,9 @@ RULES: tuple[Rule, ...] = (
     Rule("art31.risk-assessment", "第三十一条", ERROR, "开展网络与信息安全风险评估", art31.check_risk),
     Rule("art31.personal-info", "第三十一条", WARNING, "文稿和元数据中没有身份证号、手机号码等个人信息",
          art31.check_personal_info),
+    Rule("art31.pi-assessment", "第三十一条", ERROR,
+         "信息项含敏感个人信息（人脸、身份证号、行踪轨迹、手机号）时登记个人信息保护影响评估（申报起警告，建设起错误）",
+         art31.check_pi_assessment),
     Rule("art32.emergency-plan", "第三十二条", ERROR, "建设阶段起有网络安全事件应急预案", art31.check_emergency),
     # Lifecycle: filings and deadlines on --as-of (working days from xzdoc/calendar.py).
     Rule("art12.contract-deliverables", "第十二条", ERROR, "建设合同明确系统所有权和提交成果（设计文件、源代码、测试文档）",

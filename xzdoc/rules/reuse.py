@@ -1,0 +1,166 @@
+"""Near-duplicate chapters across the portfolio (第一条 只合不分, 第八条 不得变相包装).
+
+Two parts, so that a validator holding one project at a time keeps only the
+compact one: ``summarise`` turns a project's drafts into per-chapter sketches
+(the smallest hashes of its normalised sentences: bottom-k MinHash over
+sentence shingles, never the text), and ``compare`` judges the sketches of
+the whole portfolio at the end. Sentences are normalised without digits,
+spaces and punctuation, so a chapter copied with its figures changed still
+matches. Chapters whose titles the repository lists under ``reuse.exclude``
+in xzdoc.yaml (legal basis, the bureau's own profile) are not compared.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from xzdoc.model import ERROR, Project
+from xzdoc.rules.base import Context, Hit
+from xzdoc.source.drafts import normalise
+
+SKETCH = 64           # hashes kept per chapter; chapters below this size are kept whole (exact Jaccard)
+MIN_SENTENCES = 6     # shorter chapters are too small to call copied
+MIN_SHARED = 4        # sentences two chapters must share before their overlap is reported
+VERBATIM = 0.9       # at least this share is copying outright: an error, not a warning
+MAX_BUCKET = 24       # a sentence in more chapters than this is boilerplate, not evidence of copying
+_SENTENCE = re.compile(r"[。！？；;!?\n]+")
+_DROP = str.maketrans("", "", "0123456789 \t\u3000#*>|_-`~，、,：:（）()“”\"'《》[]{}.%％")
+_EXPRESSION = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+_MIN_CHARS = 12
+
+
+@dataclass(frozen=True)
+class Chapter:
+    project: str        # project id
+    name: str           # project name, for the message
+    where: str          # the project's id line in its project.yaml
+    path: str           # draft path as shown
+    kind: str
+    title: str
+    line: int
+    size: int           # distinct sentences
+    sketch: frozenset[int]
+
+
+def summarise(project: Project, exclude: Iterable[str] = ()) -> tuple[Chapter, ...]:
+    """The compact per-project part: one sketch per chapter of every draft."""
+    skip = {normalise(t) for t in exclude}
+    where = f"{project.yaml_path} 第{project.data.at('id')[0]}行"
+    out = []
+    for draft in project.drafts.values():
+        body = draft.text
+        if not body:
+            continue
+        starts = [0] if body.startswith("# ") else []
+        at = body.find("\n# ")
+        while at >= 0:
+            starts.append(at + 1)
+            at = body.find("\n# ", at + 1)
+        line = 1
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(body)
+            line += body.count("\n", starts[i - 1] if i else 0, start)
+            head_end = body.find("\n", start, end)
+            title = body[start + 2: head_end if head_end >= 0 else end].strip()
+            if normalise(title) in skip:
+                continue
+            chapter = _sketch(body[head_end if head_end >= 0 else end: end])
+            if chapter is not None:
+                out.append(Chapter(project.id, project.name, where, draft.path, draft.kind, title, line, *chapter))
+    return tuple(out)
+
+
+def _sketch(text: str) -> tuple[int, frozenset[int]] | None:
+    if "{" in text:
+        text = _EXPRESSION.sub("", text)
+    hashes = {hash(s) for s in _SENTENCE.split(text.translate(_DROP)) if len(s) >= _MIN_CHARS}
+    if len(hashes) < MIN_SENTENCES:
+        return None
+    kept = hashes if len(hashes) <= SKETCH else set(heapq.nsmallest(SKETCH, hashes))
+    return len(hashes), frozenset(kept)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    chapter: Chapter
+    other: Chapter
+    share: float        # estimated fraction of the smaller chapter's sentences found in the other
+    copies: int         # how many chapters elsewhere hold this very text
+
+
+def compare(chapters: Sequence[Chapter], threshold: float) -> Iterator[Overlap]:
+    """Every chapter that (nearly) repeats a chapter of another project, with the closest such chapter."""
+    exact: dict[frozenset[int], list[int]] = defaultdict(list)
+    for i, c in enumerate(chapters):
+        exact[c.sketch].append(i)
+    buckets: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(chapters):
+        for h in c.sketch:
+            buckets[h].append(i)
+    for i, c in enumerate(chapters):
+        twins = [j for j in exact[c.sketch] if chapters[j].project != c.project]
+        if twins:
+            yield Overlap(c, chapters[twins[0]], 1.0, len(twins))
+            continue
+        best = _closest(i, chapters, buckets)
+        if best and best[1] >= threshold:
+            yield Overlap(c, chapters[best[0]], best[1], 1)
+
+
+def _closest(i: int, chapters: Sequence[Chapter], buckets: dict[int, list[int]]) -> tuple[int, float] | None:
+    c = chapters[i]
+    counts: dict[int, int] = defaultdict(int)
+    for h in c.sketch:
+        members = buckets[h]
+        if len(members) <= MAX_BUCKET:
+            for j in members:
+                if chapters[j].project != c.project:
+                    counts[j] += 1
+    best: tuple[int, float] | None = None
+    for j, shared in counts.items():
+        if shared < MIN_SHARED:
+            continue
+        share = _containment(c, chapters[j])
+        if best is None or share > best[1]:
+            best = (j, share)
+    return best
+
+
+def _containment(a: Chapter, b: Chapter) -> float:
+    """Shared sentences over the smaller chapter, estimated from the bottom-k sketches."""
+    union = heapq.nsmallest(SKETCH, a.sketch | b.sketch)
+    both = sum(1 for h in union if h in a.sketch and h in b.sketch)
+    jaccard = both / len(union)
+    return min(1.0, jaccard * (a.size + b.size) / (1 + jaccard) / min(a.size, b.size))
+
+
+def check_reuse(project: Project, ctx: Context) -> Iterator[Hit]:
+    found = ctx.extras.get("reuse.found")
+    if found is None:
+        config = ctx.config
+        chapters = [c for p in ctx.projects for c in summaries(ctx, p)]
+        found = defaultdict(list)
+        for overlap in compare(chapters, config.reuse_threshold):
+            found[overlap.chapter.project].append(overlap)
+        ctx.extras["reuse.found"] = found
+    for o in found.get(project.id, ()):
+        more = f"（共有{o.copies}个其他项目的章节与之相同）" if o.copies > 1 else ""
+        yield Hit((o.chapter.line, 1),
+                  f"《{o.chapter.kind}》第{o.chapter.line}行章节“{o.chapter.title}”与项目 {o.other.project}"
+                  f"（{o.other.name}，{o.other.where} id）《{o.other.kind}》的章节“{o.other.title}”"
+                  f"（{o.other.path} 第{o.other.line}行）"
+                  f"约{round(o.share * 100)}%的语句相同{more}：不得照搬其他项目或把一个项目拆分包装（第一条、第八条）；"
+                  "确属通用内容的章节可在 xzdoc.yaml 的 reuse.exclude 中列出", path=o.chapter.path,
+                  level=ERROR if o.share >= VERBATIM else None)
+
+
+def summaries(ctx: Context, project: Project) -> tuple[Chapter, ...]:
+    """The per-project summaries, computed once per run."""
+    cache: dict[str, tuple[Chapter, ...]] = ctx.extras.setdefault("reuse.summaries", {})
+    if project.id not in cache:
+        cache[project.id] = summarise(project, ctx.config.reuse_exclude)
+    return cache[project.id]
