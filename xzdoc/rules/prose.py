@@ -24,7 +24,8 @@ _AMOUNT = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(万元|元
 # Between a label and its amount only a copula or a colon may stand: "总投资为", "合计：".
 _GAP = (r"(?:\d+(?:套|台|项|个|块|处|组|批|路)[，,、]?)?(?:估算|概算|预算|投资|总额|金额|合计|总计|共计|安排)?"
         r"(?:约为|为|是|约|共|计|达)?[：:]?[ \t]*")
-_NOT_THIS_PROJECT = re.compile(r"(一期|二期|三期|上期|前期|原|已建|既有|全市|全省|全国|累计|该项目|其他项目)$")
+# A figure of something else: an earlier phase, the old system, the whole city (within the label's own clause).
+_NOT_THIS_PROJECT = re.compile(r"一期|二期|三期|上期|前期|原有|原系统|原项目|原平台|已建|既有|全市|全省|全国|累计|该项目|其他项目")
 TOTAL_LABELS = ("项目总投资", "总投资额", "总投资", "总预算", "项目总预算", "概算总投资", "投资总额", "总概算", "项目投资",
                 "项目预算", "预算总额", "概算总额", "估算总投资")
 GROUP_ALIASES = {
@@ -127,7 +128,7 @@ def _estimate_figures(project: Project, out: dict[str, Figure]) -> None:
 @functools.lru_cache(maxsize=256)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
-    return re.compile(f"(?:{alternatives}){_GAP}$")
+    return re.compile(f"(?P<label>{alternatives}){_GAP}$")
 
 
 def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -148,10 +149,11 @@ def _amounts(project: Project, draft: Draft, body: str, known: dict[str, Figure]
         if label_match is None:
             continue
         said = _said(m)
-        label = _label(label_match.group(0))
+        label = label_match.group("label")
         figure = known.get(label)
         before = window[: label_match.start()]
-        if said is None or figure is None or _NOT_THIS_PROJECT.search(before) or _inside_compound(before):
+        clause = before[max(before.rfind(c) for c in "，。；、,;\n") + 1:]
+        if said is None or figure is None or _NOT_THIS_PROJECT.search(clause) or _inside_compound(before):
             continue
         places = -said.as_tuple().exponent  # type: ignore[operator]
         if figure.amount.quantize(Decimal(1).scaleb(-places)) == said:
@@ -180,10 +182,6 @@ def _said(m: re.Match[str]) -> Decimal | None:
         places = max(0, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
         value = value.quantize(Decimal(1).scaleb(-min(places, 6)))
     return value
-
-
-def _label(matched: str) -> str:
-    return re.sub(_GAP + "$", "", matched)
 
 
 def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
