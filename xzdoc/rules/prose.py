@@ -20,7 +20,6 @@ from xzdoc.rules.base import Context, Hit, items, mapping, text
 from xzdoc.source import sandbox
 from xzdoc.source.yamlio import Pos
 
-_AMOUNT = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(万元|元)(?![/每])")
 # Between a label and its amount only a copula or a colon may stand: "总投资为", "合计：".
 _GAP = (r"(?:\d+(?:套|台|项|个|块|处|组|批|路)[，,、]?)?(?:估算|概算|预算|投资|总额|金额|合计|总计|共计|安排)?"
         r"(?:约为|为|是|约|共|计|达)?[：:]?[ \t]*")
@@ -38,12 +37,15 @@ GROUP_ALIASES = {
     "预备费": ("预备费",),
 }
 _CN_LEVEL = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
-_MLPS = re.compile(
-    r"(?:等级保护|等保|安全保护等级|定级|GB/T\s*22239(?:-2019)?|GB/T\s*25070(?:-2019)?)(?:2\.0)?"
-    r"(?P<gap>[^，。；;,\n\d]{0,8}?)第?(?P<a>[一二三四五1-5])级(?!以上|以下|及以上)"
-    r"|(?<![一二三四五六七八九十\d])第?(?P<b>[一二三四五])级(?:等保|等级保护)")
-_SYSTEM_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Z][A-Z0-9]*-SYS-\d{3}(?![\d])")
-_PROJECT_ID = re.compile(r"(?<![A-Za-z0-9-])[A-Z][A-Z0-9]*-\d{4}-\d{3}(?![\d])")
+_MLPS_ANCHORS = ("等级保护", "等保", "定级", "保护等级")
+_MLPS_AFTER = re.compile(
+    r"(?:等级保护|等保|保护等级|定级)(?:2\.0)?"
+    r"(?P<gap>[^，。；;,\n\d]{0,8}?)第?(?P<level>[一二三四五1-5])级(?!以上|以下|及以上)")
+_MLPS_BEFORE = re.compile(r"(?<![一二三四五六七八九十\d])第?(?P<level>[一二三四五])级$")
+# Both start with a literal, so the scan skips ahead at C speed; the prefix letters are read back by _ids.
+_SYSTEM_ID = re.compile(r"-SYS-\d{3}(?!\d)")
+_PROJECT_ID = re.compile(r"-\d{4}-\d{3}(?!\d)")
+_PREFIX = re.compile(r"(?<![A-Za-z0-9-])[A-Z][A-Z0-9]*$")
 _SENTENCE_END = "。；;！？!?\n"
 
 
@@ -60,15 +62,25 @@ def where(project: Project, pos: Pos) -> str:
 
 
 def check_references(project: Project, ctx: Context) -> Iterator[Hit]:
-    """Every draft's ``{{ … }}`` evaluated in render's own sandbox, with render's own variables."""
-    values = None
+    """Every draft's ``{{ … }}`` evaluated in render's own sandbox, with render's own variables.
+
+    Only the top-level keys the references start from are copied for the
+    quick check; a draft that fails it is judged by ``render`` itself with
+    the full variables, so the verdict and the line are render's.
+    """
+    stage = ctx.std.stage(project.stage)
+    label = stage.label if stage else project.stage
     for draft in project.drafts.values():
         if not draft.text or "{" not in draft.text:
             continue
-        if values is None:
-            stage = ctx.std.stage(project.stage)
-            values = sandbox.variables(project.data, project.money)
-            values["stage_label"] = stage.label if stage else project.stage
+        found = sandbox.expressions(draft.text)
+        if found is not None:
+            values = sandbox.variables(project.data, project.money, sandbox.roots(found))
+            values["stage_label"] = label
+            if sandbox.references_ok(found, values):
+                continue
+        values = sandbox.variables(project.data, project.money)
+        values["stage_label"] = label
         exc = sandbox.problem(draft.text, draft.path, values)
         if exc is not None:
             yield Hit((exc.line or 1, 1), f"{exc.message}；render 和 bundle 会因此失败（{exc.hint}）",
@@ -137,32 +149,53 @@ def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     pattern = _label_pattern(tuple(known))
     for draft in project.drafts.values():
-        if draft.text and ("万元" in draft.text or "元" in draft.text):
+        if draft.text and "元" in draft.text:
             yield from _amounts(project, draft, draft.text, known, pattern)
 
 
 def _amounts(project: Project, draft: Draft, body: str, known: dict[str, Figure],
              pattern: re.Pattern[str]) -> Iterator[Hit]:
-    for m in _AMOUNT.finditer(body):
-        window = body[max(0, m.start() - 24): m.start()]
+    for start, end, said in _written_amounts(body):
+        window = body[max(0, start - 24): start]
         label_match = pattern.search(window)
         if label_match is None:
             continue
-        said = _said(m)
-        label = label_match.group("label")
-        figure = known.get(label)
-        before = window[: label_match.start()]
-        clause = before[max(before.rfind(c) for c in "，。；、,;\n") + 1:]
-        if said is None or figure is None or _NOT_THIS_PROJECT.search(clause) or _inside_compound(before):
+        figure = known.get(label_match.group("label"))
+        if figure is None:
             continue
         places = -said.as_tuple().exponent  # type: ignore[operator]
         if figure.amount.quantize(Decimal(1).scaleb(-places)) == said:
             continue
-        line = body.count("\n", 0, m.start()) + 1
-        yield Hit((line, m.start() - body.rfind("\n", 0, m.start())),
-                  f"《{draft.kind}》第{line}行写“{label_match.group(0).strip()}{m.group(0)}”，与 {where(project, figure.pos)} "
-                  f"的 {figure.field}（{figure.amount:.2f}万元）不一致；请改正文或元数据，或在正文中引用元数据",
-                  path=draft.path)
+        before = window[: label_match.start()]
+        if _inside_compound(before) or (_NOT_THIS_PROJECT.search(before) and _NOT_THIS_PROJECT.search(
+                before[max(before.rfind(c) for c in "，。；、,;\n") + 1:])):
+            continue
+        line = body.count("\n", 0, start) + 1
+        yield Hit((line, start - body.rfind("\n", 0, start)),
+                  f"《{draft.kind}》第{line}行写“{label_match.group(0).strip()}{body[start:end]}”，与 "
+                  f"{where(project, figure.pos)} 的 {figure.field}（{figure.amount:.2f}万元）不一致；"
+                  "请改正文或元数据，或在正文中引用元数据", path=draft.path)
+
+
+_TAIL = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?[ \t]*$")
+
+
+def _written_amounts(body: str) -> Iterator[tuple[int, int, Decimal]]:
+    """(start, end, 万元) of each amount written in 万元 or 元; found from each 元 with str.find, not a full regex scan."""
+    at = body.find("元")
+    while at >= 0:
+        here, at = at, body.find("元", at + 1)
+        unit_at = here - 1 if here and body[here - 1] == "万" else here
+        if unit_at == 0 or (not body[unit_at - 1].isdigit() and body[unit_at - 1] not in " \t"):
+            continue
+        if body[here + 1: here + 2] in ("/", "每"):
+            continue          # 4.50万元/台 is a unit price
+        m = _TAIL.search(body, max(0, unit_at - 24), unit_at)
+        if m is None:
+            continue
+        said = _said(m.group(1), m.group(2), unit_at == here)
+        if said is not None:
+            yield m.start(), here + 1, said
 
 
 def _inside_compound(before: str) -> bool:
@@ -170,18 +203,34 @@ def _inside_compound(before: str) -> bool:
     return before.endswith(("及", "与", "和", "、")) and not re.search(r"元\s*[及与和、]$", before)
 
 
-def _said(m: re.Match[str]) -> Decimal | None:
+def _said(whole: str, fraction: str | None, in_yuan: bool) -> Decimal | None:
     try:
-        value = Decimal(m.group(1).replace(",", "") + (m.group(2) or ""))
+        value = Decimal(whole.replace(",", "") + (fraction or ""))
     except InvalidOperation:
         return None
-    if m.group(3) == "元":
+    if in_yuan:
         if value < 10000:
             return None      # small sums in 元 are unit prices, not the figures above
         value = value / 10000
         places = max(0, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
         value = value.quantize(Decimal(1).scaleb(-min(places, 6)))
     return value
+
+
+def _mlps_mentions(body: str) -> list[tuple[int, str, int]]:
+    """(offset, words, level) of each 等保 level the text states, found from a few anchors with str.find."""
+    found: dict[int, tuple[int, str, int]] = {}
+    for anchor in _MLPS_ANCHORS:
+        at = body.find(anchor)
+        while at >= 0:
+            m = _MLPS_AFTER.match(body, at)
+            if m and "密" not in m.group("gap"):    # 商用密码应用第三级 is the crypto level
+                found.setdefault(m.start("level"), (at, m.group(0), _CN_LEVEL[m.group("level")]))
+            if anchor in ("等保", "等级保护") and (b := _MLPS_BEFORE.search(body, max(0, at - 3), at)):
+                found.setdefault(b.start("level"), (b.start(), body[b.start(): at + len(anchor)],
+                                                    _CN_LEVEL[b.group("level")]))
+            at = body.find(anchor, at + len(anchor))
+    return sorted(found.values())
 
 
 def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -192,14 +241,11 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
     systems = [(text(s.get("name")), text(s.get("id")), s) for _, s in items(project.data.get("systems"))]
     for draft in project.drafts.values():
         body = draft.text
-        if not body or not ("级" in body and ("等" in body or "定级" in body or "22239" in body)):
+        if not body or "级" not in body:
             continue
-        for m in _MLPS.finditer(body):
-            if m.group("gap") and "密" in m.group("gap"):
-                continue      # 商用密码应用第三级 is the crypto level
-            said = _CN_LEVEL[m.group("a") or m.group("b")]
-            start = max(body.rfind(c, 0, m.start()) for c in _SENTENCE_END) + 1
-            clause = body[start: m.start()]
+        for at, written, said in _mlps_mentions(body):
+            start = max(body.rfind(c, max(0, at - 160), at) for c in _SENTENCE_END) + 1
+            clause = body[start: at]
             named = [(name, s) for name, sid, s in systems if (name and name in clause) or (sid and sid in clause)]
             want, pos, what = level, security.at("mlps_level"), "security.mlps_level（项目等保级别）"
             if named:
@@ -209,9 +255,9 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
                     continue
                 want, pos, what = sys_level, system.at("mlps_level"), f"“{name}”的 mlps_level"
             if said != want:
-                line = body.count("\n", 0, m.start()) + 1
-                yield Hit((line, m.start() - start + 1),
-                          f"《{draft.kind}》第{line}行写“{m.group(0)}”（第{said}级），与 {where(project, pos)} "
+                line = body.count("\n", 0, at) + 1
+                yield Hit((line, at - body.rfind("\n", 0, at)),
+                          f"《{draft.kind}》第{line}行写“{written}”（第{said}级），与 {where(project, pos)} "
                           f"的 {what}（第{want}级）不一致", path=draft.path)
 
 
@@ -238,6 +284,13 @@ def portfolio_index(ctx: Context) -> dict[str, Owner]:
     return index
 
 
+def _ids(pattern: re.Pattern[str], body: str) -> Iterator[tuple[int, str]]:
+    for m in pattern.finditer(body):
+        prefix = _PREFIX.search(body, max(0, m.start() - 12), m.start())
+        if prefix:
+            yield prefix.start(), body[prefix.start(): m.end()]
+
+
 def check_system_ids(project: Project, ctx: Context) -> Iterator[Hit]:
     own = {text(s.get("id")) for _, s in items(project.data.get("systems"))}
     index = portfolio_index(ctx)
@@ -246,14 +299,13 @@ def check_system_ids(project: Project, ctx: Context) -> Iterator[Hit]:
     for draft in project.drafts.values():
         if not draft.text or "-SYS-" not in draft.text:
             continue
-        for m in _SYSTEM_ID.finditer(draft.text):
-            sid = m.group(0)
+        for at, sid in _ids(_SYSTEM_ID, draft.text):
             if sid in own or sid in project.source:
                 continue
             owner = index.get(sid)
             whose = (f"它是项目 {owner.project.id}（{owner.project.name}）的系统（{where(owner.project, owner.pos)}）"
                      if owner and owner.project.id != project.id else "全库没有登记这个系统编号")
-            line = draft.text.count("\n", 0, m.start()) + 1
+            line = draft.text.count("\n", 0, at) + 1
             yield Hit((line, 1), f"《{draft.kind}》第{line}行提到系统 {sid}，但本项目的 systems（{listed}）没有列出它，"
                                  f"{whose}；请改正编号，或把该系统列入 systems", path=draft.path)
 
@@ -269,11 +321,9 @@ def check_foreign(project: Project, ctx: Context) -> Iterator[Hit]:
         if not body:
             continue
         found: list[tuple[int, str, Owner | None]] = []
-        if "-" in body:
-            for m in _PROJECT_ID.finditer(body):
-                pid = m.group(0)
-                if pid != project.id and pid not in project.source:
-                    found.append((m.start(), pid, index.get(pid)))
+        for at, pid in _ids(_PROJECT_ID, body):
+            if pid != project.id and pid not in project.source:
+                found.append((at, pid, index.get(pid)))
         for name, holder in names:
             at = body.find(name)
             if at >= 0:

@@ -18,7 +18,6 @@ from xzdoc.rules.base import Context, Hit, items, text
 from xzdoc.rules.prose import where
 from xzdoc.source.yamlio import YMap
 
-_TABLE = re.compile(r"^\|.*\|[ \t]*\n\|[ \t:|-]*-[ \t:|-]*\|[ \t]*\n(?:\|.*\|[ \t]*(?:\n|$))*", re.M)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPACE = re.compile(r"[\s*`_]+")
 DATABASE_HEADERS = ("数据库", "数据库名称", "数据库名", "库名")
@@ -26,6 +25,7 @@ RESOURCE_HEADERS = ("信息资源名称", "资源名称", "信息资源")
 ITEM_HEADERS = ("信息项", "主要信息项", "数据项", "信息项名称")
 INDICATOR_HEADERS = ("指标名称", "指标", "三级指标", "绩效指标", "具体指标")
 TARGET_HEADERS = ("目标值", "指标值", "目标", "预期目标", "年度目标", "绩效目标值")
+_HEADERS = frozenset((*DATABASE_HEADERS, *RESOURCE_HEADERS, *INDICATOR_HEADERS))
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,35 @@ class Table:
         return next((i for i, h in enumerate(self.header) if h in names), None)
 
 
-def tables(body: str) -> Iterator[Table]:
-    for m in _TABLE.finditer(body):
-        lines = m.group(0).rstrip("\n").split("\n")
-        header = _cells(lines[0])
-        rows = tuple(r for r in (_cells(line) for line in lines[2:]) if any(r))
-        yield Table(body.count("\n", 0, m.start()) + 1, header, rows)
+def tables(body: str, headers: frozenset[str] | None = None) -> Iterator[Table]:
+    """Markdown tables, found from each ``\n|`` with str.find; with ``headers``, only tables with one of those
+    column names are read past their first line (the others are skipped to the next blank line)."""
+    at = 0 if body.startswith("|") else body.find("\n|") + 1
+    while at > 0 or body.startswith("|", at):
+        end = body.find("\n", at)
+        header = _cells(body[at: end if end >= 0 else len(body)])
+        if headers is None or not headers.isdisjoint(header):
+            lines, end = _block(body, at)
+            if len(lines) > 2 and set(lines[1].strip()) <= set("|:- \t"):
+                rows = tuple(r for r in (_cells(line) for line in lines[2:]) if any(r))
+                yield Table(body.count("\n", 0, at) + 1, header, rows)
+        else:
+            end = body.find("\n\n", at)
+        found = body.find("\n|", end) if end >= 0 else -1
+        if found < 0:
+            return
+        at = found + 1
+
+
+def _block(body: str, at: int) -> tuple[list[str], int]:
+    """The consecutive lines starting with ``|`` from ``at``, and where the last one ends (-1 at end of text)."""
+    lines = []
+    while True:
+        end = body.find("\n", at)
+        lines.append(body[at: end if end >= 0 else len(body)])
+        if end < 0 or not body.startswith("|", end + 1):
+            return lines, end
+        at = end + 1
 
 
 def _cells(line: str) -> tuple[str, ...]:
@@ -63,7 +86,7 @@ def check_tables(project: Project, ctx: Context) -> Iterator[Hit]:
             yield from _item_lists(project, draft, draft.text, resources)
         if not draft.text or "\n|" not in draft.text:
             continue
-        for table in tables(draft.text):
+        for table in tables(draft.text, _HEADERS):
             if (col := table.column(DATABASE_HEADERS)) is not None and table.column(RESOURCE_HEADERS) is None:
                 yield from _compare(project, draft, table, col, databases, "databases", "数据库")
             elif (col := table.column(RESOURCE_HEADERS)) is not None:
@@ -75,13 +98,23 @@ def check_tables(project: Project, ctx: Context) -> Iterator[Hit]:
 
 
 _ITEM_LIST = re.compile(r"(?:信息项|数据项)(?:主要)?(?:包括|包含|为|有)[：:]?([^。；;\n]+)")
+_ITEM_ANCHORS = ("信息项", "数据项")
 _LAST_JOIN = re.compile(r"以及|和|及")
 _ETC = re.compile(r"等(?:内容|信息|字段|数据|信息项)?$")
 
 
+def _anchored(pattern: re.Pattern[str], body: str, anchors: tuple[str, ...]) -> Iterator[re.Match[str]]:
+    for anchor in anchors:
+        at = body.find(anchor)
+        while at >= 0:
+            if m := pattern.match(body, at):
+                yield m
+            at = body.find(anchor, at + 1)
+
+
 def _item_lists(project: Project, draft: Draft, body: str, known: list[tuple[str, YMap]]) -> Iterator[Hit]:
     """“X：主要信息项包括A、B和C” in prose, against the 信息项 registered for resource X."""
-    for m in _ITEM_LIST.finditer(body):
+    for m in _anchored(_ITEM_LIST, body, _ITEM_ANCHORS):
         start = body.rfind("\n", 0, m.start()) + 1
         lead = body[start: m.start()]
         named = [(lead.rfind(n), n, r) for n, r in known if n and n in lead]

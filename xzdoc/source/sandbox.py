@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -32,10 +32,16 @@ def environment() -> ImmutableSandboxedEnvironment:
     return ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
-def variables(data: Mapping[str, Any], money: Mapping[tuple[object, ...], Decimal]) -> dict[str, Any]:
-    """Plain project data (fresh containers), with every amount replaced by its exact two-place Decimal."""
-    out: dict[str, Any] = plain(data)
+def variables(data: Mapping[str, Any], money: Mapping[tuple[object, ...], Decimal],
+              roots: Collection[str] | None = None) -> dict[str, Any]:
+    """Plain project data (fresh containers), with every amount replaced by its exact two-place Decimal.
+
+    ``roots`` limits the copy to those top-level keys (what a draft's references start from).
+    """
+    out: dict[str, Any] = plain(data) if roots is None else {k: plain(data[k]) for k in roots if k in data}
     for path, amount in money.items():
+        if roots is not None and path[0] not in out:
+            continue
         parent: Any = out
         for key in path[:-1]:
             parent = _child(parent, key)
@@ -74,6 +80,20 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
         raise XzdocError(f"文稿中的模板表达式无法计算：{exc}", path, template_line(exc), hint=REFERENCE_HINT) from None
 
 
+def expressions(text: str) -> list[str] | None:
+    """The sources of a draft's ``{{ … }}``; None when it has other template syntax (``{% %}``, ``{# #}``) or an
+    unclosed ``{{``, which only ``render`` can judge."""
+    if "{%" in text or "{#" in text:
+        return None
+    found = _EXPRESSION.findall(text)
+    return found if len(found) == text.count("{{") else None
+
+
+def roots(found: list[str]) -> set[str]:
+    """The top-level names the expressions start from."""
+    return {m.group(1) for m in map(_NAME.match, found) if m}
+
+
 def problem(text: str, path: str, values: Mapping[str, Any]) -> XzdocError | None:
     """What ``render`` would raise for this draft, or None.
 
@@ -84,7 +104,8 @@ def problem(text: str, path: str, values: Mapping[str, Any]) -> XzdocError | Non
     """
     if "{" not in text:
         return None
-    if "{%" not in text and "{#" not in text and _expressions_ok(text, values):
+    found = expressions(text)
+    if found is not None and references_ok(found, values):
         return None
     try:
         render(text, path, values)
@@ -93,16 +114,47 @@ def problem(text: str, path: str, values: Mapping[str, Any]) -> XzdocError | Non
     return None
 
 
-def _expressions_ok(text: str, values: Mapping[str, Any]) -> bool:
-    found = _EXPRESSION.findall(text)
-    if len(found) != text.count("{{") or text.count("}}") != len(found):
-        return False
+def references_ok(found: list[str], values: Mapping[str, Any]) -> bool:
+    """True when each expression evaluates; False means: ask ``render``, whose verdict and line count."""
+    env = environment()
     for source in found:
         try:
-            str(_compiled(source)(values))
+            steps = _path(source)
+            if steps is None:
+                value = _compiled(source)(values)
+            else:
+                # A plain a.b[2026] path resolves through the sandbox's own getattr/getitem, as Jinja's
+                # generated code does, without building a template context per reference.
+                value = values[steps[0]] if steps[0] in values else env.undefined(name=steps[0])
+                for is_attr, key in steps[1:]:  # type: ignore[misc]
+                    value = env.getattr(value, key) if is_attr else env.getitem(value, key)
+            str(value)
         except Exception:
             return False
     return True
+
+
+_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[\s*(\d+)\s*\]|\[\s*'([^'\\]*)'\s*\]")
+_NAME = re.compile(r"\s*([A-Za-z_]\w*)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _path(source: str) -> tuple[Any, ...] | None:
+    """``name.attr[3]['k']`` as (name, (True, 'attr'), (False, 3), (False, 'k')); None for anything else."""
+    m = _NAME.match(source)
+    if m is None or m.group(1) in ("true", "false", "none", "True", "False", "None"):
+        return None
+    steps: list[Any] = [m.group(1)]
+    at = m.end()
+    rest = source.rstrip()
+    while at < len(rest):
+        step = _STEP.match(rest, at)
+        if step is None:
+            return None
+        attr, index, key = step.groups()
+        steps.append((True, attr) if attr else (False, int(index)) if index else (False, key))
+        at = step.end()
+    return tuple(steps)
 
 
 @functools.lru_cache(maxsize=4096)
