@@ -20,9 +20,6 @@ from xzdoc.rules.base import Context, Hit, items, mapping, text
 from xzdoc.source import sandbox
 from xzdoc.source.yamlio import Pos
 
-# Between a label and its amount only a copula or a colon may stand: "总投资为", "合计：".
-_GAP = (r"(?:\d+(?:套|台|项|个|块|处|组|批|路)[，,、]?)?(?:估算|概算|预算|投资|总额|金额|合计|总计|共计|安排)?"
-        r"(?:约为|为|是|约|共|计|达)?[：:]?[ \t]*")
 # A figure of something else: an earlier phase, the old system, the whole city (within the label's own clause).
 _NOT_THIS_PROJECT = re.compile(r"一期|二期|三期|上期|前期|原有|原系统|原项目|原平台|已建|既有|全市|全省|全国|累计|该项目|其他项目")
 TOTAL_LABELS = ("项目总投资", "总投资额", "总投资", "总预算", "项目总预算", "概算总投资", "投资总额", "总概算", "项目投资",
@@ -139,8 +136,15 @@ def _estimate_figures(project: Project, out: dict[str, Figure]) -> None:
 
 @functools.lru_cache(maxsize=256)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
-    return re.compile(f"(?P<label>{alternatives}){_GAP}$")
+    """Amount, gap and label read backwards from the unit, so one anchored match judges each 元 found."""
+    alternatives = "|".join(re.escape(label[::-1]) for label in sorted(labels, key=len, reverse=True))
+    return re.compile(_AMOUNT_GAP_REVERSED + f"(?P<label>{alternatives})")
+
+
+# The text before 万元/元, reversed: "2040.00" then a copula or colon, then a quantity ("12台"), then the label.
+_AMOUNT_GAP_REVERSED = (r"[ \t]*(?P<frac>\d+\.)?(?P<int>(?:\d{3},)+\d{1,3}|\d+)(?![\d.,])"
+                        r"[ \t]*[：:]?(?:为约|为|是|约|共|计|达)?(?:算估|算概|算预|资投|额总|额金|计合|计总|计共|排安)?"
+                        r"(?:[，,、]?(?:套|台|项|个|块|处|组|批|路)\d+)?")
 
 
 def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -155,33 +159,28 @@ def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
 
 def _amounts(project: Project, draft: Draft, body: str, known: dict[str, Figure],
              pattern: re.Pattern[str]) -> Iterator[Hit]:
-    for start, end, said in _written_amounts(body):
-        window = body[max(0, start - 24): start]
-        label_match = pattern.search(window)
-        if label_match is None:
-            continue
-        figure = known.get(label_match.group("label"))
-        if figure is None:
-            continue
+    for label_start, start, end, label, said in _tied_amounts(body, pattern):
+        figure = known[label]
         places = -said.as_tuple().exponent  # type: ignore[operator]
         if figure.amount.quantize(Decimal(1).scaleb(-places)) == said:
             continue
-        before = window[: label_match.start()]
+        before = body[max(0, label_start - 16): label_start]
         if _inside_compound(before) or (_NOT_THIS_PROJECT.search(before) and _NOT_THIS_PROJECT.search(
                 before[max(before.rfind(c) for c in "，。；、,;\n") + 1:])):
             continue
         line = body.count("\n", 0, start) + 1
         yield Hit((line, start - body.rfind("\n", 0, start)),
-                  f"《{draft.kind}》第{line}行写“{label_match.group(0).strip()}{body[start:end]}”，与 "
+                  f"《{draft.kind}》第{line}行写“{body[label_start:end].strip()}”，与 "
                   f"{where(project, figure.pos)} 的 {figure.field}（{figure.amount:.2f}万元）不一致；"
                   "请改正文或元数据，或在正文中引用元数据", path=draft.path)
 
 
-_TAIL = re.compile(r"(?<![\d.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?[ \t]*$")
+def _tied_amounts(body: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int, int, str, Decimal]]:
+    """(label start, amount start, end, label, 万元) of each amount written right after a known label.
 
-
-def _written_amounts(body: str) -> Iterator[tuple[int, int, Decimal]]:
-    """(start, end, 万元) of each amount written in 万元 or 元; found from each 元 with str.find, not a full regex scan."""
+    Found from each 元 with str.find and judged by one anchored match of the
+    reversed text before it, not by a regular-expression scan of the draft.
+    """
     at = body.find("元")
     while at >= 0:
         here, at = at, body.find("元", at + 1)
@@ -190,12 +189,14 @@ def _written_amounts(body: str) -> Iterator[tuple[int, int, Decimal]]:
             continue
         if body[here + 1: here + 2] in ("/", "每"):
             continue          # 4.50万元/台 is a unit price
-        m = _TAIL.search(body, max(0, unit_at - 24), unit_at)
+        window = body[max(0, unit_at - 48): unit_at][::-1]
+        m = pattern.match(window)
         if m is None:
             continue
-        said = _said(m.group(1), m.group(2), unit_at == here)
+        frac = m.group("frac")
+        said = _said(m.group("int")[::-1], frac[::-1] if frac else None, unit_at == here)
         if said is not None:
-            yield m.start(), here + 1, said
+            yield unit_at - m.end(), unit_at - m.end("int"), here + 1, m.group("label")[::-1], said
 
 
 def _inside_compound(before: str) -> bool:

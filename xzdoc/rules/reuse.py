@@ -52,22 +52,18 @@ def summarise(project: Project, exclude: Iterable[str] = ()) -> tuple[Chapter, .
         body = draft.text
         if not body:
             continue
-        starts = [0] if body.startswith("# ") else []
-        at = body.find("\n# ")
-        while at >= 0:
-            starts.append(at + 1)
-            at = body.find("\n# ", at + 1)
-        line = 1
-        for i, start in enumerate(starts):
-            end = starts[i + 1] if i + 1 < len(starts) else len(body)
-            line += body.count("\n", starts[i - 1] if i else 0, start)
-            head_end = body.find("\n", start, end)
-            title = body[start + 2: head_end if head_end >= 0 else end].strip()
-            if any(w in title for w in words) and normalise(title) in skip:
+        parts = ("\n" + body).split("\n# ")   # text before the first chapter, then one part per chapter
+        line = parts[0].count("\n")
+        for part in parts[1:]:
+            line += 1
+            title, _, chapter = part.partition("\n")
+            here, line = line, line + part.count("\n")
+            if words and any(w in title for w in words) and normalise(title) in skip:
                 continue
-            chapter = _sketch(body[head_end if head_end >= 0 else end: end])
-            if chapter is not None:
-                out.append(Chapter(project.id, project.name, where, draft.path, draft.kind, title, line, *chapter))
+            sketched = _sketch(chapter)
+            if sketched is not None:
+                out.append(Chapter(project.id, project.name, where, draft.path, draft.kind, title.strip(), here,
+                                   *sketched))
     return tuple(out)
 
 
