@@ -85,12 +85,15 @@ CAUGHT = [
              _line(A, "databases:") + 1),
     Mutation("item-list", A, "design.md", "共享信息项包括车牌号码、定位时间、经度、纬度和速度",
              "共享信息项包括车牌号码、号牌颜色、定位时间、经度、纬度和速度", "art08.prose-tables"),
+    Mutation("goal-in-prose", B, "feasibility.md", "接入数据源不少于30类", "接入数据源不少于40类", "art08.prose-tables",
+             _line(B, "indicator: 接入数据源")),
     # 涉密 marks.
     Mutation("classified-mark", C, "proposal.md", "\n# 二、", "\n密级：秘密\n\n# 二、", "art03.classified"),
     Mutation("classified-star", C, "proposal.md", "\n# 二、", "\n机密★10年\n\n# 二、", "art03.classified"),
 ]
 
 CLEAN = [
+    Mutation("goal-baseline", A, "feasibility.md", "\n# 二、", "\n主动安全报警处置率由约70%提升至不低于98%。\n\n# 二、", ""),
     Mutation("yuan-equal", B, "proposal.md", "\n# 二、", "\n本项目总投资为20,400,000元。\n\n# 二、", ""),
     Mutation("rounded-right", A, "estimate.md", "\n# 二、", "\n项目总投资约620万元。\n\n# 二、", ""),
     Mutation("other-counties", C, "proposal.md", "\n# 二、", "\n全市二级以上客运站已全部联网。\n\n# 二、", ""),

@@ -84,6 +84,8 @@ def check_tables(project: Project, ctx: Context) -> Iterator[Hit]:
     for draft in project.drafts.values():
         if draft.text and resources and "项" in draft.text and ("信息项" in draft.text or "数据项" in draft.text):
             yield from _item_lists(project, draft, draft.text, resources)
+        if draft.text and goals:
+            yield from _goal_sentences(project, draft, draft.text, goals)
         if not draft.text or "\n|" not in draft.text:
             continue
         for table in tables(draft.text, _HEADERS):
@@ -134,6 +136,27 @@ def _item_lists(project: Project, draft: Draft, body: str, known: list[tuple[str
                                  f"{where(project, resource.at('items'))} 登记{len(listed)}个"
                                  f"（{'、'.join(text(i.get('name')) for i in listed)}），附表按元数据生成，两处矛盾",
                       path=draft.path)
+
+
+_GOAL_VALUE = re.compile(r"[ \t]*(?:达到|为|要)?[ \t]*(?:不少于|不低于|不超过|不高于|不大于|不小于|大于|小于|≥|≤|>=|<=)[ \t]*"
+                         r"(\d+(?:\.\d+)?)")
+
+
+def _goal_sentences(project: Project, draft: Draft, body: str, goals: list[tuple[str, YMap]]) -> Iterator[Hit]:
+    """“接入数据源不少于30类” in prose, where the metadata's 绩效目标 says another number for the same indicator."""
+    for name, goal in goals:
+        wanted = _NUMBER.findall(str(goal.get("target")))
+        if len(name) < 4 or len(wanted) != 1:
+            continue
+        at = body.find(name)
+        while at >= 0:
+            m = _GOAL_VALUE.match(body, at + len(name))
+            if m and m.group(1) != wanted[0] and float(m.group(1)) != float(wanted[0]):
+                line = body.count("\n", 0, at) + 1
+                yield Hit((line, at - body.rfind("\n", 0, at)),
+                          f"《{draft.kind}》第{line}行写“{name}{m.group(0).strip()}”，{where(project, goal.at('target'))} "
+                          f"的绩效目标为“{goal.get('target')}”，附表按元数据生成，两处矛盾", path=draft.path)
+            at = body.find(name, at + len(name))
 
 
 def _section(project: Project, key: str) -> str:
