@@ -80,8 +80,33 @@ def check_references(project: Project, ctx: Context) -> Iterator[Hit]:
         values["stage_label"] = label
         exc = sandbox.problem(draft.text, draft.path, values)
         if exc is not None:
-            yield Hit((exc.line or 1, 1), f"{exc.message}；render 和 bundle 会因此失败（{exc.hint}）",
-                      path=draft.path)
+            line = exc.line or 1
+            yield Hit((line, 1), f"{exc.message}{_missing_metadata(project, draft.text, line)}；"
+                                 f"render 和 bundle 会因此失败（{exc.hint}）", path=draft.path)
+
+
+def _missing_metadata(project: Project, body: str, line: int) -> str:
+    """Where in project.yaml a reference on this line stops finding data: the metadata side of the error."""
+    lines = body.split("\n")
+    found = sandbox.expressions(lines[line - 1]) if 0 < line <= len(lines) else None
+    for source in found or ():
+        steps = sandbox.path(source)
+        if steps is None:
+            continue
+        node: object = project.data
+        trail: list[str] = []
+        for step in (steps[0], *(key for _, key in steps[1:])):
+            if isinstance(node, dict) and step in node:
+                node = node[step]
+                trail.append(str(step))
+                continue
+            if isinstance(node, dict) and trail and hasattr(node, "pos"):
+                have = "、".join(str(k) for k in node) or "无"
+                return f"（{where(project, node.pos)} 的 {'.'.join(trail)} 下没有 {step}，现有：{have}）"
+            if not trail:
+                return f"（{project.yaml_path} 中没有 {step}）"
+            break
+    return ""
 
 
 def figures(project: Project) -> dict[str, Figure]:

@@ -119,7 +119,7 @@ def references_ok(found: list[str], values: Mapping[str, Any]) -> bool:
     env = environment()
     for source in found:
         try:
-            steps = _path(source)
+            steps = path(source)
             if steps is None:
                 value = _compiled(source)(values)
             else:
@@ -139,7 +139,7 @@ _NAME = re.compile(r"\s*([A-Za-z_]\w*)")
 
 
 @functools.lru_cache(maxsize=4096)
-def _path(source: str) -> tuple[Any, ...] | None:
+def path(source: str) -> tuple[Any, ...] | None:
     """``name.attr[3]['k']`` as (name, (True, 'attr'), (False, 3), (False, 'k')); None for anything else."""
     m = _NAME.match(source)
     if m is None or m.group(1) in ("true", "false", "none", "True", "False", "None"):
