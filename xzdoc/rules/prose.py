@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from xzdoc.model import Draft, Project
 from xzdoc.rules.base import Context, Hit, items, mapping, text
@@ -294,18 +295,23 @@ class Owner:
     pos: Pos
 
 
-def portfolio_index(ctx: Context) -> dict[str, Owner]:
+_NAMES = "\0names"   # the project names, kept apart: every project compares its drafts with all of them
+
+
+def portfolio_index(ctx: Context) -> dict[str, Any]:
     """Every project id, system id and project name in the portfolio -> who holds it; built once per run."""
     index = ctx.extras.get("prose.index")
     if index is None:
         index = {}
+        names: dict[str, Owner] = {}
         for p in ctx.projects:
             index.setdefault(p.id, Owner(p, "id", p.data.at("id")))
             if len(p.name) >= 8:
-                index.setdefault(p.name, Owner(p, "name", p.data.at("name")))
+                names.setdefault(p.name, Owner(p, "name", p.data.at("name")))
             for i, s in items(p.data.get("systems")):
                 if sid := text(s.get("id")):
                     index.setdefault(sid, Owner(p, f"systems[{i}].id", s.at("id")))
+        index[_NAMES] = names
         ctx.extras["prose.index"] = index
     return index
 
@@ -336,11 +342,20 @@ def check_system_ids(project: Project, ctx: Context) -> Iterator[Hit]:
                                  f"{whose}；请改正编号，或把该系统列入 systems", path=draft.path)
 
 
+@functools.lru_cache(maxsize=8)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """All project names in one pattern: the engine factors out their common prefix (忻州市…), so a draft is
+    scanned once however many projects the portfolio holds."""
+    if not names:
+        return None
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+
+
 def check_foreign(project: Project, ctx: Context) -> Iterator[Hit]:
     """Another project's id or name in this project's drafts: copied text, or one project packaged as two."""
     index = portfolio_index(ctx)
-    names = [(k, o) for k, o in index.items() if o.field == "name" and o.project.id != project.id
-             and k != project.name and k not in project.name and k not in project.source]
+    names: dict[str, Owner] = index[_NAMES]
+    pattern = _names_pattern(tuple(names))
     own = f"本项目是 {project.id}（{where(project, project.data.at('id'))} id）"
     for draft in project.drafts.values():
         body = draft.text
@@ -350,10 +365,14 @@ def check_foreign(project: Project, ctx: Context) -> Iterator[Hit]:
         for at, pid in _ids(_PROJECT_ID, body):
             if pid != project.id and pid not in project.source:
                 found.append((at, pid, index.get(pid)))
-        for name, holder in names:
-            at = body.find(name)
-            if at >= 0:
-                found.append((at, name, holder))
+        seen: set[str] = set()
+        for m in pattern.finditer(body) if pattern else ():
+            name = m.group(0)
+            holder = names[name]
+            if name not in seen and holder.project.id != project.id and name not in project.name \
+                    and name not in project.source:
+                seen.add(name)
+                found.append((m.start(), name, holder))
         for at, what, owner in sorted(found, key=lambda f: f[0]):
             line = body.count("\n", 0, at) + 1
             other = (f"另一个项目 {owner.project.id}（{owner.project.name}，{where(owner.project, owner.pos)} "
