@@ -101,3 +101,18 @@ def test_vehicle_positions_are_not_personal_whereabouts() -> None:
     assert project is not None
     from xzdoc.rules.art31 import sensitive_items
     assert list(sensitive_items(project)) == []
+
+
+def test_a_copied_document_is_one_error_listing_its_chapters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "projects", repo / "projects")
+    shutil.copy(ROOT / "xzdoc.yaml", repo / "xzdoc.yaml")
+    mine = repo / "projects" / "XZJT-2026-003" / "drafts" / "proposal.md"
+    mine.write_text((ROOT / "projects" / "XZJT-2026-001" / "drafts" / "proposal.md").read_text("utf-8"), "utf-8")
+    monkeypatch.chdir(repo)
+    result = invoke("validate", "projects", "--format", "json", "--as-of", AS_OF)
+    found = [f for f in json.loads(result.output) if f["rule"] == "art08.chapter-reuse"
+             and f["path"].endswith("XZJT-2026-003/drafts/proposal.md")]
+    assert result.exit_code == 1 and len(found) == 1 and found[0]["level"] == "error"
+    assert "个章节" in found[0]["message"] and "XZJT-2026-001" in found[0]["message"]
+    assert "projects/XZJT-2026-001/project.yaml 第3行" in found[0]["message"]

@@ -157,15 +157,33 @@ def check_reuse(project: Project, ctx: Context) -> Iterator[Hit]:
         for overlap in compare(chapters, config.reuse_threshold):
             found[overlap.chapter.project].append(overlap)
         ctx.extras["reuse.found"] = found
+    by_document: dict[tuple[str, str, str], list[Overlap]] = defaultdict(list)
     for o in found.get(project.id, ()):
-        more = f"（共有{o.copies}个其他项目的章节与之相同）" if o.copies > 1 else ""
-        yield Hit((o.chapter.line, 1),
-                  f"《{o.chapter.kind}》第{o.chapter.line}行章节“{o.chapter.title}”与项目 {o.other.project}"
-                  f"（{o.other.name}，{o.other.where} id）《{o.other.kind}》的章节“{o.other.title}”"
-                  f"（{o.other.path} 第{o.other.line}行）"
-                  f"约{round(o.share * 100)}%的语句相同{more}：不得照搬其他项目或把一个项目拆分包装（第一条、第八条）；"
-                  "确属通用内容的章节可在 xzdoc.yaml 的 reuse.exclude 中列出", path=o.chapter.path,
-                  level=ERROR if o.share >= VERBATIM else None)
+        by_document[(o.chapter.path, o.other.project, o.other.path)].append(o)
+    for group in by_document.values():
+        yield _hit(group)
+
+
+GROUPED = 3   # more copied chapters than this from one document of one project make one finding
+
+
+def _hit(group: list[Overlap]) -> Hit:
+    o = group[0]
+    level = ERROR if all(g.share >= VERBATIM for g in group) else None
+    tail = ("：不得照搬其他项目或把一个项目拆分包装（第一条、第八条）；"
+            "确属通用内容的章节可在 xzdoc.yaml 的 reuse.exclude 中列出")
+    other = f"项目 {o.other.project}（{o.other.name}，{o.other.where} id）《{o.other.kind}》"
+    if len(group) > GROUPED:
+        titles = "、".join(f"“{g.chapter.title}”（第{g.chapter.line}行）" for g in group)
+        share = round(min(g.share for g in group) * 100)
+        return Hit((o.chapter.line, 1), f"《{o.chapter.kind}》有{len(group)}个章节与{other}（{o.other.path}）的章节"
+                                        f"大段相同（每章相同语句不少于{share}%）：{titles}{tail}",
+                   path=o.chapter.path, level=level)
+    more = f"（共有{o.copies}个其他项目的章节与之相同）" if o.copies > 1 else ""
+    return Hit((o.chapter.line, 1),
+               f"《{o.chapter.kind}》第{o.chapter.line}行章节“{o.chapter.title}”与{other}的章节“{o.other.title}”"
+               f"（{o.other.path} 第{o.other.line}行）约{round(o.share * 100)}%的语句相同{more}{tail}",
+               path=o.chapter.path, level=level)
 
 
 def summaries(ctx: Context, project: Project) -> tuple[Chapter, ...]:
