@@ -40,7 +40,8 @@ def codeowners(check: bool) -> None:
     projects = loader.load_projects(config) if (config.root / config.projects_dir).is_dir() else []
     path, changed, result = owners.write(config, projects, check)
     for who in result.skipped:
-        click.echo(f"提示：{who} 没有填写 github 用户名，未列入 CODEOWNERS", err=True)
+        click.echo(f"提示：{who} 没有填写 github 用户名，未列入 CODEOWNERS（在 xzdoc.yaml 中该成员加上 github: <用户名>）",
+                   err=True)
     shown = os.path.relpath(path)
     if check:
         click.echo(f"{shown} 需要更新：运行 xzdoc codeowners" if changed else f"{shown} 已是最新")
