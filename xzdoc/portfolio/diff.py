@@ -114,10 +114,20 @@ class SystemCount:
     after: int
     added: tuple[str, ...]              # "id 名称" of systems active after but not before
     retired: tuple[str, ...]            # active before, retiring or gone after
+    registered: int | None = None       # systems in use as the head's systems.yaml lists them; None without one
+
+    @property
+    def grew(self) -> bool:
+        return self.after > self.before
 
     @property
     def raised(self) -> bool:
-        return self.after > self.before
+        """The change adds systems and, once every project is carried out, more are in use than the register lists.
+
+        Growth against the base that an earlier, approved 整合 or 下线 makes room for keeps the total from
+        growing (the same judgment ``validate`` makes against the register).
+        """
+        return self.grew and (self.registered is None or self.after > self.registered)
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,8 @@ class Review:
         if not self.systems.raised:
             return ()
         count = self.systems
-        return (f"政务信息系统总量只减不增（第一条）：在用系统由 {count.before} 个增至 {count.after} 个，"
+        limit = f"，多于 {reg.REGISTER_NAME} 登记的在用系统 {count.registered} 个" if count.registered is not None else ""
+        return (f"政务信息系统总量只减不增（第一条）：在用系统由 {count.before} 个增至 {count.after} 个{limit}，"
                 f"新增 {len(count.added)} 个，仅下线或整合 {len(count.retired)} 个",)
 
     @property
@@ -403,14 +414,14 @@ def _count(before: Snapshot, after: Snapshot) -> SystemCount:
         names.update({u.id: u.name for u in side})
         names.update({s.id: s.name for s in (snapshot.register.systems.values() if snapshot.register else ())})
 
-    def active(snapshot: Snapshot, side: list[reg.Use]) -> frozenset[str]:
+    def existing(snapshot: Snapshot) -> set[str]:
         found = snapshot.register
-        existing = (found.active_ids() if found else set()) | (known - (found.retired_ids() if found else set()))
-        return reg.count(existing, side).after
+        return (found.active_ids() if found else set()) | (known - (found.retired_ids() if found else set()))
 
-    a, b = active(before, a_uses), active(after, b_uses)
+    a, b = reg.count(existing(before), a_uses).after, reg.count(existing(after), b_uses).after
     return SystemCount(len(a), len(b), tuple(f"{i} {names.get(i, '')}".rstrip() for i in sorted(b - a)),
-                       tuple(f"{i} {names.get(i, '')}".rstrip() for i in sorted(a - b)))
+                       tuple(f"{i} {names.get(i, '')}".rstrip() for i in sorted(a - b)),
+                       len(existing(after)) if after.register is not None else None)
 
 
 def _register_changes(before: reg.Register | None, after: reg.Register | None) -> tuple[str, ...]:
@@ -518,8 +529,9 @@ def _catalog_changes(result: Review) -> list[str]:
 
 def _count_lines(result: Review) -> list[str]:
     c = result.systems
-    lines = ["### 政务信息系统总量", "", f"在用系统：变更前 {c.before} 个，变更后 {c.after} 个（按 {reg.REGISTER_NAME} 登记的系统和"
-             "各项目的建设方式计算，不含拟下线、整合的系统）。", ""]
+    registered = f"；{reg.REGISTER_NAME} 登记在用 {c.registered} 个" if c.registered is not None else ""
+    lines = ["### 政务信息系统总量", "", f"全部项目实施后的在用系统：变更前 {c.before} 个，变更后 {c.after} 个{registered}"
+             f"（按 {reg.REGISTER_NAME} 登记的系统和各项目的建设方式计算，不含拟下线、整合的系统）。", ""]
     if c.added:
         lines.append(f"- 新增在用：{'、'.join(c.added)}")
     if c.retired:
@@ -531,6 +543,9 @@ def _count_lines(result: Review) -> list[str]:
     if c.raised:
         lines += ["**不通过**：系统总量只减不增（第一条）。新增系统须同时下线或整合同等数量的已有系统，"
                   "或改为升级、整合已有系统（第十条）。", ""]
+    elif c.grew:
+        lines += [f"符合系统总量只减不增（第一条）：新增的系统由已列入项目的整合、下线抵消，"
+                  f"实施后不多于登记的 {c.registered} 个。", ""]
     else:
         lines += ["符合系统总量只减不增（第一条）。", ""]
     return lines
