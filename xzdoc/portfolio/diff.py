@@ -33,6 +33,7 @@ PROJECT_FILE = "project.yaml"
 WORKTREE = "工作区"
 ADDED, CHANGED, REMOVED = "added", "changed", "removed"
 STATUS_ZH = {ADDED: "新增", CHANGED: "修改", REMOVED: "删除"}
+SYSTEM_STATUS_ZH = {ADDED: "新列入", CHANGED: "修改", REMOVED: "不再列入"}
 CENT = Decimal("0.01")
 SYSTEM_FIELDS = {"id": "系统编号", "name": "系统名称", "owner": "责任单位", "action": "建设方式", "cloud": "部署位置",
                  "cloud_exemption": "不上云理由", "network": "网络", "shares_with": "共享对象", "platforms": "依托平台",
@@ -516,8 +517,9 @@ def _catalog_changes(result: Review) -> list[str]:
     lines = []
     for p in result.projects:
         for item in p.items:
-            what = "系统" if item.kind == "system" else "信息资源"
-            head = f"- {p.project}：{STATUS_ZH[item.status]}{what} {item.key} {item.name}".rstrip()
+            # A project listing a system is not a new system: the action in brackets says what happens to it.
+            what, status = ("系统", SYSTEM_STATUS_ZH[item.status]) if item.kind == "system" else ("信息资源", STATUS_ZH[item.status])
+            head = f"- {p.project}：{status}{what} {item.key} {item.name}".rstrip()
             if item.action and item.status != CHANGED:
                 head += f"（{item.action}）"
             lines.append(head)
