@@ -122,7 +122,7 @@ def _system(sid: str, uses: list[tuple[Project, YMap]], entry: Registered | None
     return SystemEntry(
         id=sid,
         name=text(latest.get("name")),
-        owner=text(latest.get("owner")) or text(project.data.get("proposer")),
+        owner=text(latest.get("owner")) or (entry.owner if entry else "") or text(project.data.get("proposer")),
         projects=tuple(p.id for p, _ in uses),
         actions=tuple(f"{p.id}：{text(s.get('action'))}" for p, s in uses),
         cloud=text(latest.get("cloud")),
