@@ -16,7 +16,8 @@ from xzdoc.source.yamlio import loads
 
 REGISTER = """\
 systems:
-  - {id: XZJT-SYS-201, name: 公交调度系统, owner: 公交公司, cloud: 本地机房, shares_with: [市政务数据共享交换平台], status: 在用, om_funding: 10.00}
+  - {id: XZJT-SYS-201, name: 公交调度系统, owner: 公交公司, cloud: 本地机房, shares_with: [共享交换平台], status: 在用,
+     om_funding: 10.00}
   - {id: XZJT-SYS-202, name: 出租汽车监管系统, owner: 运输中心, cloud: 市级政务云, shares_with: [市政务数据共享交换平台], status: 在用}
   - {id: XZJT-SYS-203, name: 网约车监管系统, owner: 运输中心, cloud: 市级政务云, shares_with: [], status: 在用, om_funding: 5.00}
   - {id: XZJT-SYS-204, name: 旧售票系统, owner: 运输中心, cloud: 市级政务云, shares_with: [平台], status: 已下线}
