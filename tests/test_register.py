@@ -108,7 +108,7 @@ def test_upgrading_merging_and_new_ids_are_looked_up(bureau: Path) -> None:
     assert len(hits) == 3
     assert any("XZJT-SYS-299" in m and "未列入全局政务信息系统目录 systems.yaml" in m for m in messages)
     assert any("XZJT-SYS-204" in m and "已下线" in m for m in messages)
-    assert any("XZJT-SYS-202 已在 systems.yaml 第 3 行登记" in m for m in messages)
+    assert any("XZJT-SYS-202 已在 systems.yaml 第 4 行登记" in m for m in messages)
 
 
 def test_a_registered_system_may_name_the_project_that_built_it(bureau: Path) -> None:
