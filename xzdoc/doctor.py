@@ -157,7 +157,7 @@ def _signing(loaded: Config) -> list[Check]:
     if not missing:
         return [Check("签名公钥", True, "require_signed: true，每名审批人都登记了公钥")] if loaded.approvers else []
     return [Check("签名公钥", False, f"require_signed: true，但 {'、'.join(missing)} 没有登记公钥（keys），其合并不算审批",
-                  "审批人运行 ssh-keygen -t ed25519，git config --global gpg.format ssh，"
+                  "审批人运行 mkdir -p ~/.ssh && ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519，git config --global gpg.format ssh，"
                   "git config --global user.signingkey ~/.ssh/id_ed25519.pub，"
                   "把 ~/.ssh/id_ed25519.pub 的整行写入 xzdoc.yaml 中本人的 keys: [\"ssh-ed25519 …\"]", required=False)]
 

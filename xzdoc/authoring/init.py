@@ -29,8 +29,9 @@ WORKFLOW_NAME = "proposals.yml"
 WORKFLOWS = (_PACKAGE / "_workflows" / WORKFLOW_NAME,               # in the wheel
              _PACKAGE.parent / ".github" / "workflows" / WORKFLOW_NAME)   # in a source checkout
 # `pip install .` (and -e, extras, python -m pip) as the toolkit's own workflow installs itself.
-_INSTALL = re.compile(r"^(?P<lead>\s*(?:-\s+)?run:\s*)(?:python3? -m )?pip install (?:-e )?\.(?:\[[^\]]*\])?\s*$",
-                      re.MULTILINE)
+# Also a bare line inside a `run: |` block.
+_INSTALL = re.compile(r"^(?P<lead>\s*(?:-\s+)?(?:run:\s*)?)(?:python3? -m )?pip install (?:-e )?(?P<q>[\x22\x27]?)"
+                      r"\.(?:\[[^\]]*\])?(?P=q)\s*$", re.MULTILINE)
 _BASELINE = re.compile(r'^baseline:.*$', re.MULTILINE)
 GITEA_NOTE = ("# Gitea Actions 版本：与 .github/workflows/proposals.yml 相同。runs-on 标签、actions 的来源（内网镜像或\n"
               "# DEFAULT_ACTIONS_URL）、制品上传的版本按 xzdoc README“在 Gitea Actions 上运行”一节调整。\n")
