@@ -183,3 +183,12 @@ def test_doctor_ticks_a_repository_that_is_set_up(tmp_path: Path, monkeypatch: p
     for name in ("审批人", "系统目录 systems.yaml", "审批台账"):
         assert line_of(lines, name)[0].startswith("✓"), lines
     assert f"采用基线 {head[:10]}" in line_of(lines, "审批台账")[0]
+
+
+def test_the_readme_config_sample_loads_with_no_baseline_or_placeholder_forge_name(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    sample = readme[readme.index("## xzdoc.yaml 参考"):].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "xzdoc.yaml").write_text(sample, "utf-8")
+    loaded = config.load(tmp_path)
+    assert loaded.baseline is None and all(a.github is None for a in loaded.approvers)
+    assert {a.role for a in loaded.approvers} == set(config.ROLES) and loaded.require_signed
