@@ -37,8 +37,10 @@ def new(path: Path, project_id: str, name: str) -> None:
 @click.option("--adopt", is_flag=True, help="在已有提交历史的仓库中采用 xzdoc：把当前提交（HEAD）写作 baseline，保留仓库原有文件。")
 @click.option("--force", is_flag=True, help="覆盖内容不同的已有文件（--adopt 时同时把 baseline 改为 HEAD）。")
 def init(path: Path, organisation: str, install: str | None, adopt: bool, force: bool) -> None:
-    """建立局里的项目仓库：xzdoc.yaml、系统目录 systems.yaml、CI 工作流（GitHub 和 Gitea）、VS Code 设置、
-    pre-commit 配置、.gitignore 和给工作人员的 README。
+    """建立局里的项目仓库（PATH 默认为当前目录）。
+
+    写出 xzdoc.yaml、系统目录 systems.yaml、CI 工作流（GitHub 和 Gitea，安装与本机相同的固定版本）、
+    VS Code 设置、pre-commit 配置、.gitignore 和给工作人员的 README。
 
     已有内容不同的文件时不做任何改动并退出 1（加 --force 覆盖）；重复运行不改动任何文件。
     """

@@ -71,8 +71,11 @@ def list_rules() -> None:
 
 @cli.command()
 def doctor() -> None:
-    """检查生成材料包所需的环境（pandoc、typst、中文字体、git）和仓库配置（xzdoc.yaml、审批人、签名公钥、
-    系统目录 systems.yaml、审批台账和基线），每个问题给出修复方法。"""
+    """检查环境和仓库配置，每个问题给出修复方法。
+
+    环境：pandoc、typst、中文字体、git。仓库：xzdoc.yaml、审批人、签名公钥、系统目录 systems.yaml、
+    审批台账和基线。✗ 必须处理（退出码 1），！ 建议处理。
+    """
     from xzdoc import doctor as checks
 
     results = checks.run(Path.cwd())
