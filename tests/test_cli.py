@@ -117,9 +117,9 @@ def test_usage_errors_exit_2(demo_repo: Path) -> None:
     assert invoke("validate", "--as-of", "yesterday").exit_code == 2
 
 
-def test_missing_path_is_a_user_error(demo_repo: Path) -> None:
+def test_missing_path_is_a_usage_error(demo_repo: Path) -> None:
     result = invoke("validate", "no/such/dir")
-    assert result.exit_code == 1 and "路径不存在" in result.output
+    assert result.exit_code == 2 and "路径不存在" in result.output and "位置：命令行参数 PATH" in result.output
 
 
 def test_unexpected_exception_exits_3(demo_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
