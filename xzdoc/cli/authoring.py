@@ -15,13 +15,14 @@ from xzdoc.cli.base import cli, load_config
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--id", "project_id", required=True, help="项目编号，如 XZJT-2027-001。")
 @click.option("--name", required=True, help="项目名称。")
-def new(path: Path, project_id: str, name: str) -> None:
+@click.option("--force", is_flag=True, help="允许目录名与项目编号不同。")
+def new(path: Path, project_id: str, name: str, force: bool) -> None:
     """从模板创建项目目录（元数据和各文稿的全部章节）。"""
     from xzdoc.authoring import scaffold
 
     anchor = next(p for p in (path.absolute(), *path.absolute().parents) if p.exists())
     config = load_config(anchor)
-    written = scaffold.new_project(config, path, project_id, name, dt.date.today())
+    written = scaffold.new_project(config, path, project_id, name, dt.date.today(), force)
     for file in written:
         shown = os.path.relpath(file)
         click.echo(f"已创建 {file if shown.startswith('..') else shown}")

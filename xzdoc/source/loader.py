@@ -65,12 +65,12 @@ def resolve(config: Config, ref: Path) -> Path:
     if (root / ref.name / PROJECT_FILE).is_file():
         return root / ref.name
     for file in sorted(root.glob(f"*/{PROJECT_FILE}")):
-        if _declared_id(file) == ref.name:
+        if declared_id(file) == ref.name:
             return file.parent
     return ref
 
 
-def _declared_id(file: Path) -> str | None:
+def declared_id(file: Path) -> str | None:
     """The ``id:`` line of a project.yaml, read without parsing the rest (ids are plain scalars)."""
     try:
         text = file.read_text("utf-8", errors="replace")
