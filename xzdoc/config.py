@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
-from xzdoc.source.yamlio import YList, YMap, load_file
+from xzdoc.source.yamlio import YList, YMap, load_file, loads
 
 if TYPE_CHECKING:
     from xzdoc.source.yearspec import YearSpec
@@ -103,11 +103,12 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def load(root: Path) -> Config:
+def load(root: Path, text: str | None = None) -> Config:
+    """The repository's configuration; ``text`` stands for xzdoc.yaml as an editor holds it, unsaved."""
     file = root / CONFIG_NAME
-    if not file.is_file():
+    if text is None and not file.is_file():
         return Config(root=root)
-    data = load_file(file, CONFIG_NAME)
+    data = load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME)
     if data is None:
         return Config(root=root, path=CONFIG_NAME)
     if not isinstance(data, YMap):

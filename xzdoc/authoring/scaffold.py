@@ -62,13 +62,19 @@ def _holder(config: Config, project_id: str) -> str | None:
 
 
 def outline_draft(standard: Standard, kind: str) -> str:
+    return "\n".join(chapter_block(i, chapter.title) for i, chapter in enumerate(standard.outlines[kind]))
+
+
+def chapter_block(index: int, title: str) -> str:
+    """The ``index``-th (0-based) outline chapter as the scaffold writes it: numbered heading and guidance."""
+    return f"{chapter_heading(index, title)}\n\n{GUIDANCE}在此撰写“{title}”。本行以“【编写提示】”开头，" \
+           "不计入正文，也不会出现在成稿中；写好正文后删除本行。\n"
+
+
+def chapter_heading(index: int, title: str) -> str:
     numerals = "一二三四五六七八九十"
-    parts = []
-    for i, chapter in enumerate(standard.outlines[kind]):
-        number = numerals[i] if i < 10 else "十" + numerals[i - 10] if i < 19 else str(i + 1)
-        parts.append(f"# {number}、{chapter.title}\n\n{GUIDANCE}在此撰写“{chapter.title}”。本行以“【编写提示】”开头，"
-                     "不计入正文，也不会出现在成稿中；写好正文后删除本行。\n")
-    return "\n".join(parts)
+    number = numerals[index] if index < 10 else "十" + numerals[index - 10] if index < 19 else str(index + 1)
+    return f"# {number}、{title}"
 
 
 def schema_files(config: Config) -> dict[Path, str]:

@@ -1,4 +1,4 @@
-"""Commands that write sources for people: new."""
+"""Commands that write sources for people: new, lsp, import."""
 
 from __future__ import annotations
 
@@ -27,3 +27,11 @@ def new(path: Path, project_id: str, name: str, force: bool) -> None:
         shown = os.path.relpath(file)
         click.echo(f"已创建 {file if shown.startswith('..') else shown}")
     click.echo("下一步：填写 project.yaml 和 drafts/ 中的各章节，然后运行 xzdoc validate " + str(path))
+
+
+@cli.command()
+def lsp() -> None:
+    """启动语言服务器（stdio），供编辑器检查 project.yaml、xzdoc.yaml 和文稿，并补全、悬停提示、快速修复。"""
+    from xzdoc.authoring import lsp as server
+
+    server.serve()

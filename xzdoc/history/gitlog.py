@@ -850,7 +850,8 @@ def revision(root: Path, name: str, under: str) -> Revision:
     if not oid:
         if is_shallow(repo):
             raise XzdocError(f"浅克隆（shallow clone）中找不到版本 {name}", hint=_SHALLOW_HINT)
-        raise UsageError(f"找不到版本 {name}", f"命令行参数“{name}”", hint="确认提交哈希或分支名无误；远程分支需先 git fetch origin，写作 origin/main")
+        raise UsageError(f"找不到版本 {name}", f"命令行参数“{name}”",
+                         hint="确认提交哈希或分支名无误；远程分支需先 git fetch origin，写作 origin/main")
     return Revision(name, oid, workdir, prefix)
 
 

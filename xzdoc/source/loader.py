@@ -43,7 +43,8 @@ def discover(config: Config, paths: Iterable[Path]) -> list[Path]:
             # A changed file (as pre-commit passes them) stands for the project that holds it.
             target = next((p for p in target.parents if (p / PROJECT_FILE).is_file()), target.parent)
         if not target.exists():
-            raise UsageError(f"路径不存在：{target}", "命令行参数 PATH", hint="PATH 可以是仓库根目录、projects/、某个项目目录或项目编号")
+            raise UsageError(f"路径不存在：{target}", "命令行参数 PATH",
+                             hint="PATH 可以是仓库根目录、projects/、某个项目目录或项目编号")
         if (target / PROJECT_FILE).is_file():
             out.append(target)
             continue
