@@ -38,7 +38,7 @@ def discover(config: Config, paths: Iterable[Path]) -> list[Path]:
             raise XzdocError(f"在 {config.root} 中没有找到 {config.projects_dir}/ 目录，也没有 xzdoc.yaml",
                              hint="在 xzdoc 仓库的根目录运行，或指定要检查的项目：xzdoc validate PATH")
     for target in targets:
-        target = target.resolve()
+        target = resolve(config, target).resolve()
         if target.is_file():
             # A changed file (as pre-commit passes them) stands for the project that holds it.
             target = next((p for p in target.parents if (p / PROJECT_FILE).is_file()), target.parent)
