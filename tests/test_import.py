@@ -132,3 +132,29 @@ def test_import_refuses_a_file_that_is_not_docx(demo_repo: Path) -> None:
     fake.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
     result = invoke("import", fake, "--project", PROJECT, "--as", "项目建议书", "--force")
     assert result.exit_code == 1 and "另存为 .docx" in result.output
+
+
+def test_heading_styles_table_of_contents_and_dotted_sections(demo_repo: Path) -> None:
+    """Chapters in Word's heading style as 第一章, a typed table of contents, sections numbered 1.1 by hand."""
+    titles = ["项目概述", "建设单位概况", "项目建设的必要性", "需求分析", "总体建设方案", "本期项目建设方案", "招标方案",
+              "组织机构和人员培训", "实施进度", "投资估算和资金来源", "效益与风险分析"]
+    doc = docx.Document()
+    doc.add_heading("目录", level=1)
+    for i, title in enumerate(titles):
+        doc.add_paragraph(f"第{NUMERALS[i] if i < 10 else '十' + NUMERALS[i - 10]}章 {title}……………{i + 1}")
+    for i, title in enumerate(titles):
+        doc.add_heading(f"第{NUMERALS[i] if i < 10 else '十' + NUMERALS[i - 10]}章 {title}", level=1)
+        doc.add_paragraph(f"{i + 1}.1 {title}概况")
+        doc.add_paragraph(f"\u3000\u3000{title}的正文：按照管理办法的要求编写，数字如 1.5 万元不受影响。")
+        doc.add_paragraph(f"{i + 1}.1.1 细项")
+        doc.add_paragraph("细项说明。")
+    source = demo_repo / "styled.docx"
+    doc.save(str(source))
+    result = invoke("import", source, "--project", PROJECT, "--as", "项目建议书", "--force")
+    assert result.exit_code == 0, result.output
+    assert "未找到的章节" not in result.output and "提纲之外" not in result.output
+    assert "· 目录" in result.output and "第一章 项目概述……………1" in result.output
+    text = (demo_repo / PROJECT / "drafts/proposal.md").read_text("utf-8")
+    assert "# 第一章 项目概述\n" in text and "## 1.1 项目概述概况\n" in text and "### 1.1.1 细项\n" in text
+    assert "目录" not in text and "……" not in text and "数字如 1.5 万元不受影响" in text
+    assert [f for f in _findings(PROJECT) if f["path"].endswith("proposal.md")] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -115,8 +116,10 @@ def load(root: Path, text: str | None = None) -> Config:
         raise XzdocError("xzdoc.yaml 的顶层应为映射（键: 值）", CONFIG_NAME, 1)
     for key in data:
         if key not in _KNOWN:
-            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”", CONFIG_NAME, data.keypos[key][0],
-                             hint="可用配置项：" + "、".join(sorted(_KNOWN)))
+            close = difflib.get_close_matches(str(key), sorted(_KNOWN), n=1, cutoff=0.6)
+            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”" + (f"，你是不是想写“{close[0]}”？" if close else ""),
+                             CONFIG_NAME, data.keypos[key][0], column=data.keypos[key][1],
+                             hint=None if close else "可用配置项：" + "、".join(sorted(_KNOWN)))
     standard = std.build(plain(_mapping(data, "standard")))
     approvers = _approvers(data)
     fonts = dict(DEFAULT_FONTS)

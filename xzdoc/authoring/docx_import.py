@@ -37,6 +37,10 @@ _LEVELS = (
     (3, re.compile(r"^\d+[、．.](?![\d.．])\s*")),
     (4, re.compile(r"^[（(]\d+[)）]\s*")),
 )
+# 1.1 / 1.1.1 section numbers: as many levels as parts, after 第一章-style chapters.
+_DOTTED = re.compile(r"^\d+(?:[.．]\d+)+(?=[\s\u4e00-\u9fff])\s*")
+# A table-of-contents line: dot leaders or a tab, then the page number.
+_TOC_LINE = re.compile(r"(\.{3,}|…{2,}|·{3,}|\s)\s*\d+\s*$")
 _LIST_NUMBER = re.compile(r"^(\d+)[、．.](?![\d.．])\s*")
 _SENTENCE_END = tuple("。；;，,：:！？")
 _MARK = "XZDOCMISSINGCHAPTER"
@@ -140,6 +144,9 @@ def plain(inlines: list[dict[str, Any]]) -> str:
 
 
 def _level(text: str) -> tuple[int, str] | None:
+    dotted = _DOTTED.match(text)
+    if dotted and text[dotted.end():].strip():
+        return min(dotted.group(0).count(".") + dotted.group(0).count("．") + 1, 6), text[dotted.end():].strip()
     for level, pattern in _LEVELS:
         found = pattern.match(text)
         if found and text[found.end():].strip():
@@ -170,7 +177,7 @@ def _normalised(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if not inlines:
                 continue
             text = plain(inlines).strip()
-            numbered = _level(text)
+            numbered = None if _toc_entry(inlines, text) else _level(text)
             if numbered and _heading_like(numbered[1], numbered[0]) and not _has_image(inlines):
                 out.append(_header(numbered[0], text))
             else:
@@ -256,6 +263,12 @@ def _table(block: dict[str, Any]) -> dict[str, Any]:
     return {"t": "Table", "c": [["", [], []], caption, specs, head, bodies, foot]}
 
 
+def _toc_entry(inlines: list[dict[str, Any]], text: str) -> bool:
+    """A line of Word's table of contents: a link to a _Toc bookmark, or a title followed by its page number."""
+    links = [n for n in _walk(inlines) if n.get("t") == "Link"]
+    return any(str(n["c"][2][0]).startswith("#_Toc") for n in links) or bool(_TOC_LINE.search(text) and len(text) <= 60)
+
+
 def _has_image(inlines: list[dict[str, Any]]) -> bool:
     return any(n["t"] == "Image" for n in inlines)
 
@@ -328,11 +341,9 @@ def _arrange(blocks: list[dict[str, Any]], chapters: tuple[Chapter, ...],
             if b["t"] == "Header":
                 b["c"][0] = max(1, b["c"][0] - 1) if b["c"][0] >= top else 1
     heads = [i for i, b in enumerate(blocks) if b["t"] == "Header" and b["c"][0] == 1]
-    if top > 1:
-        # The former level-1 title and anything else above the first chapter are front matter.
-        first = next((i for i in heads if _chapter_of(plain(blocks[i]["c"][2]), chapters) is not None), None)
-        heads = [i for i in heads if first is not None and i >= first]
-    start = heads[0] if heads else 0
+    # A title, 目录 and the like above the first outline chapter are front matter, not chapters.
+    first = next((i for i in heads if _chapter_of(plain(blocks[i]["c"][2]), chapters) is not None), None)
+    start = first if first is not None else heads[0] if heads else 0
     report.unplaced = [_summary(b) for b in blocks[:start]]
     body = blocks[start:]
     matched: dict[int, int] = {}     # outline index -> position in body

@@ -89,8 +89,9 @@ class Workspace:
         before = _keys(self.projects.get(folder))
         out = self._check(folder)
         touched = before | _keys(self.projects.get(folder))
+        opened = self._open_projects()
         for other, project in list(self.projects.items()):
-            if other != folder and (other in self._open_projects() or _keys(project) & touched):
+            if other != folder and (other in opened or _keys(project) & touched):
                 out.update(self._check(other))
         return self._remember(out)
 
