@@ -216,3 +216,17 @@ async def test_completion_hover_and_modeline(client: LanguageClient, demo_repo: 
     modeline = next(a for a in got or [] if isinstance(a, lsp.CodeAction) and "yaml-language-server" in a.title)
     doc.apply(modeline)
     assert doc.text.startswith("# yaml-language-server: $schema=../../.vscode/xzdoc.schema.json\n")
+
+
+def test_workspace_reports_xzdoc_yaml_and_forgets_fixed_errors(demo_repo: Path) -> None:
+    """The server's core without the protocol: xzdoc.yaml problems land on their key, and clear when fixed."""
+    from xzdoc.authoring.lsp.workspace import Workspace
+
+    ws = Workspace(demo_repo)
+    config = (demo_repo / "xzdoc.yaml").resolve()
+    text = config.read_text("utf-8")
+    found = ws.edit(config, text.replace("organisation:", "organization:"))[config]
+    line = text.split("\n").index(next(x for x in text.split("\n") if x.startswith("organisation:")))
+    assert [(d.line, d.start, d.rule) for d in found] == [(line, 0, "config")]
+    assert "你是不是想写“organisation”" in found[0].message
+    assert ws.edit(config, text)[config] == []

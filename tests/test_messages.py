@@ -157,3 +157,18 @@ def test_status_fits_the_terminal(demo_repo: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("COLUMNS")
     whole = invoke("status", "--as-of", AS_OF).output
     assert "忻州市综合交通运输数据共享与运行监测平台建设项目" in whole  # not a terminal: whole lines
+
+
+@pytest.mark.parametrize("args", [
+    ("new", "projects/x", "--id", "bad", "--name", "x"),
+    ("new", "projects/XZJT-2026-009", "--id", "XZJT-2026-001", "--name", "x"),
+    ("render", PROJECT, "--format", "odt"),
+    ("render", "NO-SUCH-ID"),
+    ("plan", "--year", "2031"),
+    ("import", "missing.docx", "--project", PROJECT, "--as", "项目建议书"),
+    ("import", "xzdoc.yaml", "--project", PROJECT, "--as", "项目建议书", "--force"),
+])
+def test_every_error_says_where(demo_repo: Path, args: tuple[str, ...]) -> None:
+    result = invoke(*args)
+    assert result.exit_code in (1, 2) and "错误：" in result.output
+    assert "位置：" in result.output, result.output

@@ -830,7 +830,7 @@ def revision(root: Path, name: str, under: str) -> Revision:
     """
     repo = _repo(root)
     if repo is None:
-        raise XzdocError(f"{root} 不在 git 仓库中，无法比较两个版本", hint="在 git 仓库的工作区中运行")
+        raise XzdocError(f"{root} 不在 git 仓库中，无法比较两个版本", str(root), hint="在 git 仓库的工作区中运行")
     workdir = Path(repo.working_tree_dir or root).resolve()
     try:
         prefix = (root.resolve() / under).relative_to(workdir).as_posix()
