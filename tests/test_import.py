@@ -158,3 +158,19 @@ def test_heading_styles_table_of_contents_and_dotted_sections(demo_repo: Path) -
     assert "# 第一章 项目概述\n" in text and "## 1.1 项目概述概况\n" in text and "### 1.1.1 细项\n" in text
     assert "目录" not in text and "……" not in text and "数字如 1.5 万元不受影响" in text
     assert [f for f in _findings(PROJECT) if f["path"].endswith("proposal.md")] == []
+
+
+def test_chapters_under_word_automatic_numbering(demo_repo: Path) -> None:
+    """Chapter titles in a numbered list style: pandoc reads them as list items, they are still chapters."""
+    doc = docx.Document()
+    doc.add_paragraph("项目建议书")
+    for title in CHAPTERS:
+        doc.add_paragraph(title, style="List Number")
+        doc.add_paragraph(f"{title}的正文，按照管理办法编写。")
+    source = demo_repo / "numbered.docx"
+    doc.save(str(source))
+    result = invoke("import", source, "--project", PROJECT, "--as", "项目建议书", "--force")
+    assert result.exit_code == 0, result.output
+    text = (demo_repo / PROJECT / "drafts/proposal.md").read_text("utf-8")
+    assert [h for h in re.findall(r"^# (.+)$", text, re.M)] == CHAPTERS
+    assert [f for f in _findings(PROJECT) if f["path"].endswith("proposal.md")] == []

@@ -74,7 +74,7 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
     ast = pandoc.from_docx(data)
     report = Report(draft, registered=False)
     chapters = config.standard.outlines.get(kind, ())
-    blocks, missing = _arrange(_normalised(ast["blocks"]), chapters, report)
+    blocks, missing = _arrange(_normalised(ast["blocks"], chapters), chapters, report)
     images = _images(data, ast, blocks, folder, SLUGS.get(kind, "document"))
     ast["blocks"] = blocks
     report.tables = sum(1 for node in _walk(blocks) if node.get("t") == "Table")
@@ -162,11 +162,14 @@ def _heading_like(text: str, level: int) -> bool:
 
 # -- normalising blocks --------------------------------------------------------------------------------
 
-def _normalised(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _normalised(blocks: list[dict[str, Any]], chapters: tuple[Chapter, ...]) -> list[dict[str, Any]]:
     """Attributes dropped, Divs unwrapped, indentation stripped, numbered paragraphs turned into headings or lists."""
     out: list[dict[str, Any]] = []
     for block in _flat(blocks):
         kind = block["t"]
+        if kind == "OrderedList" and any(_chapter_item(item, chapters) for item in block["c"][1]):
+            out += _promoted(block, chapters)
+            continue
         if kind == "Header":
             level, _, inlines = block["c"]
             text = plain(inlines).strip(_INDENT)
@@ -189,6 +192,25 @@ def _normalised(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif kind not in ("RawBlock", "Null", "HorizontalRule"):
             out.append(block)
     return _lists(out)
+
+
+def _chapter_item(item: list[dict[str, Any]], chapters: tuple[Chapter, ...]) -> bool:
+    """A list item that is an outline chapter's title: Word's automatic numbering on chapter headings."""
+    if not item or item[0]["t"] not in ("Para", "Plain"):
+        return False
+    text = plain(item[0]["c"]).strip()
+    return len(text) <= 40 and not text.endswith(_SENTENCE_END) and _chapter_of(text, chapters) is not None
+
+
+def _promoted(block: dict[str, Any], chapters: tuple[Chapter, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in block["c"][1]:
+        if _chapter_item(item, chapters):
+            out.append(_header(1, plain(item[0]["c"]).strip()))
+            out += _normalised(item[1:], chapters)
+        else:
+            out.append(_clean_nested({"t": "OrderedList", "c": [block["c"][0], [item]]}))
+    return out
 
 
 def _flat(blocks: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
