@@ -18,6 +18,7 @@ from xzdoc.authoring.lsp.workspace import Diagnostic, Workspace
 from xzdoc.authoring.scaffold import SCHEMA_FILE, chapter_block, chapter_heading
 from xzdoc.source import drafts as md
 from xzdoc.source import loader
+from xzdoc.standard import Chapter
 
 MODELINE = "# yaml-language-server: $schema="
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
@@ -94,7 +95,7 @@ def _chapter_fixes(ws: Workspace, path: Path, lines: list[str], title: str, d: D
     found = _outline_of(ws, path)
     if found is None:
         return []
-    chapters = found
+    chapters, stage = found
     index = next((i for i, c in enumerate(chapters) if c.title == title), None)
     if index is None:
         return []
@@ -111,7 +112,9 @@ def _chapter_fixes(ws: Workspace, path: Path, lines: list[str], title: str, d: D
         if low < h.line < high and h.line not in matched:
             edit = Edit(h.line - 1, 0, h.line - 1, len(lines[h.line - 1]), chapter_heading(index, title))
             out.append(Fix(f"把标题“{h.title}”改为“{chapter_heading(index, title)[2:]}”", (edit,), d, True))
-    block = chapter_block(index, title)
+    # From submitted on a guidance line is itself an error (art07.placeholders): insert the bare heading.
+    submitted = ws.config.standard.reached(stage, "submitted")
+    block = chapter_heading(index, title) + "\n" if submitted else chapter_block(index, title)
     if after:
         edit = Edit(high - 1, 0, high - 1, 0, block + "\n")
     else:
@@ -121,10 +124,12 @@ def _chapter_fixes(ws: Workspace, path: Path, lines: list[str], title: str, d: D
     return out
 
 
-def _outline_of(ws: Workspace, path: Path):  # type: ignore[no-untyped-def]
+def _outline_of(ws: Workspace, path: Path) -> tuple[tuple[Chapter, ...], str] | None:
+    """The outline of the draft at ``path`` and its project's stage."""
     folder = ws.project_of(path)
     project = ws.projects.get(folder) if folder else None
     if project is None:
         return None
     kind = next((k for k, draft in project.drafts.items() if draft.file == path), None)
-    return ws.config.standard.outlines.get(kind) if kind else None
+    chapters = ws.config.standard.outlines.get(kind) if kind else None
+    return (chapters, project.stage) if chapters else None
