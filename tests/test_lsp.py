@@ -230,3 +230,20 @@ def test_workspace_reports_xzdoc_yaml_and_forgets_fixed_errors(demo_repo: Path) 
     assert [(d.line, d.start, d.rule) for d in found] == [(line, 0, "config")]
     assert "你是不是想写“organisation”" in found[0].message
     assert ws.edit(config, text)[config] == []
+
+
+def test_workspace_for_a_project_outside_any_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from xzdoc.authoring.lsp.workspace import Workspace
+
+    folder = tmp_path / "alone" / "P"
+    shutil.copytree(ROOT / PROJECT, folder)
+    monkeypatch.chdir(tmp_path)   # the server's working directory is not the project
+    yaml = (folder / "project.yaml").resolve()
+    ws = Workspace(folder)
+    text = yaml.read_text("utf-8")
+    found = ws.edit(yaml, text.replace("  total: 365.40", "  total: 365.40万元"))
+    row = text.split("\n").index("  total: 365.40")
+    assert [(d.line, d.start, d.end, d.rule) for d in found[yaml]] == [(row, 9, 17, "art07.schema")]
+    assert set(found) == {yaml, (folder / "drafts/proposal.md").resolve()}

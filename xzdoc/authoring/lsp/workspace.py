@@ -149,16 +149,20 @@ class Workspace:
         for draft in project.drafts.values() if project else ():
             out[draft.file] = []
         texts: dict[Path, str] = {}
+        shown = project.display if project else None
         for finding in result.findings:
-            file = self._absolute(finding.path)
+            file = self._absolute(finding.path, shown, folder)
             if file not in texts:
                 texts[file] = self.text_of(file)
             out.setdefault(file, []).append(place(finding, texts[file]))
         return out
 
-    def _absolute(self, shown: str) -> Path:
-        path = Path(shown)
-        return (path if path.is_absolute() else (self.root / path)).resolve()
+    def _absolute(self, path: str, display: str | None, folder: Path) -> Path:
+        """A finding's file: under the project when the path starts with the project as shown (which, for a
+        project outside any repository, is relative to the server's working directory), else under the root."""
+        if display and path.startswith(display.rstrip("/") + "/"):
+            return (folder / path[len(display.rstrip("/")) + 1:]).resolve()
+        return (Path(path) if Path(path).is_absolute() else self.root / path).resolve()
 
     def _remember(self, out: dict[Path, list[Diagnostic]]) -> dict[Path, list[Diagnostic]]:
         self.latest.update(out)
