@@ -72,7 +72,8 @@ def check_project(config: Config, folder: Path, overlay: Mapping[Path, str] | No
     loaded = loader.load_project(config, folder.resolve(), overlay)
     if loaded.project is None:
         return loaded
-    peers = tuple(p for p in others if p.folder != loaded.project.folder)
+    shown = loaded.project.display  # compared as text: a thousand Path comparisons per edit add up
+    peers = tuple(p for p in others if p.display != shown)
     extras = {k: v for k, v in (durable or {}).items() if k in _DURABLE}
     ctx = rules.Context(config=config, projects=(loaded.project, *peers), as_of=as_of or dt.date.today(), extras=extras)
     findings = [*loaded.findings, *run_rules(loaded.project, ctx)]

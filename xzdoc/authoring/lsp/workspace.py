@@ -47,6 +47,7 @@ class Workspace:
         self.projects: dict[Path, Project] = {}
         self.durable: dict[str, Any] = {}
         self.latest: dict[Path, list[Diagnostic]] = {}
+        self.keys: dict[Path, tuple[Project, set[str]]] = {}
         self.reload()
 
     # -- editor events -------------------------------------------------------------------------
@@ -86,12 +87,12 @@ class Workspace:
         if found is None:
             return {}
         folder = found
-        before = _keys(self.projects.get(folder))
+        before = self._keys_of(folder)
         out = self._check(folder)
-        touched = before | _keys(self.projects.get(folder))
+        touched = before | self._keys_of(folder)
         opened = self._open_projects()
-        for other, project in list(self.projects.items()):
-            if other != folder and (other in opened or _keys(project) & touched):
+        for other in list(self.projects):
+            if other != folder and (other in opened or self._keys_of(other) & touched):
                 out.update(self._check(other))
         return self._remember(out)
 
@@ -117,6 +118,15 @@ class Workspace:
         return [d for d in self.latest.get(path.resolve(), []) if d.line == line]
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _keys_of(self, folder: Path) -> set[str]:
+        project = self.projects.get(folder)
+        if project is None:
+            return set()
+        cached = self.keys.get(folder)
+        if cached is None or cached[0] is not project:
+            cached = self.keys[folder] = (project, _keys(project))
+        return cached[1]
 
     def _load_config(self) -> cfg.Config:
         try:
