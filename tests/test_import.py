@@ -118,7 +118,7 @@ def test_missing_chapter_is_reported_and_stubbed_in_place(demo_repo: Path) -> No
 
 @pytest.mark.parametrize(("args", "code", "words"), [
     (("--as", "报告"), 2, "未知的文档类型"),
-    (("--as", "项目建议书"), 1, "已存在"),
+    (("--as", "项目建议书"), 1, "已存在且已有正文"),
 ])
 def test_import_refuses_clearly(demo_repo: Path, args: tuple[str, ...], code: int, words: str) -> None:
     source = demo_repo / "vendor.docx"
@@ -174,3 +174,15 @@ def test_chapters_under_word_automatic_numbering(demo_repo: Path) -> None:
     text = (demo_repo / PROJECT / "drafts/proposal.md").read_text("utf-8")
     assert [h for h in re.findall(r"^# (.+)$", text, re.M)] == CHAPTERS
     assert [f for f in _findings(PROJECT) if f["path"].endswith("proposal.md")] == []
+
+
+def test_import_into_a_fresh_scaffold_needs_no_force(demo_repo: Path) -> None:
+    assert invoke("new", "projects/XZJT-2027-005", "--id", "XZJT-2027-005", "--name", "测试项目").exit_code == 0
+    source = demo_repo / "vendor.docx"
+    _vendor_docx(source)
+    result = invoke("import", source, "--project", "XZJT-2027-005", "--as", "proposal")
+    assert result.exit_code == 0, result.output
+    text = (demo_repo / "projects/XZJT-2027-005/drafts/proposal.md").read_text("utf-8")
+    assert "# 一、项目概况" in text and "【编写提示】" not in text
+    again = invoke("import", source, "--project", "XZJT-2027-005", "--as", "项目建议书")
+    assert again.exit_code == 1 and "已存在且已有正文" in again.output

@@ -60,6 +60,7 @@ class Report:
 
 
 def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bool = False) -> Report:
+    kind = next((k for k, slug in SLUGS.items() if slug == kind), kind)  # --as proposal means 项目建议书
     if kind not in config.standard.enums.get("document_kind", ()):
         raise UsageError(f"未知的文档类型“{kind}”", "命令行选项 --as",
                          hint="可选：" + "、".join(config.standard.enums.get("document_kind", ())))
@@ -69,8 +70,8 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
     data = _read_docx(source)
     rel = _draft_rel(folder, kind)
     draft = folder / rel
-    if draft.exists() and not force:
-        raise XzdocError(f"文稿 {rel} 已存在", str(draft), hint="加 --force 用导入的内容覆盖它")
+    if draft.exists() and not force and not _untouched(draft):
+        raise XzdocError(f"文稿 {rel} 已存在且已有正文", str(draft), hint="加 --force 用导入的内容覆盖它")
     ast = pandoc.from_docx(data)
     report = Report(draft, registered=False)
     chapters = config.standard.outlines.get(kind, ())
@@ -107,6 +108,16 @@ def _read_docx(source: Path) -> bytes:
         hint = "用 Word 或 WPS 另存为 .docx 后再导入" if legacy else "确认它是 Word 2007 及以后的 .docx 文件"
         raise XzdocError(f"{source.name} 不是 .docx 文件", str(source), hint=hint)
     return data
+
+
+def _untouched(draft: Path) -> bool:
+    """A draft still as `xzdoc new` wrote it: headings and guidance, no text of anyone's."""
+    try:
+        text = draft.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return all(not h.has_body for h in md.all_headings(text)) and not [
+        line for line in text.split("\n") if line.strip() and not line.startswith(("#", md.GUIDANCE))]
 
 
 def _draft_rel(folder: Path, kind: str) -> str:
