@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
-from xzdoc.source.yamlio import YList, YMap, load_file
+from xzdoc.source.yamlio import YList, YMap, load_file, loads
 
 if TYPE_CHECKING:
     from xzdoc.source.yearspec import YearSpec
@@ -108,19 +109,22 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def load(root: Path) -> Config:
+def load(root: Path, text: str | None = None) -> Config:
+    """The repository's configuration; ``text`` stands for xzdoc.yaml as an editor holds it, unsaved."""
     file = root / CONFIG_NAME
-    if not file.is_file():
+    if text is None and not file.is_file():
         return Config(root=root)
-    data = load_file(file, CONFIG_NAME)
+    data = load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME)
     if data is None:
         return Config(root=root, path=CONFIG_NAME)
     if not isinstance(data, YMap):
         raise XzdocError("xzdoc.yaml 的顶层应为映射（键: 值）", CONFIG_NAME, 1)
     for key in data:
         if key not in _KNOWN:
-            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”", CONFIG_NAME, data.keypos[key][0],
-                             hint="可用配置项：" + "、".join(sorted(_KNOWN)))
+            close = difflib.get_close_matches(str(key), sorted(_KNOWN), n=1, cutoff=0.6)
+            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”" + (f"，你是不是想写“{close[0]}”？" if close else ""),
+                             CONFIG_NAME, data.keypos[key][0], column=data.keypos[key][1],
+                             hint=None if close else "可用配置项：" + "、".join(sorted(_KNOWN)))
     standard = std.build(plain(_mapping(data, "standard")))
     approvers = _approvers(data)
     fonts = dict(DEFAULT_FONTS)

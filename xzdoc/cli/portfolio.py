@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -26,7 +28,9 @@ def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
         click.echo(portfolio.as_json(result))
     else:
         # click.echo drops the colours when stdout is not a terminal.
-        click.echo(portfolio.table(result, click.style))
+        # Fitted on a terminal (or when COLUMNS says how wide); a file or pipe gets whole lines to grep.
+        fit = sys.stdout.isatty() or "COLUMNS" in os.environ
+        click.echo(portfolio.table(result, click.style, shutil.get_terminal_size().columns if fit else None))
 
 
 @cli.command()
