@@ -63,9 +63,13 @@ def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
         if not chapters or draft.text is None:
             continue
         last = max((h.line for h in draft.headings), default=1)
-        for chapter, heading in match_outline(chapters, draft.headings):
+        pairs = match_outline(chapters, draft.headings)
+        for i, (chapter, heading) in enumerate(pairs):
             if heading is None:
-                yield _missing(kind, chapter.title, (chapter.title, *chapter.aliases), draft.text, last, draft.path,
+                # Shown where the chapter belongs: at the next outline chapter present, else at the last heading,
+                # unless a line written as its heading in a Word habit is found.
+                at = next((h.line for _, h in pairs[i + 1:] if h is not None), last)
+                yield _missing(kind, chapter.title, (chapter.title, *chapter.aliases), draft.text, at, draft.path,
                                level)
             elif not heading.has_body:
                 yield Hit((heading.line, 1), f"《{kind}》的章节“{heading.title}”没有正文内容", path=draft.path, level=level)
