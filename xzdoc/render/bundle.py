@@ -181,7 +181,7 @@ class Builder:
             out.append(Output(f"{doc.kind}.docx", data))
         if "pdf" in formats:
             body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
-            meta = _typst_meta(doc, title, the_stamp, self.fonts)
+            meta = _typst_meta(doc, title, the_stamp, self.fonts, self.config)
             out.append(Output(f"{doc.kind}.pdf", pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)))
         return out
 
@@ -359,12 +359,13 @@ def _docx_meta(ast: dict[str, Any], doc: Document, the_stamp: Stamp) -> None:
     }
 
 
-def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str, list[str]]) -> dict[str, Any]:
+def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str, list[str]],
+                config: Config) -> dict[str, Any]:
     day = the_stamp.local
     cover = None
     if doc.cover is not None:
         cover = {"title": doc.cover.title, "kind": doc.cover.kind, "rows": [list(r) for r in doc.cover.rows],
-                 "date": doc.cover.date}
+                 "date": doc.cover.date, "title-lines": doc.cover.title_lines}
     return {
         "title": title,
         "author": next((v for k, v in doc.cover.rows if k == "申报单位"), "") if doc.cover else "",
@@ -372,6 +373,10 @@ def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str,
         "cover": cover,
         "banner": None if doc.cover else doc.kind,
         "fonts": fonts,
+        # 小标宋 is a heavy face already; only a stand-in needs bold to read as one.
+        "title-weight": "regular" if fonts["title"][0] == config.fonts["title"][0] else "bold",
+        "duplex": config.layout.is_duplex(doc.kind),
+        "toc-pages": config.layout.toc_pages,
     }
 
 

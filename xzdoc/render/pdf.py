@@ -25,6 +25,7 @@ FONT_FIX = "apt-get install -y fonts-noto-cjk"
 ROLE_ZH = {"body": "正文（仿宋）", "title": "标题（小标宋）", "heading": "一级标题（黑体）", "kai": "二级标题（楷体）",
            "number": "页码（宋体）"}
 NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
+PDF_STANDARD = "a-2b"  # PDF/A-2b: archives keep submissions long-term (GB/T 18894 practice)
 MAIN = '#import "page.typ": official, horizontalrule\n#show: official.with(json("meta.json"))\n\n'
 
 
@@ -86,7 +87,8 @@ def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iter
         main.write_text(MAIN + body, "utf-8")
         compiler = typst.Compiler(root=str(root), font_paths=font_book())
         try:
-            pdf, warnings = compiler.compile_with_warnings(input=str(main), format="pdf", timestamp=stamp.epoch)
+            pdf, warnings = compiler.compile_with_warnings(input=str(main), format="pdf", timestamp=stamp.epoch,
+                                                           pdf_standards=PDF_STANDARD)
         except typst.TypstError as exc:
             hints = "；".join(getattr(exc, "hints", None) or [])
             raise XzdocError(f"PDF 排版失败：{getattr(exc, 'message', exc)}", str(template),
