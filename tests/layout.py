@@ -12,6 +12,8 @@ measuring its ink, as a ruler on paper would.
 from __future__ import annotations
 
 import collections
+import itertools
+import itertools
 import json
 import re
 import statistics
@@ -138,7 +140,7 @@ def measure(path: Path) -> Figures:
     tops = [min(ls, key=lambda ln: ln.baseline).baseline - 0.88 * BODY_PT for p, ls in by_page.items()
             if p in fig.number_labels]
     fig.top_mm = round(statistics.median(tops) / MM, 2) if tops else 0.0
-    steps = [round(b.baseline - a.baseline, 1) for ls in by_page.values() for a, b in zip(ls, ls[1:], strict=False)]
+    steps = [round(b.baseline - a.baseline, 1) for ls in by_page.values() for a, b in itertools.pairwise(ls)]
     if steps:
         fig.pitch_mm = round(collections.Counter(steps).most_common(1)[0][0] / MM, 2)
     fig.lines_per_page = max(len(ls) for ls in by_page.values())
@@ -152,7 +154,7 @@ def full_lines(by_page: dict[int, list[Line]], left_mm: float) -> list[Line]:
     """Lines that start at the left edge and run on into the next line (which also starts there): never short."""
     out = []
     for ls in by_page.values():
-        for a, b in zip(ls, ls[1:], strict=False):
+        for a, b in itertools.pairwise(ls):
             if abs(a.x0 / MM - left_mm) < 0.5 and abs(b.x0 / MM - left_mm) < 0.5 and a.chars > 12:
                 out.append(a)
     return out

@@ -176,8 +176,10 @@ class Builder:
         out = []
         if "docx" in formats:
             _docx_meta(ast, doc, the_stamp)
+            finish = docx_writer.Finish(cover=doc.cover is not None, duplex=self.config.layout.is_duplex(doc.kind),
+                                        title=title, author=_author(doc, self.config))
             data = docx_writer.render(safety.retarget(ast, {a.target: a.data_uri() for a in assets}),
-                                      self.reference, the_stamp, cover=doc.cover is not None)
+                                      self.reference, the_stamp, finish)
             out.append(Output(f"{doc.kind}.docx", data))
         if "pdf" in formats:
             body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
@@ -350,8 +352,12 @@ def _docx_meta(ast: dict[str, Any], doc: Document, the_stamp: Stamp) -> None:
     def text(value: str) -> dict[str, Any]:
         return {"t": "MetaString", "c": value}
 
+    lines: list[dict[str, Any]] = []
+    for line in doc.cover.title_lines:
+        lines += [{"t": "LineBreak"}] if lines else []
+        lines.append({"t": "Str", "c": line})
     ast["meta"] = {
-        "title": text(doc.cover.title),
+        "title": {"t": "MetaInlines", "c": lines},
         "subtitle": text(doc.cover.kind),
         "author": {"t": "MetaList", "c": [text(f"{label}：{value}") for label, value in doc.cover.rows]},
         "date": text(doc.cover.date),
@@ -368,7 +374,7 @@ def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str,
                  "date": doc.cover.date, "title-lines": doc.cover.title_lines}
     return {
         "title": title,
-        "author": next((v for k, v in doc.cover.rows if k == "申报单位"), "") if doc.cover else "",
+        "author": _author(doc, config),
         "date": {"year": day.year, "month": day.month, "day": day.day},
         "cover": cover,
         "banner": None if doc.cover else doc.kind,
@@ -378,6 +384,12 @@ def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str,
         "duplex": config.layout.is_duplex(doc.kind),
         "toc-pages": config.layout.toc_pages,
     }
+
+
+def _author(doc: Document, config: Config) -> str:
+    """The organisation a document is from: the cover's 申报单位, else the repository's organisation."""
+    found = next((v for k, v in doc.cover.rows if k == "申报单位"), "") if doc.cover else ""
+    return found or config.organisation
 
 
 def _parallel(jobs: Sequence[Callable[[], list[Output]]], workers: int) -> list[list[Output]]:

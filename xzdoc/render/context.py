@@ -104,7 +104,7 @@ def _split(units: list[str], weight: list[float], target: float, width: int) -> 
     line, used = "", 0.0
     for unit, w in zip(units, weight, strict=True):
         # Close the line at the unit that brings it nearest the even share, never past the full width.
-        if line and (used + w > width or abs(used + w - target) > abs(used - target) and used >= target - 0.5):
+        if line and (used + w > width or (abs(used + w - target) > abs(used - target) and used >= target - 0.5)):
             lines.append(line.strip())
             line, used = "", 0.0
         line += unit
