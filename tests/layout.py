@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import itertools
 import json
 import re
 import statistics
