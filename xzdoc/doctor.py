@@ -9,8 +9,9 @@ from pathlib import Path
 
 from xzdoc.errors import XzdocError
 
-FONT_ROLES = {"body": "正文（仿宋_GB2312）", "title": "标题（小标宋）", "heading": "一级标题（黑体）",
-              "kai": "二级标题（楷体）"}
+FONT_ROLES = {"body": "正文（仿宋）", "title": "标题（小标宋）", "heading": "一级标题（黑体）",
+              "kai": "二级标题（楷体）", "number": "页码（宋体）"}
+FONTCONFIG_FIX = "install -D -m 644 xzdoc/standard/fonts.conf /etc/fonts/conf.d/64-xzdoc-official-fonts.conf"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Check:
 
 def run(start: Path) -> list[Check]:
     config_check, fonts = _config(start)
-    return [_pandoc(), _typst(), *_fonts(fonts), _git(), config_check,
+    return [_pandoc(), _typst(), *_fonts(fonts), *_office_fonts(fonts), _git(), config_check,
             _tool("LibreOffice（可选，用于检查 DOCX 能否打开）", ("libreoffice", "soffice"),
                   "apt-get install -y libreoffice-writer-nogui"),
             _tool("poppler-utils（可选，测试用 pdffonts/pdftotext）", ("pdffonts",), "apt-get install -y poppler-utils")]
@@ -60,6 +61,7 @@ def _typst() -> Check:
 
 
 def _fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
+    """One line per font role: the official font, or a warning naming the free font that stands in for it."""
     from xzdoc.render import pdf
 
     try:
@@ -74,10 +76,35 @@ def _fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
             out.append(Check(f"字体 {label}", False, f"{'、'.join(names)} 均未安装，PDF 会缺字",
                              f"{pdf.FONT_FIX}（或在 xzdoc.yaml 的 fonts.{role} 中列出已安装的字体）"))
         elif found[0] != names[0]:
-            out.append(Check(f"字体 {label}", True, f"{names[0]} 未安装，使用免费字体 {found[0]}"))
+            out.append(Check(f"字体 {label}", False, f"正式字体 {names[0]} 未安装，以 {found[0]} 代替",
+                             f"安装正式字体 {names[0]}（商业字体，需自行取得授权）后即自动使用", required=False))
         else:
             out.append(Check(f"字体 {label}", True, found[0]))
     return out
+
+
+def _office_fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
+    """What LibreOffice will show for each role's official font name in a DOCX (it asks fontconfig)."""
+    if not shutil.which("fc-match"):
+        return []
+    import subprocess
+
+    wrong = []
+    for role, label in FONT_ROLES.items():
+        names = fonts.get(role, ())
+        if not names:
+            continue
+        try:
+            got = subprocess.run(["fc-match", "-f", "%{family[0]}", names[0]], capture_output=True, text=True,
+                                 timeout=30, check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return []
+        if got not in names:
+            wrong.append(f"{label.split('（')[0]} {names[0]} → {got or '？'}")
+    if not wrong:
+        return [Check("DOCX 替代字体（LibreOffice）", True, "各角色的正式字体名都映射到同类免费字体")]
+    return [Check("DOCX 替代字体（LibreOffice）", False, "；".join(wrong) + "（字形类别不对）", FONTCONFIG_FIX,
+                  required=False)]
 
 
 def _git() -> Check:

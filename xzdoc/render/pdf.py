@@ -21,7 +21,7 @@ from xzdoc.errors import XzdocError
 from xzdoc.render.reproducible import Stamp
 from xzdoc.render.safety import Asset
 
-FONT_FIX = "apt-get install -y fonts-noto-cjk"
+FONT_FIX = "apt-get install -y fonts-noto-cjk fonts-lxgw-wenkai"
 ROLE_ZH = {"body": "正文（仿宋）", "title": "标题（小标宋）", "heading": "一级标题（黑体）", "kai": "二级标题（楷体）",
            "number": "页码（宋体）"}
 NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
