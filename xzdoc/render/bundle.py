@@ -28,6 +28,7 @@ from xzdoc.errors import XzdocError
 from xzdoc.model import ERROR, Project
 from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, templates, xlsx
 from xzdoc.render import docx as docx_writer
+from xzdoc.render import records as records_page
 from xzdoc.render.document import Document
 from xzdoc.render.reproducible import Stamp, stamp, write_zip
 from xzdoc.source import loader
@@ -294,37 +295,7 @@ class Approvals:
         if self.book is None:
             return []
         records = ledger.with_evidence(self.config, self.book, ledger.of_project(self.book, project.id))
-        return [_record_row(self.config, r, ledger.STATUS_ZH) for r in records]
-
-
-def _record_row(config: Config, record: Any, status: Mapping[str, str]) -> dict[str, str]:
-    def get(name: str) -> str:
-        value = getattr(record, name, None)
-        if isinstance(value, (tuple, list)):
-            return "、".join(str(v) for v in value)
-        return "" if value is None else str(value)
-
-    def label(stage: str) -> str:
-        found = config.standard.stage(stage) if stage else None
-        return found.label if found else (stage or "（新建）")
-
-    def filing(change: str) -> str:
-        key = change.removeprefix("records.")
-        what = next((r.what for s in config.standard.stages for r in s.records if r.key == key), key)
-        return f"{what}（{key}）"
-
-    explain = getattr(record, "explain", None)
-    change = get("change")
-    return {
-        "change": f"{label(get('from_stage'))} → {label(get('to_stage'))}" if change in ("", "stage") else filing(change),
-        "status": status.get(get("status"), get("status")),
-        "role": get("roles"),
-        "approver": get("merged_by").split(" <", 1)[0],
-        "date": get("date")[:10],
-        "commit": get("commit")[:12],
-        "tree": get("tree")[:12],
-        "note": explain() if callable(explain) else "",
-    }
+        return [records_page.row(self.config, r, ledger.STATUS_ZH) for r in records]
 
 
 def _manifest(builder: Builder, project: Project, the_stamp: Stamp, key: str, records: Sequence[Mapping[str, str]],
