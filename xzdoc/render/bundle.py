@@ -175,17 +175,23 @@ class Builder:
         ast = pandoc.to_ast(doc.markdown)
         assets = safety.check(ast, where)
         out = []
+        typeset = b""
+        # The PDF is typeset first: its page count decides whether the DOCX gets a 目录 too.
+        if "pdf" in formats or ("docx" in formats and doc.cover is not None):
+            body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
+            meta = _typst_meta(doc, title, the_stamp, self.fonts, self.config)
+            typeset = pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)
         if "docx" in formats:
             _docx_meta(ast, doc, the_stamp)
+            long = doc.cover is not None and pdf.body_pages(typeset) > self.config.layout.toc_pages
             finish = docx_writer.Finish(cover=doc.cover is not None, duplex=self.config.layout.is_duplex(doc.kind),
-                                        title=title, author=_author(doc, self.config))
+                                        title=title, author=_author(doc, self.config),
+                                        contents=docx_writer.headings(ast) if long else ())
             data = docx_writer.render(safety.retarget(ast, {a.target: a.data_uri() for a in assets}),
                                       self.reference, the_stamp, finish)
             out.append(Output(f"{doc.kind}.docx", data))
         if "pdf" in formats:
-            body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
-            meta = _typst_meta(doc, title, the_stamp, self.fonts, self.config)
-            out.append(Output(f"{doc.kind}.pdf", pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)))
+            out.append(Output(f"{doc.kind}.pdf", typeset))
         return out
 
     def _shown(self, path: Path) -> str:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from xzdoc.render import pandoc, refdoc
 from xzdoc.render.reproducible import Stamp, read_zip, write_zip
@@ -37,6 +38,7 @@ class Finish:
     duplex: bool = False
     title: str = ""
     author: str = ""
+    contents: tuple[tuple[int, str, str], ...] = ()  # (level, text, bookmark) of the 目录's entries; () for none
 
 
 def render(ast_json: bytes, reference: Path, stamp: Stamp, finish: Finish) -> bytes:
@@ -60,16 +62,74 @@ def finish_document(xml: bytes, finish: Finish) -> bytes:
         match = _DATE_STYLE.search(xml)
         if match:
             section = refdoc.section_xml(footers=False, cover=True).replace(f" {refdoc.NS}", "").encode()
+            end = xml.index(b"</w:p>", match.end()) + len(b"</w:p>")
             if finish.duplex:
                 # An empty paragraph on a page of its own ends the cover section: the back of the cover stays
                 # blank and the body starts on a recto, in Word and LibreOffice alike.
-                end = xml.index(b"</w:p>", match.end()) + len(b"</w:p>")
-                # It holds a no-break space: LibreOffice's PDF export drops pages with nothing on them.
-                blank = b"<w:p><w:pPr><w:pageBreakBefore/>" + section + "</w:pPr><w:r><w:t>\u00a0</w:t></w:r></w:p>".encode()
-                xml = xml[:end] + blank + xml[end:]
+                xml = xml[:end] + _blank_page(section) + xml[end:]
+                end += len(_blank_page(section))
             else:
                 xml = xml[: match.end()] + section + xml[match.end():]
+                end += len(section)
+            if finish.contents:
+                xml = xml[:end] + contents_xml(finish.contents, finish.duplex) + xml[end:]
     return xml
+
+
+def _blank_page(section: bytes) -> bytes:
+    # It holds a no-break space: LibreOffice's PDF export drops pages with nothing on them.
+    return b"<w:p><w:pPr><w:pageBreakBefore/>" + section + "</w:pPr><w:r><w:t>\u00a0</w:t></w:r></w:p>".encode()
+
+
+def headings(ast: dict[str, Any]) -> tuple[tuple[int, str, str], ...]:
+    """Levels 1 and 2 of the document, with the bookmark pandoc gives each heading (its identifier)."""
+    out = []
+    for block in ast.get("blocks", ()):
+        if block.get("t") == "Header" and block["c"][0] <= 2 and block["c"][1][0]:
+            out.append((block["c"][0], _plain(block["c"][2]), block["c"][1][0]))
+    return tuple(out)
+
+
+def _plain(inlines: Any) -> str:
+    if isinstance(inlines, dict):
+        kind = inlines.get("t")
+        if kind == "Str":
+            return str(inlines["c"])
+        if kind in ("Space", "SoftBreak", "LineBreak"):
+            return " "
+        return _plain(inlines.get("c"))
+    if isinstance(inlines, list):
+        return "".join(_plain(i) for i in inlines)
+    return ""
+
+
+def contents_xml(entries: tuple[tuple[int, str, str], ...], duplex: bool) -> bytes:
+    """The 目录 section: a title, one line per heading with a PAGEREF field, no page number of its own.
+
+    The page numbers are fields that Word and LibreOffice compute when they lay
+    the document out, so they match the body's printed numbers.
+    """
+    def run(text: str) -> str:
+        return f'<w:r><w:t xml:space="preserve">{escape(text, quote=False)}</w:t></w:r>'
+
+    out = ['<w:p><w:pPr><w:pStyle w:val="TOCHeading"/></w:pPr>' + run("目\u3000录") + "</w:p>"]
+    for level, text, mark in entries:
+        field = (f'<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> PAGEREF '
+                 f'{escape(mark)} \\h </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+                 f'<w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>')
+        out.append(f'<w:p><w:pPr><w:pStyle w:val="TOC{level}"/></w:pPr>{run(text)}<w:r><w:tab/></w:r>{field}</w:p>')
+    section = refdoc.section_xml(footers=False, cover=True).replace(f" {refdoc.NS}", "").replace(
+        '<w:vAlign w:val="center"/>', "").encode()
+    if duplex and contents_pages(entries) % 2:
+        # Odd 目录 pages: a blank page closes the section, so the body still starts on a recto.
+        return "".join(out).encode("utf-8") + _blank_page(section)
+    return "".join(out).encode("utf-8") + b"<w:p><w:pPr>" + section + b"</w:pPr></w:p>"
+
+
+def contents_pages(entries: tuple[tuple[int, str, str], ...]) -> int:
+    """Pages the 目录 fills: 20 grid lines under its title, then 22 a page; an entry over 24 characters takes two."""
+    lines = sum(2 if len(text) > 24 else 1 for _, text, _ in entries)
+    return 1 + max(0, -(-(lines - 20) // refdoc.LINES_PER_PAGE))
 
 
 def flush_left_lists(xml: bytes) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -72,6 +73,11 @@ def resolve_fonts(fonts: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
                                   "（可用 fc-list :lang=zh family 查看）")
         out[role] = found
     return out
+
+
+def body_pages(data: bytes) -> int:
+    """Pages with a printed (decimal) page label: the body, without cover, blank backs and 目录."""
+    return len(re.findall(rb"/S\s*/D\b", data))
 
 
 def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iterable[Asset], stamp: Stamp) -> bytes:

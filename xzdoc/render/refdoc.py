@@ -120,6 +120,8 @@ def styles(fonts: Mapping[str, tuple[str, ...]]) -> list[str]:
     no_indent = '<w:ind w:firstLineChars="0" w:firstLine="0"/>'
     plain_color = '<w:color w:val="000000"/>'
     keep = "<w:keepNext/><w:keepLines/>" + exact + indent
+    width = PAGE["w"] - twips(MARGINS_MM["left"]) - twips(MARGINS_MM["right"])
+    toc_tabs = f'<w:tabs><w:tab w:val="right" w:leader="middleDot" w:pos="{width}"/></w:tabs>'
 
     def head(level: int, names: tuple[str, ...], bold: bool) -> list[str]:
         b = "<w:b/><w:bCs/>" if bold else '<w:b w:val="0"/><w:bCs w:val="0"/>'
@@ -165,6 +167,12 @@ def styles(fonts: Mapping[str, tuple[str, ...]]) -> list[str]:
         _style("ImageCaption", "Image Caption", based="Caption"),
         _style("Footer", "footer", '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>' + no_indent
                + '<w:snapToGrid w:val="0"/>', _fonts(number) + _size(FOOTER_PT)),
+        # 目录: entries on the body's line grid, page numbers flush right after a dotted leader.
+        _style("TOCHeading", "TOC Heading", '<w:keepNext/><w:spacing w:before="0" w:after="' + str(line_pitch())
+               + '" w:line="240" w:lineRule="auto"/>' + no_indent + '<w:jc w:val="center"/><w:snapToGrid w:val="0"/>',
+               _fonts(heading) + plain_color + _size(TITLE_PT), extra='<w:next w:val="TOC1"/>'),
+        _style("TOC1", "toc 1", toc_tabs + exact + no_indent, _fonts(heading), extra='<w:next w:val="TOC2"/>'),
+        _style("TOC2", "toc 2", toc_tabs + exact + f'<w:ind w:left="{BODY_PT * 40}" w:firstLineChars="0" w:firstLine="0"/>'),
         _style("Hyperlink", "Hyperlink", rpr=plain_color, kind="character", based="BodyTextChar"),
         # Every border single 0.5 pt: GB/T 9704 tables are fully ruled.
         f'<w:style {NS} w:type="table" w:default="1" w:styleId="Table"><w:name w:val="Table"/>'
