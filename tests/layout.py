@@ -188,6 +188,26 @@ def roles(found: list[Line]) -> dict[str, list[str]]:
     return {role: [f for f, _ in c.most_common()] for role, c in sorted(seen.items())}
 
 
+def page_labels(doc: Any) -> list[str]:
+    """Each page's label read from the catalogue's /PageLabels (PyMuPDF's own reader takes /Type for a prefix)."""
+    kind, value = doc.xref_get_key(doc.pdf_catalog(), "PageLabels")
+    labels = [""] * len(doc)
+    if kind != "xref":
+        return labels
+    tree = doc.xref_object(int(value.split()[0]))
+    ranges = [(int(i), int(x)) for i, x in re.findall(r"(\d+)\s+(\d+)\s+0\s+R", tree.split("/Nums", 1)[-1])]
+    for n, (start, xref) in enumerate(ranges):
+        entry = doc.xref_object(xref)
+        style = re.search(r"/S\s*/(\w)", entry)
+        first = re.search(r"/St\s+(\d+)", entry)
+        prefix = re.search(r"/P\s*\(([^)]*)\)", entry)
+        end = ranges[n + 1][0] if n + 1 < len(ranges) else len(doc)
+        for index in range(start, end):
+            number = str(int(first[1] if first else 1) + index - start) if style and style[1] == "D" else ""
+            labels[index] = (prefix[1] if prefix else "") + number
+    return labels
+
+
 def main(argv: list[str]) -> int:
     for name in argv:
         fig = measure(Path(name))
