@@ -12,6 +12,7 @@ measuring its ink, as a ruler on paper would.
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import json
 import re
@@ -117,7 +118,9 @@ def dash_offset(page: Any, line: Line) -> float:
     return round(middle / MM - (TOP + HEIGHT), 2)
 
 
+@functools.lru_cache(maxsize=32)
 def measure(path: Path) -> Figures:
+    """The figures of one PDF (cached: a file is measured once however many tests ask)."""
     doc = pymupdf.open(path)
     first = doc[0].rect
     fig = Figures(len(doc), (round(first.width / MM, 1), round(first.height / MM, 1)))

@@ -17,7 +17,7 @@ import pymupdf
 import pytest
 
 from tests import layout
-from tests.test_render import Demo, demo  # noqa: F401  (the session's rendered demo projects)
+from tests.conftest import Demo
 from xzdoc.render.context import balanced_lines
 
 OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
@@ -29,7 +29,7 @@ ROLE_FACES = {"body": "NotoSerifCJK", "heading1": "NotoSansCJK", "heading2": "LX
 
 
 @pytest.fixture(scope="session")
-def office(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:  # noqa: F811
+def office(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The demo's DOCX files converted to PDF by LibreOffice, once: the slow step of this module."""
     if not OFFICE:
         pytest.skip("LibreOffice not installed")
@@ -41,7 +41,7 @@ def office(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
 
 
 @pytest.fixture(scope="session")
-def typst(demo: Demo) -> dict[str, Path]:  # noqa: F811
+def typst(demo: Demo) -> dict[str, Path]:
     return {kind: demo.files[PID][f"{kind}.pdf"] for kind in (LONG, SHORT)}
 
 
@@ -162,7 +162,7 @@ def test_each_role_is_set_in_its_face(typst: dict[str, Path], office: dict[str, 
         assert "Bold" in fonts["title"][0], name  # the stand-in for 小标宋 is the bold serif
 
 
-def test_cover_titles_have_no_line_of_one_or_two_characters(demo: Demo) -> None:  # noqa: F811
+def test_cover_titles_have_no_line_of_one_or_two_characters(demo: Demo) -> None:
     for pid, files in demo.files.items():
         for name, path in files.items():
             if not name.endswith(".pdf") or name.startswith("审批记录"):
@@ -187,7 +187,7 @@ def test_balanced_lines_never_leave_one_or_two_characters() -> None:
 # -- archival PDF ------------------------------------------------------------------
 
 
-def test_every_pdf_is_pdf_a_2b_with_every_font_embedded(demo: Demo) -> None:  # noqa: F811
+def test_every_pdf_is_pdf_a_2b_with_every_font_embedded(demo: Demo) -> None:
     pdfs = [p for files in demo.files.values() for n, p in files.items() if n.endswith(".pdf")]
     assert len(pdfs) >= 10
     for path in pdfs:
@@ -203,7 +203,7 @@ def test_every_pdf_is_pdf_a_2b_with_every_font_embedded(demo: Demo) -> None:  # 
 # -- DOCX parts ----------------------------------------------------------------------
 
 
-def test_docx_core_properties_name_the_title_organisation_and_source_date(demo: Demo) -> None:  # noqa: F811
+def test_docx_core_properties_name_the_title_organisation_and_source_date(demo: Demo) -> None:
     import zipfile
 
     from xzdoc import config
@@ -219,7 +219,7 @@ def test_docx_core_properties_name_the_title_organisation_and_source_date(demo: 
     assert "1970" not in core
 
 
-def test_docx_lists_are_flush_left_paragraphs(demo: Demo) -> None:  # noqa: F811
+def test_docx_lists_are_flush_left_paragraphs(demo: Demo) -> None:
     import zipfile
 
     numbering = zipfile.ZipFile(demo.files["XZJT-2025-002"]["初步设计.docx"]).read("word/numbering.xml").decode()
@@ -228,7 +228,7 @@ def test_docx_lists_are_flush_left_paragraphs(demo: Demo) -> None:  # noqa: F811
     assert 'w:val="nothing"' in numbering
 
 
-def test_pdf_list_items_wrap_to_the_left_edge(demo: Demo) -> None:  # noqa: F811
+def test_pdf_list_items_wrap_to_the_left_edge(demo: Demo) -> None:
     found = layout.lines(pymupdf.open(demo.files["XZJT-2025-002"]["初步设计.pdf"]))
     first = next(i for i, ln in enumerate(found) if ln.text.startswith("•法律法规和政策文件"))
     assert abs(found[first].x0 / layout.MM - (28 + 2 * 16 / layout.MM)) < 0.5   # the bullet two characters in

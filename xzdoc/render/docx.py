@@ -62,15 +62,14 @@ def finish_document(xml: bytes, finish: Finish) -> bytes:
         match = _DATE_STYLE.search(xml)
         if match:
             section = refdoc.section_xml(footers=False, cover=True).replace(f" {refdoc.NS}", "").encode()
+            xml = xml[: match.end()] + section + xml[match.end():]
             end = xml.index(b"</w:p>", match.end()) + len(b"</w:p>")
             if finish.duplex:
-                # An empty paragraph on a page of its own ends the cover section: the back of the cover stays
+                # A section of one empty page follows the (vertically centred) cover: the back of the cover stays
                 # blank and the body starts on a recto, in Word and LibreOffice alike.
-                xml = xml[:end] + _blank_page(section) + xml[end:]
-                end += len(_blank_page(section))
-            else:
-                xml = xml[: match.end()] + section + xml[match.end():]
-                end += len(section)
+                blank = _blank_page(section.replace(b'<w:vAlign w:val="center"/>', b""))
+                xml = xml[:end] + blank + xml[end:]
+                end += len(blank)
             if finish.contents:
                 xml = xml[:end] + contents_xml(finish.contents, finish.duplex) + xml[end:]
     return xml
@@ -78,7 +77,7 @@ def finish_document(xml: bytes, finish: Finish) -> bytes:
 
 def _blank_page(section: bytes) -> bytes:
     # It holds a no-break space: LibreOffice's PDF export drops pages with nothing on them.
-    return b"<w:p><w:pPr><w:pageBreakBefore/>" + section + "</w:pPr><w:r><w:t>\u00a0</w:t></w:r></w:p>".encode()
+    return b"<w:p><w:pPr>" + section + "</w:pPr><w:r><w:t>\u00a0</w:t></w:r></w:p>".encode()
 
 
 def headings(ast: dict[str, Any]) -> tuple[tuple[int, str, str], ...]:
@@ -120,10 +119,11 @@ def contents_xml(entries: tuple[tuple[int, str, str], ...], duplex: bool) -> byt
         out.append(f'<w:p><w:pPr><w:pStyle w:val="TOC{level}"/></w:pPr>{run(text)}<w:r><w:tab/></w:r>{field}</w:p>')
     section = refdoc.section_xml(footers=False, cover=True).replace(f" {refdoc.NS}", "").replace(
         '<w:vAlign w:val="center"/>', "").encode()
+    xml = "".join(out).encode("utf-8") + b"<w:p><w:pPr>" + section + b"</w:pPr></w:p>"
     if duplex and contents_pages(entries) % 2:
-        # Odd 目录 pages: a blank page closes the section, so the body still starts on a recto.
-        return "".join(out).encode("utf-8") + _blank_page(section)
-    return "".join(out).encode("utf-8") + b"<w:p><w:pPr>" + section + b"</w:pPr></w:p>"
+        # Odd 目录 pages: a one-page blank section follows, so the body still starts on a recto.
+        xml += _blank_page(section)
+    return xml
 
 
 def contents_pages(entries: tuple[tuple[int, str, str], ...]) -> int:
