@@ -233,3 +233,28 @@ def test_pdf_list_items_wrap_to_the_left_edge(demo: Demo) -> None:
     first = next(i for i, ln in enumerate(found) if ln.text.startswith("•法律法规和政策文件"))
     assert abs(found[first].x0 / layout.MM - (28 + 2 * 16 / layout.MM)) < 0.5   # the bullet two characters in
     assert abs(found[first + 1].x0 / layout.MM - 28) < 0.3                      # the next line back at the margin
+
+
+def test_layout_settings_decide_the_contents_and_the_blank_back(tmp_path: Path) -> None:
+    """xzdoc.yaml's layout: a 10-page estimate printed duplex with a 目录 from 5 pages on."""
+    from tests.conftest import ROOT
+    from xzdoc import config
+    from xzdoc.render import bundle, context, document, safety
+
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "projects" / PID, root / "projects" / PID)
+    (root / "xzdoc.yaml").write_text("layout:\n  duplex: true\n  toc_pages: 5\n", "utf-8")
+    cfg = config.load(root)
+    with bundle.Builder(cfg) as builder:
+        project = bundle.load(cfg, root / "projects" / PID)
+        the_stamp = builder.stamp(project)
+        doc = document.documents(cfg, context.build(cfg, project, the_stamp), [SHORT])[0]
+        where = safety.Where(project.folder, project.folder, doc.where, doc.draft)
+        pdf = next(o.data for o in builder.convert(doc, ("pdf",), the_stamp, where, SHORT) if o.name.endswith(".pdf"))
+    path = tmp_path / "estimate.pdf"
+    path.write_bytes(pdf)
+    pages = pymupdf.open(path)
+    assert not pages[1].get_text().strip()                        # the blank back of the cover
+    assert re.match(r"目\s*录", pages[2].get_text())              # then the 目录
+    first = min(layout.measure(path).number_labels)
+    assert first % 2 == 0 and "一、" in pages[first].get_text()   # the body from a recto
