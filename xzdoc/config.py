@@ -27,7 +27,8 @@ DEFAULT_FONTS = {
     "number": ("宋体", "SimSun", "Noto Serif CJK SC"),
 }
 _KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
-          "layout"}
+          "require_signed", "revoked_keys", "layout"}
+_MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
 # Documents printed double-sided unless xzdoc.yaml says otherwise (layout.duplex): the long reports.
 DUPLEX_KINDS = ("可行性研究报告", "初步设计")
 TOC_PAGES = 10
@@ -64,6 +65,7 @@ class Approver:
     name: str
     emails: tuple[str, ...]
     github: str | None = None   # forge login, for CODEOWNERS and GitHub's noreply merge e-mails
+    keys: tuple[str, ...] = ()  # signing keys: OpenSSH public keys or gpg:<fingerprint>
 
     def matches(self, email: str) -> bool:
         email = email.strip().lower()
@@ -99,6 +101,8 @@ class Config:
     calendar_years: Mapping[int, YearSpec] = field(default_factory=dict)
     fonts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FONTS))
     standard: std.Standard = field(default_factory=std.build)
+    require_signed: bool = False
+    revoked_keys: tuple[str, ...] = ()
     layout: Layout = field(default_factory=Layout)
 
     def role_of(self, email: str) -> set[str]:
@@ -152,6 +156,8 @@ def load(root: Path) -> Config:
         calendar_years=_calendar(data),
         fonts=fonts,
         standard=standard,
+        require_signed=_flag(data, "require_signed"),
+        revoked_keys=_strings(data, "revoked_keys"),
         layout=_layout(data),
     )
 
@@ -177,10 +183,10 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
                              hint="例如：\n  局党组:\n    - {name: 张某, email: zhang@example.gov.cn}")
         for i, member in enumerate(members):
             keys = member if isinstance(member, dict) else {}
-            extra = sorted(str(k) for k in keys if k not in ("name", "email", "emails", "github"))
+            extra = sorted(str(k) for k in keys if k not in _MEMBER_KEYS)
             if extra:
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员有未知字段“{extra[0]}”", CONFIG_NAME, members.at(i)[0],
-                                 hint="成员可写 name、email（或 emails 列表）和 github（代码托管平台用户名）")
+                                 hint="成员可写 name、email（或 emails 列表）、github（代码托管平台用户名）和 keys（签名公钥列表）")
             if not isinstance(member, dict) or not member.get("name") or not (member.get("email") or member.get("emails")):
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员缺少 name 或 email", CONFIG_NAME, members.at(i)[0],
                                  hint="每个成员写作 {name: 姓名, email: 提交代码所用的邮箱}")
@@ -189,7 +195,7 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
                 emails = [emails]
             github = member.get("github")
             out.append(Approver(role, str(member["name"]), tuple(str(e).strip().lower() for e in emails),
-                                str(github).lstrip("@") if github else None))
+                                str(github).lstrip("@") if github else None, _strings(member, "keys")))
     return tuple(out)
 
 
@@ -256,6 +262,28 @@ def _baseline(data: YMap) -> str | None:
         raise XzdocError("baseline 应为采用 xzdoc 时主分支上的提交哈希（7–40 位十六进制，加引号）", CONFIG_NAME, line,
                          hint='用 git rev-parse HEAD 查得，写作 baseline: "8223ea1…"')
     return value.strip().lower()
+
+
+def _flag(data: YMap, key: str) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise XzdocError(f"{key} 应为 true 或 false，而不是“{value}”", CONFIG_NAME, data.at(key)[0])
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        line = data.at(key)[0] if isinstance(data, YMap) else None
+        raise XzdocError(f"{key} 应为字符串列表（每项一个公钥）", CONFIG_NAME, line,
+                         hint='例如 keys: ["ssh-ed25519 AAAA… 王建国"]')
+    return tuple(v.strip() for v in value)
 
 
 def _branch(data: YMap) -> str | None:
