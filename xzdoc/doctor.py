@@ -189,7 +189,7 @@ def _signing(loaded: Config) -> list[Check]:
 
 
 def _register(loaded: Config) -> Check:
-    from xzdoc import register
+    from xzdoc.source import register
 
     name = "系统目录 systems.yaml"
     try:

@@ -59,9 +59,8 @@ def codeowners(check: bool) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件（xlsx 必须指定）。")
 def catalog(fmt: str, table: str, out: Path | None) -> None:
     """汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"""
-    from xzdoc import register
     from xzdoc.portfolio import catalog as portfolio
-    from xzdoc.source import fsio, loader
+    from xzdoc.source import fsio, loader, register
 
     config = load_config()
     result = portfolio.build(loader.load_projects(config), register.load(config.root))

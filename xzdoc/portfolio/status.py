@@ -91,8 +91,8 @@ def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
 
 
 def _unfunded(config: Config, projects: Sequence[Project]) -> tuple[tuple[str, str, str], ...]:
-    from xzdoc import register
     from xzdoc.portfolio import catalog
+    from xzdoc.source import register
 
     return tuple((s.id, s.name, s.consequence) for s in catalog.build(projects, register.load(config.root)).unfunded)
 

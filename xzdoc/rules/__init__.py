@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.register import Use
 from xzdoc.rules import art01, art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
 from xzdoc.rules.base import Context, Hit
+from xzdoc.source.register import Use
 
 Check = Callable[[Project, Context], Iterator[Hit]]
 # Runs once per validation over every project's compact system summary; yields (where, message)

@@ -69,7 +69,7 @@ def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
 
 def run_portfolio(ctx: rules.Context, asked: Iterable[Project]) -> list[Finding]:
     """Cross-project rules over compact summaries of every project, reported on the projects asked for."""
-    from xzdoc import register
+    from xzdoc.source import register
 
     uses = [u for p in ctx.projects for u in register.uses(p.id, p.yaml_path, p.stage, p.data.get("systems"))]
     paths = {p.yaml_path for p in asked}
