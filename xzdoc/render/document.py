@@ -18,7 +18,7 @@ import jinja2
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Draft, Project
-from xzdoc.render import templates
+from xzdoc.render import records, templates
 from xzdoc.render.context import Cover, RenderContext
 from xzdoc.source import sandbox
 from xzdoc.source.drafts import ALLOW_MARK, ALLOW_TEXT, GUIDANCE
@@ -79,6 +79,7 @@ def approval_document(config: Config, ctx: RenderContext, records: Sequence[Mapp
 def environment(config: Config) -> jinja2.Environment:
     env = templates.environment(config)
     env.filters["md"] = escape_md
+    env.filters["breakable"] = records.breakable
     return env
 
 
