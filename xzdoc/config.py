@@ -23,7 +23,9 @@ DEFAULT_FONTS = {
     "heading": ("黑体", "SimHei", "Noto Sans CJK SC"),
     "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC"),
 }
-_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard"}
+_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
+          "require_signed", "revoked_keys", "forge_committers"}
+_MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
 
 # Which role's merge makes each change take effect, as the measures read.
 # A key is a stage (entering it, from below) or ``records.<key>`` (the filing
@@ -41,14 +43,49 @@ DEFAULT_GATES: dict[str, str] = {
     "terminated": "局党组",           # 第二十四条 the party group orders rectification, suspension, termination
     "records.supervision": "局党组",  # 第十七条 监理单位经局党组同意后备案
     "records.acceptance_filing": "局党组",  # 第二十一条
+    "records.changes": "局党组",      # 第十六条 调整申请 only covers drift once it entered through the party group's merge
+    "config": "局党组",               # xzdoc.yaml itself: who approves decides every other verdict
 }
 GATE_ARTICLES: dict[str, str] = {
     "submitted": "第七条", "reviewed": "第十条", "approved": "第十条", "contracted": "第十四条",
     "building": "第十七条", "accepted": "第二十一条", "operating": "第二十一条", "terminated": "第二十四条",
-    "records.supervision": "第十七条", "records.acceptance_filing": "第二十一条",
+    "records.supervision": "第十七条", "records.acceptance_filing": "第二十一条", "records.changes": "第十六条",
+    "config": "第二十四条",
 }
 _NOREPLY = re.compile(r"(?:\d+\+)?(?P<login>[a-z0-9-]+)@users\.noreply\.github\.com")
 _SHA = re.compile(r"[0-9a-f]{7,40}")
+_SSH_KEY = re.compile(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|"
+                      r"sk-ecdsa-sha2-nistp256@openssh\.com)\s+([A-Za-z0-9+/]+={0,2})(?:\s.*)?")
+_GPG_KEY = re.compile(r"gpg:([0-9A-Fa-f]{40})")
+
+
+@dataclass(frozen=True)
+class Key:
+    """A signing key named in xzdoc.yaml: an OpenSSH public key or a gpg fingerprint."""
+
+    kind: str            # "ssh" or "gpg"
+    text: str            # "ssh-ed25519 AAAA…" (no comment), or the 40-hex fingerprint in upper case
+    fingerprint: str     # SHA256:… as ssh-keygen and git print it, or the gpg fingerprint
+
+
+def parse_key(value: str) -> Key | None:
+    """A key as written in xzdoc.yaml; None when it is neither form."""
+    import base64
+    import hashlib
+
+    value = value.strip()
+    found = _SSH_KEY.fullmatch(value)
+    if found:
+        try:
+            blob = base64.b64decode(found[2], validate=True)
+        except ValueError:
+            return None
+        digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+        return Key("ssh", f"{found[1]} {found[2]}", f"SHA256:{digest}")
+    found = _GPG_KEY.fullmatch(value)
+    if found:
+        return Key("gpg", found[1].upper(), found[1].upper())
+    return None
 
 
 @dataclass(frozen=True)
@@ -57,6 +94,7 @@ class Approver:
     name: str
     emails: tuple[str, ...]
     github: str | None = None   # forge login, for CODEOWNERS and GitHub's noreply merge e-mails
+    keys: tuple[Key, ...] = ()  # the keys that sign this person's merges
 
     def matches(self, email: str) -> bool:
         email = email.strip().lower()
@@ -81,12 +119,18 @@ class Config:
     calendar_years: Mapping[int, YearSpec] = field(default_factory=dict)
     fonts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FONTS))
     standard: std.Standard = field(default_factory=std.build)
+    require_signed: bool = False
+    revoked_keys: tuple[Key, ...] = ()
+    forge_committers: tuple[str, ...] = ()   # committer e-mails of a forge's web merges, e.g. noreply@github.com
 
     def role_of(self, email: str) -> set[str]:
         return {a.role for a in self.approvers if a.matches(email)}
 
     def members(self, role: str) -> tuple[Approver, ...]:
         return tuple(a for a in self.approvers if a.role == role)
+
+    def entries_of(self, email: str) -> tuple[Approver, ...]:
+        return tuple(a for a in self.approvers if a.matches(email))
 
 
 def find_root(start: Path) -> Path:
@@ -107,7 +151,21 @@ def load(root: Path) -> Config:
     file = root / CONFIG_NAME
     if not file.is_file():
         return Config(root=root)
-    data = load_file(file, CONFIG_NAME)
+    return _from_data(load_file(file, CONFIG_NAME), root)
+
+
+def parse(blob: bytes, root: Path, where: str = CONFIG_NAME) -> Config:
+    """A version of xzdoc.yaml read from history (``where`` names it in errors, e.g. 提交 1a2b3c:xzdoc.yaml)."""
+    from xzdoc.source.yamlio import decode, loads
+
+    try:
+        return _from_data(loads(decode(blob, CONFIG_NAME), CONFIG_NAME), root)
+    except XzdocError as exc:
+        exc.message = f"{where}：{exc.message}"
+        raise
+
+
+def _from_data(data: Any, root: Path) -> Config:
     if data is None:
         return Config(root=root, path=CONFIG_NAME)
     if not isinstance(data, YMap):
@@ -133,7 +191,44 @@ def load(root: Path) -> Config:
         calendar_years=_calendar(data),
         fonts=fonts,
         standard=standard,
+        require_signed=_flag(data, "require_signed"),
+        revoked_keys=tuple(_keys(data.get("revoked_keys"), "revoked_keys", data.at("revoked_keys")[0])),
+        forge_committers=_emails(data, "forge_committers"),
     )
+
+
+def _flag(data: YMap, key: str) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise XzdocError(f"{key} 应为 true 或 false", CONFIG_NAME, data.at(key)[0])
+    return value
+
+
+def _emails(data: YMap, key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and "@" in v for v in value):
+        raise XzdocError(f"{key} 应为邮箱列表，如 [noreply@github.com]", CONFIG_NAME, data.at(key)[0])
+    return tuple(v.strip().lower() for v in value)
+
+
+def _keys(value: Any, what: str, line: int | None) -> list[Key]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    out = []
+    for item in value:
+        key = parse_key(item) if isinstance(item, str) else None
+        if key is None:
+            raise XzdocError(f"{what} 中的“{str(item)[:40]}”不是公钥", CONFIG_NAME, line,
+                             hint="写 OpenSSH 公钥（ssh-ed25519 AAAA… 注释，即 ~/.ssh/id_ed25519.pub 的内容）"
+                                  "或 gpg:<40 位指纹>")
+        out.append(key)
+    return out
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -157,10 +252,10 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
                              hint="例如：\n  局党组:\n    - {name: 张某, email: zhang@example.gov.cn}")
         for i, member in enumerate(members):
             keys = member if isinstance(member, dict) else {}
-            extra = sorted(str(k) for k in keys if k not in ("name", "email", "emails", "github"))
+            extra = sorted(str(k) for k in keys if k not in _MEMBER_KEYS)
             if extra:
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员有未知字段“{extra[0]}”", CONFIG_NAME, members.at(i)[0],
-                                 hint="成员可写 name、email（或 emails 列表）和 github（代码托管平台用户名）")
+                                 hint="成员可写 name、email（或 emails 列表）、github（代码托管平台用户名）和 keys（签名公钥）")
             if not isinstance(member, dict) or not member.get("name") or not (member.get("email") or member.get("emails")):
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员缺少 name 或 email", CONFIG_NAME, members.at(i)[0],
                                  hint="每个成员写作 {name: 姓名, email: 提交代码所用的邮箱}")
@@ -169,7 +264,9 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
                 emails = [emails]
             github = member.get("github")
             out.append(Approver(role, str(member["name"]), tuple(str(e).strip().lower() for e in emails),
-                                str(github).lstrip("@") if github else None))
+                                str(github).lstrip("@") if github else None,
+                                tuple(_keys(member.get("keys"), f"角色“{role}”第 {i + 1} 个成员的 keys",
+                                            members.at(i)[0]))))
     return tuple(out)
 
 
@@ -186,9 +283,10 @@ def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) 
             if key.split(".", 1)[1] not in records:
                 raise XzdocError(f"gates 中的“{key}”不是已知的备案记录", CONFIG_NAME, line,
                                  hint="可用的记录：" + "、".join(f"records.{r}" for r in sorted(records)))
-        elif key not in stages:
+        elif key != "config" and key not in stages:
             raise XzdocError(f"gates 中的“{key}”不是可审批的阶段", CONFIG_NAME, line,
-                             hint="阶段：" + "、".join(stages) + "；或 records.<记录名>，如 records.supervision")
+                             hint="阶段：" + "、".join(stages)
+                             + "；config（xzdoc.yaml 本身）；或 records.<记录名>，如 records.supervision")
         if role is None or role == "":
             out.pop(key, None)
             continue

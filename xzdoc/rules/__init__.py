@@ -86,10 +86,17 @@ RULES: tuple[Rule, ...] = (
     Rule("art24.unapproved-filing", "第二十四条", ERROR, "须经同意的备案（如监理备案）经所需角色的审批人合并进入主分支",
          art24.check_unapproved_filing),
     Rule("art24.pending-approval", "第二十四条", INFO, "工作区中尚未合并进入主分支、等待审批的阶段变更", art24.check_pending),
-    Rule("art24.content-drift", "第二十四条", ERROR, "批复后建设内容、预算、系统、资源的调整有调整申请（第十六条）",
+    Rule("art24.content-drift", "第二十四条", ERROR,
+         "经审批的项目目录（project.yaml 各字段、正文、已审批的备案）只经审批人合并或经审批的调整申请改动（第十六条）",
          art24.check_drift),
-    Rule("art24.unsigned-merge", "第二十四条", ERROR, "审批合并提交的签名有效（xzdoc ledger --require-signed）",
-         lambda p, c: iter(())),
+    Rule("art24.unsigned-merge", "第二十四条", ERROR, "审批合并提交由审批人在 xzdoc.yaml 中登记的密钥签名（require_signed）",
+         art24.check_unsigned),
+    Rule("art24.unapproved-config", "第二十四条", ERROR, "xzdoc.yaml 的修改经局党组成员合并（gates.config），baseline 只设一次",
+         art24.check_config),
+    Rule("art24.deleted-project", "第二十四条", ERROR, "经审批的项目不从主分支删除（终止须经审批）", art24.check_deleted),
+    Rule("art24.repository-layout", "第二十四条", ERROR,
+         "项目目录下没有符号链接、子模块、.gitattributes 或嵌套的 xzdoc.yaml", art24.check_layout),
+    Rule("art24.future-filing", "第二十四条", ERROR, "备案日期不晚于登记它的提交，也不晚于检查日", art24.check_future_filing),
 )
 
 BY_ID = {rule.id: rule for rule in RULES}
