@@ -45,7 +45,7 @@ def test_first_parent_history_with_identities_dates_and_trailers(repo: Repo) -> 
     assert last.committer == log.Identity("GitHub", "noreply@github.com") and last.author.name == "赵工程师"
     # Diffs against the first parent, inside projects/ only, with the folder's tree.
     paths = {c.path: c for c in merge.changes}
-    assert set(paths) == {"projects", "projects/XZJT-2026-001", "projects/XZJT-2026-001/project.yaml",
+    assert set(paths) == {"README.md", "projects", "projects/XZJT-2026-001", "projects/XZJT-2026-001/project.yaml",
                           "projects/XZJT-2026-001/drafts", "projects/XZJT-2026-001/drafts/proposal.md"}
     assert paths["projects/XZJT-2026-001"].mode == "040000"
     assert paths["projects/XZJT-2026-001"].new == repo.git("rev-parse", f"{merge.sha}:projects/XZJT-2026-001")
