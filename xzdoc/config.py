@@ -134,17 +134,34 @@ class Config:
 
 
 def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding xzdoc.yaml, else a .git, else start."""
+    """The nearest folder at or above ``start`` holding xzdoc.yaml, else a .git, else start.
+
+    An xzdoc.yaml inside the projects folder of the repository's own
+    configuration does not count: a project folder cannot bring its own
+    policy (the ledger reports such a file as an error).
+    """
     start = start.resolve()
     if start.is_file():
         start = start.parent
+    top = next((f for f in (start, *start.parents) if (f / ".git").exists()), None)
+    fenced = _projects_of(top) if top is not None else None
     for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
+        if (folder / CONFIG_NAME).is_file() and (fenced is None or not folder.is_relative_to(fenced)):
             return folder
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
             return folder
     return start
+
+
+def _projects_of(top: Path) -> Path | None:
+    """The projects folder named by the top-level xzdoc.yaml (``projects`` when it names none)."""
+    if not (top / CONFIG_NAME).is_file():
+        return None
+    try:
+        return top / load(top).projects_dir
+    except XzdocError:
+        return top / "projects"
 
 
 def load(root: Path) -> Config:

@@ -37,7 +37,8 @@ def changed_fields(old: bytes, new: bytes) -> list[str]:
         x, y = a.get(key), b.get(key)
         if x == y:
             continue
-        if isinstance(x, dict) and isinstance(y, dict):
+        if isinstance(x, dict) or isinstance(y, dict):
+            x, y = x if isinstance(x, dict) else {}, y if isinstance(y, dict) else {}
             out += [f"{key}.{k}" for k in dict.fromkeys([*x, *y]) if x.get(k) != y.get(k)]
         else:
             out.append(str(key))

@@ -290,6 +290,14 @@ def state_issues(walk: Walk, workdir_folders: Iterable[Folder]) -> list[Issue]:
                              "终止项目请把 stage 改为 terminated 并经局党组合并"))
         elif folder.drifted is not None:
             out.append(_drift_issue(walk, folder))
+        head = walk.cache.get(folder.blob) if folder.tree and folder.blob else None
+        if head is not None and head.error:
+            out.append(Issue("art24.unreadable-project", folder.path, f"{folder.path}/{PROJECT_FILE}", "",
+                             f"主分支上的 {folder.path}/{PROJECT_FILE} 无法按 YAML 严格读取（{head.error}），"
+                             "其中声称的阶段和备案一概不算。修改方法：修正该文件并经审批人合并"))
+        elif folder.tree and not folder.blob and folder.approved_tree is not None:
+            out.append(Issue("art24.unreadable-project", folder.path, folder.path, "",
+                             f"主分支上的 {folder.path} 缺少 {PROJECT_FILE}。修改方法：恢复该文件"))
         for key, (commit, date) in sorted(folder.future.items()):
             out.append(Issue("art24.future-filing", folder.path, f"{folder.path}/{PROJECT_FILE}", commit,
                              f"records.{key} 的日期 {date} 晚于登记它的提交 {commit[:10]}（或今天）：不能登记尚未发生的备案。"

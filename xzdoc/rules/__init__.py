@@ -96,6 +96,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art24.deleted-project", "第二十四条", ERROR, "经审批的项目不从主分支删除（终止须经审批）", art24.check_deleted),
     Rule("art24.repository-layout", "第二十四条", ERROR,
          "项目目录下没有符号链接、子模块、.gitattributes 或嵌套的 xzdoc.yaml", art24.check_layout),
+    Rule("art24.unreadable-project", "第二十四条", ERROR, "主分支上的 project.yaml 能按 YAML 严格读取（声称的阶段才算数）",
+         art24.check_unreadable),
     Rule("art24.future-filing", "第二十四条", ERROR, "备案日期不晚于登记它的提交，也不晚于检查日", art24.check_future_filing),
 )
 

@@ -78,7 +78,7 @@ def _unapproved(project: Project, ctx: Context, signed: bool = False) -> list[le
     if state is None:
         return []
     book, folder = state
-    found = ledger.unapproved(ctx.config, book, folder, project.stage, _present(project))
+    found = ledger.unapproved(book.policy or ctx.config, book, folder, project.stage, _present(project))
     return [r for r in found if (r.problem == ledger.UNSIGNED) == signed]
 
 
@@ -120,7 +120,7 @@ def pending_gates(project: Project, ctx: Context) -> list[str]:
     if state is None:
         return []
     book, folder = state
-    return ledger.pending(ctx.config, book, folder, project.stage, _present(project))
+    return ledger.pending(book.policy or ctx.config, book, folder, project.stage, _present(project))
 
 
 def check_pending(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -129,7 +129,7 @@ def check_pending(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     book, _ = state
     for gate in pending_gates(project, ctx):
-        role = ctx.config.gates[gate]
+        role = (book.policy or ctx.config).gates[gate]
         what = f"阶段 {gate}" if not gate.startswith("records.") else f"{gate} 备案"
         yield Hit(project.data.at("stage") if not gate.startswith("records.") else project.data.pos,
                   f"{what}尚未进入主分支 {book.branch.rsplit('/', 1)[-1]}：须由{role}成员合并拉取请求后才生效"
@@ -164,6 +164,7 @@ check_drift = _issues("art24.content-drift")
 check_deleted = _issues("art24.deleted-project")
 check_config = _issues("art24.unapproved-config")
 check_layout = _issues("art24.repository-layout")
+check_unreadable = _issues("art24.unreadable-project")
 _future_in_history = _issues("art24.future-filing")
 
 

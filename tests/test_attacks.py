@@ -1,0 +1,549 @@
+"""Attacks on the approval evidence, each on a real repository: every one must fail `validate` (art24) and `ledger`.
+
+And the legitimate lifecycles next to them must stay clean: merges by the
+right roles, signed merges with the approvers' own keys, an approver
+removed later, an approved policy change, an approved adjustment request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.attacks import (
+    ATTACKER,
+    CENTER,
+    DEV,
+    FOLDER,
+    PARTY,
+    PARTY2,
+    PID,
+    YAML,
+    bureau,
+    caught,
+    change,
+    clean,
+    keygen,
+    ledger_exit,
+    merge,
+    policy,
+    stage,
+)
+from tests.gitrepo import FORGE, Repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return bureau(tmp_path / "bureau")
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> Repo:
+    return bureau(tmp_path / "signed", signed=True)
+
+
+def submitted(repo: Repo, signed: bool = False) -> str:
+    """The project approved at submitted by a party-group merge: its folder now has an approved tree."""
+    return change(repo, "submit", PARTY, stage(PID, "submitted"), signed)
+
+
+# -- Legitimate lifecycles --------------------------------------------------------------------------
+
+
+def test_full_lifecycle_by_the_right_roles_is_clean(repo: Repo) -> None:
+    submitted(repo)
+    change(repo, "review", PARTY2, stage(PID, "reviewed", "records:\n  review: {date: 2026-02-01}\n"))
+    change(repo, "approve", CENTER, stage(PID, "approved", "records:\n  review: {date: 2026-02-01}\n"
+                                          "  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n"))
+    repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n")
+    repo.commit("直接修改已批复项目的正文")
+    caught(repo, "art24.content-drift")
+    repo.git("revert", "--no-edit", "HEAD")
+    clean(repo)
+
+
+def test_signed_lifecycle_is_clean(signed: Repo) -> None:
+    submitted(signed, signed=True)
+    change(signed, "review", PARTY2, stage(PID, "reviewed"), signed=True)
+    change(signed, "approve", CENTER, stage(PID, "approved"), signed=True)
+    clean(signed)
+    code, output = _ledger_text(signed)
+    assert "签名有效（密钥 SHA256:" in output
+
+
+def _ledger_text(repo: Repo) -> tuple[int, str]:
+    from tests.attacks import ledger_exit
+
+    return ledger_exit(repo)
+
+
+def test_approver_removed_later_keeps_his_approvals(repo: Repo) -> None:
+    change(repo, "submit", PARTY2, stage(PID, "submitted"))
+    change(repo, "policy", PARTY, lambda r: r.write("xzdoc.yaml", policy(r, False, members=(PARTY,))))
+    clean(repo)
+
+
+def test_approved_policy_change_takes_effect(repo: Repo) -> None:
+    new = policy(repo, False, members=(PARTY, PARTY2, ATTACKER))
+    change(repo, "policy", PARTY, lambda r: r.write("xzdoc.yaml", new))
+    change(repo, "submit", ATTACKER, stage(PID, "submitted"))   # now a listed member of 局党组
+    clean(repo)
+
+
+def test_forge_web_merge_named_in_the_policy_is_clean(tmp_path: Path) -> None:
+    repo = bureau(tmp_path / "forge", extra="forge_committers: [noreply@github.com]\n")
+    repo.branch("submit")
+    stage(PID, "submitted")(repo)
+    repo.commit("申报")
+    repo.checkout("main")
+    merge(repo, "submit", PARTY, committer=FORGE)
+    clean(repo)
+
+
+def test_approved_adjustment_request_covers_drift(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "total: 100.00", "total: 120.00")
+    repo.commit("直接调整预算")
+    caught(repo, "art24.content-drift")
+    change(repo, "request", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
+           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 增加设备, "
+             "approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n"))
+    clean(repo)
+
+
+# -- Policy pushed instead of approved --------------------------------------------------------------
+
+
+def test_config_push_naming_oneself_approver(repo: Repo) -> None:
+    repo.write("xzdoc.yaml", policy(repo, False, members=(PARTY, ATTACKER)))
+    repo.commit("增加审批人")
+    change(repo, "submit", ATTACKER, stage(PID, "submitted"))
+    errors = caught(repo, "art24.unapproved-config", "art24.unapproved-stage-change")
+    assert errors
+
+
+def test_config_push_lifting_gates(repo: Repo) -> None:
+    repo.write("xzdoc.yaml", policy(repo, False, "gates:\n  submitted: null\n  reviewed: null\n"))
+    repo.commit("取消关口")
+    stage(PID, "reviewed")(repo)
+    repo.commit("直接推进")
+    caught(repo, "art24.unapproved-config", "art24.unapproved-stage-change")
+
+
+def test_config_push_moving_the_projects_folder(repo: Repo) -> None:
+    repo.write("xzdoc.yaml", policy(repo, False, "projects_dir: elsewhere\n"))
+    repo.commit("换目录")
+    stage(PID, "approved")(repo)
+    repo.commit("直接推进")
+    caught(repo, "art24.unapproved-config", "art24.unapproved-stage-change", ledger_only=True)
+
+
+def test_config_deleted(repo: Repo) -> None:
+    repo.git("rm", "-q", "xzdoc.yaml")
+    repo.commit("删除配置")
+    caught(repo, "art24.unapproved-config")
+
+
+def test_config_change_merged_by_the_wrong_role(repo: Repo) -> None:
+    change(repo, "policy", CENTER, lambda r: r.write("xzdoc.yaml", policy(r, False, members=(PARTY, ATTACKER))))
+    caught(repo, "art24.unapproved-config")
+
+
+def test_config_change_already_on_main_before_the_merge(repo: Repo) -> None:
+    repo.write("xzdoc.yaml", policy(repo, False, members=(PARTY, ATTACKER)))
+    repo.commit("先推送配置")
+    change(repo, "other", PARTY, lambda r: r.write("README.md", "说明\n"))
+    caught(repo, "art24.unapproved-config")
+
+
+def test_baseline_rewritten_even_by_an_approver(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "adopted", config=None)
+    repo.project(PID, "draft")
+    first = repo.commit("迁入")
+    repo.write("xzdoc.yaml", policy(repo, False, f'baseline: "{first}"\n'))
+    repo.commit("采用")
+    stage(PID, "approved")(repo)
+    pushed = repo.commit("直接推进")
+    change(repo, "baseline", PARTY, lambda r: r.write("xzdoc.yaml", policy(r, False, f'baseline: "{pushed}"\n')))
+    caught(repo, "art24.unapproved-config", "art24.unapproved-stage-change")
+
+
+def test_signing_requirement_dropped_by_a_push(signed: Repo) -> None:
+    signed.write("xzdoc.yaml", policy(signed, True).replace("require_signed: true\n", ""))
+    signed.commit("不再要求签名")
+    change(signed, "submit", PARTY, stage(PID, "submitted"))   # unsigned
+    caught(signed, "art24.unapproved-config", "art24.unsigned-merge")
+
+
+# -- Signatures that are not the approver's ---------------------------------------------------------
+
+
+def test_unsigned_merge_under_require_signed(signed: Repo) -> None:
+    change(signed, "submit", PARTY, stage(PID, "submitted"))
+    caught(signed, "art24.unsigned-merge")
+
+
+def test_merge_spoofed_and_signed_with_the_attackers_own_key(signed: Repo) -> None:
+    change(signed, "submit", PARTY, stage(PID, "submitted"), signed=True, key_of=ATTACKER)
+    caught(signed, "art24.unsigned-merge")
+
+
+def test_data_center_member_signs_a_party_gate_with_his_own_key(signed: Repo) -> None:
+    change(signed, "submit", CENTER, stage(PID, "submitted"), signed=True)
+    caught(signed, "art24.unapproved-stage-change")
+
+
+def test_one_approvers_key_signing_as_another_approver(signed: Repo) -> None:
+    change(signed, "submit", PARTY2, stage(PID, "submitted"), signed=True, key_of=PARTY)
+    caught(signed, "art24.unsigned-merge")
+
+
+def test_revoked_key(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "revoked", config=None)
+    _, public = keygen(repo.home, PARTY)
+    repo.write("xzdoc.yaml", policy(repo, True, f"revoked_keys: ['{public}']\n"))
+    repo.project(PID, "draft")
+    repo.commit("新建")
+    change(repo, "submit", PARTY, stage(PID, "submitted"), signed=True)
+    caught(repo, "art24.unsigned-merge")
+
+
+def test_machine_trust_is_not_used(signed: Repo) -> None:
+    # The verifying machine trusts the attacker's key for the approver's address: that must not count.
+    _, public = keygen(signed.home, ATTACKER)
+    allowed = signed.home / "allowed_signers"
+    allowed.write_text(f"{PARTY.email} {public}\n", "utf-8")
+    gitconfig = Path.home() / ".gitconfig"
+    signed.git("config", "gpg.ssh.allowedSignersFile", str(allowed))
+    change(signed, "submit", PARTY, stage(PID, "submitted"), signed=True, key_of=ATTACKER)
+    caught(signed, "art24.unsigned-merge")
+    assert not gitconfig.exists() or "allowed" not in gitconfig.read_text("utf-8", "replace")
+
+
+def test_key_added_in_the_merged_branch_does_not_verify_that_merge(signed: Repo) -> None:
+    _, public = keygen(signed.home, ATTACKER)
+
+    def edit(r: Repo) -> None:
+        r.write("xzdoc.yaml", policy(r, True).replace(f"email: {PARTY.email}, keys: [",
+                                                      f"email: {PARTY.email}, keys: ['{public}', "))
+        stage(PID, "submitted")(r)
+    change(signed, "submit", PARTY, edit, signed=True, key_of=ATTACKER)
+    caught(signed, "art24.unsigned-merge")
+
+
+def test_amended_signed_merge(signed: Repo) -> None:
+    submitted(signed, signed=True)
+    stage(PID, "reviewed")(signed)
+    signed.git("add", "-A")
+    signed.git("commit", "-q", "--amend", "--no-edit", who=PARTY, committer=PARTY)   # identity copied, key not
+    code, output = ledger_exit(signed)
+    assert code == 1 and "未签名" in output
+    caught(signed, "art24.unapproved-stage-change")
+
+
+# -- Merges that do not bring the change in --------------------------------------------------------
+
+
+def test_direct_push(repo: Repo) -> None:
+    stage(PID, "submitted")(repo)
+    repo.commit("直接申报")
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_direct_push_with_the_approvers_identity_and_a_trailer(repo: Repo) -> None:
+    stage(PID, "submitted")(repo)
+    repo.commit("申报\n\nApproved-by: 王建国", who=PARTY)
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_merge_by_someone_without_the_role(repo: Repo) -> None:
+    change(repo, "submit", DEV, stage(PID, "submitted"))
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_laundered_update_branch_merge_fast_forwarded(repo: Repo) -> None:
+    repo.branch("feature")
+    stage(PID, "submitted")(repo)
+    repo.commit("申报")
+    repo.checkout("main")
+    repo.write("README.md", "主分支的其他修改\n")
+    repo.commit("其他")
+    repo.checkout("feature")
+    merge(repo, "main", PARTY)            # the approver's "update branch"
+    repo.checkout("main")
+    repo.git("merge", "-q", "--ff-only", "feature")
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_amended_merge_keeps_the_approver_as_author_only(repo: Repo) -> None:
+    submitted(repo)
+    stage(PID, "reviewed")(repo)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--amend", "--no-edit", who=DEV)
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_change_already_on_main_before_the_approvers_merge(repo: Repo) -> None:
+    stage(PID, "submitted")(repo)
+    repo.commit("直接申报")
+    change(repo, "other", PARTY, lambda r: r.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n"))
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_change_made_in_the_merge_commit_itself(repo: Repo) -> None:
+    repo.branch("docs")
+    repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n")
+    repo.commit("正文")
+    repo.checkout("main")
+    repo.git("merge", "-q", "--no-ff", "--no-commit", "docs", who=PARTY)
+    stage(PID, "submitted")(repo)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "Merge branch 'docs'", who=PARTY)
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_octopus_merge(repo: Repo) -> None:
+    repo.branch("a")
+    stage(PID, "submitted")(repo)
+    repo.commit("申报")
+    repo.checkout("main")
+    repo.branch("b")
+    repo.write("README.md", "b\n")
+    repo.commit("b")
+    repo.checkout("main")
+    repo.git("merge", "-q", "--no-ff", "-m", "octopus", "a", "b", who=PARTY)
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_squash_merge_by_an_approver(repo: Repo) -> None:
+    repo.branch("s")
+    stage(PID, "submitted")(repo)
+    repo.commit("申报")
+    repo.checkout("main")
+    repo.git("merge", "-q", "--squash", "s", who=PARTY)
+    repo.git("commit", "-q", "-m", "申报 (#3)", who=PARTY)
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_forge_committer_not_named_in_the_policy(repo: Repo) -> None:
+    repo.branch("submit")
+    stage(PID, "submitted")(repo)
+    repo.commit("申报")
+    repo.checkout("main")
+    merge(repo, "submit", PARTY, committer=FORGE)
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_replace_ref_dressing_a_direct_push_as_a_merge(repo: Repo) -> None:
+    stage(PID, "submitted")(repo)
+    pushed = repo.commit("直接申报")
+    parent = repo.git("rev-parse", "HEAD^")
+    tree = repo.git("rev-parse", "HEAD^{tree}")
+    fake = repo.git("commit-tree", tree, "-p", parent, "-p", pushed, "-m", "Merge branch 'submit'", who=PARTY)
+    repo.git("replace", pushed, fake)
+    assert repo.git("log", "-1", "--format=%an") == PARTY.name   # git itself now shows the forgery
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_graft_file(repo: Repo) -> None:
+    stage(PID, "submitted")(repo)
+    repo.commit("直接申报")
+    other = change(repo, "x", PARTY, lambda r: r.write("README.md", "x\n"))
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "grafts").write_text(f"{other}\n", "utf-8")
+    caught(repo, "art24.unapproved-stage-change")
+
+
+# -- Readers that could disagree -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "  id: XZJT-2026-101\n  stage: draft\nstage: approved\n",     # indented file, column-0 fake stage line
+    "id: XZJT-2026-101\nstage: draft\rstage: approved\n",         # lone CR
+    "id: XZJT-2026-101\nstage: draft\nstage: approved\n",         # duplicate key
+    "id: XZJT-2026-101\nname: |\n  x\nstage: approved\n",         # block scalar, then the real key
+    "\ufeffid: XZJT-2026-101\nstage: approved\n",                 # byte-order mark
+    "{id: XZJT-2026-101, stage: approved}\n",                     # flow style
+])
+def test_one_reader_for_ledger_and_validate(repo: Repo, text: str) -> None:
+    repo.write(YAML, text)
+    repo.commit("格式花样")
+    # validate refuses the file itself; the ledger must not find a stage in it either.
+    caught(repo, ledger_only=True)
+
+
+def test_symlinked_project_yaml(repo: Repo) -> None:
+    submitted(repo)
+    repo.write("elsewhere/project.yaml", f"id: {PID}\nname: x\nstage: operating\nbudget:\n  total: 1.00\n")
+    (repo.path / YAML).unlink()
+    (repo.path / YAML).symlink_to("../../elsewhere/project.yaml")
+    repo.commit("链接")
+    caught(repo, "art24.repository-layout")
+
+
+def test_symlinked_project_folder(repo: Repo) -> None:
+    repo.write("elsewhere/XZJT-2026-102/project.yaml", "id: XZJT-2026-102\nname: x\nstage: approved\n")
+    (repo.path / "projects" / "XZJT-2026-102").symlink_to("../elsewhere/XZJT-2026-102")
+    repo.commit("链接目录")
+    caught(repo, "art24.repository-layout")
+
+
+def test_submodule_under_projects(repo: Repo, tmp_path: Path) -> None:
+    inner = Repo(tmp_path / "inner")
+    inner.project("XZJT-2026-103", "approved")
+    sha = inner.commit("子仓库")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{sha},projects/XZJT-2026-103")
+    repo.git("commit", "-q", "-m", "子模块")
+    caught(repo, "art24.repository-layout")
+
+
+def test_gitattributes_filter_under_projects(repo: Repo) -> None:
+    repo.write("projects/.gitattributes", "*.yaml filter=stage\n")
+    repo.commit("属性")
+    caught(repo, "art24.repository-layout")
+
+
+def test_gitattributes_at_the_root(repo: Repo) -> None:
+    repo.write(".gitattributes", "projects/** working-tree-encoding=GB18030\n")
+    repo.commit("属性")
+    caught(repo, "art24.repository-layout")
+
+
+def test_nested_config_under_a_project(repo: Repo) -> None:
+    repo.write(f"{FOLDER}/xzdoc.yaml", "approvers:\n  局党组:\n    - {name: 钱, email: qian@vendor.example.com}\n")
+    repo.commit("嵌套配置")
+    caught(repo, "art24.repository-layout")
+    from tests.conftest import invoke
+    result = invoke("validate", str(repo.path / FOLDER), "--as-of", "2026-11-20")
+    assert "art24.repository-layout" in result.output
+
+
+# -- Drift -----------------------------------------------------------------------------------------
+
+
+def test_drift_in_drafts(repo: Repo) -> None:
+    submitted(repo)
+    repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n\n改写。\n")
+    repo.commit("改正文")
+    caught(repo, "art24.content-drift")
+
+
+def test_drift_in_an_approved_filing(repo: Repo) -> None:
+    records = "records:\n  review: {date: 2026-02-01}\n"
+    change(repo, "submit", PARTY, stage(PID, "reviewed", records))
+    stage(PID, "reviewed", "records:\n  review: {date: 2026-01-15}\n")(repo)
+    repo.commit("改备案日期")
+    caught(repo, "art24.content-drift")
+
+
+def test_drift_in_id_and_name(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "name: 测试项目", "name: 另一个项目")
+    repo.commit("改名称")
+    caught(repo, "art24.content-drift")
+
+
+def test_drift_then_an_unrelated_approving_merge(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "total: 100.00", "total: 900.00")
+    repo.commit("直接改预算")
+    change(repo, "docs", PARTY, lambda r: r.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n"))
+    caught(repo, "art24.content-drift")
+
+
+def test_self_filed_adjustment_request(repo: Repo) -> None:
+    submitted(repo)
+    repo.write(YAML, repo.path.joinpath(YAML).read_text("utf-8").replace("total: 100.00", "total: 900.00")
+               + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 自行调整, "
+                 "approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n")
+    repo.commit("自行登记调整申请")
+    caught(repo, "art24.content-drift")
+
+
+def test_adjustment_request_without_the_opinion(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "total: 100.00", "total: 900.00")
+    repo.commit("直接改预算")
+    change(repo, "request", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
+           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 调整}\n"))
+    caught(repo, "art24.content-drift")
+
+
+def test_adjustment_request_merged_by_the_wrong_role(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "total: 100.00", "total: 900.00")
+    repo.commit("直接改预算")
+    change(repo, "request", CENTER, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
+           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 调整, "
+             "approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n"))
+    caught(repo, "art24.content-drift")
+
+
+def test_adjustment_request_that_does_not_name_every_change(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "total: 100.00", "total: 900.00")
+    repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n\n改写。\n")
+    repo.commit("直接修改")
+    change(repo, "request", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
+           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 调整, "
+             "approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n"))
+    caught(repo, "art24.content-drift")
+
+
+def test_deleted_approved_project(repo: Repo) -> None:
+    submitted(repo)
+    repo.project("XZJT-2026-102")
+    repo.git("rm", "-rq", FOLDER)
+    repo.commit("删除项目")
+    caught(repo, "art24.deleted-project")
+
+
+def test_renamed_approved_project(repo: Repo) -> None:
+    submitted(repo)
+    repo.git("mv", FOLDER, "projects/XZJT-2026-199")
+    repo.commit("改目录名")
+    caught(repo, "art24.deleted-project")
+
+
+def test_filing_dated_after_the_commit_that_entered_it(repo: Repo) -> None:
+    records = "records:\n  review: {date: 2026-12-31}\n"
+    change(repo, "review", PARTY, stage(PID, "reviewed", records))
+    caught(repo, "art24.future-filing")
+
+
+def test_filing_dated_after_as_of(repo: Repo) -> None:
+    from tests.attacks import art24_errors
+
+    change(repo, "review", PARTY, stage(PID, "reviewed", "records:\n  review: {date: 2026-02-01}\n"))
+    assert "art24.future-filing" in art24_errors(repo, "--as-of", "2026-01-20")
+
+
+def test_stage_moved_back_and_forth_by_direct_pushes(repo: Repo) -> None:
+    submitted(repo)
+    change(repo, "review", PARTY, stage(PID, "reviewed"))
+    stage(PID, "draft")(repo)
+    repo.commit("退回")
+    stage(PID, "approved")(repo)
+    repo.commit("跳到已批复")
+    caught(repo, "art24.unapproved-stage-change", "art24.content-drift")
+
+
+def test_a_draft_project_may_change_freely(repo: Repo) -> None:
+    repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n")
+    repo.commit("草稿")
+    clean(repo)
+
+
+def test_git_trust_settings_cannot_make_an_unsigned_merge_count(signed: Repo) -> None:
+    # gpg.minTrustLevel or a forged allowed-signers in the repository's own config change nothing.
+    signed.git("config", "gpg.minTrustLevel", "undefined")
+    change(signed, "submit", PARTY, stage(PID, "submitted"))
+    caught(signed, "art24.unsigned-merge")
+
+
+def test_ledger_reads_history_not_the_working_copy(repo: Repo) -> None:
+    change(repo, "submit", DEV, stage(PID, "submitted"))
+    # An uncommitted policy that names the merger does not change the verdict.
+    repo.write("xzdoc.yaml", policy(repo, False, members=(PARTY, DEV)))  # type: ignore[arg-type]
+    caught(repo, "art24.unapproved-stage-change")
