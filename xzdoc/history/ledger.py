@@ -326,4 +326,7 @@ def as_json(ledger: Ledger, records: Sequence[ApprovalRecord]) -> str:
     return json.dumps({"branch": ledger.branch, "head": ledger.head, "baseline": ledger.baseline,
                        "records": [r.as_dict() | ({"rule": rule_of(r)} if r.current and not r.approved else {})
                                    for r in records],
-                       "issues": [i.as_dict() for i in issues_of(ledger, records)]}, ensure_ascii=False, indent=2)
+                       "issues": [i.as_dict() for i in issues_of(ledger, records)],
+                       "approved": {folder: {"commit": ref.commit, "tree": ref.tree, "adopted": ref.adopted}
+                                    for folder, ref in ledger.references.items()
+                                    if folder in {r.folder for r in records}}}, ensure_ascii=False, indent=2)

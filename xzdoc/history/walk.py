@@ -140,6 +140,8 @@ class Walk:
                                         status, v, policy, self.timeline))
         if now is not None:
             self._future(folder, commit, old, now, adopted)
+        else:
+            folder.future.clear()
         self._drift(folder, commit, policy, adopted, tree, blob, now, gated, all_ok, verdict)
         folder.tree, folder.blob = tree, blob
 
