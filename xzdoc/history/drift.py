@@ -13,47 +13,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-from xzdoc.history import gitlog
 from xzdoc.history.facts import Facts
 from xzdoc.history.records import PROJECT_FILE
 
 _NOT_CONTENT = ("stage", "records.changes")
 
 
-def changed_files(workdir: Path, old_tree: str, new_tree: str) -> list[str]:
-    return gitlog.diff_names(workdir, old_tree, new_tree)
-
-
-def changed_fields(old: bytes, new: bytes) -> list[str]:
-    """Dotted paths (two levels deep) where two project.yaml versions differ."""
-    a, b = _plain(old), _plain(new)
-    if not isinstance(a, dict) or not isinstance(b, dict):
+def changed_fields(old: Facts | None, new: Facts | None) -> list[str]:
+    """Dotted paths (two levels deep) where two project.yaml versions differ, from their field digests."""
+    if old is None or new is None or old.error or new.error:
         return ["（整个文件）"]
-    out = []
-    for key in dict.fromkeys([*a, *b]):
-        x, y = a.get(key), b.get(key)
-        if x == y:
-            continue
-        if isinstance(x, dict) or isinstance(y, dict):
-            x, y = x if isinstance(x, dict) else {}, y if isinstance(y, dict) else {}
-            out += [f"{key}.{k}" for k in dict.fromkeys([*x, *y]) if x.get(k) != y.get(k)]
-        else:
-            out.append(str(key))
-    return out
-
-
-def _plain(blob: bytes) -> Any:
-    from xzdoc.config import plain
-    from xzdoc.errors import XzdocError
-    from xzdoc.source.yamlio import decode, loads
-
-    try:
-        return plain(loads(decode(blob, PROJECT_FILE), PROJECT_FILE))
-    except XzdocError:
-        return None
+    a, b = old.digests, new.digests
+    return [path for path in dict.fromkeys([*a, *b]) if a.get(path) != b.get(path)]
 
 
 def valid_requests(approved: Facts | None, now: Facts) -> list[dict[str, Any]]:
@@ -69,18 +42,18 @@ def valid_requests(approved: Facts | None, now: Facts) -> list[dict[str, Any]]:
     return out
 
 
-def uncovered(workdir: Path, approved_tree: str, new_tree: str, blobs: Mapping[str, bytes], approved_blob: str,
-              new_blob: str, requests: Iterable[dict[str, Any]], groups: Mapping[str, list[str]]) -> list[str]:
-    """The files and fields changed since the approval that no request names; empty when all are covered."""
+def uncovered(files: list[str], approved: Facts | None, now: Facts, requests: Iterable[dict[str, Any]],
+              groups: Mapping[str, list[str]]) -> list[str]:
+    """The ``files`` and fields changed since the approval that no request names; empty when all are covered."""
     names: set[str] = set()
     for entry in requests:
         for name in entry.get("fields") or []:
             names.update(str(n) for n in groups.get(str(name), [str(name)]))
             names.add(str(name))
     left = []
-    for file in changed_files(workdir, approved_tree, new_tree):
+    for file in files:
         if file == PROJECT_FILE:
-            fields = changed_fields(blobs.get(approved_blob, b""), blobs.get(new_blob, b""))
+            fields = changed_fields(approved, now)
             left += [f for f in fields if not f.startswith(_NOT_CONTENT) and not _covers(names, f)]
         elif not _covers_file(names, file):
             left.append(file)

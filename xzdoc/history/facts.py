@@ -8,8 +8,8 @@ nothing, and the drift check still sees its folder change.
 
 Facts of a blob never change, so they are kept between runs in the git
 directory (``.git/xzdoc/facts.json``), keyed by blob id. The cache is
-checked, not trusted: it carries the digest of its own entries and the
-version of this reader, and a file that does not match is dropped whole.
+checked, not trusted: its first line carries the version of this reader and
+the SHA-256 of the entries, and a file that does not match is dropped whole.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 from xzdoc.errors import XzdocError
 
 PROJECT_FILE = "project.yaml"
-_CACHE_VERSION = "xzdoc-facts 4"
+_CACHE_VERSION = "xzdoc-facts-6"
 # Fields of a filing that say when something happened (planned_end and the like look ahead on purpose).
 _EVENT_DATES = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered"})
 
@@ -42,6 +42,12 @@ class Facts:
     dates: tuple[tuple[str, str], ...] = ()          # record key -> its latest date, ISO
     changes: tuple[str, ...] = ()                    # adjustment requests, each as canonical JSON
     error: str = ""                                  # why the strict loader refused the version
+    fields: str = ""                                 # "path=digest" per field (two levels deep), tab-separated
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """Field path -> a short digest of its value: what changed, named without parsing the version again."""
+        return dict(item.split("=", 1) for item in self.fields.split("\t") if item)
 
     def requests(self) -> list[dict[str, Any]]:
         return [json.loads(c) for c in self.changes]
@@ -76,7 +82,19 @@ def strict(blob: bytes) -> Facts:
             changes = [json.dumps(plain(c), ensure_ascii=False, sort_keys=True, default=str)
                        for c in records["changes"]]
     return Facts(pid if isinstance(pid, str) else None, stage if isinstance(stage, str) else None,
-                 frozenset(filed), tuple(sorted(dates)), tuple(changes))
+                 frozenset(filed), tuple(sorted(dates)), tuple(changes), fields=_digests(plain(data)))
+
+
+def _digests(data: dict[str, Any]) -> str:
+    """Short digests of each field's value, so that later runs can name what changed without parsing again."""
+    out = []
+    for key, value in data.items():
+        items = value.items() if isinstance(value, dict) and value else [("", value)]
+        for sub, item in items:
+            text = json.dumps(item, ensure_ascii=False, sort_keys=True, default=str)
+            path = (f"{key}.{sub}" if sub else str(key)).replace("\t", " ").replace("=", "＝")
+            out.append(f"{path}={hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}")
+    return "\t".join(out)
 
 
 def _dates(value: Any, event: bool) -> Iterable[str]:
@@ -108,12 +126,13 @@ class FactsCache:
         if self.file is None or not self.file.is_file():
             return
         try:
-            raw = json.loads(self.file.read_text("utf-8"))
-            entries = raw["entries"]
-            if raw.get("version") != _CACHE_VERSION or raw.get("digest") != _digest(entries):
+            header, _, body = self.file.read_bytes().partition(b"\n")
+            # The digest covers the entries as written: a changed byte drops the whole cache.
+            if header.decode() != f"{_CACHE_VERSION} {hashlib.sha256(body).hexdigest()}":
                 return
-            self.known = {blob: Facts(e[0], e[1], frozenset(e[2]), tuple((a, b) for a, b in e[3]), tuple(e[4]), e[5])
-                          for blob, e in entries.items()}
+            self.known = {blob: Facts(e[0], e[1], frozenset(e[2]), tuple((a, b) for a, b in e[3]), tuple(e[4]), e[5],
+                                      e[6])
+                          for blob, e in json.loads(body).items()}
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             self.known = {}
         self._loaded = len(self.known)
@@ -131,19 +150,14 @@ class FactsCache:
     def save(self) -> None:
         if self.file is None or len(self.known) == self._loaded:
             return
-        entries = {blob: [f.id, f.stage, sorted(f.records), [list(d) for d in f.dates], list(f.changes), f.error]
-                   for blob, f in self.known.items()}
-        text = json.dumps({"version": _CACHE_VERSION, "digest": _digest(entries), "entries": entries},
-                          ensure_ascii=False)
+        entries = {blob: [f.id, f.stage, sorted(f.records), [list(d) for d in f.dates], list(f.changes), f.error,
+                          f.fields] for blob, f in self.known.items()}
+        body = json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode()
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".facts-")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
+            with os.fdopen(fd, "wb") as out:
+                out.write(f"{_CACHE_VERSION} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
             os.replace(tmp, self.file)
         except OSError:
             pass   # a cache that cannot be written costs time, never a wrong answer
-
-
-def _digest(entries: Any) -> str:
-    return hashlib.sha256(json.dumps(entries, ensure_ascii=False, sort_keys=True).encode()).hexdigest()

@@ -244,10 +244,26 @@ def set_config(where: Path, key: str, value: str) -> None:
     run(where, "config", key, value)
 
 
-def diff_names(where: Path, old: str, new: str) -> list[str]:
-    """Paths that differ between two trees (or commits), recursively."""
-    out = run(where, "diff-tree", "-r", "-z", "--name-only", "--no-renames", old, new)
-    return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+_PAIR = re.compile(rb"([0-9a-f]{40,64}) ([0-9a-f]{40,64})\n")
+
+
+def diff_names(where: Path, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """Paths that differ between each pair of trees, recursively, with one ``git diff-tree --stdin``."""
+    wanted = list(dict.fromkeys(pairs))
+    out: dict[tuple[str, str], list[str]] = {pair: [] for pair in wanted}
+    if not wanted:
+        return out
+    text = run(where, "diff-tree", "--stdin", "-r", "-z", "--name-only", "--no-renames",
+               stdin="".join(f"{a} {b}\n" for a, b in wanted).encode("ascii"))
+    current: list[str] | None = None
+    for token in text.split(b"\0"):
+        found = _PAIR.match(token)
+        if found:
+            current = out.setdefault((found[1].decode(), found[2].decode()), [])
+            token = token[found.end():]
+        if token and current is not None:
+            current.append(token.decode("utf-8", "surrogateescape"))
+    return out
 
 
 # -- Comparing two revisions (xzdoc diff / xzdoc changed) ---------------------------------------------

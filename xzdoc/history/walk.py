@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from xzdoc.config import Config
-from xzdoc.history import drift
+from xzdoc.history import drift, gitlog
 from xzdoc.history.facts import Facts, FactsCache
 from xzdoc.history.log import GITLINK, LINK, TREE, Change, Commit, History
 from xzdoc.history.merges import Judge, Verdict
@@ -173,16 +173,13 @@ class Walk:
 
     def _covered(self, folder: Folder, commit: Commit, policy: Config, tree: str, blob: str | None,
                  now: Facts) -> bool:
-        requests = drift.valid_requests(self._facts(folder.approved_blob), now)
+        approved = self._facts(folder.approved_blob)
+        requests = drift.valid_requests(approved, now)
         if not requests or folder.approved_tree is None:
             return False
-        from xzdoc.history import gitlog
-
-        blobs = gitlog.read_objects(self.history.workdir, [b for b in (folder.approved_blob, blob) if b])
+        files = gitlog.diff_names(self.history.workdir, [(folder.approved_tree, tree)])[(folder.approved_tree, tree)]
         groups = policy.standard.caps.get("drift_groups") or {}
-        left = drift.uncovered(self.history.workdir, folder.approved_tree, tree, blobs, folder.approved_blob or "",
-                               blob or "", requests, groups)
-        return not left
+        return not drift.uncovered(files, approved, now, requests, groups)
 
     def _approve(self, folder: Folder, commit: Commit, tree: str, blob: str | None) -> None:
         folder.approved_tree, folder.approved_blob, folder.approved_commit = tree, blob, commit.sha
@@ -237,11 +234,23 @@ def _edit_roles(policy: Config, approved: Facts | None) -> tuple[str, ...]:
     return roles_for(policy, gates_in_force(policy, approved.stage, approved.records))
 
 
+_CROSSINGS: dict[tuple[int, str | None, str | None], tuple[Config, tuple[str, ...]]] = {}
+
+
+def _crossed(config: Config, frm: str | None, to: str | None) -> tuple[str, ...]:
+    """``crossed``, remembered per policy: a long history repeats the same few stage changes."""
+    key = (id(config), frm, to)
+    found = _CROSSINGS.get(key)
+    if found is None or found[0] is not config:
+        found = _CROSSINGS[key] = (config, crossed(config, frm, to))
+    return found[1]
+
+
 def _changes(config: Config, old: Facts | None, now: Facts) -> list[tuple[str, tuple[str, ...], str | None, str | None]]:
     out: list[tuple[str, tuple[str, ...], str | None, str | None]] = []
     frm = old.stage if old else None
     if old is None or old.stage != now.stage:
-        out.append(("stage", crossed(config, frm, now.stage), frm, now.stage))
+        out.append(("stage", _crossed(config, frm, now.stage), frm, now.stage))
     before = old.records if old else frozenset()
     for key in sorted(now.records - before):
         gate = f"records.{key}"
@@ -283,7 +292,10 @@ def _folder_of(walk: Walk, path: str) -> str:
 def state_issues(walk: Walk, workdir_folders: Iterable[Folder]) -> list[Issue]:
     """Drift, deleted approved projects and future-dated filings on the head."""
     out = []
-    for folder in workdir_folders:
+    folders = list(workdir_folders)
+    pairs = [(f.approved_tree, f.tree) for f in folders if f.drifted and f.approved_tree and f.tree]
+    files = gitlog.diff_names(walk.history.workdir, pairs)  # type: ignore[arg-type]
+    for folder in folders:
         if folder.approved_tree is not None and folder.tree is None:
             out.append(Issue("art24.deleted-project", folder.path, folder.path, folder.drifted.sha if folder.drifted
                              else "", f"经审批的项目 {folder.path} 已从主分支删除"
@@ -291,7 +303,7 @@ def state_issues(walk: Walk, workdir_folders: Iterable[Folder]) -> list[Issue]:
                              f"修改方法：恢复该目录（经审批的内容见提交 {folder.approved_commit[:10]}），"
                              "终止项目请把 stage 改为 terminated 并经局党组合并"))
         elif folder.drifted is not None:
-            out.append(_drift_issue(walk, folder))
+            out.append(_drift_issue(walk, folder, files.get((folder.approved_tree or "", folder.tree or ""), [])))
         head = walk.cache.get(folder.blob) if folder.tree and folder.blob else None
         if head is not None and head.error:
             out.append(Issue("art24.unreadable-project", folder.path, f"{folder.path}/{PROJECT_FILE}", "",
@@ -307,16 +319,12 @@ def state_issues(walk: Walk, workdir_folders: Iterable[Folder]) -> list[Issue]:
     return out
 
 
-def _drift_issue(walk: Walk, folder: Folder) -> Issue:
+def _drift_issue(walk: Walk, folder: Folder, files: list[str]) -> Issue:
     assert folder.drifted is not None and folder.approved_tree is not None
-    files = drift.changed_files(walk.history.workdir, folder.approved_tree, folder.tree or "") if folder.tree else []
     what = []
     for file in files[:8]:
-        if file == PROJECT_FILE and folder.approved_blob and folder.blob:
-            from xzdoc.history import gitlog
-
-            blobs = gitlog.read_objects(walk.history.workdir, [folder.approved_blob, folder.blob])
-            fields = drift.changed_fields(blobs.get(folder.approved_blob, b""), blobs.get(folder.blob, b""))
+        if file == PROJECT_FILE:
+            fields = drift.changed_fields(walk._facts(folder.approved_blob), walk._facts(folder.blob))
             what.append(f"project.yaml（{'、'.join(fields[:8]) or '格式'}）")
         else:
             what.append(file)
