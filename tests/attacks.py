@@ -57,13 +57,18 @@ def merge(repo: Repo, branch: str, who: Person, signed: bool = False, key_of: Pe
     return repo.head()
 
 
-def change(repo: Repo, branch: str, who: Person, edit: object, signed: bool = False, key_of: Person | None = None,
-           message: str = "修改") -> str:
-    """Branch off main, apply ``edit(repo)``, commit as DEV, merge back into main as ``who``."""
+def prepare(repo: Repo, branch: str, edit: object, message: str = "修改") -> None:
+    """Branch off main, apply ``edit(repo)``, commit as DEV, and go back to main."""
     repo.branch(branch)
     edit(repo)  # type: ignore[operator]
     repo.commit(message)
     repo.checkout("main")
+
+
+def change(repo: Repo, branch: str, who: Person, edit: object, signed: bool = False, key_of: Person | None = None,
+           message: str = "修改") -> str:
+    """A pull request: ``prepare`` the branch, then merge it into main as ``who``."""
+    prepare(repo, branch, edit, message)
     return merge(repo, branch, who, signed, key_of)
 
 
@@ -116,4 +121,4 @@ def clean(repo: Repo) -> None:
 
 
 __all__ = ["ATTACKER", "CENTER", "DEV", "FINANCE", "FOLDER", "PARTY", "PARTY2", "PID", "YAML", "bureau", "caught",
-           "change", "clean", "keygen", "merge", "policy", "stage"]
+           "change", "clean", "keygen", "merge", "policy", "prepare", "stage"]

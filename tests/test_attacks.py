@@ -29,6 +29,7 @@ from tests.attacks import (
     ledger_exit,
     merge,
     policy,
+    prepare,
     stage,
 )
 from tests.gitrepo import FORGE, Repo
@@ -90,10 +91,7 @@ def test_approved_policy_change_takes_effect(repo: Repo) -> None:
 
 def test_forge_web_merge_named_in_the_policy_is_clean(tmp_path: Path) -> None:
     repo = bureau(tmp_path / "forge", extra="forge_committers: [noreply@github.com]\n")
-    repo.branch("submit")
-    stage(PID, "submitted")(repo)
-    repo.commit("申报")
-    repo.checkout("main")
+    prepare(repo, "submit", stage(PID, "submitted"))
     merge(repo, "submit", PARTY, committer=FORGE)
     clean(repo)
 
@@ -103,9 +101,7 @@ def test_approved_adjustment_request_covers_drift(repo: Repo) -> None:
     repo.edit(YAML, "total: 100.00", "total: 120.00")
     repo.commit("直接调整预算")
     caught(repo, "art24.content-drift")
-    change(repo, "request", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
-           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 增加设备, "
-             "approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n"))
+    change(repo, "request", PARTY, _request(True))
     clean(repo)
 
 
@@ -260,10 +256,7 @@ def test_merge_by_someone_without_the_role(repo: Repo) -> None:
 
 
 def test_laundered_update_branch_merge_fast_forwarded(repo: Repo) -> None:
-    repo.branch("feature")
-    stage(PID, "submitted")(repo)
-    repo.commit("申报")
-    repo.checkout("main")
+    prepare(repo, "feature", stage(PID, "submitted"))
     repo.write("README.md", "主分支的其他修改\n")
     repo.commit("其他")
     repo.checkout("feature")
@@ -289,10 +282,7 @@ def test_change_already_on_main_before_the_approvers_merge(repo: Repo) -> None:
 
 
 def test_change_made_in_the_merge_commit_itself(repo: Repo) -> None:
-    repo.branch("docs")
-    repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n")
-    repo.commit("正文")
-    repo.checkout("main")
+    prepare(repo, "docs", lambda r: r.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n"))
     repo.git("merge", "-q", "--no-ff", "--no-commit", "docs", who=PARTY)
     stage(PID, "submitted")(repo)
     repo.git("add", "-A")
@@ -301,33 +291,21 @@ def test_change_made_in_the_merge_commit_itself(repo: Repo) -> None:
 
 
 def test_octopus_merge(repo: Repo) -> None:
-    repo.branch("a")
-    stage(PID, "submitted")(repo)
-    repo.commit("申报")
-    repo.checkout("main")
-    repo.branch("b")
-    repo.write("README.md", "b\n")
-    repo.commit("b")
-    repo.checkout("main")
+    prepare(repo, "a", stage(PID, "submitted"))
+    prepare(repo, "b", lambda r: r.write("README.md", "b\n"))
     repo.git("merge", "-q", "--no-ff", "-m", "octopus", "a", "b", who=PARTY)
     caught(repo, "art24.unapproved-stage-change")
 
 
 def test_squash_merge_by_an_approver(repo: Repo) -> None:
-    repo.branch("s")
-    stage(PID, "submitted")(repo)
-    repo.commit("申报")
-    repo.checkout("main")
+    prepare(repo, "s", stage(PID, "submitted"))
     repo.git("merge", "-q", "--squash", "s", who=PARTY)
     repo.git("commit", "-q", "-m", "申报 (#3)", who=PARTY)
     caught(repo, "art24.unapproved-stage-change")
 
 
 def test_forge_committer_not_named_in_the_policy(repo: Repo) -> None:
-    repo.branch("submit")
-    stage(PID, "submitted")(repo)
-    repo.commit("申报")
-    repo.checkout("main")
+    prepare(repo, "submit", stage(PID, "submitted"))
     merge(repo, "submit", PARTY, committer=FORGE)
     caught(repo, "art24.unapproved-stage-change")
 
@@ -458,33 +436,28 @@ def test_self_filed_adjustment_request(repo: Repo) -> None:
     caught(repo, "art24.content-drift")
 
 
-def test_adjustment_request_without_the_opinion(repo: Repo) -> None:
+def _request(opinion: bool) -> object:
+    extra = ", approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号" if opinion else ""
+
+    def edit(r: Repo) -> None:
+        r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
+                + f"records:\n  changes:\n    - {{date: 2026-03-01, fields: [budget.total], reason: 调整{extra}}}\n")
+    return edit
+
+
+@pytest.mark.parametrize(("merger", "opinion", "draft_too"), [
+    (PARTY, False, False),     # no 市政务信息管理局 opinion
+    (CENTER, True, False),     # entered through a merge by the wrong role for records.changes
+    (PARTY, True, True),       # names the budget but not the rewritten draft
+])
+def test_adjustment_request_that_does_not_cover_the_drift(repo: Repo, merger: object, opinion: bool,
+                                                          draft_too: bool) -> None:
     submitted(repo)
     repo.edit(YAML, "total: 100.00", "total: 900.00")
-    repo.commit("直接改预算")
-    change(repo, "request", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
-           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 调整}\n"))
-    caught(repo, "art24.content-drift")
-
-
-def test_adjustment_request_merged_by_the_wrong_role(repo: Repo) -> None:
-    submitted(repo)
-    repo.edit(YAML, "total: 100.00", "total: 900.00")
-    repo.commit("直接改预算")
-    change(repo, "request", CENTER, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
-           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 调整, "
-             "approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n"))
-    caught(repo, "art24.content-drift")
-
-
-def test_adjustment_request_that_does_not_name_every_change(repo: Repo) -> None:
-    submitted(repo)
-    repo.edit(YAML, "total: 100.00", "total: 900.00")
-    repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n\n改写。\n")
+    if draft_too:
+        repo.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n\n改写。\n")
     repo.commit("直接修改")
-    change(repo, "request", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
-           + "records:\n  changes:\n    - {date: 2026-03-01, fields: [budget.total], reason: 调整, "
-             "approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n"))
+    change(repo, "request", merger, _request(opinion))  # type: ignore[arg-type]
     caught(repo, "art24.content-drift")
 
 
