@@ -517,3 +517,29 @@ def test_ledger_reads_history_not_the_working_copy(repo: Repo) -> None:
     # An uncommitted policy that names the merger does not change the verdict.
     repo.write("xzdoc.yaml", policy(repo, False, members=(PARTY, DEV)))  # type: ignore[arg-type]
     caught(repo, "art24.unapproved-stage-change")
+
+
+def test_policy_change_and_the_gate_it_would_open_in_one_merge(repo: Repo) -> None:
+    # A party-group member names himself to the data center and passes its gate in the same merge:
+    # the merge is judged by the policy before it.
+    def edit(r: Repo) -> None:
+        r.write("xzdoc.yaml", policy(r, False).replace("  数据中心:\n", f"  数据中心:\n    - {{name: {PARTY.name}, "
+                                                                     f"email: {PARTY.email}}}\n"))
+        stage(PID, "approved")(r)
+    change(repo, "all", PARTY, edit)
+    caught(repo, "art24.unapproved-stage-change")
+
+
+def test_config_push_renaming_the_main_branch(repo: Repo) -> None:
+    repo.write("xzdoc.yaml", policy(repo, False, "branch: main\nforge_committers: [zhao@vendor.example.com]\n"))
+    repo.commit("配置")
+    caught(repo, "art24.unapproved-config")
+
+
+def test_key_rotation_through_an_approved_policy_change(signed: Repo) -> None:
+    submitted(signed, signed=True)
+    new = keygen(signed.home, ATTACKER)   # the member's new key pair (made under another file name)
+    rotated = policy(signed, True).replace(keygen(signed.home, PARTY2)[1], new[1])
+    change(signed, "rotate", PARTY, lambda r: r.write("xzdoc.yaml", rotated), signed=True)
+    change(signed, "review", PARTY2, stage(PID, "reviewed"), signed=True, key_of=ATTACKER)
+    clean(signed)
