@@ -8,6 +8,7 @@ removed later, an approved policy change, an approved adjustment request.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -543,3 +544,44 @@ def test_key_rotation_through_an_approved_policy_change(signed: Repo) -> None:
     change(signed, "rotate", PARTY, lambda r: r.write("xzdoc.yaml", rotated), signed=True)
     change(signed, "review", PARTY2, stage(PID, "reviewed"), signed=True, key_of=ATTACKER)
     clean(signed)
+
+
+def _gpg_key(home: Path, who: object) -> str:
+    """A real gpg key pair (ed25519, no passphrase) in ``home``; returns its fingerprint."""
+    import os
+
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    ident = f"{who.name} <{who.email}>"  # type: ignore[attr-defined]
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", ident, "ed25519", "sign", "never"],
+                   env=env, capture_output=True, check=True)
+    out = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys", who.email],  # type: ignore[attr-defined]
+                         env=env, capture_output=True, text=True, check=True).stdout
+    return next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:"))
+
+
+@pytest.fixture
+def gnupg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A gpg home for the test's keys, the one the machine would export public keys from; its agent is stopped after."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    yield home
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, check=False)
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_gpg_signed_merge_counts_only_with_the_listed_fingerprint(tmp_path: Path, gnupg: Path, listed: bool) -> None:
+    mine = _gpg_key(gnupg, PARTY)
+    other = _gpg_key(gnupg, ATTACKER)
+    repo = Repo(tmp_path / "gpg", config=None)
+    text = policy(repo, False).replace(f"email: {PARTY.email}}}", f"email: {PARTY.email}, keys: ['gpg:{mine}']}}")
+    repo.write("xzdoc.yaml", text + "require_signed: true\n")
+    repo.project(PID, "draft")
+    repo.commit("新建")
+    prepare(repo, "submit", stage(PID, "submitted"))
+    repo.git("-c", "gpg.format=openpgp", "-c", f"user.signingkey={mine if listed else other}", "merge", "-q",
+             "--no-ff", "-S", "-m", "Merge branch 'submit'", "submit", who=PARTY)
+    if listed:
+        clean(repo)
+    else:
+        caught(repo, "art24.unsigned-merge")

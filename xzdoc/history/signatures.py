@@ -2,7 +2,9 @@
 
 Verification never uses the machine's trust. An allowed-signers file is
 written to a temporary folder from the keys in the policies read from
-history (one line per e-mail and key), gpg gets an empty home of its own,
+history (one line per e-mail and key), gpg gets a home of its own holding
+only the public keys the policies name by fingerprint (this module is the
+one gpg user, for that export),
 and git runs without its global or system configuration
 (``gitlog.signatures``). What git reports is then checked against the
 policy as of the merge's first parent: the fingerprint must be one of the
@@ -12,6 +14,8 @@ the author's e-mail, which must also be the committer's.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,12 +53,31 @@ def read(workdir: Path, shas: Sequence[str], policies: Iterable[Config]) -> dict
     """What git says of each commit's signature, against the policies' keys only."""
     if not shas:
         return {}
+    policies = list(policies)
     with tempfile.TemporaryDirectory(prefix="xzdoc-signers-") as tmp:
         signers = Path(tmp) / "allowed_signers"
         signers.write_text(allowed_signers(policies), "utf-8")
         home = Path(tmp) / "gnupg"
         home.mkdir(mode=0o700)
+        _keyring(home, sorted({k.fingerprint for p in policies for a in p.approvers for k in a.keys
+                               if k.kind == "gpg"}))
         return gitlog.signatures(workdir, shas, signers, home)
+
+
+def _keyring(home: Path, fingerprints: list[str]) -> None:
+    """A keyring of its own holding only the public keys the policies name by fingerprint.
+
+    The key material may come from the machine's keyring (that is where an
+    approver's public key is usually imported); its trust settings never
+    do, and the fingerprint in the policy pins which key counts.
+    """
+    gpg = shutil.which("gpg")
+    if not fingerprints or gpg is None:
+        return
+    exported = subprocess.run([gpg, "--batch", "--export", *fingerprints], capture_output=True, check=False).stdout
+    if exported:
+        subprocess.run([gpg, "--batch", "--quiet", "--homedir", str(home), "--import"], input=exported,
+                       capture_output=True, check=False)
 
 
 def judge(raw: tuple[str, ...] | None, policy: Config, author: str, revoked: Iterable[Key]) -> Signature:
@@ -67,14 +90,19 @@ def judge(raw: tuple[str, ...] | None, policy: Config, author: str, revoked: Ite
     revoked_prints = {k.fingerprint for k in (*policy.revoked_keys, *revoked)}
     if fingerprint and fingerprint in revoked_prints:
         return Signature(REVOKED, fingerprint)
-    if code != "G":
-        # U (valid but untrusted), E (key unknown: not in the allowed signers), B, X, Y, R
-        return Signature(UNKNOWN_KEY if code in "UE" else BAD, fingerprint)
     people = policy.entries_of(author)
-    mine = {k.fingerprint for person in people for k in person.keys}
-    if fingerprint not in mine:
+    mine = {k.fingerprint: k.kind for person in people for k in person.keys}
+    primary = raw[3] if len(raw) > 3 else ""
+    listed = mine.get(fingerprint) or mine.get(primary)
+    # A gpg key in a keyring of its own has no trust ("U"); the fingerprint listed in the policy stands for it.
+    if code != "G" and not (code == "U" and listed == "gpg"):
+        # E (key unknown: not in the allowed signers or keyring), U for ssh, B, X, Y, R
+        return Signature(UNKNOWN_KEY if code in "UE" else BAD, fingerprint)
+    if listed is None:
         return Signature(UNKNOWN_KEY, fingerprint)
     principals = {p.strip().lower() for p in signer.split(",")}
+    if listed == "gpg":   # %GS is the key's user id, "name <e-mail>"
+        principals = {signer[signer.find("<") + 1:signer.rfind(">")].strip().lower()} if "<" in signer else set()
     if author.strip().lower() not in principals:
         return Signature(WRONG_SIGNER, fingerprint)
     return Signature(VERIFIED, fingerprint)
