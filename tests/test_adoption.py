@@ -14,7 +14,6 @@ OLD, NEW = "XZJT-2025-902", "XZJT-2026-150"
 def _edited(tmp_path: Path) -> tuple[Repo, str]:
     """Adopted at a baseline, then edited by direct commits: a draft rewritten, a new project at operating."""
     repo = Repo(tmp_path / "bureau", config=None)
-    repo.when = lambda: "2026-11-19T10:00:00+08:00"  # type: ignore[method-assign]   # after the demo's filings
     repo.full_project(OLD)
     base = repo.commit("迁入")
     repo.write("xzdoc.yaml", CONFIG + f'baseline: "{base}"\n')

@@ -27,9 +27,13 @@ from typing import Any
 from xzdoc.errors import XzdocError
 
 PROJECT_FILE = "project.yaml"
-_CACHE_VERSION = "xzdoc-facts-6"
+_CACHE_VERSION = "xzdoc-facts-7"
 # Fields of a filing that say when something happened (planned_end and the like look ahead on purpose).
-_EVENT_DATES = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered"})
+EVENT_DATES = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered"})
+# The records that are filings, opinions and approvals (progress reports and evaluations are not dated claims
+# that something was approved or filed).
+FILINGS = frozenset({"pre_review", "review", "finance_review", "approval", "private_network_approval", "procurement",
+                     "contract", "supervision", "acceptance", "acceptance_filing", "termination", "changes"})
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def strict(blob: bytes) -> Facts:
             if value in (None, "", {}, []):
                 continue
             filed.add(str(key))
-            latest = max(_dates(value, True), default=None)
+            latest = max(_dates(value, True), default=None) if key in FILINGS else None
             if latest is not None:
                 dates.append((str(key), latest))
         if isinstance(records.get("changes"), list):
@@ -107,7 +111,7 @@ def _dates(value: Any, event: bool) -> Iterable[str]:
             yield value.isoformat()
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _dates(v, str(k) in _EVENT_DATES)
+            yield from _dates(v, str(k) in EVENT_DATES)
     elif isinstance(value, list):
         for v in value:
             yield from _dates(v, event)

@@ -17,13 +17,13 @@ from typing import Any
 from xzdoc.config import GATE_ARTICLES
 from xzdoc.errors import XzdocError
 from xzdoc.history import gitlog, ledger
+from xzdoc.history.facts import EVENT_DATES, FILINGS
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping
 from xzdoc.source.yamlio import YMap
 
 _KEY = "art24.ledger"
 _REPORTED = "art24.reported"
-_EVENT_FIELDS = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered"})
 
 
 def ledger_for(ctx: Context) -> ledger.Ledger | XzdocError | None:
@@ -173,6 +173,8 @@ def check_future_filing(project: Project, ctx: Context) -> Iterator[Hit]:
     yield from _future_in_history(project, ctx)
     records = mapping(project.data.get("records"))
     for key, value in (records or {}).items():
+        if key not in FILINGS:
+            continue
         for when in _event_dates(value):
             if when > ctx.as_of:
                 yield Hit(records.at(key) if isinstance(records, YMap) else project.data.pos,
@@ -184,7 +186,7 @@ def check_future_filing(project: Project, ctx: Context) -> Iterator[Hit]:
 def _event_dates(value: Any) -> Iterator[dt.date]:
     if isinstance(value, dict):
         for k, v in value.items():
-            if k in _EVENT_FIELDS and isinstance(v, dt.date):
+            if k in EVENT_DATES and isinstance(v, dt.date):
                 yield v.date() if isinstance(v, dt.datetime) else v
             elif isinstance(v, (dict, list)):
                 yield from _event_dates(v)
