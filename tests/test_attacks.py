@@ -33,6 +33,7 @@ from tests.attacks import (
     prepare,
     stage,
 )
+from tests.conftest import AS_OF, invoke
 from tests.gitrepo import FORGE, Repo
 
 
@@ -75,6 +76,8 @@ def test_signed_lifecycle_is_clean(signed: Repo) -> None:
     fingerprint = subprocess.run(["ssh-keygen", "-lf", str(keygen(signed.home, CENTER)[0]) + ".pub"], check=True,
                                  capture_output=True, text=True).stdout.split()[1]
     assert f"签名有效（密钥 {fingerprint}）" in output
+    shown = invoke("validate", str(signed.path), "--format", "json", "--as-of", AS_OF).output
+    assert f"签名有效（密钥 {fingerprint}）" in shown and "art24.signed-approval" in shown
 
 
 def test_approver_removed_later_keeps_his_approvals(repo: Repo) -> None:

@@ -94,6 +94,8 @@ RULES: tuple[Rule, ...] = (
          art24.check_drift),
     Rule("art24.unsigned-merge", "第二十四条", ERROR, "审批合并提交由审批人在 xzdoc.yaml 中登记的密钥签名（require_signed）",
          art24.check_unsigned),
+    Rule("art24.signed-approval", "第二十四条", INFO, "要求签名时，列出现行审批记录的签名核验结果和密钥指纹",
+         art24.check_signed_records),
     Rule("art24.unapproved-config", "第二十四条", ERROR, "xzdoc.yaml 的修改经局党组成员合并（gates.config），baseline 只设一次",
          art24.check_config),
     Rule("art24.deleted-project", "第二十四条", ERROR, "经审批的项目不从主分支删除（终止须经审批）", art24.check_deleted),

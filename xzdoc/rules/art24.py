@@ -195,6 +195,18 @@ def _event_dates(value: Any) -> Iterator[dt.date]:
             yield from _event_dates(v)
 
 
+def check_signed_records(project: Project, ctx: Context) -> Iterator[Hit]:
+    """Where signing is checked: each approval the project's present state rests on, with its key."""
+    state = _state(project, ctx)
+    if state is None:
+        return
+    book, folder = state
+    for record in book.records:
+        if record.folder == folder and record.current and record.approved and record.signature != "not-checked":
+            yield Hit(project.data.at("stage") if record.change == "stage" else project.data.pos,
+                      f"审批记录：{record.describe()}，{record.explain()}")
+
+
 def check_unsigned(project: Project, ctx: Context) -> Iterator[Hit]:
     for record in _unapproved(project, ctx, signed=True):
         yield Hit(project.data.at("stage") if record.change == "stage" else project.data.pos,
