@@ -86,7 +86,7 @@ def strict(blob: bytes) -> Facts:
             changes = [json.dumps(plain(c), ensure_ascii=False, sort_keys=True, default=str)
                        for c in records["changes"]]
     return Facts(pid if isinstance(pid, str) else None, stage if isinstance(stage, str) else None,
-                 frozenset(filed), tuple(sorted(dates)), tuple(changes), fields=_digests(plain(data)))
+                 frozenset(filed), tuple(sorted(dates)), tuple(changes), fields=_digests(data))
 
 
 def _digests(data: dict[str, Any]) -> str:
