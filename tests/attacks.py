@@ -1,4 +1,7 @@
-"""Building blocks for the approval attacks: a bureau repository with approvers' SSH keys and verdict helpers."""
+"""Building blocks for the approval attacks: a bureau repository with approvers' SSH keys and verdict helpers.
+
+tests/conftest.py re-exports the ``repo`` and ``signed`` fixtures, so this module must not import it at the top.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.conftest import AS_OF, invoke
+import pytest
+
 from tests.gitrepo import CENTER, DEV, FINANCE, PARTY, PARTY2, Person, Repo
 
 PID = "XZJT-2026-101"
@@ -45,6 +49,23 @@ def bureau(path: Path, signed: bool = False, extra: str = "") -> Repo:
     return repo
 
 
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    """The unsigned bureau (pytest fixture, imported by the attack modules)."""
+    return bureau(tmp_path / "bureau")
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> Repo:
+    """The bureau whose approvers sign with their SSH keys and whose policy requires it."""
+    return bureau(tmp_path / "signed", signed=True)
+
+
+def submitted(repo: Repo, signed: bool = False) -> str:
+    """The project approved at submitted by a party-group merge: its folder now has an approved tree."""
+    return change(repo, "submit", PARTY, stage(PID, "submitted"), signed)
+
+
 def merge(repo: Repo, branch: str, who: Person, signed: bool = False, key_of: Person | None = None,
           committer: Person | None = None, *extra: str) -> str:
     """``git merge --no-ff`` of ``branch`` into the current branch by ``who``, signed with ``key_of``'s key."""
@@ -81,6 +102,8 @@ def stage(pid: str, value: str, records: str = "") -> object:
 def ledger_exit(repo: Repo, *args: str) -> tuple[int, str]:
     import os
 
+    from tests.conftest import invoke
+
     old = os.getcwd()
     os.chdir(repo.path)
     try:
@@ -91,6 +114,8 @@ def ledger_exit(repo: Repo, *args: str) -> tuple[int, str]:
 
 
 def art24_errors(repo: Repo, *args: str) -> set[str]:
+    from tests.conftest import AS_OF, invoke
+
     result = invoke("validate", str(repo.path), "--format", "json", "--as-of", AS_OF, *args)
     assert result.exit_code in (0, 1), result.output
     return {f["rule"] for f in json.loads(result.output) if f["level"] == "error" and f["rule"].startswith("art24.")}
@@ -102,6 +127,8 @@ def caught(repo: Repo, *rules: str, ledger_only: bool = False) -> set[str]:
     ``ledger_only`` where validate has no project left to attach an art24 finding to (the project file no longer
     loads, or the folder is gone): validate then fails on that, and the ledger names the attack.
     """
+    from tests.conftest import AS_OF, invoke
+
     code, output = ledger_exit(repo)
     assert code == 1, output
     assert all(rule in output for rule in rules), output
@@ -120,5 +147,34 @@ def clean(repo: Repo) -> None:
     assert art24_errors(repo) == set()
 
 
-__all__ = ["ATTACKER", "CENTER", "DEV", "FINANCE", "FOLDER", "PARTY", "PARTY2", "PID", "YAML", "bureau", "caught",
-           "change", "clean", "keygen", "merge", "policy", "prepare", "stage"]
+def adjustment_request(opinion: bool) -> object:
+    """An edit appending a records.changes entry for budget.total, with or without the 市政务信息管理局 opinion."""
+    extra = ", approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号" if opinion else ""
+
+    def edit(r: Repo) -> None:
+        r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
+                + f"records:\n  changes:\n    - {{date: 2026-03-01, fields: [budget.total], reason: 调整{extra}}}\n")
+    return edit
+
+
+__all__ = [
+    "ATTACKER",
+    "CENTER",
+    "DEV",
+    "FINANCE",
+    "FOLDER",
+    "PARTY",
+    "PARTY2",
+    "PID",
+    "YAML",
+    "adjustment_request",
+    "bureau",
+    "caught",
+    "change",
+    "clean",
+    "keygen",
+    "merge",
+    "policy",
+    "prepare",
+    "stage",
+]
