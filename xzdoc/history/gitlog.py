@@ -330,6 +330,14 @@ def tree_files(rev: Revision) -> dict[str, str]:
     return files
 
 
+def file_at(rev: Revision, path: str) -> bytes | None:
+    """One file of the revision (``path`` relative to the repository root), or None when it has none."""
+    if rev.empty:
+        return None
+    name = f"{rev.oid}:{path}"
+    return read_objects(rev.workdir, [name]).get(name)
+
+
 def changed_files(base: Revision, head: Revision | None) -> list[str]:
     """Paths under the folder that differ between ``base`` and ``head``, relative to the folder.
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from xzdoc import register
 from xzdoc.config import Config
 from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
@@ -157,7 +158,7 @@ def build(config: Config, as_of: dt.date) -> Dashboard:
     loaded = loader.load_projects(config)
     projects = {p.id: p for p in loaded}
     status = status_rows.rows(config, as_of, loaded)
-    catalog = portfolio.build(list(projects.values()))
+    catalog = portfolio.build(list(projects.values()), register.load(config.root))
     views = tuple(_view(config, row, projects.get(row.project)) for row in status.rows)
     totals = [_money(p, ("budget", "total")) or ZERO for p in projects.values()]
     colours = {pid: PALETTE[i % len(PALETTE)] for i, pid in enumerate(sorted(projects))}

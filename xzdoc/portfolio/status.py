@@ -68,6 +68,7 @@ class Status:
     as_of: dt.date
     rows: tuple[Row, ...]
     note: str = ""          # why approvals could not be checked, if they could not
+    unfunded: tuple[tuple[str, str, str], ...] = ()   # (id, name, consequence): registered systems 第十条 denies O&M funds
 
 
 def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
@@ -86,7 +87,14 @@ def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
                        tuple(_dues(project, config, cal, as_of)),
                        lifecycle.funding(project, config, as_of, unapproved), tuple(unapproved),
                        tuple(f"{g}（需{config.gates[g]}）" for g in art24.pending_gates(project, ctx))))
-    return Status(as_of, tuple(out), note)
+    return Status(as_of, tuple(out), note, _unfunded(config, projects))
+
+
+def _unfunded(config: Config, projects: Sequence[Project]) -> tuple[tuple[str, str, str], ...]:
+    from xzdoc import register
+    from xzdoc.portfolio import catalog
+
+    return tuple((s.id, s.name, s.consequence) for s in catalog.build(projects, register.load(config.root)).unfunded)
 
 
 def _dues(project: Project, config: Config, cal: WorkCalendar, as_of: dt.date) -> list[Due]:
@@ -122,7 +130,9 @@ def _calendar_days(due: dt.date, unit: str) -> str:
 
 def as_json(status: Status) -> str:
     return json.dumps({"as_of": status.as_of.isoformat(), "note": status.note or None,
-                       "projects": [_row_dict(r) for r in status.rows]}, ensure_ascii=False, indent=2)
+                       "projects": [_row_dict(r) for r in status.rows],
+                       "unfunded_systems": [{"id": i, "name": n, "consequence": c} for i, n, c in status.unfunded]},
+                      ensure_ascii=False, indent=2)
 
 
 def _row_dict(row: Row) -> dict[str, Any]:
@@ -160,6 +170,9 @@ def table(status: Status, style: Style = _plain) -> str:
             lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("─" * w for w in widths))
+    if status.unfunded:
+        lines += ["", style("系统目录中未上云或未共享的在用系统（第十条：不再拨付运维经费）", bold=True)]
+        lines += [style(f"  {i} {n}：{c}", fg="red") for i, n, c in status.unfunded]
     if status.note:
         lines.append(style(status.note, fg="yellow"))
     return "\n".join(lines)

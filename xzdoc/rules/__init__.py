@@ -5,14 +5,22 @@ Public surface: ``RULES`` (the table), ``Rule``, ``Context`` and ``Hit``; ``engi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
+from xzdoc.register import Use
+from xzdoc.rules import art01, art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
 from xzdoc.rules.base import Context, Hit
 
 Check = Callable[[Project, Context], Iterator[Hit]]
+# Runs once per validation over every project's compact system summary; yields (where, message)
+# for the projects asked for (their project.yaml paths).
+PortfolioCheck = Callable[[Context, Sequence[Use], set[str]], Iterator[tuple[Use, str]]]
+
+
+def _none(project: Project, ctx: Context) -> Iterator[Hit]:
+    return iter(())
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,7 @@ class Rule:
     level: str
     description: str
     check: Check
+    portfolio: PortfolioCheck | None = None
 
 
 RULES: tuple[Rule, ...] = (
@@ -50,6 +59,10 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.database-catalog", "第八条", ERROR, "有数据库类资源时提供数据库目录", art08.check_database_catalog),
     Rule("art08.system-catalog", "第八条", ERROR, "每个信息系统有目录编号，建设方式、部署、网络取值有效",
          art08.check_system_catalog),
+    Rule("art08.system-register", "第八条", ERROR, "升级、整合、下线的系统已列入 systems.yaml 目录，新建系统使用新编号",
+         art01.check_register),
+    Rule("art01.system-total", "第一条", ERROR, "全部项目实施后在用系统不多于 systems.yaml 登记的在用系统（总量只减不增）",
+         _none, art01.check_total),
     Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids),
     Rule("art10.system-sharing", "第十条", ERROR, "每个信息系统实现互联互通或数据共享", art10.check_sharing),
     Rule("art10.new-system-justification", "第十条", ERROR, "新建信息系统说明不能改造整合已有系统的理由",

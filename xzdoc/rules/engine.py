@@ -52,6 +52,7 @@ def _validate(config: Config, paths: Iterable[Path], as_of: dt.date | None) -> R
     ctx = rules.Context(config=config, projects=everyone, as_of=as_of or dt.date.today())
     for project in projects:
         findings += run_rules(project, ctx)
+    findings += run_portfolio(ctx, projects)
     return Result(projects, tuple(sorted(set(findings), key=_order)), len(folders))
 
 
@@ -63,6 +64,21 @@ def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
             message = f"{hit.message}（依据{rule.article}）" if rule.article not in hit.message else hit.message
             out.append(Finding(hit.path or project.yaml_path, hit.pos[0], hit.pos[1], rule.id, level, message,
                                rule.article))
+    return out
+
+
+def run_portfolio(ctx: rules.Context, asked: Iterable[Project]) -> list[Finding]:
+    """Cross-project rules over compact summaries of every project, reported on the projects asked for."""
+    from xzdoc import register
+
+    uses = [u for p in ctx.projects for u in register.uses(p.id, p.yaml_path, p.stage, p.data.get("systems"))]
+    paths = {p.yaml_path for p in asked}
+    out = []
+    for rule in rules.RULES:
+        if rule.portfolio is None:
+            continue
+        for use, message in rule.portfolio(ctx, uses, paths):
+            out.append(Finding(use.yaml_path, use.line, use.column, rule.id, rule.level, message, rule.article))
     return out
 
 

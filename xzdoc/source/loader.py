@@ -48,6 +48,8 @@ def discover(config: Config, paths: Iterable[Path]) -> list[Path]:
         if (target / config.projects_dir).is_dir() and target == config.root:
             target = target / config.projects_dir
         found = sorted(p.parent for p in target.glob(f"*/{PROJECT_FILE}"))
+        if not found and target == (config.root / config.projects_dir).resolve():
+            continue   # a new bureau repository before its first project: nothing to check is not an error
         if not found:
             raise XzdocError(f"{_rel(config, target)} 下没有找到任何项目（含 {PROJECT_FILE} 的目录）",
                              hint="用 xzdoc new projects/<编号> --id <编号> --name <名称> 创建项目")
