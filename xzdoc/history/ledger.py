@@ -304,7 +304,7 @@ def as_text(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -
         lines.append(f"{len(issues)} 项历史问题（第十六、二十四条）：")
         lines += [f"{i.path}: error [{i.rule}] {i.message}" for i in issues]
     if not problems and not issues:
-        lines.append("现行的阶段、备案和配置均经审批，经审批的内容没有改动。")
+        lines.append("现行的阶段和备案均经审批；xzdoc.yaml 经审批，经审批的内容没有改动。")
     return "\n".join(lines)
 
 
