@@ -13,7 +13,8 @@ import yaml
 
 from tests.conftest import ROOT, invoke
 from tests.gitrepo import CONFIG, PARTY, Repo
-from xzdoc import __version__, config, register
+from xzdoc import __version__, config
+from xzdoc.source import register
 
 FILES = ("xzdoc.yaml", "systems.yaml", ".github/workflows/proposals.yml", ".gitea/workflows/proposals.yml",
          ".vscode/settings.json", ".vscode/xzdoc.schema.json", ".pre-commit-config.yaml", ".gitignore", "README.md",

@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import AS_OF, ROOT, invoke
 from tests.gitrepo import DEV, PARTY, Repo
-from xzdoc import register
 from xzdoc.errors import XzdocError
+from xzdoc.source import register
 from xzdoc.source.yamlio import loads
 
 REGISTER = """\

@@ -165,7 +165,7 @@ def test_changed_leaves_out_removed_projects_and_all_zero_base_means_everything(
 
 def test_unknown_revision_is_a_clear_error(repo: Repo) -> None:
     result = invoke("diff", "no-such-branch")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "找不到版本 no-such-branch" in result.stderr and "git fetch" in result.stderr
 
 

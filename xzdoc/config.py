@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,22 +11,28 @@ from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
-from xzdoc.source.yamlio import YList, YMap, load_file
+from xzdoc.source.yamlio import YList, YMap, load_file, loads
 
 if TYPE_CHECKING:
     from xzdoc.source.yearspec import YearSpec
 
 CONFIG_NAME = "xzdoc.yaml"
 ROLES = ("局党组", "数据中心", "财务科")
+# Each role names the official (proprietary) font first, then its usual aliases, then the free face the README
+# installs: LXGW WenKai stands in for 楷体 (full GB 2312 coverage, 1 em advances, the same em box as Noto CJK).
 DEFAULT_FONTS = {
-    "title": ("方正小标宋简体", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC"),
+    "title": ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC"),
     "body": ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC"),
     "heading": ("黑体", "SimHei", "Noto Sans CJK SC"),
-    "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC"),
+    "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "LXGW WenKai", "AR PL UKai CN"),
+    "number": ("宋体", "SimSun", "Noto Serif CJK SC"),
 }
 _KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
-          "require_signed", "revoked_keys", "forge_committers"}
+          "require_signed", "revoked_keys", "forge_committers", "layout"}
 _MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
+# Documents printed double-sided unless xzdoc.yaml says otherwise (layout.duplex): the long reports.
+DUPLEX_KINDS = ("可行性研究报告", "初步设计")
+TOC_PAGES = 10
 
 # Which role's merge makes each change take effect, as the measures read.
 # A key is a stage (entering it, from below) or ``records.<key>`` (the filing
@@ -107,6 +114,17 @@ class Approver:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Print layout choices: which documents are printed double-sided, and from how many pages a 目录 is added."""
+
+    duplex: tuple[str, ...] | bool = DUPLEX_KINDS   # True/False for every document, or the kinds printed duplex
+    toc_pages: int = TOC_PAGES                      # a document with more body pages than this gets a 目录
+
+    def is_duplex(self, kind: str) -> bool:
+        return self.duplex if isinstance(self.duplex, bool) else kind in self.duplex
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     path: str | None = None
@@ -122,6 +140,7 @@ class Config:
     require_signed: bool = False
     revoked_keys: tuple[Key, ...] = ()
     forge_committers: tuple[str, ...] = ()   # committer e-mails of a forge's web merges, e.g. noreply@github.com
+    layout: Layout = field(default_factory=Layout)
 
     def role_of(self, email: str) -> set[str]:
         return {a.role for a in self.approvers if a.matches(email)}
@@ -164,16 +183,17 @@ def _projects_of(top: Path) -> Path | None:
         return top / "projects"
 
 
-def load(root: Path) -> Config:
+def load(root: Path, text: str | None = None) -> Config:
+    """The repository's configuration; ``text`` stands for xzdoc.yaml as an editor holds it, unsaved."""
     file = root / CONFIG_NAME
-    if not file.is_file():
+    if text is None and not file.is_file():
         return Config(root=root)
-    return _from_data(load_file(file, CONFIG_NAME), root)
+    return _from_data(load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME), root)
 
 
 def parse(blob: bytes, root: Path, where: str = CONFIG_NAME) -> Config:
     """A version of xzdoc.yaml read from history (``where`` names it in errors, e.g. 提交 1a2b3c:xzdoc.yaml)."""
-    from xzdoc.source.yamlio import decode, loads
+    from xzdoc.source.yamlio import decode
 
     try:
         return _from_data(loads(decode(blob, CONFIG_NAME), CONFIG_NAME), root)
@@ -189,8 +209,10 @@ def _from_data(data: Any, root: Path) -> Config:
         raise XzdocError("xzdoc.yaml 的顶层应为映射（键: 值）", CONFIG_NAME, 1)
     for key in data:
         if key not in _KNOWN:
-            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”", CONFIG_NAME, data.keypos[key][0],
-                             hint="可用配置项：" + "、".join(sorted(_KNOWN)))
+            close = difflib.get_close_matches(str(key), sorted(_KNOWN), n=1, cutoff=0.6)
+            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”" + (f"，你是不是想写“{close[0]}”？" if close else ""),
+                             CONFIG_NAME, data.keypos[key][0], column=data.keypos[key][1],
+                             hint=None if close else "可用配置项：" + "、".join(sorted(_KNOWN)))
     standard = std.build(plain(_mapping(data, "standard")))
     approvers = _approvers(data)
     fonts = dict(DEFAULT_FONTS)
@@ -211,6 +233,7 @@ def _from_data(data: Any, root: Path) -> Config:
         require_signed=_flag(data, "require_signed"),
         revoked_keys=tuple(_keys(data.get("revoked_keys"), "revoked_keys", data.at("revoked_keys")[0])),
         forge_committers=_emails(data, "forge_committers"),
+        layout=_layout(data),
     )
 
 
@@ -315,6 +338,30 @@ def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) 
                              hint=f"在 approvers 下添加“{role}”的成员，或把 gates.{key} 改为已有成员的角色")
         out[key] = str(role)
     return out
+
+
+def _layout(data: YMap) -> Layout:
+    raw = _mapping(data, "layout")
+    where = (lambda k: raw.at(k)[0]) if isinstance(raw, YMap) else (lambda k: None)
+    unknown = [str(k) for k in raw if k not in ("duplex", "toc_pages")]
+    if unknown:
+        raise XzdocError(f"layout 中有未知的配置项“{unknown[0]}”", CONFIG_NAME, where(unknown[0]),
+                         hint="可用配置项：duplex（true、false 或双面印刷的文档列表）、toc_pages（超过多少页加目录）")
+    duplex: tuple[str, ...] | bool = DUPLEX_KINDS
+    if "duplex" in raw:
+        value = raw["duplex"]
+        if isinstance(value, bool):
+            duplex = value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            duplex = tuple(value)
+        else:
+            raise XzdocError("layout.duplex 应为 true、false 或文档名称列表", CONFIG_NAME, where("duplex"),
+                             hint="例如 duplex: [可行性研究报告, 初步设计]")
+    pages = raw.get("toc_pages", TOC_PAGES)
+    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+        raise XzdocError("layout.toc_pages 应为非负整数（正文超过该页数时加目录）", CONFIG_NAME, where("toc_pages"),
+                         hint="例如 toc_pages: 10")
+    return Layout(duplex, pages)
 
 
 def _baseline(data: YMap) -> str | None:

@@ -20,9 +20,9 @@ from xzdoc import __version__
 from xzdoc import config as cfg
 from xzdoc.authoring.scaffold import schema_text
 from xzdoc.errors import XzdocError
-from xzdoc.register import REGISTER_NAME
 from xzdoc.render.templates import environment
 from xzdoc.source.fsio import write_atomic
+from xzdoc.source.register import REGISTER_NAME
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 WORKFLOW_NAME = "proposals.yml"

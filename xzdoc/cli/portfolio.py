@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -26,7 +28,9 @@ def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
         click.echo(portfolio.as_json(result))
     else:
         # click.echo drops the colours when stdout is not a terminal.
-        click.echo(portfolio.table(result, click.style))
+        # Fitted on a terminal (or when COLUMNS says how wide); a file or pipe gets whole lines to grep.
+        fit = sys.stdout.isatty() or "COLUMNS" in os.environ
+        click.echo(portfolio.table(result, click.style, shutil.get_terminal_size().columns if fit else None))
 
 
 @cli.command()
@@ -59,9 +63,8 @@ def codeowners(check: bool) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="写入文件（xlsx 必须指定）。")
 def catalog(fmt: str, table: str, out: Path | None) -> None:
     """汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"""
-    from xzdoc import register
     from xzdoc.portfolio import catalog as portfolio
-    from xzdoc.source import fsio, loader
+    from xzdoc.source import fsio, loader, register
 
     config = load_config()
     result = portfolio.build(loader.load_projects(config), register.load(config.root))

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
 
 _NO_GIT_HINT = "安装 git（如 apt-get install -y git，或从 https://git-scm.com 下载），并确认 git 在 PATH 中"
 SHALLOW_HINT = ("在本地执行 git fetch --unshallow；在 GitHub Actions 中为 actions/checkout 设置 "
@@ -293,7 +293,7 @@ def revision(root: Path, name: str, under: str) -> Revision:
     """
     workdir = toplevel(root)
     if workdir is None:
-        raise XzdocError(f"{root} 不在 git 仓库中，无法比较两个版本", hint="在 git 仓库的工作区中运行")
+        raise XzdocError(f"{root} 不在 git 仓库中，无法比较两个版本", str(root), hint="在 git 仓库的工作区中运行")
     try:
         prefix = (root.resolve() / under).relative_to(workdir).as_posix()
     except ValueError:
@@ -303,12 +303,13 @@ def revision(root: Path, name: str, under: str) -> Revision:
         empty = run(workdir, "hash-object", "-t", "tree", "--stdin", stdin=b"").decode("ascii").strip()
         return Revision(name, empty, workdir, prefix, empty=True)
     if name.startswith("-"):
-        raise XzdocError(f"“{name}”不是版本名", hint="写提交哈希、分支名或标签，如 origin/main")
+        raise UsageError(f"“{name}”不是版本名", f"命令行参数“{name}”", hint="写提交哈希、分支名或标签，如 origin/main")
     oid = resolve(workdir, name)
     if not oid:
         if is_shallow(workdir):
             raise XzdocError(f"浅克隆（shallow clone）中找不到版本 {name}", hint=SHALLOW_HINT)
-        raise XzdocError(f"找不到版本 {name}", hint="确认提交哈希或分支名无误；远程分支需先 git fetch origin，写作 origin/main")
+        raise UsageError(f"找不到版本 {name}", f"命令行参数“{name}”",
+                         hint="确认提交哈希或分支名无误；远程分支需先 git fetch origin，写作 origin/main")
     return Revision(name, oid, workdir, prefix)
 
 

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from xzdoc.model import WARNING, Finding, Project
-from xzdoc.register import RETIRING_ACTIONS, Register
-from xzdoc.register import System as Registered
 from xzdoc.rules.base import items, text
+from xzdoc.source.register import RETIRING_ACTIONS, Register
+from xzdoc.source.register import System as Registered
 from xzdoc.source.yamlio import YMap
 
 

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from xzdoc import register
 from xzdoc.config import Config
 from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
 from xzdoc.portfolio import status as status_rows
 from xzdoc.render import templates
-from xzdoc.source import loader
+from xzdoc.source import loader, register
 from xzdoc.source.yamlio import YMap, as_date
 
 TEMPLATE = "site/index.html.j2"

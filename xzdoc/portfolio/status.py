@@ -91,8 +91,8 @@ def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
 
 
 def _unfunded(config: Config, projects: Sequence[Project]) -> tuple[tuple[str, str, str], ...]:
-    from xzdoc import register
     from xzdoc.portfolio import catalog
+    from xzdoc.source import register
 
     return tuple((s.id, s.name, s.consequence) for s in catalog.build(projects, register.load(config.root)).unfunded)
 
@@ -154,8 +154,11 @@ def _plain(text: str, **_: Any) -> str:
     return text
 
 
-def table(status: Status, style: Style = _plain) -> str:
-    """A fixed-width table; ``style`` colours a cell line (click.style on a terminal)."""
+def table(status: Status, style: Style = _plain, width: int | None = None) -> str:
+    """A fixed-width table; ``style`` colours a cell line (click.style on a terminal).
+
+    With ``width`` (the terminal's), the widest columns give way first and their lines wrap.
+    """
     header = ["项目", "阶段", "下一关口（审批人）", "期限", "资金"]
     cells = [[[style(h, bold=True)] for h in header]]
     for project in status.rows:
@@ -163,6 +166,10 @@ def table(status: Status, style: Style = _plain) -> str:
                       _due_cell(project, style), _funding_cell(project, style)])
     lines = [f"截至 {status.as_of}，共 {len(status.rows)} 个项目"]
     widths = [max(_width(line) for line_cells in cells for line in line_cells[i]) for i in range(len(header))]
+    if width is not None:
+        widths = _fit(widths, width - 2 * (len(header) - 1))
+        cells = [[[piece for line in cell for piece in _wrap(line, w)] for cell, w in zip(row, widths, strict=True)]
+                 for row in cells]
     for n, line_cells in enumerate(cells):
         height = max(len(c) for c in line_cells)
         for k in range(height):
@@ -217,6 +224,39 @@ def _funding_cell(row: Row, style: Style) -> list[str]:
     if row.funding.eligible:
         return [style("可拨付", fg="green")]
     return [style("暂停拨付", fg="red")] + [f"· {r}" for r in row.funding.reasons]
+
+
+_MIN_COLUMN = 13  # a project id, and room for four Chinese characters in the other columns
+
+
+def _fit(widths: list[int], room: int) -> list[int]:
+    """Narrow the widest column, one cell at a time, until the row fits or every column is at its minimum."""
+    out = list(widths)
+    while sum(out) > room:
+        widest = max(range(len(out)), key=lambda i: out[i])
+        if out[widest] <= _MIN_COLUMN:
+            break
+        out[widest] -= 1
+    return out
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """Split a cell line into pieces of at most ``width`` columns, keeping its colour on every piece."""
+    if _width(line) <= width:
+        return [line]
+    plain = _strip_ansi(line)
+    head = line[: line.find(plain[0])] if plain and plain[0] in line else ""
+    tail = "\x1b[0m" if head else ""
+    pieces, current, used = [], "", 0
+    for ch in plain:
+        size = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + size > width and current:
+            pieces.append(current)
+            current, used = "", 0
+        current += ch
+        used += size
+    pieces.append(current)
+    return [f"{head}{p}{tail}" for p in pieces]
 
 
 def _width(text: str) -> int:

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.register import Use
-from xzdoc.rules import art01, art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
+from xzdoc.rules import art01, art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle, placeholders
 from xzdoc.rules.base import Context, Hit
+from xzdoc.source.register import Use
 
 Check = Callable[[Project, Context], Iterator[Hit]]
 # Runs once per validation over every project's compact system summary; yields (where, message)
@@ -45,6 +45,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art06.plan-year", "第六条", WARNING, "所属年度计划与分年度预算的年份一致", art06.check_plan_year),
     Rule("art10.unplanned-prereview", "第十条", ERROR, "未纳入规划的项目有前置审查记录", art06.check_unplanned),
     Rule("art07.documents", "第七条", ERROR, "当前阶段要求的申请材料均已登记且文稿存在", art07.check_documents),
+    Rule("art07.placeholders", "第七条", ERROR, "提交起不再有 xzdoc new 留下的占位内容（提出单位、0.00 预算、编写提示）",
+         placeholders.check_placeholders),
     Rule("art07.outline", "第七条", ERROR, "每份文稿包含提纲要求的全部章节且章节不为空", art07.check_outline),
     Rule("art07.multi-year-budget", "第七条", ERROR, "分年度预算之和等于总预算", art07.check_multi_year),
     Rule("art07.budget-sources", "第七条", ERROR, "资金来源之和等于总预算", art07.check_sources),

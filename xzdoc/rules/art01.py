@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from xzdoc import register as reg
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, text
+from xzdoc.source import register as reg
 
 _ADD_HINT = "在 systems.yaml 中登记该系统（id、name、owner、cloud、shares_with、status、om_funding）"
 
