@@ -63,6 +63,17 @@ def test_signed_lifecycle_is_clean(signed: Repo) -> None:
     assert f"签名有效（密钥 {fingerprint}）" in output
     shown = invoke("validate", str(signed.path), "--format", "json", "--as-of", AS_OF).output
     assert f"签名有效（密钥 {fingerprint}）" in shown and "art24.signed-approval" in shown
+    # The bundle's 审批记录 page reads the same fields off the record.
+    from xzdoc import config
+    from xzdoc.history import ledger
+    from xzdoc.render import records
+
+    cfg = config.load(signed.path)
+    (approval,) = [r for r in ledger.records_for(cfg, PID) if r.to_stage == "approved"]
+    row = records.row(cfg, approval, ledger.STATUS_ZH)
+    assert row["signature"] == "有效" and row["fingerprint"] == approval.key == fingerprint
+    assert approval.merge_commit == approval.commit and approval.tree == signed.git("rev-parse",
+                                                                                    f"{approval.commit}:projects/{PID}")
 
 
 def test_approver_removed_later_keeps_his_approvals(repo: Repo) -> None:

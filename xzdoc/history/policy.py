@@ -31,6 +31,7 @@ from xzdoc.history.records import (
     ApprovalRecord,
     Issue,
 )
+from xzdoc.history.signatures import NOT_CHECKED
 
 
 @dataclass
@@ -142,7 +143,7 @@ def _record(commit: Commit, policy: Config, blob: str, status: str, problem: str
     return ApprovalRecord(project=CONFIG_FILE, folder=CONFIG_FILE, change="config", from_stage=None, to_stage=None,
                           gates=("config",) if roles else (), roles=roles, commit=commit.sha, date=commit.committed,
                           merged_by=str(commit.author), held=held, tree=commit.tree, blob=blob, status=status,
-                          problem=problem, current=current, signature=sig.status if sig else "not-checked",
+                          problem=problem, current=current, signature=sig.status if sig else NOT_CHECKED,
                           key=sig.key if sig else "")
 
 

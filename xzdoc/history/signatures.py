@@ -25,7 +25,7 @@ from xzdoc.config import Config, Key
 from xzdoc.history import gitlog
 
 VERIFIED, UNSIGNED, BAD, UNKNOWN_KEY, REVOKED, WRONG_SIGNER, NOT_CHECKED = (
-    "verified", "unsigned", "bad-signature", "unknown-key", "revoked-key", "wrong-signer", "not-checked")
+    "verified", "unsigned", "bad-signature", "unknown-key", "revoked-key", "wrong-signer", "")
 SIGNATURE_ZH = {
     VERIFIED: "签名有效", UNSIGNED: "未签名", BAD: "签名无效", UNKNOWN_KEY: "签名密钥不是审批人在配置中登记的密钥",
     REVOKED: "签名密钥已吊销", WRONG_SIGNER: "签名人与合并人不是同一人", NOT_CHECKED: "未要求签名",

@@ -32,6 +32,7 @@ from xzdoc.history.log import GITLINK, LINK, TREE, Change, Commit, History
 from xzdoc.history.merges import Judge, Verdict
 from xzdoc.history.policy import Timeline
 from xzdoc.history.records import ADOPTED, APPROVED, NO_GATE, PROJECT_FILE, UNAPPROVED, ApprovalRecord, Issue
+from xzdoc.history.signatures import NOT_CHECKED
 from xzdoc.history.stages import crossed, gates_in_force, roles_for
 
 
@@ -269,7 +270,7 @@ def _record(commit: Commit, folder: Folder, now: Facts, change: str, gates: tupl
                           gates=gates, roles=roles, commit=commit.sha, date=commit.committed,
                           merged_by=str(commit.author), held=held, tree=tree, blob=blob, status=status,
                           problem=verdict.problem if verdict and not verdict.ok else "",
-                          claim=verdict.claim if verdict else "", signature=sig.status if sig else "not-checked",
+                          claim=verdict.claim if verdict else "", signature=sig.status if sig else NOT_CHECKED,
                           key=sig.key if sig else "")
 
 

@@ -202,7 +202,7 @@ def check_signed_records(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     book, folder = state
     for record in book.records:
-        if record.folder == folder and record.current and record.approved and record.signature != "not-checked":
+        if record.folder == folder and record.current and record.approved and record.signature:
             yield Hit(project.data.at("stage") if record.change == "stage" else project.data.pos,
                       f"审批记录：{record.describe()}，{record.explain()}")
 
