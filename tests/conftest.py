@@ -24,14 +24,14 @@ def invoke(*args: str | Path) -> Result:
 @pytest.fixture
 def demo_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the toolkit's demo repository (projects and config), outside git, as cwd."""
-    repo = tmp_path / "repo"
-    shutil.copytree(ROOT / "projects", repo / "projects")
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "projects", copy / "projects")
     if (ROOT / "xzdoc.yaml").exists():
-        shutil.copy(ROOT / "xzdoc.yaml", repo / "xzdoc.yaml")
+        shutil.copy(ROOT / "xzdoc.yaml", copy / "xzdoc.yaml")
     else:
-        (repo / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
-    monkeypatch.chdir(repo)
-    return repo
+        (copy / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    monkeypatch.chdir(copy)
+    return copy
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
                 (out / output.name).write_bytes(output.data)
                 files[project.id][output.name] = out / output.name
     return Demo(root, projects, files)
+
+
+# The attack modules' bureau repositories (unsigned and signed), shared as fixtures. tests/attacks.py imports
+# this module only inside its functions; this import still comes last.
+from tests.attacks import repo, signed  # noqa: E402,F401

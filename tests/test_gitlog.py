@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import AS_OF, invoke
 from tests.gitrepo import DEV, FORGE, PARTY, Repo
 from xzdoc.errors import XzdocError
-from xzdoc.history import gitlog
+from xzdoc.history import gitlog, log
 
 
 @pytest.fixture
@@ -33,31 +33,31 @@ def test_first_parent_history_with_identities_dates_and_trailers(repo: Repo) -> 
     repo.merge("feature", PARTY, "合并申报\n\nReviewed-by: 李秀英 <lixiuying@xzjt.example.gov.cn>")
     repo.write("README.md", "直接修改\n")
     repo.commit("文档", who=DEV, committer=FORGE)
-    history = gitlog.history(repo.path, "projects")
-    assert history is not None and history.branch == "refs/heads/main" and history.under == "projects"
+    history = log.read(repo.path, None)
+    assert history is not None and history.branch == "refs/heads/main"
     # The branch's own commits are not on the first-parent line.
     assert [c.subject for c in history.commits] == ["新建", "合并申报", "文档"]
     first, merge, last = history.commits
     assert first.parents == () and merge.is_merge and not last.is_merge
-    assert merge.author == gitlog.Identity("王建国", "wangjianguo@xzjt.example.gov.cn")
+    assert merge.author == log.Identity("王建国", "wangjianguo@xzjt.example.gov.cn")
     assert merge.committed == repo.git("log", "-1", "--format=%cI", merge.sha)
     assert merge.trailers == (("Reviewed-by", "李秀英 <lixiuying@xzjt.example.gov.cn>"),)
-    assert last.committer == gitlog.Identity("GitHub", "noreply@github.com") and last.author.name == "赵工程师"
+    assert last.committer == log.Identity("GitHub", "noreply@github.com") and last.author.name == "赵工程师"
     # Diffs against the first parent, inside projects/ only, with the folder's tree.
     paths = {c.path: c for c in merge.changes}
-    assert set(paths) == {"XZJT-2026-001", "XZJT-2026-001/project.yaml", "XZJT-2026-001/drafts",
-                          "XZJT-2026-001/drafts/proposal.md"}
-    assert paths["XZJT-2026-001"].mode == "040000"
-    assert paths["XZJT-2026-001"].new == repo.git("rev-parse", f"{merge.sha}:projects/XZJT-2026-001")
-    assert last.changes == ()
+    assert set(paths) == {"README.md", "projects", "projects/XZJT-2026-001", "projects/XZJT-2026-001/project.yaml",
+                          "projects/XZJT-2026-001/drafts", "projects/XZJT-2026-001/drafts/proposal.md"}
+    assert paths["projects/XZJT-2026-001"].mode == "040000"
+    assert paths["projects/XZJT-2026-001"].new == repo.git("rev-parse", f"{merge.sha}:projects/XZJT-2026-001")
+    assert {c.path for c in last.changes} == {"README.md"}
 
 
 def test_chinese_folder_names_survive(repo: Repo) -> None:
     repo.write("projects/交通项目/project.yaml", "id: XZJT-2026-002\nstage: draft\n")
     repo.commit("中文目录")
-    history = gitlog.history(repo.path, "projects")
+    history = log.read(repo.path, None)
     assert history is not None
-    assert "交通项目/project.yaml" in {c.path for c in history.commits[-1].changes}
+    assert "projects/交通项目/project.yaml" in {c.path for c in history.commits[-1].changes}
 
 
 def test_blobs_and_trees_in_bulk(repo: Repo) -> None:
@@ -75,19 +75,19 @@ def test_master_and_remote_branches(tmp_path: Path) -> None:
     r.git("branch", "-m", "master")
     r.project("XZJT-2026-001")
     r.commit("新建")
-    history = gitlog.history(r.path, "projects")
+    history = log.read(r.path, None)
     assert history is not None and history.branch == "refs/heads/master"
     clone = tmp_path / "ci"
     subprocess.run(["git", "clone", "-q", f"file://{r.path}", str(clone)], check=True)
     subprocess.run(["git", "-C", str(clone), "checkout", "-q", "--detach"], check=True)
     subprocess.run(["git", "-C", str(clone), "branch", "-q", "-D", "master"], check=True)
-    history = gitlog.history(clone, "projects")
+    history = log.read(clone, None)
     assert history is not None and history.branch == "refs/remotes/origin/master"
 
 
 def test_configured_branch_that_does_not_exist(repo: Repo) -> None:
     with pytest.raises(XzdocError, match="找不到主分支 trunk") as caught:
-        gitlog.history(repo.path, "projects", "trunk")
+        log.read(repo.path, "trunk")
     assert "branch:" in (caught.value.hint or "")
 
 
@@ -95,17 +95,16 @@ def test_not_a_repository_and_shallow_clone(repo: Repo, tmp_path: Path) -> None:
     outside = tmp_path / "plain"
     outside.mkdir()
     assert gitlog.repository_root(outside) is None
-    with pytest.raises(XzdocError, match="不在 git 仓库中"):
-        gitlog.history(outside, "projects")
+    assert gitlog.toplevel(outside) is None
     repo.commit("第二个提交")
     clone = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)], check=True)
     with pytest.raises(XzdocError, match="浅克隆"):
-        gitlog.history(clone, "projects")
+        log.read(clone, None)
 
 
 def test_unborn_branch_has_no_history(tmp_path: Path) -> None:
-    assert gitlog.history(Repo(tmp_path / "new").path, "projects") is None
+    assert log.read(Repo(tmp_path / "new").path, None) is None
 
 
 def test_validate_runs_one_git_log_for_all_projects(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,5 +116,5 @@ def test_validate_runs_one_git_log_for_all_projects(repo: Repo, tmp_path: Path, 
     invoke("validate", str(repo.path), "--as-of", AS_OF)
     commands = [line.split("git ", 2)[-1] for line in trace.read_text().splitlines() if "built-in: git " in line]
     assert sum(c.startswith("log") for c in commands) == 1, commands
-    # One batch for the project.yaml versions; a warm facts cache may need a second, small one.
-    assert 1 <= sum(c.startswith("cat-file") for c in commands) <= 2, commands
+    # One batch for the xzdoc.yaml versions, one for the project.yaml versions, one for the merges' second parents.
+    assert sum(c.startswith("cat-file") for c in commands) <= 3, commands

@@ -121,7 +121,11 @@ def test_adopt_sets_the_baseline_to_head_and_keeps_the_repositorys_files(tmp_pat
     assert loaded.baseline == head
     assert [a.name for a in loaded.approvers] == ["王建国", "李秀英", "张伟", "陈静"]   # the bureau's own config kept
     assert (r.path / "xzdoc.yaml").read_text("utf-8").startswith(CONFIG)
-    r.commit("采用 xzdoc", who=PARTY)
+    # The bureau's xzdoc.yaml existed already: adding the baseline changes the policy, so 局党组 merges it.
+    r.branch("adopt")
+    r.commit("采用 xzdoc")
+    r.checkout("main")
+    r.merge("adopt", PARTY)
     again = invoke("init", "--org", "忻州市交通运输局", "--adopt")
     assert again.exit_code == 0 and config.load(r.path).baseline == head      # the baseline does not move on
     assert invoke("ledger").exit_code == 0
@@ -178,8 +182,7 @@ def test_doctor_ticks_a_repository_that_is_set_up(tmp_path: Path, monkeypatch: p
     r.write("systems.yaml", "systems:\n  - {id: A-SYS-001, name: 甲, owner: 乙, cloud: 市级政务云, shares_with: [平台], "
                             "status: 在用}\n")
     head = r.commit("采用", who=PARTY)
-    r.edit("xzdoc.yaml", "organisation", f'baseline: "{head}"\norganisation')
-    r.commit("基线", who=PARTY)
+    r.pull_request("baseline", PARTY, lambda x: x.edit("xzdoc.yaml", "organisation", f'baseline: "{head}"\norganisation'))
     lines = doctor_lines(r.path, monkeypatch)
     for name in ("审批人", "系统目录 systems.yaml", "审批台账"):
         assert line_of(lines, name)[0].startswith("✓"), lines

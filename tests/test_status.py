@@ -71,7 +71,7 @@ def test_table_is_plain_off_a_terminal_and_coloured_on_one(demo_repo: Path) -> N
 
 
 def test_status_shows_unapproved_and_pending_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    r = Repo(tmp_path / "bureau")
+    r = Repo(tmp_path / "bureau", config=None)
     r.full_project(PID)
     r.commit("迁入")
     r.write("xzdoc.yaml", CONFIG + f'baseline: "{r.head()}"\n')

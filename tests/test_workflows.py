@@ -34,6 +34,22 @@ def test_proposals_runs_on_pull_requests_and_pushes_to_main() -> None:
     assert flow["jobs"]["bundle"]["strategy"]["matrix"] == "${{ fromJSON(needs.changed.outputs.matrix) }}"
 
 
+def test_main_is_validated_and_its_ledger_checked_on_every_push() -> None:
+    jobs = load("proposals.yml")["jobs"]
+    verify = jobs["verify"]
+    assert verify["if"] == "github.event_name == 'push'"
+    runs = [s.get("run", "") for s in steps(verify)]
+    assert any("xzdoc validate" in r for r in runs) and any(r.startswith("xzdoc ledger") for r in runs)
+
+
+def test_pull_requests_are_judged_by_the_base_branchs_policy() -> None:
+    review = steps(load("proposals.yml")["jobs"]["review"])
+    names = [s.get("name") for s in review]
+    policy = review[names.index("使用目标分支的 xzdoc.yaml")]
+    assert 'git show "$BASE:xzdoc.yaml" > xzdoc.yaml' in policy["run"]
+    assert names.index("使用目标分支的 xzdoc.yaml") < names.index("按编制规范检查")
+
+
 def test_every_checkout_fetches_full_history() -> None:
     # Approvals and comparisons read history: a shallow clone would give an error, not an answer.
     for job in load("proposals.yml")["jobs"].values():

@@ -30,7 +30,7 @@ DEFAULT_FONTS = {
 }
 DEFAULT_REUSE_EXCLUDE = ("编制依据", "建设依据", "项目建设依据", "建设单位概况")
 _KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
-          "require_signed", "revoked_keys", "layout", "reuse"}
+          "require_signed", "revoked_keys", "forge_committers", "layout", "reuse"}
 _MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
 # Documents printed double-sided unless xzdoc.yaml says otherwise (layout.duplex): the long reports.
 DUPLEX_KINDS = ("可行性研究报告", "初步设计")
@@ -52,14 +52,49 @@ DEFAULT_GATES: dict[str, str] = {
     "terminated": "局党组",           # 第二十四条 the party group orders rectification, suspension, termination
     "records.supervision": "局党组",  # 第十七条 监理单位经局党组同意后备案
     "records.acceptance_filing": "局党组",  # 第二十一条
+    "records.changes": "局党组",      # 第十六条 调整申请 only covers drift once it entered through the party group's merge
+    "config": "局党组",               # xzdoc.yaml itself: who approves decides every other verdict
 }
 GATE_ARTICLES: dict[str, str] = {
     "submitted": "第七条", "reviewed": "第十条", "approved": "第十条", "contracted": "第十四条",
     "building": "第十七条", "accepted": "第二十一条", "operating": "第二十一条", "terminated": "第二十四条",
-    "records.supervision": "第十七条", "records.acceptance_filing": "第二十一条",
+    "records.supervision": "第十七条", "records.acceptance_filing": "第二十一条", "records.changes": "第十六条",
+    "config": "第二十四条",
 }
 _NOREPLY = re.compile(r"(?:\d+\+)?(?P<login>[a-z0-9-]+)@users\.noreply\.github\.com")
 _SHA = re.compile(r"[0-9a-f]{7,40}")
+_SSH_KEY = re.compile(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|"
+                      r"sk-ecdsa-sha2-nistp256@openssh\.com)\s+([A-Za-z0-9+/]+={0,2})(?:\s.*)?")
+_GPG_KEY = re.compile(r"gpg:([0-9A-Fa-f]{40})")
+
+
+@dataclass(frozen=True)
+class Key:
+    """A signing key named in xzdoc.yaml: an OpenSSH public key or a gpg fingerprint."""
+
+    kind: str            # "ssh" or "gpg"
+    text: str            # "ssh-ed25519 AAAA…" (no comment), or the 40-hex fingerprint in upper case
+    fingerprint: str     # SHA256:… as ssh-keygen and git print it, or the gpg fingerprint
+
+
+def parse_key(value: str) -> Key | None:
+    """A key as written in xzdoc.yaml; None when it is neither form."""
+    import base64
+    import hashlib
+
+    value = value.strip()
+    found = _SSH_KEY.fullmatch(value)
+    if found:
+        try:
+            blob = base64.b64decode(found[2], validate=True)
+        except ValueError:
+            return None
+        digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+        return Key("ssh", f"{found[1]} {found[2]}", f"SHA256:{digest}")
+    found = _GPG_KEY.fullmatch(value)
+    if found:
+        return Key("gpg", found[1].upper(), found[1].upper())
+    return None
 
 
 @dataclass(frozen=True)
@@ -68,7 +103,7 @@ class Approver:
     name: str
     emails: tuple[str, ...]
     github: str | None = None   # forge login, for CODEOWNERS and GitHub's noreply merge e-mails
-    keys: tuple[str, ...] = ()  # signing keys: OpenSSH public keys or gpg:<fingerprint>
+    keys: tuple[Key, ...] = ()  # the keys that sign this person's merges
 
     def matches(self, email: str) -> bool:
         email = email.strip().lower()
@@ -105,7 +140,8 @@ class Config:
     fonts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FONTS))
     standard: std.Standard = field(default_factory=std.build)
     require_signed: bool = False
-    revoked_keys: tuple[str, ...] = ()
+    revoked_keys: tuple[Key, ...] = ()
+    forge_committers: tuple[str, ...] = ()   # committer e-mails of a forge's web merges, e.g. noreply@github.com
     layout: Layout = field(default_factory=Layout)
     # Chapters every project writes alike (legal basis, the bureau's profile) are not reported as copied.
     reuse_exclude: tuple[str, ...] = DEFAULT_REUSE_EXCLUDE
@@ -117,14 +153,24 @@ class Config:
     def members(self, role: str) -> tuple[Approver, ...]:
         return tuple(a for a in self.approvers if a.role == role)
 
+    def entries_of(self, email: str) -> tuple[Approver, ...]:
+        return tuple(a for a in self.approvers if a.matches(email))
+
 
 def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding xzdoc.yaml, else a .git, else start."""
+    """The nearest folder at or above ``start`` holding xzdoc.yaml, else a .git, else start.
+
+    An xzdoc.yaml inside the projects folder of the repository's own
+    configuration does not count: a project folder cannot bring its own
+    policy (the ledger reports such a file as an error).
+    """
     start = start.resolve()
     if start.is_file():
         start = start.parent
+    top = next((f for f in (start, *start.parents) if (f / ".git").exists()), None)
+    fenced = _projects_of(top) if top is not None else None
     for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file():
+        if (folder / CONFIG_NAME).is_file() and (fenced is None or not folder.is_relative_to(fenced)):
             return folder
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
@@ -132,12 +178,36 @@ def find_root(start: Path) -> Path:
     return start
 
 
+def _projects_of(top: Path) -> Path | None:
+    """The projects folder named by the top-level xzdoc.yaml (``projects`` when it names none)."""
+    if not (top / CONFIG_NAME).is_file():
+        return None
+    try:
+        return top / load(top).projects_dir
+    except XzdocError:
+        return top / "projects"
+
+
 def load(root: Path, text: str | None = None) -> Config:
     """The repository's configuration; ``text`` stands for xzdoc.yaml as an editor holds it, unsaved."""
     file = root / CONFIG_NAME
     if text is None and not file.is_file():
         return Config(root=root)
-    data = load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME)
+    return _from_data(load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME), root)
+
+
+def parse(blob: bytes, root: Path, where: str = CONFIG_NAME) -> Config:
+    """A version of xzdoc.yaml read from history (``where`` names it in errors, e.g. 提交 1a2b3c:xzdoc.yaml)."""
+    from xzdoc.source.yamlio import decode
+
+    try:
+        return _from_data(loads(decode(blob, CONFIG_NAME), CONFIG_NAME), root)
+    except XzdocError as exc:
+        exc.message = f"{where}：{exc.message}"
+        raise
+
+
+def _from_data(data: Any, root: Path) -> Config:
     if data is None:
         return Config(root=root, path=CONFIG_NAME)
     if not isinstance(data, YMap):
@@ -166,10 +236,45 @@ def load(root: Path, text: str | None = None) -> Config:
         fonts=fonts,
         standard=standard,
         require_signed=_flag(data, "require_signed"),
-        revoked_keys=_strings(data, "revoked_keys"),
+        revoked_keys=tuple(_keys(data.get("revoked_keys"), "revoked_keys", data.at("revoked_keys")[0])),
+        forge_committers=_emails(data, "forge_committers"),
         layout=_layout(data),
         **_reuse(data),
     )
+
+
+def _flag(data: YMap, key: str) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise XzdocError(f"{key} 应为 true 或 false", CONFIG_NAME, data.at(key)[0])
+    return value
+
+
+def _emails(data: YMap, key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and "@" in v for v in value):
+        raise XzdocError(f"{key} 应为邮箱列表，如 [noreply@github.com]", CONFIG_NAME, data.at(key)[0])
+    return tuple(v.strip().lower() for v in value)
+
+
+def _keys(value: Any, what: str, line: int | None) -> list[Key]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        value = [value]
+    out = []
+    for item in value:
+        key = parse_key(item) if isinstance(item, str) else None
+        if key is None:
+            raise XzdocError(f"{what} 中的“{str(item)[:40]}”不是公钥", CONFIG_NAME, line,
+                             hint="写 OpenSSH 公钥（ssh-ed25519 AAAA… 注释，即 ~/.ssh/id_ed25519.pub 的内容）"
+                                  "或 gpg:<40 位指纹>")
+        out.append(key)
+    return out
 
 
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -196,7 +301,7 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
             extra = sorted(str(k) for k in keys if k not in _MEMBER_KEYS)
             if extra:
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员有未知字段“{extra[0]}”", CONFIG_NAME, members.at(i)[0],
-                                 hint="成员可写 name、email（或 emails 列表）、github（代码托管平台用户名）和 keys（签名公钥列表）")
+                                 hint="成员可写 name、email（或 emails 列表）、github（代码托管平台用户名）和 keys（签名公钥）")
             if not isinstance(member, dict) or not member.get("name") or not (member.get("email") or member.get("emails")):
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员缺少 name 或 email", CONFIG_NAME, members.at(i)[0],
                                  hint="每个成员写作 {name: 姓名, email: 提交代码所用的邮箱}")
@@ -205,7 +310,9 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
                 emails = [emails]
             github = member.get("github")
             out.append(Approver(role, str(member["name"]), tuple(str(e).strip().lower() for e in emails),
-                                str(github).lstrip("@") if github else None, _strings(member, "keys")))
+                                str(github).lstrip("@") if github else None,
+                                tuple(_keys(member.get("keys"), f"角色“{role}”第 {i + 1} 个成员的 keys",
+                                            members.at(i)[0]))))
     return tuple(out)
 
 
@@ -222,9 +329,10 @@ def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) 
             if key.split(".", 1)[1] not in records:
                 raise XzdocError(f"gates 中的“{key}”不是已知的备案记录", CONFIG_NAME, line,
                                  hint="可用的记录：" + "、".join(f"records.{r}" for r in sorted(records)))
-        elif key not in stages:
+        elif key != "config" and key not in stages:
             raise XzdocError(f"gates 中的“{key}”不是可审批的阶段", CONFIG_NAME, line,
-                             hint="阶段：" + "、".join(stages) + "；或 records.<记录名>，如 records.supervision")
+                             hint="阶段：" + "、".join(stages)
+                             + "；config（xzdoc.yaml 本身）；或 records.<记录名>，如 records.supervision")
         if role is None or role == "":
             out.pop(key, None)
             continue
@@ -272,28 +380,6 @@ def _baseline(data: YMap) -> str | None:
         raise XzdocError("baseline 应为采用 xzdoc 时主分支上的提交哈希（7–40 位十六进制，加引号）", CONFIG_NAME, line,
                          hint='用 git rev-parse HEAD 查得，写作 baseline: "8223ea1…"')
     return value.strip().lower()
-
-
-def _flag(data: YMap, key: str) -> bool:
-    value = data.get(key)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise XzdocError(f"{key} 应为 true 或 false，而不是“{value}”", CONFIG_NAME, data.at(key)[0])
-    return value
-
-
-def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = data.get(key)
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        line = data.at(key)[0] if isinstance(data, YMap) else None
-        raise XzdocError(f"{key} 应为字符串列表（每项一个公钥）", CONFIG_NAME, line,
-                         hint='例如 keys: ["ssh-ed25519 AAAA… 王建国"]')
-    return tuple(v.strip() for v in value)
 
 
 def _branch(data: YMap) -> str | None:

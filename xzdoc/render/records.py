@@ -19,13 +19,17 @@ from xzdoc.render.reproducible import CHINA
 ADOPTED_ZH = "基线采纳"
 # Names a signature result and a key fingerprint may have on a record, in order of preference.
 SIGNATURE_FIELDS = ("signature", "signature_status", "signature_result", "signature_verified", "verified", "gpg_status")
-FINGERPRINT_FIELDS = ("fingerprint", "key_fingerprint", "signing_key", "signer_fingerprint", "signing_key_fingerprint")
+FINGERPRINT_FIELDS = ("fingerprint", "key_fingerprint", "key", "signing_key", "signer_fingerprint",
+                      "signing_key_fingerprint")
 # git's %G? codes, and the words a result may come as.
 SIGNATURE_ZH = {
     "G": "有效", "U": "有效（密钥可信度未知）", "X": "有效但签名已过期", "Y": "有效但密钥已过期", "R": "密钥已吊销",
     "B": "无效", "E": "无法验证（缺少公钥）", "N": "未签名",
     "good": "有效", "valid": "有效", "verified": "有效", "bad": "无效", "invalid": "无效", "unsigned": "未签名",
     "none": "未签名", "missing": "未签名", "unknown": "无法验证", "expired": "签名已过期", "revoked": "密钥已吊销",
+    # the ledger's own words (xzdoc/history/signatures.py)
+    "bad-signature": "无效", "unknown-key": "不是审批人登记的密钥", "revoked-key": "密钥已吊销",
+    "wrong-signer": "签名人与合并人不是同一人",
 }
 _LONG_RUN = re.compile(r"[!-~]{12,}")
 
@@ -83,7 +87,10 @@ def fingerprint(record: Any) -> str:
     for name in FINGERPRINT_FIELDS:
         value = getattr(record, name, None)
         if value:
-            text = re.sub(r"\s+", "", str(value)).upper()
+            text = re.sub(r"\s+", "", str(value))
+            if not re.fullmatch(r"[0-9A-Fa-f]+", text):
+                return text   # an SSH fingerprint (SHA256:…, base64): its case matters
+            text = text.upper()
             return " ".join(text[i:i + 4] for i in range(0, len(text), 4))
     return ""
 

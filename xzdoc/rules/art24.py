@@ -1,4 +1,4 @@
-"""第二十四条 from git history: stage changes and filings without an approver's merge, content drift.
+"""第二十四条 from git history: unapproved stage changes, filings and policy changes, drift, layout, dates.
 
 The ledger is built once per validation run (one ``git log``, one
 ``git cat-file --batch``) and kept in ``ctx.extras``. Outside a git
@@ -10,15 +10,17 @@ has no history to judge. A history that exists but cannot be read fully
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from xzdoc.config import GATE_ARTICLES
 from xzdoc.errors import XzdocError
 from xzdoc.history import gitlog, ledger
+from xzdoc.history.facts import EVENT_DATES, FILINGS
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping
-from xzdoc.source.yamlio import YMap, plain
+from xzdoc.source.yamlio import YMap
 
 LEDGER_KEY = _KEY = "art24.ledger"
 _REPORTED = "art24.reported"
@@ -35,7 +37,7 @@ def _build(ctx: Context) -> ledger.Ledger | XzdocError | None:
     if gitlog.repository_root(ctx.config.root) is None:
         return None
     try:
-        return ledger.build(ctx.config)
+        return ledger.build(ctx.config, as_of=ctx.as_of)
     except XzdocError as exc:
         return exc
 
@@ -70,18 +72,20 @@ def check_history(project: Project, ctx: Context) -> Iterator[Hit]:
     yield Hit((1, 1), f"无法核对审批记录：{found.message}。{hint}", path=found.path if found.path else None, level=level)
 
 
-def _unapproved(project: Project, ctx: Context) -> list[ledger.ApprovalRecord]:
+def _unapproved(project: Project, ctx: Context, signed: bool = False) -> list[ledger.ApprovalRecord]:
+    """Unapproved changes the project rests on: those refused for their signature, or (by default) the others."""
     state = _state(project, ctx)
     if state is None:
         return []
     book, folder = state
-    return ledger.unapproved(ctx.config, book, folder, project.stage, _present(project))
+    found = ledger.unapproved(book.policy or ctx.config, book, folder, project.stage, _present(project))
+    return [r for r in found if (r.problem == ledger.UNSIGNED) == signed]
 
 
 def unapproved_reasons(project: Project, ctx: Context) -> list[str]:
     """For funding eligibility: each change the project's present state rests on that was not approved."""
     return [f"阶段变更“{r.describe()}”未经审批" if r.change == "stage" else f"{r.describe()}未经审批"
-            for r in _unapproved(project, ctx)]
+            for r in _unapproved(project, ctx) + _unapproved(project, ctx, signed=True)]
 
 
 def _gate_text(ctx: Context, record: ledger.ApprovalRecord) -> str:
@@ -116,7 +120,7 @@ def pending_gates(project: Project, ctx: Context) -> list[str]:
     if state is None:
         return []
     book, folder = state
-    return ledger.pending(ctx.config, book, folder, project.stage, _present(project))
+    return ledger.pending(book.policy or ctx.config, book, folder, project.stage, _present(project))
 
 
 def check_pending(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -125,118 +129,86 @@ def check_pending(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     book, _ = state
     for gate in pending_gates(project, ctx):
-        role = ctx.config.gates[gate]
+        role = (book.policy or ctx.config).gates[gate]
         what = f"阶段 {gate}" if not gate.startswith("records.") else f"{gate} 备案"
         yield Hit(project.data.at("stage") if not gate.startswith("records.") else project.data.pos,
                   f"{what}尚未进入主分支 {book.branch.rsplit('/', 1)[-1]}：须由{role}成员合并拉取请求后才生效"
                   f"（{GATE_ARTICLES.get(gate, '第二十四条')}）")
 
 
-def check_drift(project: Project, ctx: Context) -> Iterator[Hit]:
+def _issues(rule: str) -> Callable[[Project, Context], Iterator[Hit]]:
+    """A check reporting the ledger's issues of one kind: the project's own, and once per run those of the
+    repository and of folders that are not in the working copy any more (a deleted project)."""
+
+    def check(project: Project, ctx: Context) -> Iterator[Hit]:
+        state = _state(project, ctx)
+        if state is None:
+            return
+        book, folder = state
+        present = {_folder(p, ctx) for p in ctx.projects} | {folder}
+        once = f"art24.reported.{rule}"
+        for issue in book.issues:
+            if issue.rule != rule:
+                continue
+            if issue.folder == folder:
+                yield Hit(project.data.pos, issue.message)
+            elif (not issue.folder or issue.folder not in present) and not ctx.extras.get(once):
+                yield Hit((1, 1), issue.message, path=issue.path)
+        if any(i.rule == rule and i.folder != folder for i in book.issues):
+            ctx.extras[once] = True
+
+    return check
+
+
+check_drift = _issues("art24.content-drift")
+check_deleted = _issues("art24.deleted-project")
+check_config = _issues("art24.unapproved-config")
+check_layout = _issues("art24.repository-layout")
+check_unreadable = _issues("art24.unreadable-project")
+_future_in_history = _issues("art24.future-filing")
+
+
+def check_future_filing(project: Project, ctx: Context) -> Iterator[Hit]:
+    """Filings dated after the day the check runs for (--as-of), and those dated after the commit that entered them."""
+    yield from _future_in_history(project, ctx)
+    records = mapping(project.data.get("records"))
+    for key, value in (records or {}).items():
+        if key not in FILINGS:
+            continue
+        for when in _event_dates(value):
+            if when > ctx.as_of:
+                yield Hit(records.at(key) if isinstance(records, YMap) else project.data.pos,
+                          f"records.{key} 的日期 {when.isoformat()} 晚于检查日 {ctx.as_of.isoformat()}：不能登记尚未发生的"
+                          "备案（第二十四条）。修改方法：按实际日期登记，事情发生后再登记")
+                break
+
+
+def _event_dates(value: Any) -> Iterator[dt.date]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k in EVENT_DATES and isinstance(v, dt.date):
+                yield v.date() if isinstance(v, dt.datetime) else v
+            elif isinstance(v, (dict, list)):
+                yield from _event_dates(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _event_dates(v)
+
+
+def check_signed_records(project: Project, ctx: Context) -> Iterator[Hit]:
+    """Where signing is checked: each approval the project's present state rests on, with its key."""
     state = _state(project, ctx)
-    if state is None or not ctx.std.reached(project.stage, "approved"):
+    if state is None:
         return
     book, folder = state
-    reference = book.references.get(folder)
-    if reference is None or not reference.blob:
-        return
-    try:
-        if (project.folder / ledger.PROJECT_FILE).read_bytes() == reference.blob:
-            return
-    except OSError:
-        return
-    approved = ledger.load_blob(reference.blob)
-    if not isinstance(approved, dict):
-        return
-    current = plain(project.data)
-    covered = _covered(ctx, current, approved)
-    source = f"提交 {reference.commit[:10]}" + ("（采用 xzdoc 时的基线）" if reference.adopted else "")
-    fields: Mapping[str, str] = ctx.std.caps.get("drift_fields") or {}
-    for path, label in fields.items():
-        before, after = _get(approved, path), _get(current, path)
-        if before == after or _is_covered(path, covered):
-            continue
-        yield Hit(_pos(project.data, path),
-                  f"批复后擅自调整了{label}（{path}）：{_describe(before, after)}；与批复时的内容（{source}）不一致，"
-                  f"且没有覆盖该项的调整申请（第十六条）。修改方法：恢复原内容，或在 records.changes 中登记调整申请"
-                  f"（date、fields: [{path}]、reason）")
+    for record in book.records:
+        if record.folder == folder and record.current and record.approved and record.signature:
+            yield Hit(project.data.at("stage") if record.change == "stage" else project.data.pos,
+                      f"审批记录：{record.describe()}，{record.explain()}")
 
 
-def _covered(ctx: Context, current: Any, approved: Any) -> set[str]:
-    """Fields named by adjustment requests recorded after the approval."""
-    groups: Mapping[str, list[str]] = ctx.std.caps.get("drift_groups") or {}
-    before = _get(approved, "records.changes") or []
-    out: set[str] = set()
-    for entry in _get(current, "records.changes") or []:
-        if not isinstance(entry, dict) or entry in before:
-            continue
-        for name in entry.get("fields") or []:
-            out.update(groups.get(str(name), [str(name)]))
-    return out
-
-
-def _is_covered(path: str, covered: set[str]) -> bool:
-    return any(c == path or path.startswith(c + ".") or c.startswith(path + ".") for c in covered)
-
-
-def _get(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(int(part)) if part.isdigit() and int(part) in data else data.get(part)
-    return data
-
-
-def _pos(data: YMap, path: str) -> tuple[int, int]:
-    node: Any = data
-    pos = data.pos
-    for part in path.split("."):
-        if not isinstance(node, YMap) or part not in node:
-            break
-        pos = node.at(part)
-        node = node[part]
-    return pos
-
-
-def _describe(before: Any, after: Any) -> str:
-    if isinstance(before, list) and isinstance(after, list):
-        return _describe_list(before, after)
-    if isinstance(before, dict) and isinstance(after, dict):
-        keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
-        return "；".join(f"{k}：{_short(before.get(k))} → {_short(after.get(k))}" for k in keys[:4])
-    return f"{_short(before)} → {_short(after)}"
-
-
-def _describe_list(before: list[Any], after: list[Any]) -> str:
-    old, new = _keyed(before), _keyed(after)
-    if old is None or new is None:
-        return f"{len(before)} 项 → {len(after)} 项"
-    parts = []
-    added = [k for k in new if k not in old]
-    removed = [k for k in old if k not in new]
-    changed = [k for k in new if k in old and new[k] != old[k]]
-    for label, keys in (("新增", added), ("删除", removed), ("修改", changed)):
-        if keys:
-            parts.append(f"{label} {'、'.join(keys[:5])}{' 等' if len(keys) > 5 else ''}")
-    return "；".join(parts) or "顺序调整"
-
-
-def _keyed(values: list[Any]) -> dict[str, Any] | None:
-    out = {}
-    for value in values:
-        if not isinstance(value, dict):
-            return None
-        key = value.get("id") or value.get("code") or value.get("name")
-        if key is None or str(key) in out:
-            return None
-        out[str(key)] = value
-    return out
-
-
-def _short(value: Any) -> str:
-    if value is None:
-        return "（无）"
-    if isinstance(value, (list, dict)):
-        return f"{len(value)} 项"
-    return str(value)
-
+def check_unsigned(project: Project, ctx: Context) -> Iterator[Hit]:
+    for record in _unapproved(project, ctx, signed=True):
+        yield Hit(project.data.at("stage") if record.change == "stage" else project.data.pos,
+                  f"{record.describe()} 的审批合并签名未通过核验（{record.signature_text}）：{record.explain()}。"
+                  "修改方法：审批人用 xzdoc.yaml 中登记的密钥重新签名合并（git merge --no-ff -S）")

@@ -1,0 +1,104 @@
+"""`xzdoc guard` as a pre-receive hook in a real bare repository, tried with `git push` over file://."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.attacks import ATTACKER, FOLDER, PARTY, PID, bureau, change, keygen, stage
+from tests.conftest import invoke
+from tests.gitrepo import Repo, env
+
+
+@pytest.fixture
+def pushed(tmp_path: Path) -> Repo:
+    """A signed bureau repository, pushed to a bare repository that has the guard installed."""
+    bare = tmp_path / "server.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    result = invoke("guard", "--install", str(bare))
+    assert result.exit_code == 0, result.output
+    assert "receive.denyNonFastForwards=true" in result.output
+    repo = bureau(tmp_path / "bureau", signed=True)
+    repo.git("remote", "add", "origin", f"file://{bare}")
+    code, err = push(repo, "main")
+    assert code == 0, err
+    return repo
+
+
+def push(repo: Repo, *args: str) -> tuple[int, str]:
+    done = subprocess.run(["git", "push", "-q", "origin", *args], cwd=repo.path, env=env(home=repo.home),
+                          capture_output=True, text=True, check=False)
+    return done.returncode, done.stderr
+
+
+def test_hook_and_settings_are_installed(pushed: Repo, tmp_path: Path) -> None:
+    bare = tmp_path / "server.git"
+    hook = bare / "hooks" / "pre-receive"
+    assert hook.stat().st_mode & 0o111 and "xzdoc guard" in hook.read_text("utf-8")
+    settings = subprocess.run(["git", "-C", str(bare), "config", "--get-regexp", "^receive\\."], capture_output=True,
+                              text=True, check=True).stdout
+    assert "receive.fsckobjects true" in settings and "receive.denydeletes true" in settings
+
+
+def test_signed_approving_merge_is_accepted(pushed: Repo) -> None:
+    change(pushed, "submit", PARTY, stage(PID, "submitted"), signed=True)
+    change(pushed, "docs", PARTY, lambda r: r.write(f"{FOLDER}/drafts/proposal.md", "# 一、项目概述\n"), signed=True)
+    code, err = push(pushed, "main")
+    assert code == 0, err
+
+
+def test_direct_push_is_refused(pushed: Repo) -> None:
+    stage(PID, "submitted")(pushed)
+    pushed.commit("直接申报")
+    code, err = push(pushed, "main")
+    assert code != 0 and "xzdoc guard" in err and "合并提交" in err
+
+
+def test_spoofed_signature_is_refused(pushed: Repo) -> None:
+    change(pushed, "submit", PARTY, stage(PID, "submitted"), signed=True, key_of=ATTACKER)
+    code, err = push(pushed, "main")
+    assert code != 0 and "art24.unsigned-merge" in err
+
+
+def test_unsigned_merge_is_refused(pushed: Repo) -> None:
+    change(pushed, "submit", PARTY, stage(PID, "submitted"))
+    code, err = push(pushed, "main")
+    assert code != 0 and "art24.unsigned-merge" in err
+
+
+def test_non_fast_forward_is_refused(pushed: Repo) -> None:
+    change(pushed, "docs", PARTY, lambda r: r.write("README.md", "说明\n"), signed=True)
+    assert push(pushed, "main")[0] == 0
+    pushed.git("reset", "-q", "--hard", "HEAD^")
+    pushed.write("README.md", "改写的历史\n")
+    pushed.commit("改写")
+    code, err = push(pushed, "--force", "main")
+    assert code != 0 and ("快进" in err or "non-fast-forward" in err)
+
+
+def test_deleting_main_is_refused(pushed: Repo) -> None:
+    code, _ = push(pushed, ":main")
+    assert code != 0
+
+
+def test_replace_ref_is_refused(pushed: Repo) -> None:
+    head = pushed.head()
+    fake = pushed.git("commit-tree", pushed.git("rev-parse", "HEAD^{tree}"), "-m", "伪造", who=PARTY)
+    pushed.git("replace", head, fake)
+    code, err = push(pushed, f"refs/replace/{head}")
+    assert code != 0 and "替换" in err
+
+
+def test_symlink_under_projects_is_refused(pushed: Repo) -> None:
+    def link(r: Repo) -> None:
+        (r.path / "projects" / "XZJT-2026-102").symlink_to("../elsewhere")
+    change(pushed, "link", PARTY, link, signed=True)
+    code, err = push(pushed, "main")
+    assert code != 0 and "art24.repository-layout" in err
+
+
+def test_keys_are_real_ssh_keys(pushed: Repo) -> None:
+    key, public = keygen(pushed.home, PARTY)
+    assert public.startswith("ssh-ed25519 AAAA") and key.exists()

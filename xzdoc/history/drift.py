@@ -1,0 +1,68 @@
+"""What changed between a project folder's approved content and a later one, and whether adjustment requests cover it.
+
+Drift is state-based (xzdoc/history/walk.py keeps, per folder, the tree as
+last approved); this module only names the difference, in files and
+project.yaml fields, and decides whether adjustment requests (第十六条,
+``records.changes``) cover all of it. A request covers something only when
+it carries the 市政务信息管理局 opinion (``approved`` date and ``doc_no``)
+and names the fields or files; the caller also requires that it entered
+through an approving merge of gate ``records.changes``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from xzdoc.history.facts import Facts
+from xzdoc.history.records import PROJECT_FILE
+
+_NOT_CONTENT = ("stage", "records.changes")
+
+
+def changed_fields(old: Facts | None, new: Facts | None) -> list[str]:
+    """Dotted paths (two levels deep) where two project.yaml versions differ, from their field digests."""
+    if old is None or new is None or old.error or new.error:
+        return ["（整个文件）"]
+    a, b = old.digests, new.digests
+    return [path for path in dict.fromkeys([*a, *b]) if a.get(path) != b.get(path)]
+
+
+def valid_requests(approved: Facts | None, now: Facts) -> list[dict[str, Any]]:
+    """Adjustment requests new since the approved version that carry the opinion and name what they cover."""
+    before = set(approved.changes) if approved else set()
+    out = []
+    for text in now.changes:
+        if text in before:
+            continue
+        entry = json.loads(text)
+        if isinstance(entry, dict) and entry.get("approved") and entry.get("doc_no") and entry.get("fields"):
+            out.append(entry)
+    return out
+
+
+def uncovered(files: list[str], approved: Facts | None, now: Facts, requests: Iterable[dict[str, Any]],
+              groups: Mapping[str, list[str]]) -> list[str]:
+    """The ``files`` and fields changed since the approval that no request names; empty when all are covered."""
+    names: set[str] = set()
+    for entry in requests:
+        for name in entry.get("fields") or []:
+            names.update(str(n) for n in groups.get(str(name), [str(name)]))
+            names.add(str(name))
+    left = []
+    for file in files:
+        if file == PROJECT_FILE:
+            fields = changed_fields(approved, now)
+            left += [f for f in fields if not f.startswith(_NOT_CONTENT) and not _covers(names, f)]
+        elif not _covers_file(names, file):
+            left.append(file)
+    return left
+
+
+def _covers(names: set[str], path: str) -> bool:
+    return any(n == path or path.startswith(n + ".") or n.startswith(path + ".") for n in names)
+
+
+def _covers_file(names: set[str], file: str) -> bool:
+    return any(n.rstrip("/") == file or file.startswith(n.rstrip("/") + "/") for n in names)

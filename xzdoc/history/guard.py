@@ -1,0 +1,116 @@
+"""The server-side guard: a pre-receive hook that refuses history the ledger would flag.
+
+git runs the hook in the receiving repository with one ``<old> <new> <ref>``
+line per updated ref on stdin, the pushed objects already readable. For
+the main branch the guard requires a fast-forward, no deletion, and every
+new first-parent commit a merge whose first parent is the previous tip;
+then it builds the ledger (the same code as ``xzdoc ledger``) on the old
+and the new tip and refuses when the new one has any finding the old one
+did not: an unapproved stage change, filing or policy change, a signature
+the policy does not accept, drift, a symlink or submodule under the
+projects folder. Pushes to ``refs/replace/*`` are refused outright.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from xzdoc.config import Config, parse
+from xzdoc.errors import XzdocError
+from xzdoc.history import gitlog, ledger
+
+_ZERO = re.compile(r"0{40}(?:0{24})?")
+HOOK = """#!/bin/sh
+# xzdoc guard: refuses pushes to the main branch that the approval ledger would flag.
+PYTHONPATH="{path}${{PYTHONPATH:+:$PYTHONPATH}}" exec "{python}" -m xzdoc guard
+"""
+SETTINGS = (("receive.fsckObjects", "true"), ("receive.denyNonFastForwards", "true"), ("receive.denyDeletes", "true"))
+
+
+def check(where: Path, lines: Iterable[str]) -> list[str]:
+    """Reasons to refuse the push described by ``lines``; empty when it may go in."""
+    out: list[str] = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        old, new, ref = parts
+        if ref.startswith("refs/replace/"):
+            out.append(f"拒绝推送 {ref}：不允许替换对象（git replace），它会改写提交历史的内容")
+            continue
+        if ref != _main_ref(where, None if _ZERO.fullmatch(old) else old):
+            continue
+        out += _main(where, old, new, ref)
+    return out
+
+
+def _main_ref(where: Path, old: str | None) -> str:
+    policy = _policy(where, old)
+    branch = policy.branch if policy is not None and policy.branch else None
+    if branch:
+        return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
+    return gitlog.branch_ref(where, None) or "refs/heads/main"
+
+
+def _policy(where: Path, commit: str | None) -> Config | None:
+    if commit is None:
+        return None
+    blob = gitlog.read_objects(where, [f"{commit}:xzdoc.yaml"]).get(f"{commit}:xzdoc.yaml")
+    try:
+        return parse(blob, where) if blob is not None else None
+    except XzdocError:
+        return None
+
+
+def _main(where: Path, old: str, new: str, ref: str) -> list[str]:
+    name = ref.removeprefix("refs/heads/")
+    if _ZERO.fullmatch(new):
+        return [f"拒绝删除主分支 {name}"]
+    created = bool(_ZERO.fullmatch(old))
+    if not created and not gitlog.is_ancestor(where, old, new):
+        return [f"拒绝推送 {name}：不是快进（fast-forward），主分支的历史不能改写"]
+    out = []
+    previous = None if created else old
+    for sha, parents in gitlog.first_parents(where, previous, new):
+        if previous is not None and (len(parents) < 2 or parents[0] != previous):
+            out.append(f"拒绝推送 {name}：提交 {sha[:10]} 不是以原主分支为第一父提交的合并提交；"
+                       "主分支只接受审批人合并拉取请求（git merge --no-ff）")
+            break
+        previous = sha
+    if out:
+        return out
+    before = _findings(where, old, ref) if not created else set()
+    after = _findings(where, new, ref)
+    return [f"拒绝推送 {name}：{text}" for key, text in sorted(after.items()) if key not in before]
+
+
+def _findings(where: Path, tip: str, ref: str) -> dict[tuple[str, ...], str]:
+    config = Config(root=where, branch=ref)
+    book = ledger.build(config, tip=tip, workdir=where)
+    if book is None:
+        return {}
+    out: dict[tuple[str, ...], str] = {}
+    for r in book.problems():
+        out[("record", r.folder, r.change, r.commit)] = (f"[{ledger.rule_of(r)}] {r.project} {r.describe()}："
+                                                        f"{r.explain()}")
+    for issue in book.issues:
+        out[("issue", issue.rule, issue.folder, issue.path, issue.commit)] = f"[{issue.rule}] {issue.message}"
+    return out
+
+
+def install(bare: Path) -> list[str]:
+    """Write the hook into a bare repository and set the recommended ``receive.*`` settings; returns what was done."""
+    git_dir = gitlog.git_dir(bare)
+    if git_dir is None:
+        raise XzdocError(f"{bare} 不是 git 仓库", hint="给出服务器上裸仓库的路径，如 /srv/git/projects.git")
+    hook = git_dir / "hooks" / "pre-receive"
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    package = Path(__file__).resolve().parent.parent.parent
+    hook.write_text(HOOK.format(path=package, python=sys.executable), "utf-8")
+    hook.chmod(0o755)
+    for key, value in SETTINGS:
+        gitlog.set_config(git_dir, key, value)
+    return [str(hook)] + [f"{key}={value}" for key, value in SETTINGS]

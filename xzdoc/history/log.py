@@ -1,0 +1,181 @@
+"""The first-parent line of the main branch as commits with their raw diffs, oldest first.
+
+Reads the output of ``gitlog.first_parent_log`` (``git log -z --raw``):
+tokens are NUL-terminated and neither a commit header nor a path can hold
+a NUL, so a header is one token whatever its text, and a raw diff entry is a
+``:meta`` token followed by a path token taken by position (a path that looks
+like a header is still read as a path). Fields inside a header are one per
+line: a commit header is line-based and ``%s`` joins the subject's lines, so
+no name, address or date can shift the fields after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import pairwise
+from pathlib import Path
+
+from xzdoc.errors import XzdocError
+from xzdoc.history import gitlog
+
+_HEX = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+TREE, LINK, GITLINK = "040000", "120000", "160000"
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the raw diff against the first parent, path relative to the repository root."""
+
+    path: str
+    mode: str        # new mode; 040000 for a tree, 120000 a symlink, 160000 a submodule
+    old: str         # object id before, zeros when added
+    new: str         # after, zeros when deleted
+    status: str      # A, M, D, T
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit of the first-parent line; header fields decoded on first use."""
+
+    sha: str
+    parents: tuple[str, ...]
+    changes: tuple[Change, ...]
+    header: str = field(repr=False, compare=False)
+
+    @cached_property
+    def _fields(self) -> list[str]:
+        return self.header.split("\n", len(gitlog.LOG_FIELDS) - 1)
+
+    @property
+    def tree(self) -> str:
+        return self._fields[2]
+
+    @cached_property
+    def author(self) -> Identity:
+        return Identity(self._fields[3], self._fields[4])
+
+    @property
+    def authored(self) -> str:
+        return self._fields[5]
+
+    @cached_property
+    def committer(self) -> Identity:
+        return Identity(self._fields[6], self._fields[7])
+
+    @property
+    def committed(self) -> str:
+        """ISO 8601 with offset: when the commit entered the line."""
+        return self._fields[8]
+
+    @property
+    def subject(self) -> str:
+        return self._fields[9]
+
+    @cached_property
+    def trailers(self) -> tuple[tuple[str, str], ...]:
+        out = []
+        for line in self._fields[10].splitlines() if len(self._fields) > 10 else ():
+            key, sep, value = line.partition(":")
+            if sep and key.strip():
+                out.append((key.strip(), value.strip()))
+        return tuple(out)
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) >= 2
+
+
+@dataclass(frozen=True)
+class History:
+    """The first-parent line of ``branch``, oldest commit first."""
+
+    workdir: Path
+    branch: str
+    commits: tuple[Commit, ...]
+
+
+def read(workdir: Path, branch: str | None, tip: str | None = None) -> History | None:
+    """The history of ``tip`` (else the main branch) in the repository at ``workdir``; None when unborn."""
+    if gitlog.is_shallow(workdir):
+        raise XzdocError("仓库是浅克隆（shallow clone），缺少完整的提交历史，无法判断阶段变更是否经过审批",
+                         hint=gitlog.SHALLOW_HINT)
+    ref = tip or gitlog.branch_ref(workdir, branch)
+    if ref is None:
+        if not branch and gitlog.resolve(workdir, "HEAD") is None:
+            return None
+        shown = branch or "main 或 master"
+        raise XzdocError(f"找不到主分支 {shown}，无法读取审批历史",
+                         hint="在 xzdoc.yaml 中用 branch: <分支名> 指定主分支，或先 git fetch origin")
+    commits = parse(gitlog.first_parent_log(workdir, ref))
+    commits.reverse()
+    _check_chain(commits)
+    return History(workdir, ref, tuple(commits))
+
+
+def parse(out: bytes) -> list[Commit]:
+    """Commits of the log in git's order (newest first)."""
+    commits: list[Commit] = []
+    tokens = out.split(b"\0")
+    header: bytes | None = None
+    changes: list[Change] = []
+    i, count = 0, len(tokens)
+    while i < count:
+        token = tokens[i]
+        if token.startswith(b"\x1e"):
+            if header is not None:
+                commits.append(_commit(header, changes))
+            header, changes = token[1:], []
+            i += 1
+            continue
+        if not token.strip(b"\n"):
+            i += 1
+            continue
+        if header is None or not token.startswith((b":", b"\n:")) or i + 1 >= count:
+            raise _garbled()
+        changes.append(_change(token.lstrip(b"\n"), tokens[i + 1]))
+        i += 2
+    if header is not None:
+        commits.append(_commit(header, changes))
+    return commits
+
+
+def _commit(header: bytes, changes: list[Change]) -> Commit:
+    text = header.decode("utf-8", "surrogateescape")
+    parts = text.split("\n", 2)
+    if len(parts) < 3 or not _HEX.fullmatch(parts[0]) or text.count("\n") < len(gitlog.LOG_FIELDS) - 1:
+        raise _garbled()
+    return Commit(parts[0], tuple(parts[1].split()), tuple(changes), text)
+
+
+def _change(meta: bytes, path: bytes) -> Change:
+    fields = meta.decode("ascii", "replace").split(" ")
+    if len(fields) != 5:
+        raise _garbled()
+    return Change(path.decode("utf-8", "surrogateescape"), fields[1], fields[2], fields[3], fields[4][:1])
+
+
+def _check_chain(commits: list[Commit]) -> None:
+    """Oldest first: a root, then each commit's first parent is the one before, and no sha repeats."""
+    for older, newer in pairwise(commits):
+        if not newer.parents or newer.parents[0] != older.sha:
+            raise _garbled()
+    if commits and commits[0].parents:
+        raise _garbled()
+    if len({c.sha for c in commits}) != len(commits):
+        raise _garbled()
+
+
+def _garbled() -> XzdocError:
+    return XzdocError("无法解析 git log 的输出：第一父提交链不连续或字段异常",
+                      hint="确认仓库完整（git fsck），且没有使用 git replace 或 grafts 改写历史")

@@ -1,0 +1,160 @@
+"""The policy in force at each commit of the main line: xzdoc.yaml read from history, never from the working copy.
+
+The first xzdoc.yaml on the line is taken as it is: before it there is no
+policy that could approve it. Every later change is gated (gate
+``config``, default 局党组) and takes effect only when it enters through an
+approving merge judged by the policy before it (xzdoc/history/merges.py);
+until then the last approved policy stays in force and the change is an
+issue. A change back to the policy in force is clean again. ``baseline`` is
+write-once: a change that rewrites it is refused even from an approver.
+Commits at or before the baseline are adopted, their policy changes too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xzdoc.config import Config, parse
+from xzdoc.errors import XzdocError
+from xzdoc.history.log import TREE, Commit, History
+from xzdoc.history.merges import Judge
+from xzdoc.history.records import (
+    ADOPTED,
+    APPROVED,
+    BASELINE_REWRITTEN,
+    CONFIG_FILE,
+    INVALID_CONFIG,
+    NO_GATE,
+    UNAPPROVED,
+    ApprovalRecord,
+    Issue,
+)
+from xzdoc.history.signatures import NOT_CHECKED
+
+
+@dataclass
+class Timeline:
+    before: list[Config] = field(default_factory=list)   # policy in force as of each commit's first parent
+    blob: str | None = None                              # xzdoc.yaml blob of the policy in force at the head
+    base: int | None = None                              # position of the baseline commit
+    records: list[ApprovalRecord] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def last(self) -> Config:
+        return self.before[-1]
+
+
+def config_blobs(history: History) -> list[str]:
+    """Every xzdoc.yaml version on the line (root of the repository only)."""
+    return [ch.new for c in history.commits for ch in c.changes
+            if ch.path == CONFIG_FILE and ch.mode != TREE and ch.status != "D"]
+
+
+def parse_all(root: Path, blobs: Mapping[str, bytes]) -> dict[str, Config | XzdocError]:
+    out: dict[str, Config | XzdocError] = {}
+    for blob, data in blobs.items():
+        try:
+            out[blob] = parse(data, root, f"xzdoc.yaml（版本 {blob[:10]}）")
+        except XzdocError as exc:
+            out[blob] = exc
+    return out
+
+
+def timeline(history: History, working: Config, parsed: Mapping[str, Config | XzdocError], judge: Judge) -> Timeline:
+    """Walk the line oldest first, keeping the policy in force; the policy of a change is that before it."""
+    out = Timeline()
+    policy = Config(root=working.root, branch=working.branch, projects_dir=working.projects_dir)
+    blob: str | None = None
+    bootstrapped = False
+    pending: tuple[Commit, str] | None = None     # first commit of a config change not in force, and why
+    for position, commit in enumerate(history.commits):
+        out.before.append(policy)
+        change = next((ch for ch in commit.changes if ch.path == CONFIG_FILE and ch.mode != TREE), None)
+        if change is None:
+            continue
+        new = None if change.status == "D" else change.new
+        version = parsed.get(new) if new else None
+        if not bootstrapped:
+            if isinstance(version, Config):
+                policy, blob, bootstrapped = version, new, True
+                out.base = _locate(history, version, position)
+                out.records.append(_record(commit, policy, new or "", NO_GATE, "", (), current=False))
+            continue
+        if new == blob:
+            pending = None
+            continue
+        adopted = out.base is not None and position <= out.base
+        roles = (policy.gates["config"],) if "config" in policy.gates else ()
+        verdict = judge.check(commit, policy, CONFIG_FILE, new, roles) if roles and not adopted else None
+        problem = verdict.problem if verdict is not None else ""
+        if not problem and not isinstance(version, Config):
+            problem = INVALID_CONFIG
+        if not problem and isinstance(version, Config) and policy.baseline and version.baseline != policy.baseline:
+            problem = BASELINE_REWRITTEN
+        status = ADOPTED if adopted else NO_GATE if not roles else APPROVED if not problem else UNAPPROVED
+        out.records.append(_record(commit, policy, new or "", status, problem, roles, verdict=verdict))
+        if problem:
+            pending = pending or (commit, problem)
+            continue
+        assert isinstance(version, Config)
+        if out.base is None and version.baseline:
+            out.base = _locate(history, version, position)
+        policy, blob, pending = version, new, None
+    out.before.append(policy)
+    out.blob = blob
+    _currents(out, pending)
+    return out
+
+
+def _currents(out: Timeline, pending: tuple[Commit, str] | None) -> None:
+    """Mark the change that put the policy in force, and report one still waiting for approval."""
+    for i in range(len(out.records) - 1, -1, -1):
+        r = out.records[i]
+        if r.approved and r.blob == (out.blob or ""):
+            out.records[i] = _replace_current(r)
+            break
+    if pending is not None:
+        commit, _ = pending
+        for i in range(len(out.records) - 1, -1, -1):
+            if out.records[i].commit == commit.sha:
+                out.records[i] = _replace_current(out.records[i])
+                break
+        out.issues.append(Issue("art24.unapproved-config", "", CONFIG_FILE, commit.sha,
+                                f"xzdoc.yaml 自提交 {commit.sha[:10]} 起的修改未经审批，仍按此前经审批的配置判断："
+                                "修改审批人、关口或基线须由局党组成员（gates.config）合并拉取请求后才生效。"
+                                "修改方法：把 xzdoc.yaml 恢复为现行版本，再通过拉取请求提交修改"))
+
+
+def _replace_current(record: ApprovalRecord) -> ApprovalRecord:
+    from dataclasses import replace
+
+    return replace(record, current=True)
+
+
+def _record(commit: Commit, policy: Config, blob: str, status: str, problem: str, roles: tuple[str, ...],
+            verdict: object = None, current: bool = False) -> ApprovalRecord:
+    from xzdoc.history.merges import Verdict
+
+    held = verdict.held if isinstance(verdict, Verdict) else tuple(sorted(policy.role_of(commit.author.email)))
+    sig = verdict.signature if isinstance(verdict, Verdict) else None
+    return ApprovalRecord(project=CONFIG_FILE, folder=CONFIG_FILE, change="config", from_stage=None, to_stage=None,
+                          gates=("config",) if roles else (), roles=roles, commit=commit.sha, date=commit.committed,
+                          merged_by=str(commit.author), held=held, tree=commit.tree, blob=blob, status=status,
+                          problem=problem, current=current, signature=sig.status if sig else NOT_CHECKED,
+                          key=sig.key if sig else "")
+
+
+def _locate(history: History, version: Config, position: int) -> int | None:
+    """Position of the baseline on the line, at or before the commit that set it."""
+    if not version.baseline:
+        return None
+    hits = [i for i, c in enumerate(history.commits[:position + 1]) if c.sha.startswith(version.baseline)]
+    if len(hits) != 1:
+        branch = history.branch.removeprefix("refs/heads/")
+        raise XzdocError(f"xzdoc.yaml 的 baseline“{version.baseline}”不在主分支 {branch} 的第一父提交链上"
+                         + ("（前缀不唯一）" if hits else ""), CONFIG_FILE,
+                         hint=f"用 git log --first-parent --format='%H %s' {branch} 找到采用 xzdoc 时的提交，写入完整哈希")
+    return hits[0]

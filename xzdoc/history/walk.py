@@ -1,0 +1,338 @@
+"""The project folders along the main line, oldest commit first: records of gated changes, and drift as a state.
+
+Per folder the walk keeps the tree as last approved. At a first-parent
+commit C that changes the folder:
+
+- C's tree equals the approved tree (a revert): the folder is clean again;
+- C is an approving merge of the right role (xzdoc/history/merges.py) and
+  its first parent's folder equals the approved tree: C's tree becomes the
+  approved tree. The right role is that of every gate the change passes,
+  or, for an edit that passes none, that of the stage the project stands on;
+- C is such a merge over a drifted folder, and adjustment requests new in C
+  cover every file and field that differs from the approved tree: likewise;
+- otherwise the folder has drifted, from the first commit that diverged.
+
+A project's first approval fixes its first approved tree; at or before the
+baseline every folder's tree is taken as approved. Deleting an approved
+folder leaves it drifted until the approved tree comes back. Symlinks,
+submodules, ``.gitattributes`` and nested ``xzdoc.yaml`` under the projects
+folder are issues while they are on the head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from xzdoc.config import Config
+from xzdoc.history import drift, gitlog
+from xzdoc.history.facts import Facts, FactsCache
+from xzdoc.history.log import GITLINK, LINK, TREE, Change, Commit, History
+from xzdoc.history.merges import Judge, Verdict
+from xzdoc.history.policy import Timeline
+from xzdoc.history.records import ADOPTED, APPROVED, NO_GATE, PROJECT_FILE, UNAPPROVED, ApprovalRecord, Issue
+from xzdoc.history.signatures import NOT_CHECKED
+from xzdoc.history.stages import crossed, gates_in_force, roles_for
+
+
+@dataclass
+class Folder:
+    path: str
+    tree: str | None = None
+    blob: str | None = None
+    approved_tree: str | None = None
+    approved_blob: str | None = None
+    approved_commit: str = ""
+    adopted: bool = False
+    drifted: Commit | None = None                  # first commit that left the approved tree
+    future: dict[str, tuple[str, str]] = field(default_factory=dict)   # record key -> (commit, date)
+
+
+@dataclass
+class Walk:
+    history: History
+    timeline: Timeline
+    cache: FactsCache
+    judge: Judge
+    today: dt.date
+    folders: dict[str, Folder] = field(default_factory=dict)
+    records: list[ApprovalRecord] = field(default_factory=list)
+    layout: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (commit, what is wrong)
+    attributes: str | None = None                                      # root .gitattributes blob on the head
+    coverage: list[tuple[Folder, Commit, str, str]] = field(default_factory=list)
+
+    def run(self) -> None:
+        for position, commit in enumerate(self.history.commits):
+            policy = self.timeline.before[position]
+            base = self.timeline.base
+            adopted = base is not None and position <= base
+            for path, (tree, blob) in self._touched(commit, policy).items():
+                folder = self.folders.setdefault(path, Folder(path))
+                self._step(folder, commit, policy, adopted, tree, blob)
+
+    def _touched(self, commit: Commit, policy: Config) -> dict[str, tuple[str | None, str | None]]:
+        """Folder path -> (its new tree, its new project.yaml) for the folders ``commit`` changes."""
+        prefix = policy.projects_dir.strip("/") + "/"
+        out: dict[str, tuple[str | None, str | None]] = {}
+        for ch in commit.changes:
+            if ch.path == ".gitattributes":
+                self.attributes = None if ch.status == "D" else ch.new
+            if not ch.path.startswith(prefix):
+                if ch.path == prefix[:-1] and ch.mode in (LINK, GITLINK):
+                    self._bad(ch, commit, "项目目录本身是符号链接或子模块")
+                continue
+            rest = ch.path[len(prefix):]
+            name, _, sub = rest.partition("/")
+            self._check_layout(ch, commit, rest)
+            path = prefix + name
+            current = self.folders.get(path)
+            tree, blob = out.get(path, (current.tree, current.blob) if current else (None, None))
+            if not sub:
+                tree = ch.new if ch.mode == TREE and ch.status != "D" else None
+                if tree is None:
+                    blob = None
+            elif sub == PROJECT_FILE:
+                blob = ch.new if ch.status != "D" and ch.mode not in (TREE, LINK, GITLINK) else None
+            out[path] = (tree, blob)
+        return out
+
+    def _check_layout(self, ch: Change, commit: Commit, rest: str) -> None:
+        leaf = rest.rsplit("/", 1)[-1]
+        if ch.status == "D":
+            self.layout.pop(ch.path, None)
+            return
+        if ch.mode == LINK:
+            self._bad(ch, commit, "符号链接")
+        elif ch.mode == GITLINK:
+            self._bad(ch, commit, "子模块（gitlink）")
+        elif leaf == ".gitattributes":
+            self._bad(ch, commit, ".gitattributes（过滤、ident 或编码设置会让检出的文件与提交的内容不同）")
+        elif leaf == "xzdoc.yaml":
+            self._bad(ch, commit, "嵌套的 xzdoc.yaml（会接管该目录下的检查）")
+        else:
+            self.layout.pop(ch.path, None)
+
+    def _bad(self, ch: Change, commit: Commit, what: str) -> None:
+        self.layout.setdefault(ch.path, (commit.sha, what))
+
+    def _facts(self, blob: str | None) -> Facts | None:
+        return self.cache.get(blob) if blob else None
+
+    def _step(self, folder: Folder, commit: Commit, policy: Config, adopted: bool, tree: str | None,
+              blob: str | None) -> None:
+        old, now = self._facts(folder.blob if folder.tree else None), self._facts(blob if tree else None)
+        verdicts: dict[tuple[str, ...], Verdict] = {}
+
+        def verdict(roles: tuple[str, ...]) -> Verdict:
+            if roles not in verdicts:
+                verdicts[roles] = self.judge.check(commit, policy, folder.path, tree, roles)
+            return verdicts[roles]
+
+        gated, all_ok = False, True
+        for change, gates, frm, to in _changes(policy, old, now) if now is not None else ():
+            assert now is not None
+            roles = roles_for(policy, gates)
+            v = verdict(roles) if roles and not adopted else None
+            status = ADOPTED if adopted and roles else NO_GATE if not roles else APPROVED if v and v.ok else UNAPPROVED
+            gated = gated or bool(roles)
+            all_ok = all_ok and status != UNAPPROVED
+            self.records.append(_record(commit, folder, now, change, gates, roles, frm, to, tree or "", blob or "",
+                                        status, v, policy, self.timeline))
+        if now is not None:
+            self._future(folder, commit, old, now, adopted)
+        else:
+            folder.future.clear()
+        self._drift(folder, commit, policy, adopted, tree, blob, now, gated, all_ok, verdict)
+        folder.tree, folder.blob = tree, blob
+
+    def _drift(self, folder: Folder, commit: Commit, policy: Config, adopted: bool, tree: str | None,
+               blob: str | None, now: Facts | None, gated: bool, all_ok: bool, verdict: object) -> None:
+        if adopted:
+            if tree is not None and now is not None and now.stage and now.stage != "draft":
+                folder.approved_tree, folder.approved_blob, folder.approved_commit = tree, blob, commit.sha
+                folder.adopted = True
+            folder.drifted = None
+            return
+        if tree == folder.approved_tree:
+            folder.drifted = None
+            return
+        if folder.approved_tree is None:
+            if gated and all_ok and tree is not None:
+                self._approve(folder, commit, tree, blob)
+            return
+        if tree is not None and now is not None:
+            ok = all_ok if gated else verdict(_edit_roles(policy, self._facts(folder.approved_blob))).ok  # type: ignore[operator]
+            if ok and folder.tree == folder.approved_tree and folder.drifted is None:
+                self._approve(folder, commit, tree, blob)
+                return
+            role = policy.gates.get("records.changes")
+            if ok and (not role or verdict((role,)).ok) and self._covered(folder, commit, policy, tree, blob, now):  # type: ignore[operator]
+                self._approve(folder, commit, tree, blob)
+                return
+        folder.drifted = folder.drifted or commit
+
+    def _covered(self, folder: Folder, commit: Commit, policy: Config, tree: str, blob: str | None,
+                 now: Facts) -> bool:
+        approved = self._facts(folder.approved_blob)
+        requests = drift.valid_requests(approved, now)
+        if not requests or folder.approved_tree is None:
+            return False
+        files = gitlog.diff_names(self.history.workdir, [(folder.approved_tree, tree)])[(folder.approved_tree, tree)]
+        groups = policy.standard.caps.get("drift_groups") or {}
+        return not drift.uncovered(files, approved, now, requests, groups)
+
+    def _approve(self, folder: Folder, commit: Commit, tree: str, blob: str | None) -> None:
+        folder.approved_tree, folder.approved_blob, folder.approved_commit = tree, blob, commit.sha
+        folder.adopted, folder.drifted = False, None
+
+    def _future(self, folder: Folder, commit: Commit, old: Facts | None, now: Facts, adopted: bool) -> None:
+        """Filings dated after the commit that entered them (before adoption only after today: history then
+        was not kept as evidence)."""
+        before = dict(old.dates) if old else {}
+        entered = self.today.isoformat() if adopted else commit.committed[:10]
+        for key, date in now.dates:
+            if before.get(key) == date:
+                continue
+            folder.future.pop(key, None)
+            if date > entered or date > self.today.isoformat():
+                folder.future[key] = (commit.sha, date)
+        for key in [k for k in folder.future if k not in dict(now.dates)]:
+            del folder.future[key]
+
+    def finish(self, policy: Config) -> list[ApprovalRecord]:
+        """Records oldest first, with the one in force for each gate of each project's head marked current."""
+        latest: dict[tuple[str, str], int] = {}
+        for i, r in enumerate(self.records):
+            for gate in r.gates:
+                latest[(r.folder, gate)] = i
+        current: set[int] = set()
+        for path, folder in self.folders.items():
+            head = self._facts(folder.blob if folder.tree else None)
+            if head is None or not head.stage:
+                continue
+            for gate in gates_in_force(policy, head.stage, head.records):
+                if (path, gate) in latest:
+                    current.add(latest[(path, gate)])
+        return [replace(r, current=True) if i in current else r for i, r in enumerate(self.records)]
+
+    def heads(self) -> dict[str, Facts]:
+        out = {}
+        for path, folder in self.folders.items():
+            facts = self._facts(folder.blob if folder.tree else None)
+            if facts is not None:
+                out[path] = facts
+        return out
+
+
+def _edit_roles(policy: Config, approved: Facts | None) -> tuple[str, ...]:
+    """Who may change an approved project without passing a gate: the role of the stage it stands on."""
+    if approved is None or not approved.stage:
+        return ()
+    stages = [g for g in gates_in_force(policy, approved.stage, ()) if g in policy.gates]
+    if stages:
+        return (policy.gates[stages[-1]],)
+    return roles_for(policy, gates_in_force(policy, approved.stage, approved.records))
+
+
+_CROSSINGS: dict[tuple[int, str | None, str | None], tuple[Config, tuple[str, ...]]] = {}
+
+
+def _crossed(config: Config, frm: str | None, to: str | None) -> tuple[str, ...]:
+    """``crossed``, remembered per policy: a long history repeats the same few stage changes."""
+    key = (id(config), frm, to)
+    found = _CROSSINGS.get(key)
+    if found is None or found[0] is not config:
+        found = _CROSSINGS[key] = (config, crossed(config, frm, to))
+    return found[1]
+
+
+def _changes(config: Config, old: Facts | None, now: Facts) -> list[tuple[str, tuple[str, ...], str | None, str | None]]:
+    out: list[tuple[str, tuple[str, ...], str | None, str | None]] = []
+    frm = old.stage if old else None
+    if old is None or old.stage != now.stage:
+        out.append(("stage", _crossed(config, frm, now.stage), frm, now.stage))
+    before = old.records if old else frozenset()
+    for key in sorted(now.records - before):
+        gate = f"records.{key}"
+        if gate in config.gates:
+            out.append((gate, (gate,), now.stage, now.stage))
+    return out
+
+
+def _record(commit: Commit, folder: Folder, now: Facts, change: str, gates: tuple[str, ...], roles: tuple[str, ...],
+            frm: str | None, to: str | None, tree: str, blob: str, status: str, verdict: Verdict | None,
+            policy: Config, timeline: Timeline) -> ApprovalRecord:
+    held = verdict.held if verdict else tuple(sorted(policy.role_of(commit.author.email)))
+    sig = verdict.signature if verdict else None
+    name = folder.path.rsplit("/", 1)[-1]
+    return ApprovalRecord(project=now.id or name, folder=folder.path, change=change, from_stage=frm, to_stage=to,
+                          gates=gates, roles=roles, commit=commit.sha, date=commit.committed,
+                          merged_by=str(commit.author), held=held, tree=tree, blob=blob, status=status,
+                          problem=verdict.problem if verdict and not verdict.ok else "",
+                          claim=verdict.claim if verdict else "", signature=sig.status if sig else NOT_CHECKED,
+                          key=sig.key if sig else "")
+
+
+def layout_issues(walk: Walk, attributes: bytes | None) -> list[Issue]:
+    out = [Issue("art24.repository-layout", _folder_of(walk, path), path, commit,
+                 f"{path} 是{what}：项目目录下不允许，审批台账和检查读到的内容会不一致。修改方法：删除它，"
+                 "把文件以普通文件提交")
+           for path, (commit, what) in sorted(walk.layout.items())]
+    if attributes and any(word in attributes for word in (b"filter", b"ident", b"encoding", b"eol", b"text")):
+        out.append(Issue("art24.repository-layout", "", ".gitattributes", "",
+                         ".gitattributes 中有 filter、ident、eol/text 或 encoding 设置：检出的文件可能与提交的内容不同，"
+                         "审批台账与检查会读到不同的字节。修改方法：删除这些设置"))
+    return out
+
+
+def _folder_of(walk: Walk, path: str) -> str:
+    return next((f for f in walk.folders if path == f or path.startswith(f + "/")), "")
+
+
+def state_issues(walk: Walk, workdir_folders: Iterable[Folder]) -> list[Issue]:
+    """Drift, deleted approved projects and future-dated filings on the head."""
+    out = []
+    folders = list(workdir_folders)
+    pairs = [(f.approved_tree, f.tree) for f in folders if f.drifted and f.approved_tree and f.tree]
+    files = gitlog.diff_names(walk.history.workdir, pairs)  # type: ignore[arg-type]
+    for folder in folders:
+        if folder.approved_tree is not None and folder.tree is None:
+            out.append(Issue("art24.deleted-project", folder.path, folder.path, folder.drifted.sha if folder.drifted
+                             else "", f"经审批的项目 {folder.path} 已从主分支删除"
+                             f"（自提交 {folder.drifted.sha[:10] if folder.drifted else '?'}）：删除不是审批。"
+                             f"修改方法：恢复该目录（经审批的内容见提交 {folder.approved_commit[:10]}），"
+                             "终止项目请把 stage 改为 terminated 并经局党组合并"))
+        elif folder.drifted is not None:
+            out.append(_drift_issue(walk, folder, files.get((folder.approved_tree or "", folder.tree or ""), [])))
+        head = walk.cache.get(folder.blob) if folder.tree and folder.blob else None
+        if head is not None and head.error:
+            out.append(Issue("art24.unreadable-project", folder.path, f"{folder.path}/{PROJECT_FILE}", "",
+                             f"主分支上的 {folder.path}/{PROJECT_FILE} 无法按 YAML 严格读取（{head.error}），"
+                             "其中声称的阶段和备案一概不算。修改方法：修正该文件并经审批人合并"))
+        elif folder.tree and not folder.blob and folder.approved_tree is not None:
+            out.append(Issue("art24.unreadable-project", folder.path, folder.path, "",
+                             f"主分支上的 {folder.path} 缺少 {PROJECT_FILE}。修改方法：恢复该文件"))
+        for key, (commit, date) in sorted(folder.future.items()):
+            out.append(Issue("art24.future-filing", folder.path, f"{folder.path}/{PROJECT_FILE}", commit,
+                             f"records.{key} 的日期 {date} 晚于登记它的提交 {commit[:10]}（或今天）：不能登记尚未发生的备案。"
+                             "修改方法：按实际日期登记"))
+    return out
+
+
+def _drift_issue(walk: Walk, folder: Folder, files: list[str]) -> Issue:
+    assert folder.drifted is not None and folder.approved_tree is not None
+    what = []
+    for file in files[:8]:
+        if file == PROJECT_FILE:
+            fields = drift.changed_fields(walk._facts(folder.approved_blob), walk._facts(folder.blob))
+            what.append(f"project.yaml（{'、'.join(fields[:8]) or '格式'}）")
+        else:
+            what.append(file)
+    source = "采用 xzdoc 时的基线" if folder.adopted else f"提交 {folder.approved_commit[:10]}"
+    return Issue("art24.content-drift", folder.path, f"{folder.path}/{PROJECT_FILE}", folder.drifted.sha,
+                 f"{folder.path} 自提交 {folder.drifted.sha[:10]} 起偏离经审批的内容（{source}，目录树 "
+                 f"{folder.approved_tree[:10]}）：改动了 {'、'.join(what) or '目录'}；这些改动没有经审批人合并，"
+                 "也没有经审批的调整申请覆盖（第十六、二十四条）。修改方法：恢复为经审批的内容，或通过拉取请求由该阶段的"
+                 "审批人合并；调整预算或建设内容须在 records.changes 中登记调整申请（approved、doc_no、fields）"
+                 "并经局党组合并")
