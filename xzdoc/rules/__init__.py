@@ -6,7 +6,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
+from xzdoc.rules import (
+    art03,
+    art06,
+    art07,
+    art08,
+    art10,
+    art24,
+    art28,
+    art31,
+    estimate,
+    finance,
+    integrity,
+    lifecycle,
+    substance,
+)
 from xzdoc.rules.base import Context, Hit
 
 Check = Callable[[Project, Context], Iterator[Hit]]
@@ -78,6 +92,54 @@ RULES: tuple[Rule, ...] = (
     Rule("art32.emergency-drill", "第三十二条", ERROR, "运维阶段定期组织应急演练", lifecycle.check_drill),
     Rule("art21.funding-eligibility", "第二十一条", INFO,
          "资金可拨付：各项备案齐全、已上云并共享、有评估结果（第五、十、二十一、二十八条）", lifecycle.check_funding),
+    # Record integrity: dates in lifecycle order, amounts within what was approved.
+    Rule("art08.unapproved-construction", "第八条", ERROR, "不得未批先建：采购、签约、监理、开工均在立项批复之后",
+         integrity.check_unapproved_construction),
+    Rule("art16.record-order", "第十六条", ERROR, "审核、批复、采购、签约、备案、监理、验收、目录登记、验收备案依次进行",
+         integrity.check_record_order),
+    Rule("art11.finance-review-date", "第十一条", ERROR, "财务科预算审定在立项批复之后", integrity.check_finance_review_date),
+    Rule("art16.future-record", "第十六条", ERROR, "记录的日期不晚于检查日期（--as-of）", integrity.check_future_records),
+    Rule("art12.contract-amount", "第十二条", ERROR, "合同金额不超过其覆盖的概算项之和，且不超过批复总预算",
+         integrity.check_contract_amount),
+    Rule("art11.finance-review-amount", "第十一条", ERROR, "预算审定金额等于总预算，或有经批准的预算调整说明差额",
+         integrity.check_finance_review_amount),
+    Rule("art21.payments", "第二十一条", ERROR, "拨付不超过合同金额，且每笔拨付前已完成所需备案（第五、二十一条）",
+         integrity.check_payments),
+    # Substance over presence.
+    Rule("art10.review-substance", "第十条", ERROR, "审核意见写明具体依据，不是几个字或占位词", substance.check_review_substance),
+    Rule("art10.placeholders", "第十条", ERROR, "互联互通对象和新建理由不是“无”“需要”之类的占位内容",
+         substance.check_placeholders),
+    Rule("art12.procurement-method", "第十二条", ERROR, "以市场化竞争方式采购；单一来源写明法定依据",
+         substance.check_procurement),
+    Rule("art08.open-condition", "第八条", ERROR, "有条件开放的资源写明其开放条件（不同于共享条件）",
+         substance.check_open_condition),
+    Rule("art13.shared-platforms", "第十三条", ERROR, "每个信息系统写明复用的市级共性平台（大平台、小前端），或不复用的理由",
+         substance.check_platforms),
+    Rule("art15.fund-analysis", "第十五条", ERROR, "建设期定期开展资金使用对照分析（默认每季度）", substance.check_fund_analysis),
+    Rule("art25.annual-assessment", "第二十五条", ERROR, "验收后每年开展项目使用情况的年度工作绩效考核",
+         substance.check_annual_assessment),
+    Rule("art26.efficiency-evaluation", "第二十六条", ERROR, "运维阶段开展应用效能评估，覆盖五个方面",
+         substance.check_efficiency_evaluation),
+    Rule("art27.ownership", "第二十七条", ERROR, "合同写明信息资源产权和源代码归政府一方，文稿不与之矛盾",
+         substance.check_ownership),
+    Rule("art06.stale-submitted", "第六条", WARNING, "首个预算年度开始后仍停留在已申报的项目按滚动规划调整",
+         substance.check_stale_submitted),
+    Rule("art16.stale-building", "第十六条", WARNING, "建设中的项目定期填报进展", substance.check_stale_building),
+    # Money and security rules finance and security reviewers apply.
+    Rule("art28.cloud-purchases", "第二十八条", ERROR, "购置服务器、存储或通用软件（操作系统、数据库、中间件）有书面例外依据",
+         finance.check_cloud_purchases),
+    Rule("art31.security-test-lines", "第三十一条", ERROR, "等保三级及以上的项目在概算中列支等保测评和密码测评",
+         finance.check_security_test_lines),
+    Rule("art31.mlps-filing", "第三十一条", ERROR, "等保二级及以上的系统自建设阶段起完成定级备案", finance.check_mlps_filing),
+    Rule("art31.crypto-assessment", "第三十一条", ERROR, "密码应用安全性评估在验收前完成，验收后每年开展",
+         finance.check_crypto_assessment),
+    Rule("art32.incident-report", "第三十二条", ERROR, "网络安全事件有报告记录", finance.check_incident_reports),
+    Rule("art22.om-self-evaluation", "第二十二条", ERROR, "验收后的运行维护年度同样开展自评价",
+         finance.check_om_self_evaluation),
+    Rule("art23.indicator-table", "第二十三条", ERROR, "绩效目标为三级指标表：一级、二级、三级指标及计量单位，三类一级指标齐全",
+         finance.check_indicator_table),
+    Rule("art22.indicator-actuals", "第二十二条", ERROR, "自评价记录每项绩效指标的实际值和当年支出",
+         finance.check_indicator_actuals),
     # Approvals from git history (one git log per run; nothing outside a repository).
     Rule("art24.approval-history", "第二十四条", ERROR, "审批台账所需的完整 git 历史可以读取（非浅克隆、基线在主分支上）",
          art24.check_history),
