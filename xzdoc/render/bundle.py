@@ -26,7 +26,7 @@ from xzdoc import __version__
 from xzdoc.config import CONFIG_NAME, Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import ERROR, Project
-from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, templates, xlsx
+from xzdoc.render import briefing, context, document, pandoc, pdf, refdoc, safety, stagedocs, templates, xlsx
 from xzdoc.render import docx as docx_writer
 from xzdoc.render.document import Document
 from xzdoc.render.reproducible import Stamp, stamp, write_zip
@@ -138,13 +138,19 @@ class Builder:
         return stamp(self.head, project_files(project.folder))
 
     def outputs(self, project: Project, formats: Iterable[str], the_stamp: Stamp,
-                records: Sequence[Mapping[str, str]] | None = None) -> list[Output]:
-        """Every file of the project's documents; with ``records``, also the approval page."""
+                records: Sequence[Mapping[str, str]] | None = None, history: Sequence[Any] | None = None,
+                brief: Mapping[str, Any] | None = None) -> list[Output]:
+        """Every file of the project's documents; with ``records``, also the approval page.
+
+        With ``history`` (the ledger's records) application documents past the 批复 come from the approving
+        merge's tree; ``brief`` holds the facts of the 党组决策简报 to add.
+        """
         formats = tuple(formats)
         ctx = context.build(self.config, project, the_stamp)
-        docs = document.documents(self.config, ctx, document.kinds(self.config, project))
-        jobs: list[Callable[[], list[Output]]] = [functools.partial(self._convert, project, d, formats, the_stamp)
-                                                  for d in docs]
+        page = stagedocs.render_brief(self.config, ctx, brief) if brief is not None else None
+        jobs: list[Callable[[], list[Output]]] = [
+            functools.partial(self._convert, j.project, j.doc, formats, j.stamp)
+            for j in stagedocs.plan(self.config, project, ctx, history, self.workdir, page)]
         if records is not None and "pdf" in formats:
             page = document.approval_document(self.config, ctx, records)
             jobs.append(functools.partial(self._convert, project, page, ("pdf",), the_stamp))
@@ -249,7 +255,9 @@ def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -
     if not force and path.is_file() and marker.is_file() and marker.read_text("utf-8").strip() == key:
         return Result(project.id, path, skipped=True)
     the_stamp = builder.stamp(project)
-    outputs = builder.outputs(project, FORMATS, the_stamp, records)
+    history = builder.approvals.records(project)
+    brief = briefing.facts(builder.config, project, history, builder.workdir, the_stamp)
+    outputs = builder.outputs(project, FORMATS, the_stamp, records, history, brief)
     manifest = _manifest(builder, project, the_stamp, key, records, outputs)
     entries = [(o.name, o.data) for o in outputs] + [(MANIFEST, manifest)]
     sweep_stale(path.parent)
@@ -285,6 +293,12 @@ class Approvals:
         from xzdoc.history import ledger
 
         return ledger.build(self.config) if self.in_git else None
+
+    def records(self, project: Project) -> list[Any]:
+        """The ledger's records of the project, oldest first; none outside git."""
+        from xzdoc.history import ledger
+
+        return [] if self.book is None else ledger.of_project(self.book, project.id)
 
     def rows(self, project: Project) -> list[dict[str, str]]:
         from xzdoc.history import ledger
