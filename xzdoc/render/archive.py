@@ -51,7 +51,7 @@ class Snapshot:
         return Stamp(int(when.timestamp()), self.record.commit, False, "git")
 
 
-def approving(records: Iterable[Any], gate: str = APPROVED_GATE) -> Any | None:
+def approving(records: Iterable[Any], gate: str | None = APPROVED_GATE) -> Any | None:
     """The latest counted record that passed ``gate``; with gate None, the latest counted record of any kind."""
     found = None
     for r in records:
@@ -140,9 +140,9 @@ def compare(before: Project, after: Project) -> list[Row]:
         b = _amount(after, "estimate", new_lines[name][0], "amount") if name in new_lines else None
         rows.append(_money_row(f"概算：{name}", a, b))
     for key, label in (("type", "项目类型"), ("categories", "项目类别")):
-        a, b = _plain(before.data.get(key)), _plain(after.data.get(key))
-        if a != b:
-            rows.append(Row(label, a or "—", b or "—"))
+        old_text, new_text = _plain(before.data.get(key)), _plain(after.data.get(key))
+        if old_text != new_text:
+            rows.append(Row(label, old_text or "—", new_text or "—"))
     rows += list(_named(before, after, "systems", "id", "信息系统"))
     rows += list(_named(before, after, "resources", "code", "信息资源"))
     return [r for r in rows if r is not None]
