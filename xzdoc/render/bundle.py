@@ -242,6 +242,20 @@ def render(config: Config, folder: Path, formats: Sequence[str], out: Path | Non
     return written
 
 
+def brief(config: Config, folder: Path, out: Path | None = None) -> list[Path]:
+    """`xzdoc brief`: the one-page 党组决策简报 for the project's stage change, as PDF and DOCX."""
+    project = load(config, folder)
+    target = out or config.root / "dist" / project.id
+    with Builder(config) as builder:
+        the_stamp = builder.stamp(project)
+        facts = briefing.facts(config, project, builder.approvals.records(project), builder.workdir, the_stamp)
+        page = stagedocs.render_brief(config, context.build(config, project, the_stamp), facts)
+        outputs = builder._convert(project, page, ("docx", "pdf"), the_stamp)
+    for output in outputs:
+        write_atomic(target / output.name, output.data)
+    return [target / o.name for o in outputs]
+
+
 def bundle_path(out: Path, project: Project) -> Path:
     return out / project.id / f"{project.id}-{project.stage}.zip"
 

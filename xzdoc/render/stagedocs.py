@@ -116,7 +116,8 @@ def generated(config: Config, ctx: RenderContext, approved: archive.Snapshot | N
             out += [_render(config, ctx, spec, f"{e['year']}年度自评价报告", self_evaluation(ctx, e))
                     for e in records["self_evaluations"] if isinstance(e, Mapping) and "year" in e]
         elif spec.slug == "adjustment":
-            out.append(_render(config, ctx, spec, spec.kind, adjustment(ctx, approved)))
+            labels = dict(config.standard.caps.get("drift_fields", {}))
+            out.append(_render(config, ctx, spec, spec.kind, {**adjustment(ctx, approved), "labels": labels}))
         else:
             out.append(_render(config, ctx, spec, spec.kind, {}))
     return out
