@@ -171,7 +171,7 @@ def _long_operating(data: dict, skip_year: int) -> None:
     data["security"]["crypto"]["assessments"] += [{"date": dt.date(2025, 5, 20), "conclusion": "符合"},
                                                   {"date": dt.date(2026, 5, 20), "conclusion": "符合"}]
     data["security"]["drills"].append({"date": dt.date(2026, 6, 12), "summary": "数据库故障切换演练"})
-    data["records"]["evaluations"].insert(0, {"date": dt.date(2025, 1, 15), "kind": "年度考核", "summary": "2024年度考核良好"})
+    data["records"]["evaluations"].append({"date": dt.date(2026, 1, 15), "kind": "年度考核", "summary": "2025年度考核良好"})
 
 
 def _accepted(data: dict, catalog: bool = True, filing: str | None = "2026-06-20", operating: bool = False,

@@ -129,7 +129,7 @@ def check_fund_analysis(project: Project, ctx: Context) -> Iterator[Hit]:
     interval = int(ctx.std.caps.get("fund_analysis_interval_days", 92))
     entries = recs.get("fund_analysis")
     days = [d for _, e in items(entries) if (d := as_date(e.get("date")))]
-    where = recs.at("fund_analysis") if entries else recs.pos
+    where = recs.at("fund_analysis") if entries else project.data.keypos.get("records", recs.pos)
     for a, b in _gaps(start[0], days, ctx.as_of, interval):
         late = b == ctx.as_of
         what = "至今" if late else f"至 {b}"
@@ -147,11 +147,11 @@ def check_annual_assessment(project: Project, ctx: Context) -> Iterator[Hit]:
     if accepted is None or not ctx.std.reached(project.stage, "accepted"):
         return
     kind = ctx.std.caps.get("evaluation_kinds", {}).get("annual", "年度考核")
-    held = {d.year for _, e in _evaluations(project, kind) if (d := as_date(e.get("date")))}
+    # Each assessment covers one year: held in its fourth quarter or in the first quarter after it ends.
+    held = {d.year - 1 if d.month <= 3 else d.year for _, e in _evaluations(project, kind) if (d := as_date(e.get("date")))}
     recs = records(project) or project.data
     for year in range(accepted[0].year, ctx.as_of.year):
-        # A year's assessment is held during that year or before the next year's first quarter ends.
-        if year not in held and year + 1 not in held and ctx.as_of > dt.date(year + 1, 3, 31):
+        if year not in held and ctx.as_of > dt.date(year + 1, 3, 31):
             yield Hit(recs.pos, f"{year} 年度未记录项目使用情况的年度工作绩效考核（records.evaluations，kind: {kind}），"
                                 "考核结果是下一年度项目审核的依据")
 
