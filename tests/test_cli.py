@@ -16,7 +16,7 @@ from xzdoc import cli as cli_module
 def test_demo_projects_validate_clean(demo_repo: Path) -> None:
     result = invoke("validate", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
-    assert "已检查 3 个项目" in result.output
+    assert "已检查 4 个项目" in result.output
 
 
 @pytest.mark.parametrize("target", [".", "projects", "projects/XZJT-2026-001", "projects/XZJT-2026-001/project.yaml"])

@@ -89,8 +89,8 @@ def test_testing_lines_are_recognised_by_name(demo_repo: Path) -> None:
 
 
 def test_conditional_opening_without_its_condition(demo_repo: Path) -> None:
-    line = mutate(demo_repo, SUBMITTED, "    open_condition: 仅按日开放各收费站出入口汇总流量，经脱敏后通过市公共数据开放平台向社会提供\n",
-                  "")
+    condition = "    open_condition: 仅按日开放各收费站出入口汇总流量，经脱敏后通过市公共数据开放平台向社会提供\n"
+    line = mutate(demo_repo, SUBMITTED, condition, "")
     (hit,) = findings("art08.open-condition")
     assert (hit["path"], hit["article"]) == (SUBMITTED, "第八条") and hit["line"] == line - 1  # at open_type
 

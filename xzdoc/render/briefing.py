@@ -22,14 +22,16 @@ from xzdoc.source import loader
 LIMIT = 6   # rows per list: the brief is one page
 
 
-def facts(config: Config, project: Project, records: Sequence[Any], workdir: Path, stamp: Stamp) -> dict[str, Any]:
+def facts(config: Config, project: Project, records: Sequence[Any] | None, workdir: Path, stamp: Stamp
+          ) -> dict[str, Any]:
+    """``records`` None means no history (outside git): the brief then asks for the next gate."""
     from xzdoc.history import deadlines
 
     as_of = stamp.local.date()
-    last = _last_stage(records)
+    last = _last_stage(records or ())
     before = archive.snapshot(config, records, workdir, gate=None) if records else None
     std = config.standard
-    if last is None or last.to_stage != project.stage:
+    if records is not None and (last is None or last.to_stage != project.stage):
         asked = f"{deadlines.label_of(config, last.to_stage) if last and last.to_stage else '（新建）'} → " \
                 f"{deadlines.label_of(config, project.stage)}"
         role = config.gates.get(project.stage)

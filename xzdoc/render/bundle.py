@@ -308,11 +308,11 @@ class Approvals:
 
         return ledger.build(self.config) if self.in_git else None
 
-    def records(self, project: Project) -> list[Any]:
-        """The ledger's records of the project, oldest first; none outside git."""
+    def records(self, project: Project) -> list[Any] | None:
+        """The ledger's records of the project, oldest first; None outside git, where there is no history."""
         from xzdoc.history import ledger
 
-        return [] if self.book is None else ledger.of_project(self.book, project.id)
+        return None if self.book is None else ledger.of_project(self.book, project.id)
 
     def rows(self, project: Project) -> list[dict[str, str]]:
         from xzdoc.history import ledger

@@ -77,7 +77,7 @@ class Job:
 
 def plan(config: Config, project: Project, ctx: RenderContext, records: Sequence[Any] | None, workdir: Path,
          brief: Document | None = None) -> list[Job]:
-    """Everything a render (``records`` None) or a bundle (the ledger's records of the project) converts."""
+    """Everything to convert; ``records`` are the ledger's records of the project (None: no history, no archive)."""
     approved = None
     if records is not None and config.standard.reached(project.stage, "approved"):
         approved = archive.snapshot(config, records, workdir)

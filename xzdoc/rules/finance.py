@@ -58,7 +58,8 @@ def check_security_test_lines(project: Project, ctx: Context) -> Iterator[Hit]:
     lines: Mapping[str, Sequence[str]] = ctx.std.caps.get("security_test_lines", {})
     for kind, names in lines.items():
         if not any(line_of(item, kind, names) for _, item in items(estimate)):
-            yield Hit(project.data.keypos.get("estimate", estimate.pos), f"项目等保第{level}级，投资概算中没有{kind}（等保三级及以上须列支等级保护测评和"
+            at = project.data.keypos.get("estimate", estimate.pos)
+            yield Hit(at, f"项目等保第{level}级，投资概算中没有{kind}（等保三级及以上须列支等级保护测评和"
                                     f"商用密码应用安全性评估费用；以 kind: {kind} 或名称含“{names[0]}”的概算项列示）")
 
 
