@@ -22,9 +22,12 @@ from xzdoc.source import loader
 LIMIT = 6   # rows per list: the brief is one page
 
 
-def facts(config: Config, project: Project, records: Sequence[Any] | None, workdir: Path, stamp: Stamp
-          ) -> dict[str, Any]:
-    """``records`` None means no history (outside git): the brief then asks for the next gate."""
+def facts(config: Config, project: Project, records: Sequence[Any] | None, workdir: Path, stamp: Stamp,
+          portfolio: Sequence[Project] | None = None) -> dict[str, Any]:
+    """``records`` None means no history (outside git): the brief then asks for the next gate.
+
+    ``portfolio`` is the repository's projects, loaded once per run by the caller for the bureau totals.
+    """
     from xzdoc.history import deadlines
 
     as_of = stamp.local.date()
@@ -40,7 +43,8 @@ def facts(config: Config, project: Project, records: Sequence[Any] | None, workd
         asked = f"{deadlines.label_of(config, project.stage)} → {gate.label}（下一审批事项）" if gate else "无待审批的阶段变更"
         role = gate.role if gate else None
     added, removed = archive.systems_delta(before.project if before else None, project)
-    everyone = [p for p in loader.load_projects(config) if p.stage != "terminated"] or [project]
+    loaded = loader.load_projects(config) if portfolio is None else portfolio
+    everyone = [p for p in loaded if p.stage != "terminated" and p.id != project.id] + [project]
     return {
         "asked": asked,
         "role": role or "—",

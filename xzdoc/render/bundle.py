@@ -125,6 +125,11 @@ class Builder:
         return _sha(json.dumps(key, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
     @functools.cached_property
+    def portfolio(self) -> list[Project]:
+        """Every project of the repository, loaded once per run for the 党组决策简报's bureau totals."""
+        return loader.load_projects(self.config)
+
+    @functools.cached_property
     def approvals(self) -> Approvals:
         return Approvals(self.config, self.head is not None)
 
@@ -270,7 +275,7 @@ def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -
         return Result(project.id, path, skipped=True)
     the_stamp = builder.stamp(project)
     history = builder.approvals.records(project)
-    brief = briefing.facts(builder.config, project, history, builder.workdir, the_stamp)
+    brief = briefing.facts(builder.config, project, history, builder.workdir, the_stamp, builder.portfolio)
     outputs = builder.outputs(project, FORMATS, the_stamp, records, history, brief)
     manifest = _manifest(builder, project, the_stamp, key, records, outputs)
     entries = [(o.name, o.data) for o in outputs] + [(MANIFEST, manifest)]
