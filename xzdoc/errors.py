@@ -1,4 +1,4 @@
-"""The single error type users see; handled once, in cli.py."""
+"""The single error type users see; raised anywhere, handled once, at the boundary in xzdoc/cli/base.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The rule registry: one row per check, its id, article, level and purpose."""
+"""The rule registry: one row per check, its id, article, level and purpose.
+
+Public surface: ``RULES`` (the table), ``Rule``, ``Context`` and ``Hit``; ``engine.validate`` runs them.
+"""
 
 from __future__ import annotations
 

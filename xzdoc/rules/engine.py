@@ -1,4 +1,7 @@
-"""Run every rule over every project and collect the findings."""
+"""Run every rule over every project and collect the findings.
+
+Rules yield findings; they never raise for bad input and never print. Only this module calls them.
+"""
 
 from __future__ import annotations
 
