@@ -111,12 +111,11 @@ def check_future_records(project: Project, ctx: Context) -> Iterator[Hit]:
 def _dates(value: object, pos: Pos) -> Iterator[tuple[Pos, dt.date]]:
     if isinstance(value, YMap):
         for k, v in value.items():
-            if k in PLANNED:
-                continue
-            if isinstance(v, (YMap, YList)):
+            if isinstance(v, dt.date):  # YAML gives dates as dates; the schema reports any other spelling
+                if k not in PLANNED:
+                    yield value.at(k), v
+            elif isinstance(v, (YMap, YList)):
                 yield from _dates(v, value.at(k))
-            elif (day := as_date(v)) is not None:
-                yield value.at(k), day
     elif isinstance(value, YList):
         for i, v in enumerate(value):
             yield from _dates(v, value.at(i))
@@ -145,7 +144,7 @@ def check_contract_amount(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     covered = {text(c) for c in contract.get("covers") or ()}
     lines = {text(item.get("name")): money(project, "estimate", i, "amount")
-             for i, item in items(project.data.get("estimate"))}
+             for i, item in items(project.data.get("estimate"))} if covered else {}
     unknown = sorted(c for c in covered if c not in lines)
     if unknown:
         yield Hit(contract.at("covers"), f"合同覆盖的概算项“{'、'.join(unknown)}”不在投资概算明细中")

@@ -16,6 +16,7 @@ from xzdoc.rules.base import Context, Hit, items, mapping, text
 from xzdoc.rules.integrity import dated, entry_of, records
 from xzdoc.source.yamlio import Pos, YMap, as_date
 
+_PLACEHOLDERS = "substance.placeholders"
 _SPACE = re.compile(r"[\s，。、；：,.;:!！?？“”\"'（）()]+")
 
 
@@ -28,7 +29,10 @@ def empty_words(ctx: Context, value: object, least: int) -> str | None:
     body = _bare(text(value))
     if not body:
         return "为空"
-    if body in {_bare(str(p)) for p in ctx.std.caps.get("placeholders", ())}:
+    words = ctx.extras.get(_PLACEHOLDERS)
+    if words is None:  # built once per run: every rule of every project asks
+        words = ctx.extras[_PLACEHOLDERS] = frozenset(_bare(str(p)) for p in ctx.std.caps.get("placeholders", ()))
+    if body in words:
         return f"只写了“{text(value)}”"
     if len(body) < least:
         return f"只有 {len(body)} 个字（“{text(value)}”），至少应写明 {least} 个字的具体理由"
@@ -176,6 +180,8 @@ def check_efficiency_evaluation(project: Project, ctx: Context) -> Iterator[Hit]
 
 _VENDOR_OWNS = re.compile(r"(源代码|源码|信息资源|政务数据|数据资源|知识产权|著作权|所有权)[^。；\n]{0,12}(归|属于|为)"
                           r"(乙方|承建单位|项目建设单位|中标单位|中标人|供应商|开发商|厂商)")
+# The cheap anchor of the pattern above: the ownership verb right before a vendor word.
+_TO_VENDOR = re.compile(r"(?:归|属于|为)(?:乙方|承建单位|项目建设单位|中标单位|中标人|供应商|开发商|厂商)")
 
 
 def check_ownership(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -190,12 +196,15 @@ def check_ownership(project: Project, ctx: Context) -> Iterator[Hit]:
             elif not any(o in value for o in owners) or _VENDOR_OWNS.search(value):
                 yield Hit(contract.at(key), f"建设合同的{what}归属“{value}”未归政府一方")
     for draft in project.drafts.values():
-        if not draft.text:
-            continue
-        for number, line in enumerate(draft.text.split("\n"), 1):
-            if (m := _VENDOR_OWNS.search(line)) and "不" not in line[max(0, m.start() - 2):m.end()]:
-                yield Hit((number, m.start() + 1), f"《{draft.kind}》写明“{m.group(0)}”，与政务信息资源和源代码归政府"
-                                                   "一方的规定相矛盾", path=draft.path)
+        body = draft.text or ""
+        # One scan of the whole text; line numbers are counted only for the rare hit.
+        for anchor in _TO_VENDOR.finditer(body):
+            m = _VENDOR_OWNS.search(body, max(0, anchor.start() - 20), anchor.end())
+            if m is None or "不" in body[max(0, m.start() - 2):m.end()]:
+                continue
+            start = body.rfind("\n", 0, m.start()) + 1
+            yield Hit((body.count("\n", 0, m.start()) + 1, m.start() - start + 1),
+                      f"《{draft.kind}》写明“{m.group(0)}”，与政务信息资源和源代码归政府一方的规定相矛盾", path=draft.path)
 
 
 def check_stale_submitted(project: Project, ctx: Context) -> Iterator[Hit]:
