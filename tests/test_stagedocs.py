@@ -118,6 +118,12 @@ def test_later_bundle_carries_application_documents_as_approved(tmp_path: Path, 
     assert "批复后改写的段落" not in proposal and "已批复" in proposal and "已签约" not in proposal
     assert approving[:12] in proposal and "张伟" in proposal   # marked with the merge and its approver
     assert "合同备案表" in pdfs(files)
+    # Rendering at the approving merge itself gives the approved version too: the content is what was approved.
+    repo.git("checkout", "-q", approving)
+    assert invoke("render", f"projects/{PID}", "--format", "pdf,docx", "--out", "then").exit_code == 0
+    for kind in APPLICATION:
+        assert (repo.path / "then" / f"{kind}.pdf").read_bytes() == files[f"{kind}.pdf"], kind
+    repo.git("checkout", "-q", "main")
     assert invoke("render", f"projects/{PID}", "--format", "pdf", "--out", "now").exit_code == 0
     assert "批复后改写的段落" in pdftext((repo.path / "now" / "项目建议书.pdf").read_bytes())  # render shows the draft
 

@@ -80,6 +80,20 @@ def load(config: Config, record: Any, workdir: Path) -> Project:
     return loaded.project
 
 
+def same_content(a: Project, b: Project) -> bool:
+    """Whether two project folders hold the same files with the same bytes (hidden files aside)."""
+    return _files(a.folder) == _files(b.folder)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            out[rel.as_posix()] = path.read_bytes()
+    return out
+
+
 def snapshot(config: Config, records: Sequence[Any], workdir: Path, gate: str | None = APPROVED_GATE) -> Snapshot | None:
     record = approving(records, gate)
     if record is None or not record.commit:

@@ -144,7 +144,7 @@ class Builder:
 
     def outputs(self, project: Project, formats: Iterable[str], the_stamp: Stamp,
                 records: Sequence[Mapping[str, str]] | None = None, history: Sequence[Any] | None = None,
-                brief: Mapping[str, Any] | None = None) -> list[Output]:
+                brief: Mapping[str, Any] | None = None, filed: bool = True) -> list[Output]:
         """Every file of the project's documents; with ``records``, also the approval page.
 
         With ``history`` (the ledger's records) application documents past the 批复 come from the approving
@@ -155,7 +155,7 @@ class Builder:
         page = stagedocs.render_brief(self.config, ctx, brief) if brief is not None else None
         jobs: list[Callable[[], list[Output]]] = [
             functools.partial(self._convert, j.project, j.doc, formats, j.stamp)
-            for j in stagedocs.plan(self.config, project, ctx, history, self.workdir, page)]
+            for j in stagedocs.plan(self.config, project, ctx, history, self.workdir, page, filed)]
         if records is not None and "pdf" in formats:
             page = document.approval_document(self.config, ctx, records)
             jobs.append(functools.partial(self._convert, project, page, ("pdf",), the_stamp))
@@ -239,7 +239,11 @@ def render(config: Config, folder: Path, formats: Sequence[str], out: Path | Non
     project = load(config, folder)
     target = out or config.root / "dist" / project.id
     with Builder(config) as builder:
-        outputs = builder.outputs(project, formats, builder.stamp(project))
+        try:
+            history = builder.approvals.records(project)
+        except XzdocError:
+            history = None  # no readable history (shallow clone): render the current text, as outside git
+        outputs = builder.outputs(project, formats, builder.stamp(project), history=history, filed=False)
     written = []
     for output in outputs:
         write_atomic(target / output.name, output.data)

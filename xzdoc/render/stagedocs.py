@@ -76,11 +76,17 @@ class Job:
 
 
 def plan(config: Config, project: Project, ctx: RenderContext, records: Sequence[Any] | None, workdir: Path,
-         brief: Document | None = None) -> list[Job]:
-    """Everything to convert; ``records`` are the ledger's records of the project (None: no history, no archive)."""
+         brief: Document | None = None, filed: bool = True) -> list[Job]:
+    """Everything to convert; ``records`` are the ledger's records of the project (None: no history, no archive).
+
+    ``filed`` (a bundle) files the application documents as approved. Without it (``xzdoc render``) they are
+    the approved version only while the project's content is still exactly what was approved.
+    """
     approved = None
     if records is not None and config.standard.reached(project.stage, "approved"):
         approved = archive.snapshot(config, records, workdir)
+    if approved is not None and not filed and not archive.same_content(approved.project, project):
+        approved = None
     jobs = application(config, project, ctx, approved)
     jobs += [Job(project, d, ctx.stamp) for d in generated(config, ctx, approved)]
     if brief is not None:
