@@ -56,7 +56,7 @@ def test_operating_bundle_files_every_later_document(demo_repo: Path) -> None:
     filing = pdftext(files["验收报告备案表.pdf"])
     assert "2024-06-14" in filing and "2024-06-11" in filing and "忻政数验备〔2024〕12号" in filing
     om_year = pdftext(files["2025年度自评价报告.pdf"])
-    assert "99.1" in om_year and "36.00" in om_year and "97.8" in om_year
+    assert "99.1" in om_year and "36.00" in om_year and "97.8" in om_year and "94.74%" in om_year  # O&M budget 38.00
     adjustment = pdftext(files["调整申请.pdf"])
     assert "投资概算明细" in adjustment and "忻政数函〔2024〕5号" in adjustment
     assert "未能读取批复版本" in adjustment  # outside git there is no approved tree to compare with

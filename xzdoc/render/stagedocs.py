@@ -152,7 +152,9 @@ def adjustment(ctx: RenderContext, approved: archive.Snapshot | None) -> dict[st
 
 def self_evaluation(ctx: RenderContext, entry: Mapping[str, Any]) -> dict[str, Any]:
     year = entry["year"]
-    budget = ((ctx.variables.get("budget") or {}).get("years") or {}).get(year)
+    budget = entry.get("budget")
+    if budget is None:
+        budget = ((ctx.variables.get("budget") or {}).get("years") or {}).get(year)
     spent = entry.get("spent")
     rate = f"{(Decimal(spent) * 100 / Decimal(budget)).quantize(CENT)}%" if spent is not None and budget else "—"
     actuals = entry.get("actuals") or {}
