@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "xzdoc"
 
 # Lower layers never import higher ones. Reading a project and the shared vocabulary
-# (config, model) form the foundation together: config and model are built from strict YAML.
+# (config, model) form the foundation together: all are built from strict YAML.
 LAYERS = {
     "errors": 0,
     "source": 1, "standard": 1, "config": 1, "model": 1,

@@ -268,7 +268,7 @@ def test_render_command_writes_each_document(demo_repo: Path) -> None:
 
 def test_render_rejects_unknown_format(demo_repo: Path) -> None:
     result = invoke("render", "projects/XZJT-2026-003", "--format", "odt")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "不支持的格式" in result.output
 
 

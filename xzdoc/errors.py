@@ -42,3 +42,10 @@ class XzdocError(Exception):
         if self.hint:
             lines.append(f"提示：{self.hint}")
         return "\n".join(lines)
+
+
+class UsageError(XzdocError):
+    """A command given a wrong argument or option value: exit 2, like click's own usage errors.
+
+    ``path`` names the argument or option (位置 then says which one to change).
+    """

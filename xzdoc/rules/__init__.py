@@ -5,11 +5,12 @@ Public surface: ``RULES`` (the table), ``Rule``, ``Context`` and ``Hit``; ``engi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
 from xzdoc.rules import (
+    art01,
     art03,
     art06,
     art07,
@@ -22,11 +23,20 @@ from xzdoc.rules import (
     finance,
     integrity,
     lifecycle,
+    placeholders,
     substance,
 )
 from xzdoc.rules.base import Context, Hit
+from xzdoc.source.register import Use
 
 Check = Callable[[Project, Context], Iterator[Hit]]
+# Runs once per validation over every project's compact system summary; yields (where, message)
+# for the projects asked for (their project.yaml paths).
+PortfolioCheck = Callable[[Context, Sequence[Use], set[str]], Iterator[tuple[Use, str]]]
+
+
+def _none(project: Project, ctx: Context) -> Iterator[Hit]:
+    return iter(())
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,7 @@ class Rule:
     level: str
     description: str
     check: Check
+    portfolio: PortfolioCheck | None = None
 
 
 RULES: tuple[Rule, ...] = (
@@ -50,6 +61,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art06.plan-year", "第六条", WARNING, "所属年度计划与分年度预算的年份一致", art06.check_plan_year),
     Rule("art10.unplanned-prereview", "第十条", ERROR, "未纳入规划的项目有前置审查记录", art06.check_unplanned),
     Rule("art07.documents", "第七条", ERROR, "当前阶段要求的申请材料均已登记且文稿存在", art07.check_documents),
+    Rule("art07.placeholders", "第七条", ERROR, "提交起不再有 xzdoc new 留下的占位内容（提出单位、0.00 预算、编写提示）",
+         placeholders.check_placeholders),
     Rule("art07.outline", "第七条", ERROR, "每份文稿包含提纲要求的全部章节且章节不为空", art07.check_outline),
     Rule("art07.multi-year-budget", "第七条", ERROR, "分年度预算之和等于总预算", art07.check_multi_year),
     Rule("art07.budget-sources", "第七条", ERROR, "资金来源之和等于总预算", art07.check_sources),
@@ -64,6 +77,10 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.database-catalog", "第八条", ERROR, "有数据库类资源时提供数据库目录", art08.check_database_catalog),
     Rule("art08.system-catalog", "第八条", ERROR, "每个信息系统有目录编号，建设方式、部署、网络取值有效",
          art08.check_system_catalog),
+    Rule("art08.system-register", "第八条", ERROR, "升级、整合、下线的系统已列入 systems.yaml 目录，新建系统使用新编号",
+         art01.check_register),
+    Rule("art01.system-total", "第一条", ERROR, "全部项目实施后在用系统不多于 systems.yaml 登记的在用系统（总量只减不增）",
+         _none, art01.check_total),
     Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids),
     Rule("art10.system-sharing", "第十条", ERROR, "每个信息系统实现互联互通或数据共享", art10.check_sharing),
     Rule("art10.new-system-justification", "第十条", ERROR, "新建信息系统说明不能改造整合已有系统的理由",

@@ -9,12 +9,13 @@ which know which article each value set comes from.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from xzdoc.source.yamlio import Pos, YList, YMap
+from xzdoc.source.yamlio import Pos, YList, YMap, colon_slip
 
 Path = tuple[object, ...]
 Problem = tuple[Pos, str]
@@ -59,6 +60,11 @@ class Walker:
         return True
 
     def type_problem(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> None:
+        slip = colon_slip(value) if isinstance(value, str) and "object" in str(schema["type"]) else None
+        if slip:
+            # "key：value" under a mapping is one string to YAML; point at the colon, not at the type.
+            self.problems.append(((pos[0], pos[1] + slip[0]), slip[1]))
+            return
         want = schema["type"]
         wants = want if isinstance(want, list) else [want]
         names = "或".join(_TYPE_ZH.get(str(w), str(w)) for w in wants)
@@ -79,9 +85,7 @@ class Walker:
                 sub = next((s for p, s in patterns.items() if re.match(p, str(key))), None)
             if sub is None:
                 if extra is False:
-                    known = "、".join(props) if props else "见 xzdoc schema"
-                    self.problems.append((value.keypos.get(key, where),
-                                          f"“{dotted((*path, key))}”不是已知字段（可用字段：{known}）"))
+                    self.problems.append(self.unknown_key(value, key, path, props))
                     continue
                 sub = extra if isinstance(extra, Mapping) else {}
             if names and "$ref" not in names and not isinstance(key, str):
@@ -91,6 +95,18 @@ class Walker:
             if not self.walk(sub, item, (*path, key), where):
                 # Reported once here; the article rules then see the field as absent, not as a trap.
                 value[key] = None
+
+    def unknown_key(self, value: YMap, key: object, path: Path, props: Mapping[str, Any]) -> Problem:
+        pos = value.keypos.get(key) or value.at(key)
+        slip = colon_slip(key) if isinstance(key, str) else None
+        if slip:
+            return (pos[0], pos[1] + slip[0]), slip[1]
+        name = f"“{dotted((*path, key))}”不是已知字段"
+        close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.6)
+        if close:
+            return pos, f"{name}，你是不是想写“{close[0]}”？"
+        known = "、".join(props) if props else "见 xzdoc schema"
+        return pos, f"{name}（可用字段：{known}）"
 
     def walk_list(self, schema: Mapping[str, Any], value: YList, path: Path) -> None:
         least = schema.get("minItems")
