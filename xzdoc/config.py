@@ -18,15 +18,21 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = "xzdoc.yaml"
 ROLES = ("局党组", "数据中心", "财务科")
+# Each role names the official (proprietary) font first, then its usual aliases, then the free face the README
+# installs: LXGW WenKai stands in for 楷体 (full GB 2312 coverage, 1 em advances, the same em box as Noto CJK).
 DEFAULT_FONTS = {
-    "title": ("方正小标宋简体", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC"),
+    "title": ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC"),
     "body": ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC"),
     "heading": ("黑体", "SimHei", "Noto Sans CJK SC"),
-    "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC"),
+    "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "LXGW WenKai", "AR PL UKai CN"),
+    "number": ("宋体", "SimSun", "Noto Serif CJK SC"),
 }
 _KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
-          "require_signed", "revoked_keys"}
+          "require_signed", "revoked_keys", "layout"}
 _MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
+# Documents printed double-sided unless xzdoc.yaml says otherwise (layout.duplex): the long reports.
+DUPLEX_KINDS = ("可行性研究报告", "初步设计")
+TOC_PAGES = 10
 
 # Which role's merge makes each change take effect, as the measures read.
 # A key is a stage (entering it, from below) or ``records.<key>`` (the filing
@@ -73,6 +79,17 @@ class Approver:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Print layout choices: which documents are printed double-sided, and from how many pages a 目录 is added."""
+
+    duplex: tuple[str, ...] | bool = DUPLEX_KINDS   # True/False for every document, or the kinds printed duplex
+    toc_pages: int = TOC_PAGES                      # a document with more body pages than this gets a 目录
+
+    def is_duplex(self, kind: str) -> bool:
+        return self.duplex if isinstance(self.duplex, bool) else kind in self.duplex
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     path: str | None = None
@@ -87,6 +104,7 @@ class Config:
     standard: std.Standard = field(default_factory=std.build)
     require_signed: bool = False
     revoked_keys: tuple[str, ...] = ()
+    layout: Layout = field(default_factory=Layout)
 
     def role_of(self, email: str) -> set[str]:
         return {a.role for a in self.approvers if a.matches(email)}
@@ -144,6 +162,7 @@ def load(root: Path, text: str | None = None) -> Config:
         standard=standard,
         require_signed=_flag(data, "require_signed"),
         revoked_keys=_strings(data, "revoked_keys"),
+        layout=_layout(data),
     )
 
 
@@ -211,6 +230,30 @@ def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) 
                              hint=f"在 approvers 下添加“{role}”的成员，或把 gates.{key} 改为已有成员的角色")
         out[key] = str(role)
     return out
+
+
+def _layout(data: YMap) -> Layout:
+    raw = _mapping(data, "layout")
+    where = (lambda k: raw.at(k)[0]) if isinstance(raw, YMap) else (lambda k: None)
+    unknown = [str(k) for k in raw if k not in ("duplex", "toc_pages")]
+    if unknown:
+        raise XzdocError(f"layout 中有未知的配置项“{unknown[0]}”", CONFIG_NAME, where(unknown[0]),
+                         hint="可用配置项：duplex（true、false 或双面印刷的文档列表）、toc_pages（超过多少页加目录）")
+    duplex: tuple[str, ...] | bool = DUPLEX_KINDS
+    if "duplex" in raw:
+        value = raw["duplex"]
+        if isinstance(value, bool):
+            duplex = value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            duplex = tuple(value)
+        else:
+            raise XzdocError("layout.duplex 应为 true、false 或文档名称列表", CONFIG_NAME, where("duplex"),
+                             hint="例如 duplex: [可行性研究报告, 初步设计]")
+    pages = raw.get("toc_pages", TOC_PAGES)
+    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+        raise XzdocError("layout.toc_pages 应为非负整数（正文超过该页数时加目录）", CONFIG_NAME, where("toc_pages"),
+                         hint="例如 toc_pages: 10")
+    return Layout(duplex, pages)
 
 
 def _baseline(data: YMap) -> str | None:

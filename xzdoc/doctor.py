@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from xzdoc.config import Config
 
 FONT_ROLES = {"body": "正文（仿宋_GB2312）", "title": "标题（小标宋）", "heading": "一级标题（黑体）",
-              "kai": "二级标题（楷体）"}
+              "kai": "二级标题（楷体）", "number": "页码（宋体）"}
+FONTCONFIG_FIX = "install -D -m 644 xzdoc/standard/fonts.conf /etc/fonts/conf.d/64-xzdoc-official-fonts.conf"
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Check:
 
 def run(start: Path) -> list[Check]:
     config_check, fonts = _config(start)
-    return [_pandoc(), _typst(), *_fonts(fonts), _git(), config_check, *repository(start),
+    return [_pandoc(), _typst(), *_fonts(fonts), *_office_fonts(fonts), _git(), config_check, *repository(start),
             _tool("LibreOffice（可选，用于检查 DOCX 能否打开）", ("libreoffice", "soffice"),
                   "apt-get install -y libreoffice-writer-nogui"),
             _tool("poppler-utils（可选，测试用 pdffonts/pdftotext）", ("pdffonts",), "apt-get install -y poppler-utils")]
@@ -69,6 +70,7 @@ def _typst() -> Check:
 
 
 def _fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
+    """One line per font role: the official font, or a warning naming the free font that stands in for it."""
     from xzdoc.render import pdf
 
     try:
@@ -91,6 +93,30 @@ def _fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
         else:
             out.append(Check(f"字体 {label}", True, found[0]))
     return out
+
+
+def _office_fonts(fonts: Mapping[str, tuple[str, ...]]) -> list[Check]:
+    """What LibreOffice will show for each role's official font name in a DOCX (it asks fontconfig)."""
+    if not shutil.which("fc-match"):
+        return []
+    import subprocess
+
+    wrong = []
+    for role, label in FONT_ROLES.items():
+        names = fonts.get(role, ())
+        if not names:
+            continue
+        try:
+            got = subprocess.run(["fc-match", "-f", "%{family[0]}", names[0]], capture_output=True, text=True,
+                                 timeout=30, check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return []
+        if got not in names:
+            wrong.append(f"{label.split('（')[0]} {names[0]} → {got or '？'}")
+    if not wrong:
+        return [Check("DOCX 替代字体（LibreOffice）", True, "各角色的正式字体名都映射到同类免费字体")]
+    return [Check("DOCX 替代字体（LibreOffice）", False, "；".join(wrong) + "（字形类别不对）", FONTCONFIG_FIX,
+                  required=False)]
 
 
 def _git() -> Check:
