@@ -155,6 +155,9 @@ def _fill(folder: Path) -> None:
     text = (RESOURCES / "base_project" / "project.yaml").read_text("utf-8")
     text = text.split("\nrecords:", 1)[0] + "\n"
     text = text.replace("id: XZJT-2025-902", f"id: {PID}").replace("stage: building", "stage: submitted")
+    # A 2027 proposal: budgeted from 2027 on, so it is not yet stale at the pinned date (第六条 rolling plan).
+    text = text.replace("plan_year: 2025", "plan_year: 2027").replace("    2025: 420.00", "    2027: 420.00")
+    text = text.replace("    2026: 200.00", "    2028: 200.00")
     head = (folder / "project.yaml").read_text("utf-8").split("\n", 1)[0]   # the schema line xzdoc new wrote
     (folder / "project.yaml").write_text(head + "\n" + text, "utf-8")
     for draft in (RESOURCES / "base_project" / "drafts").glob("*.md"):

@@ -47,7 +47,8 @@ def test_bundle_holds_documents_workbook_approvals_and_manifest(repo: Path) -> N
     assert result.exit_code == 0, result.output
     assert f"{PID}：已生成 {ZIP}" in result.output
     files = entries(repo / ZIP)
-    kinds = ("项目建议书", "可行性研究报告", "初步设计", "投资概算")
+    kinds = ("项目建议书", "可行性研究报告", "初步设计", "投资概算",  # the application, then what building has filed
+             "合同备案表", "监理单位备案表", "2025年度自评价报告", "党组决策简报")
     assert set(files) == {f"{k}.{ext}" for k in kinds for ext in ("docx", "pdf")} | {
         "投资概算表.xlsx", "审批记录.pdf", "manifest.json"}
     manifest = json.loads(files["manifest.json"])

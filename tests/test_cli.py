@@ -16,7 +16,7 @@ from xzdoc import cli as cli_module
 def test_demo_projects_validate_clean(demo_repo: Path) -> None:
     result = invoke("validate", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
-    assert "已检查 3 个项目" in result.output
+    assert "已检查 4 个项目" in result.output
 
 
 @pytest.mark.parametrize("target", [".", "projects", "projects/XZJT-2026-001", "projects/XZJT-2026-001/project.yaml"])
@@ -86,7 +86,8 @@ def test_json_format(demo_repo: Path) -> None:
     _mutate(demo_repo / "projects/XZJT-2026-003/project.yaml", "type: 改造升级", "type: 翻新")
     rows = json.loads(invoke("validate", "--format", "json", "--as-of", AS_OF).output)
     assert rows and set(rows[0]) == {"path", "line", "column", "rule", "article", "level", "message"}
-    assert rows[0]["rule"] == "art03.type" and rows[0]["article"] == "第三条"
+    (row,) = [r for r in rows if r["path"] == "projects/XZJT-2026-003/project.yaml"]
+    assert row["rule"] == "art03.type" and row["article"] == "第三条"
 
 
 def test_github_format_and_step_summary(demo_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,7 +104,10 @@ def test_github_format_and_step_summary(demo_repo: Path, tmp_path: Path, monkeyp
 
 def test_sarif_format(demo_repo: Path) -> None:
     doc = json.loads(invoke("validate", "--format", "sarif", "--as-of", AS_OF).output)
-    assert doc["version"] == "2.1.0" and doc["runs"][0]["results"] == []
+    # The one finding of the demos: XZJT-2026-001 is still 已申报 in its first budget year (第六条 rolling plan).
+    (only,) = doc["runs"][0]["results"]
+    assert doc["version"] == "2.1.0" and only["ruleId"] == "art06.stale-submitted" and only["level"] == "warning"
+    assert only["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "projects/XZJT-2026-001/project.yaml"
 
 
 def test_strict_turns_warnings_into_failures(demo_repo: Path) -> None:

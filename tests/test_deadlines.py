@@ -18,7 +18,8 @@ PID = "XZJT-2025-902"
 YAML = f"projects/{PID}/project.yaml"
 CONTRACT = "    signed: 2025-08-11\n    filed: 2025-08-15\n"
 SUPERVISION = "  supervision: {unit: 山西诚信工程监理有限公司, selected_by: 竞争性磋商, consent: 2025-08-26, filed: 2025-09-02}"
-SELF_EVALUATIONS = "  self_evaluations:\n    - {year: 2025, date: 2026-03-20, score: 92}\n"
+_BASE_TEXT = (Path(__file__).parent / "resources" / "base_project" / "project.yaml").read_text("utf-8")
+SELF_EVALUATIONS = _BASE_TEXT[_BASE_TEXT.index("  self_evaluations:"):]
 ACCEPTED = ("  acceptance: {date: 2026-09-01, conclusion: 通过, catalog_registered: 2026-09-01, products_checked: true}\n"
             "  self_evaluations:")
 # The State Council's 2026 notice as STANDARD §8 gives it, to count by hand.
@@ -171,7 +172,7 @@ def test_self_evaluation_due_date_is_configurable(tmp_path: Path) -> None:
 
 
 def test_late_self_evaluation_is_a_warning(tmp_path: Path) -> None:
-    root = make(tmp_path, ("date: 2026-03-20, score: 92", "date: 2026-04-15, score: 92"))
+    root = make(tmp_path, ("date: 2026-03-20\n      score: 92", "date: 2026-04-15\n      score: 92"))
     (hit,) = hits(root, AS_OF, "art22.self-evaluation")
     assert hit["level"] == "warning"
 
@@ -194,19 +195,26 @@ def test_acceptance_delay_threshold_is_configurable(tmp_path: Path) -> None:
 
 # 第三十二条: drills at least yearly once operating.
 
+DIMENSIONS = ", ".join(f"{d}: 评估结论良好满足业务需要" for d in ("计算存储网络支撑适配", "用户满意度", "政务效能提升",
+                                                                "应用可持续发展", "系统安全可靠"))
+
 OPERATING = (("stage: building", "stage: operating"),
              ("  self_evaluations:", ACCEPTED.replace("  self_evaluations:", "  acceptance_filing: {date: 2026-09-20, "
                                                       "consent: 2026-09-15}\n  evaluations:\n    - {date: 2026-10-01, "
-                                                      "kind: 应用效能评估}\n  self_evaluations:")))
+                                                      "kind: 应用效能评估, dimensions: {" + DIMENSIONS + "}}\n"
+                                                      "  self_evaluations:")),
+             ("    in_step: {planning: true, construction: true, operation: true}\n",
+              "    in_step: {planning: true, construction: true, operation: true}\n"
+              "    assessments: [{date: 2026-08-20, conclusion: 符合}]\n"))
 
 
 def test_drill_overdue_once_operating(tmp_path: Path) -> None:
     root = make(tmp_path, *OPERATING)
     assert hits(root, AS_OF, "art32.emergency-drill") == []
-    # The year runs from the later of the last drill (2026-06-12) and going into operation (2026-09-20).
-    assert hits(root, "2027-09-21", "art32.emergency-drill") == []
-    (hit,) = hits(root, "2027-09-22", "art32.emergency-drill")
-    assert "自 2026-09-20 起超过 366 天" in str(hit["message"])
+    # The year runs from the last drill (2026-06-12); going into operation (2026-09-20) does not restart it.
+    assert hits(root, "2027-06-13", "art32.emergency-drill") == []
+    (hit,) = hits(root, "2027-06-14", "art32.emergency-drill")
+    assert "自 2026-06-12 起超过 366 天" in str(hit["message"])
 
 
 def test_operating_project_is_clean(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ def test_catalog_markdown_lists_every_system_and_resource(demo_repo: Path) -> No
     assert result.exit_code == 0, result.output
     for sid in ("XZJT-SYS-002", "XZJT-SYS-003", "XZJT-SYS-004", "XZJT-SYS-007", "XZJT-SYS-015"):
         assert f"| {sid} |" in result.output
-    assert "在用系统 3 个，登记系统 5 个，信息资源 8 项" in result.output
+    assert "在用系统 4 个，登记系统 6 个，信息资源 10 项" in result.output
     assert "疑似重复建设" not in result.output
 
 
@@ -22,7 +22,7 @@ def test_catalog_csv_matches_the_projects(demo_repo: Path) -> None:
     header, body = rows[0], rows[1:]
     assert header[:2] == ["资源代码", "资源名称"]
     by_code = {r[0]: dict(zip(header, r, strict=True)) for r in body}
-    assert len(by_code) == 8
+    assert len(by_code) == 10
     weather = by_code["130201-0004"]
     assert weather["资源名称"] == "路面气象预警信息" and weather["共享属性"] == "无条件共享"
     assert weather["开放属性"] == "无条件开放" and weather["所属项目"] == "XZJT-2026-001"
@@ -37,7 +37,7 @@ def test_catalog_xlsx_opens_with_both_sheets(demo_repo: Path, tmp_path: Path) ->
     assert book.sheetnames == ["信息系统目录", "信息资源目录"]
     systems = [row for row in book["信息系统目录"].iter_rows(min_row=2, values_only=True)]
     assert {row[0] for row in systems} == {"XZJT-SYS-002", "XZJT-SYS-003", "XZJT-SYS-004", "XZJT-SYS-007",
-                                           "XZJT-SYS-015"}
+                                           "XZJT-SYS-015", "XZJT-SYS-021"}
 
 
 def test_catalog_xlsx_needs_an_output_file(demo_repo: Path) -> None:

@@ -148,5 +148,6 @@ def test_ordinary_wording_stays_clean(tmp_path: Path, mutation: Mutation, monkey
     repo = _repo(tmp_path, mutation)
     monkeypatch.chdir(repo)
     code, found = _findings(repo)
-    assert [f for f in found if f["level"] != "info"] == []
+    # The demos' one standing finding: XZJT-2026-001 still 已申报 in its first budget year (第六条).
+    assert [f for f in found if f["level"] != "info" and f["rule"] != "art06.stale-submitted"] == []
     assert code == 0

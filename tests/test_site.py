@@ -41,7 +41,7 @@ def test_badges_deadlines_and_budget_by_year(demo_repo: Path) -> None:
     assert "2026 年度自评价 2027-03-31" in html          # the building project's next deadline, as status shows it
     for year, total in (("2025年", "420.00"), ("2026年", "1380.00"), ("2027年", "1225.40")):
         assert re.search(rf"<td>{year}</td>.*?<td class=\"num\">{re.escape(total)}</td></tr>", html, re.S)
-    assert "登记系统 5 个，其中在用 3 个" in html
+    assert "登记系统 6 个，其中在用 4 个" in html
 
 
 def test_overdue_deadline_is_flagged(demo_repo: Path) -> None:
@@ -64,7 +64,7 @@ def test_metadata_is_escaped(demo_repo: Path) -> None:
 def test_repository_template_overrides_the_packaged_one(demo_repo: Path) -> None:
     (demo_repo / "templates/site").mkdir(parents=True)
     (demo_repo / "templates/site/index.html.j2").write_text("<p>{{ d.organisation }}：{{ d.projects|length }}</p>\n", "utf-8")
-    assert build(demo_repo) == "<p>忻州市交通运输局：3</p>\n"
+    assert build(demo_repo) == "<p>忻州市交通运输局：4</p>\n"
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium 未安装（apt-get install -y chromium）")

@@ -30,7 +30,7 @@ def row(data: dict[str, object], pid: str) -> dict[str, object]:
 
 def test_demo_portfolio_as_json(demo_repo: Path) -> None:
     data = status_json("--as-of", AS_OF)
-    assert data["as_of"] == AS_OF and len(data["projects"]) == 3  # type: ignore[arg-type]
+    assert data["as_of"] == AS_OF and len(data["projects"]) == 4  # type: ignore[arg-type]
     building = row(data, "XZJT-2025-002")
     assert building["stage"] == "building" and building["funding"] == {"eligible": True, "reasons": []}
     gate = building["next_gate"]

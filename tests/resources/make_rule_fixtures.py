@@ -7,6 +7,7 @@ opened and read like any other project folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ HERE = Path(__file__).parent
 OUT = HERE / "rules"
 BASE = HERE / "base_project"
 
+DIMENSIONS = ("计算存储网络支撑适配", "用户满意度", "政务效能提升", "应用可持续发展", "系统安全可靠")
 Mutation = Callable[[dict, Path], None]
 
 
@@ -134,6 +136,39 @@ CASES: dict[str, list[Mutation]] = {
     "art32.emergency-drill": [data_edit(lambda d: (_accepted(d, day="2025-10-10", filing="2025-10-20", operating=True),
                                                    d["security"].pop("drills")))],
     "art32.emergency-plan": [data_edit(lambda d: d["security"].pop("emergency_plan"))],
+    # Record integrity.
+    "art08.unapproved-construction": [data_edit(lambda d: d["records"]["progress"].insert(
+        0, {"date": dt.date(2025, 5, 20), "summary": "承建单位提前进场开展终端安装"}))],
+    "art16.record-order": [data_edit(lambda d: d["records"]["review"].update(date=dt.date(2025, 6, 2)))],
+    "art11.finance-review-date": [data_edit(lambda d: d["records"]["finance_review"].update(date=dt.date(2025, 5, 9)))],
+    "art16.future-record": [data_edit(lambda d: d["records"]["progress"].append(
+        {"date": dt.date(2026, 12, 10), "summary": "完成初步验收"}))],
+    "art12.contract-amount": [data_edit(lambda d: d["records"]["contract"].update(amount="900.00"))],
+    "art11.finance-review-amount": [data_edit(lambda d: d["records"]["finance_review"].update(amount="500.00"))],
+    "art21.payments": [data_edit(lambda d: d["records"].update(payments=[
+        {"date": dt.date(2025, 8, 12), "amount": "100.00", "stage": "预付款"}]))],
+    "art10.review-substance": [data_edit(lambda d: d["records"]["review"]["opinion"].update(需求合理性="合理"))],
+    "art10.placeholders": [data_edit(lambda d: _system(d).update(shares_with=["无"]))],
+    "art12.procurement-method": [data_edit(lambda d: d["records"]["procurement"].update(method="单一来源"))],
+    "art08.open-condition": [data_edit(lambda d: _resource(d).update(open_type="有条件开放"))],
+    "art13.shared-platforms": [data_edit(lambda d: _system(d).pop("platforms"))],
+    "art15.fund-analysis": [data_edit(lambda d: d["records"].pop("fund_analysis"))],
+    "art25.annual-assessment": [data_edit(lambda d: (_accepted(d, day="2025-10-10", filing="2025-10-20", operating=True),
+                                                     d["records"]["evaluations"].pop(0)))],
+    "art26.efficiency-evaluation": [data_edit(lambda d: (_accepted(d, day="2025-10-10", filing="2025-10-20", operating=True),
+                                                         d["records"]["evaluations"][1]["dimensions"].pop("用户满意度")))],
+    "art27.ownership": [data_edit(lambda d: d["records"]["contract"].update(code_ownership="源代码归承建单位所有"))],
+    "art06.stale-submitted": [data_edit(lambda d: d.update(stage="submitted"))],
+    "art16.stale-building": [data_edit(lambda d: d["records"].update(progress=d["records"]["progress"][:3]))],
+    "art28.cloud-purchases": [data_edit(lambda d: _item(d, "主动安全智能预警模块开发").update(name="主动安全预警模块开发及中间件"))],
+    "art31.security-test-lines": [data_edit(lambda d: _item(d, "等保测评费").update(name="第三方软件测试费", kind="软件测评费"))],
+    "art31.mlps-filing": [data_edit(lambda d: d["security"].pop("mlps_filing"))],
+    "art31.crypto-assessment": [data_edit(lambda d: (_accepted(d), d["security"]["crypto"].pop("assessments")))],
+    "art32.incident-report": [data_edit(lambda d: d["security"].update(incidents=[
+        {"date": dt.date(2026, 5, 6), "summary": "平台遭受端口扫描，已封禁来源地址"}]))],
+    "art22.om-self-evaluation": [data_edit(lambda d: _long_operating(d, skip_year=2025))],
+    "art23.indicator-table": [data_edit(lambda d: d["performance_goals"][0].update(subcategory="经济效益指标"))],
+    "art22.indicator-actuals": [data_edit(lambda d: d["records"]["self_evaluations"][0]["actuals"].pop("车载终端在线率"))],
     "art07.draft-references": [edit_text("drafts/proposal.md", "{{ budget.total }}", "{{ budget.years[2031] }}")],
     "art07.prose-amounts": [edit_text("drafts/proposal.md", "# 二、", "项目总投资720.00万元，由市级财政资金安排。\n\n# 二、")],
     "art31.prose-mlps": [edit_text("drafts/design.md", "# 二、", "系统按网络安全等级保护第二级开展安全建设。\n\n# 二、")],
@@ -143,6 +178,39 @@ CASES: dict[str, list[Mutation]] = {
     "art08.chapter-reuse": [edit_text("drafts/design.md", "# 四、", NEEDS + "\n# 四、"), twin_with(NEEDS_EDITED)],
     "art31.pi-assessment": [data_edit(lambda d: _resource(d)["items"].append({"name": "驾驶员身份证号", "type": "字符型"}))],
 }
+
+
+def _item(data: dict, name: str) -> dict:
+    return next(i for i in data["estimate"] if i["name"] == name)
+
+
+def _shift(value: object, years: int) -> object:
+    """Every date and year in the project moved by ``years``: the same history, earlier."""
+    if isinstance(value, dt.date):
+        return value.replace(year=value.year + years)
+    if isinstance(value, dict):
+        return {(k + years if isinstance(k, int) and k > 2000 else k): _shift(v, years) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shift(v, years) for v in value]
+    return value
+
+
+def _long_operating(data: dict, skip_year: int) -> None:
+    """The base project two years earlier, accepted in 2024 and in operation since, with every yearly record."""
+    shifted = _shift(data, -2)
+    data.clear()
+    data.update(shifted)  # type: ignore[arg-type]
+    data["plan_year"] = 2023
+    data["records"]["self_evaluations"][0]["year"] = 2023
+    _accepted(data, day="2024-06-05", filing="2024-06-20", operating=True)
+    first = data["records"]["self_evaluations"][0]
+    for year in (2024, 2025):
+        if year != skip_year:
+            data["records"]["self_evaluations"].append({**first, "year": year, "date": dt.date(year + 1, 3, 20)})
+    data["security"]["crypto"]["assessments"] += [{"date": dt.date(2025, 5, 20), "conclusion": "符合"},
+                                                  {"date": dt.date(2026, 5, 20), "conclusion": "符合"}]
+    data["security"]["drills"].append({"date": dt.date(2026, 6, 12), "summary": "数据库故障切换演练"})
+    data["records"]["evaluations"].append({"date": dt.date(2026, 1, 15), "kind": "年度考核", "summary": "2025年度考核良好"})
 
 
 def _accepted(data: dict, catalog: bool = True, filing: str | None = "2026-06-20", operating: bool = False,
@@ -155,6 +223,14 @@ def _accepted(data: dict, catalog: bool = True, filing: str | None = "2026-06-20
     data["records"]["acceptance"] = acceptance
     if filing:
         data["records"]["acceptance_filing"] = {"date": filing, "consent": filing}
+    year = int(day[:4])
+    data["security"]["crypto"]["assessments"] = [{"date": f"{day[:8]}01", "conclusion": "符合"}]
+    if operating:
+        data["security"]["crypto"]["assessments"].append({"date": f"{year + 1}-09-01", "conclusion": "符合"})
+        dims = {k: "评估结论良好，满足业务需要" for k in DIMENSIONS}
+        data["records"]["evaluations"] = [
+            {"date": f"{year + 1}-01-15", "kind": "年度考核", "summary": f"{year}年度使用情况考核良好"},
+            {"date": f"{year + 1}-09-10", "kind": "应用效能评估", "dimensions": dims}]
 
 
 def _swap_reserve(data: dict, amount: str) -> None:

@@ -31,6 +31,22 @@ def render(project: Path, formats: str, out: Path | None) -> None:
         click.echo(f"已生成 {shown_path(path)}")
 
 
+@cli.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/<项目编号>/。")
+def brief(project: Path, out: Path | None) -> None:
+    """生成一页的党组决策简报（PDF、DOCX）：提请事项、资金、自上次批准以来的变化、系统增减、问题、期限和拨付状态。"""
+    from xzdoc.render import bundle
+    from xzdoc.source import loader
+
+    config = load_config(project)
+    folders = loader.discover(config, [project])
+    if len(folders) != 1:
+        raise click.UsageError(f"{project} 下有 {len(folders)} 个项目；brief 一次只生成一个项目，请指定项目目录")
+    for path in bundle.brief(config, folders[0], out):
+        click.echo(f"已生成 {shown_path(path)}")
+
+
 @cli.command(name="bundle")
 @click.argument("projects", nargs=-1, type=click.Path(path_type=Path), metavar="[PROJECT]...")
 @click.option("--all", "everything", is_flag=True, help="打包仓库中的全部项目。")

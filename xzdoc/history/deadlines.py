@@ -187,9 +187,12 @@ def _drill(project: Project, config: Config, accepted: dt.date | None, filing: Y
     security = project.data.get("security")
     drills = security.get("drills") if isinstance(security, YMap) else None
     dates = [d for d in (as_date(x.get("date")) for x in drills if isinstance(x, YMap))] if isinstance(drills, YList) else []
-    began = (as_date(filing.get("date")) if filing else None) or accepted
-    last = max((d for d in dates if d), default=None)
-    anchor = max(d for d in (last, began) if d) if (last or began) else None
+    # The clock runs from the last drill: entering operation does not restart it. Without any drill it runs
+    # from the emergency plan (drills are due from building on), else from acceptance.
+    plan = security.get("emergency_plan") if isinstance(security, YMap) else None
+    planned = as_date(plan.get("date")) if isinstance(plan, YMap) else None
+    anchor = max((d for d in dates if d), default=None) or planned or accepted or \
+        (as_date(filing.get("date")) if filing else None)
     if anchor is None:
         return []
     days = int(config.standard.caps.get("drill_interval_days", 366))

@@ -26,7 +26,7 @@ from xzdoc import __version__
 from xzdoc.config import CONFIG_NAME, Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import ERROR, Project
-from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, templates, xlsx
+from xzdoc.render import briefing, context, document, pandoc, pdf, refdoc, safety, stagedocs, templates, xlsx
 from xzdoc.render import docx as docx_writer
 from xzdoc.render import records as records_page
 from xzdoc.render.document import Document
@@ -126,6 +126,11 @@ class Builder:
         return _sha(json.dumps(key, ensure_ascii=False, sort_keys=True).encode("utf-8"))
 
     @functools.cached_property
+    def portfolio(self) -> list[Project]:
+        """Every project of the repository, loaded once per run for the 党组决策简报's bureau totals."""
+        return loader.load_projects(self.config)
+
+    @functools.cached_property
     def approvals(self) -> Approvals:
         return Approvals(self.config, self.head is not None)
 
@@ -139,13 +144,19 @@ class Builder:
         return stamp(self.head, project_files(project.folder))
 
     def outputs(self, project: Project, formats: Iterable[str], the_stamp: Stamp,
-                records: Sequence[Mapping[str, str]] | None = None) -> list[Output]:
-        """Every file of the project's documents; with ``records``, also the approval page."""
+                records: Sequence[Mapping[str, str]] | None = None, history: Sequence[Any] | None = None,
+                brief: Mapping[str, Any] | None = None, filed: bool = True) -> list[Output]:
+        """Every file of the project's documents; with ``records``, also the approval page.
+
+        With ``history`` (the ledger's records) application documents past the 批复 come from the approving
+        merge's tree; ``brief`` holds the facts of the 党组决策简报 to add.
+        """
         formats = tuple(formats)
         ctx = context.build(self.config, project, the_stamp)
-        docs = document.documents(self.config, ctx, document.kinds(self.config, project))
-        jobs: list[Callable[[], list[Output]]] = [functools.partial(self._convert, project, d, formats, the_stamp)
-                                                  for d in docs]
+        page = stagedocs.render_brief(self.config, ctx, brief) if brief is not None else None
+        jobs: list[Callable[[], list[Output]]] = [
+            functools.partial(self._convert, j.project, j.doc, formats, j.stamp)
+            for j in stagedocs.plan(self.config, project, ctx, history, self.workdir, page, filed)]
         if records is not None and "pdf" in formats:
             page = document.approval_document(self.config, ctx, records)
             jobs.append(functools.partial(self._convert, project, page, ("pdf",), the_stamp))
@@ -237,12 +248,30 @@ def render(config: Config, folder: Path, formats: Sequence[str], out: Path | Non
     project = load(config, folder)
     target = out or config.root / "dist" / project.id
     with Builder(config) as builder:
-        outputs = builder.outputs(project, formats, builder.stamp(project))
+        try:
+            history = builder.approvals.records(project)
+        except XzdocError:
+            history = None  # no readable history (shallow clone): render the current text, as outside git
+        outputs = builder.outputs(project, formats, builder.stamp(project), history=history, filed=False)
     written = []
     for output in outputs:
         write_atomic(target / output.name, output.data)
         written.append(target / output.name)
     return written
+
+
+def brief(config: Config, folder: Path, out: Path | None = None) -> list[Path]:
+    """`xzdoc brief`: the one-page 党组决策简报 for the project's stage change, as PDF and DOCX."""
+    project = load(config, folder)
+    target = out or config.root / "dist" / project.id
+    with Builder(config) as builder:
+        the_stamp = builder.stamp(project)
+        facts = briefing.facts(config, project, builder.approvals.records(project), builder.workdir, the_stamp)
+        page = stagedocs.render_brief(config, context.build(config, project, the_stamp), facts)
+        outputs = builder._convert(project, page, ("docx", "pdf"), the_stamp)
+    for output in outputs:
+        write_atomic(target / output.name, output.data)
+    return [target / o.name for o in outputs]
 
 
 def bundle_path(out: Path, project: Project) -> Path:
@@ -258,7 +287,9 @@ def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -
     if not force and path.is_file() and marker.is_file() and marker.read_text("utf-8").strip() == key:
         return Result(project.id, path, skipped=True)
     the_stamp = builder.stamp(project)
-    outputs = builder.outputs(project, FORMATS, the_stamp, records)
+    history = builder.approvals.records(project)
+    brief = briefing.facts(builder.config, project, history, builder.workdir, the_stamp, builder.portfolio)
+    outputs = builder.outputs(project, FORMATS, the_stamp, records, history, brief)
     manifest = _manifest(builder, project, the_stamp, key, records, outputs)
     entries = [(o.name, o.data) for o in outputs] + [(MANIFEST, manifest)]
     sweep_stale(path.parent)
@@ -294,6 +325,12 @@ class Approvals:
         from xzdoc.history import ledger
 
         return ledger.build(self.config) if self.in_git else None
+
+    def records(self, project: Project) -> list[Any] | None:
+        """The ledger's records of the project, oldest first; None outside git, where there is no history."""
+        from xzdoc.history import ledger
+
+        return None if self.book is None else ledger.of_project(self.book, project.id)
 
     def rows(self, project: Project) -> list[dict[str, str]]:
         from xzdoc.history import ledger

@@ -216,7 +216,7 @@ def _estimate(config: Config, project: Project) -> tuple[CostGroup, ...]:
     order += [g for g in found if g not in order]
     groups: list[CostGroup] = []
     number = 0
-    for group in order:
+    for index, group in enumerate(order):
         items = found.get(group)
         if not items:
             continue
@@ -224,7 +224,8 @@ def _estimate(config: Config, project: Project) -> tuple[CostGroup, ...]:
         for item in items:
             number += 1
             numbered.append(CostItem(number, item.name, item.unit, item.quantity, item.unit_price, item.amount, item.note))
-        numeral = NUMERALS[len(groups)] if len(groups) < len(NUMERALS) else str(len(groups) + 1)
+        # The five fixed groups keep their numerals (一)–(五) even when one of them is absent.
+        numeral = NUMERALS[index] if index < len(NUMERALS) else str(index + 1)
         groups.append(CostGroup(numeral, group, GROUP_LABELS.get(group, group), tuple(numbered),
                                 sum((i.amount for i in items), Decimal("0.00"))))
     return tuple(groups)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, mapping, money, text, yuan
+from xzdoc.source.yamlio import YMap
 
 HARDWARE, SOFTWARE, OTHER, RESERVE = "硬件设备购置", "软件购置开发与系统集成", "工程建设其他费用", "预备费"
 CENT = Decimal("0.01")
@@ -22,9 +23,14 @@ def group_totals(project: Project) -> dict[str, Decimal]:
     return totals
 
 
-def kind_total(project: Project, kind: str) -> Decimal:
+def kind_total(project: Project, kind: str, names: Sequence[str] = ()) -> Decimal:
+    """The lines of a fee: by ``kind`` or, for lines without a kind, by one of ``names`` in the line's name."""
+    def fee(item: YMap) -> bool:
+        if item.get("kind") is not None:
+            return item.get("kind") == kind
+        return any(n in text(item.get("name")) for n in names)
     return sum((money(project, "estimate", i, "amount") or Decimal(0)
-                for i, item in items(project.data.get("estimate")) if item.get("kind") == kind), Decimal(0))
+                for i, item in items(project.data.get("estimate")) if fee(item)), Decimal(0))
 
 
 def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -62,13 +68,18 @@ def check_caps(project: Project, ctx: Context) -> Iterator[Hit]:
     if not estimate:
         return
     caps, groups = ctx.std.caps, group_totals(project)
+    names = caps.get("fee_names", {})
+
+    def fee(kind: str) -> Decimal:
+        return kind_total(project, kind, names.get(kind, ()))
+
     base_1_3 = sum((v for k, v in groups.items() if k not in (OTHER, RESERVE)), Decimal(0))
     base_1_4 = base_1_3 + groups.get(OTHER, Decimal(0))
     checks = [
-        ("系统集成费", kind_total(project, "系统集成费"),
-         groups.get(HARDWARE, Decimal(0)) + kind_total(project, "系统软件"), caps["integration_fee"],
+        ("系统集成费", fee("系统集成费"),
+         groups.get(HARDWARE, Decimal(0)) + fee("系统软件"), caps["integration_fee"],
          "硬件设备与系统软件之和"),
-        ("建设单位管理费", kind_total(project, "建设单位管理费"), base_1_3, caps["management_fee"], "第一至三部分之和"),
+        ("建设单位管理费", fee("建设单位管理费"), base_1_3, caps["management_fee"], "第一至三部分之和"),
         ("预备费", groups.get(RESERVE, Decimal(0)), base_1_4, _reserve_cap(project, ctx), "第一至四部分之和"),
     ]
     for label, amount, base, rate, base_name in checks:
