@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
 from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
 from xzdoc.rules.base import Context, Hit
+from xzdoc.rules.index import Index
 
 Check = Callable[[Project, Context], Iterator[Hit]]
+Summarize = Callable[[Project, Context], Any]
+PortfolioCheck = Callable[[Index, Context], Iterator[Hit]]
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A check on one project; cross-project rules add the two halves described in rules/index.py."""
+
     id: str
     article: str
     level: str
     description: str
     check: Check
+    summarize: Summarize | None = None
+    portfolio: PortfolioCheck | None = None
 
 
 RULES: tuple[Rule, ...] = (
@@ -47,7 +55,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.database-catalog", "第八条", ERROR, "有数据库类资源时提供数据库目录", art08.check_database_catalog),
     Rule("art08.system-catalog", "第八条", ERROR, "每个信息系统有目录编号，建设方式、部署、网络取值有效",
          art08.check_system_catalog),
-    Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids),
+    Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids,
+         summarize=art08.summarize_ids, portfolio=art08.portfolio_unique_ids),
     Rule("art10.system-sharing", "第十条", ERROR, "每个信息系统实现互联互通或数据共享", art10.check_sharing),
     Rule("art10.new-system-justification", "第十条", ERROR, "新建信息系统说明不能改造整合已有系统的理由",
          art10.check_new_system),
@@ -105,4 +114,4 @@ def register(*extra: Rule) -> None:
             RULES = (*RULES, rule)
 
 
-__all__ = ["BY_ID", "RULES", "WARNING", "Context", "Hit", "Rule", "register"]
+__all__ = ["BY_ID", "RULES", "WARNING", "Context", "Hit", "Index", "Rule", "register"]

@@ -1,24 +1,32 @@
-"""Run every rule over every project and collect the findings."""
+"""Run every rule over projects and collect the findings.
+
+``validate`` streams a repository: one project in memory at a time, its
+summary kept in a :class:`~xzdoc.rules.index.Index`, the cross-project rules
+run over that index at the end (see rules/index.py). ``check_projects`` checks
+projects the caller already holds (an editor's unsaved texts, a test's
+fixtures) with no state outside the call. Nothing here prints.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from xzdoc import rules
 from xzdoc.config import Config
 from xzdoc.model import ERROR, WARNING, Finding, Project
+from xzdoc.rules.index import Entry, Index, Shard, owner
 from xzdoc.source import loader
 
 
 @dataclass(frozen=True)
 class Result:
-    projects: tuple[Project, ...]
     findings: tuple[Finding, ...]
     checked: int = 0    # folders looked at, including those too broken to load
+    index: Index | None = None
 
     def count(self, level: str) -> int:
         return sum(1 for f in self.findings if f.level == level)
@@ -27,52 +35,107 @@ class Result:
         return any(f.level == ERROR or (strict and f.level == WARNING) for f in self.findings)
 
 
-def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None = None) -> Result:
+def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None = None,
+             shard: Shard | None = None, portfolio: bool = True) -> Result:
+    """Check the projects under ``paths`` (default: the repository), streaming.
+
+    With ``shard`` only that share of the folders is read; with
+    ``portfolio=False`` the cross-project rules are left to a later
+    :func:`join` of the shards' indexes.
+    """
     # Project trees hold no reference cycles; pausing the cyclic collector keeps a
-    # thousand-project run linear instead of rescanning an ever-growing heap.
+    # thousand-project run linear. Each project is released before the next is read.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _validate(config, paths, as_of)
+        ctx = rules.Context(config=config, as_of=as_of or dt.date.today())
+        index = _stream(config, list(paths), ctx, shard)
+        if portfolio:
+            index.findings += run_portfolio(index, ctx)
+        return Result(_sorted(index.findings), index.checked, index)
     finally:
         if paused:
             gc.enable()
 
 
-def _validate(config: Config, paths: Iterable[Path], as_of: dt.date | None) -> Result:
-    folders = loader.discover(config, paths)
-    loaded = list(loader.load_all(config, folders))
-    projects = tuple(item.project for item in loaded if item.project is not None)
-    findings = [f for item in loaded for f in item.findings]
-    # Uniqueness is judged against the whole repository, not only the projects asked for.
-    everyone = projects if not paths else _all_projects(config, projects)
-    ctx = rules.Context(config=config, projects=everyone, as_of=as_of or dt.date.today())
+def join(config: Config, indexes: Sequence[Index], as_of: dt.date | None = None) -> Result:
+    """The findings of one run over everything, from the indexes of all its shards."""
+    index = Index.merge(indexes)
+    ctx = rules.Context(config=config, as_of=as_of or dt.date.today())
+    return Result(_sorted([*index.findings, *run_portfolio(index, ctx)]), index.checked, index)
+
+
+def check_projects(config: Config, projects: Sequence[Project], as_of: dt.date | None = None,
+                   others: Iterable[Entry] = ()) -> list[Finding]:
+    """Every rule over projects already in memory; ``others`` are entries to compare with but not report."""
+    ctx = rules.Context(config=config, projects=tuple(projects), as_of=as_of or dt.date.today())
+    index = Index(list(others))
+    findings: list[Finding] = []
     for project in projects:
         findings += run_rules(project, ctx)
-    return Result(projects, tuple(sorted(set(findings), key=_order)), len(folders))
+        index.add(summarize(project, ctx, asked=True))
+    return [*findings, *run_portfolio(index, ctx)]
+
+
+def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard | None) -> Index:
+    folders = loader.discover(config, paths)
+    # Uniqueness is judged against the whole repository, not only the projects asked for.
+    others = _other_folders(config, folders) if paths else []
+    if shard is not None:
+        folders = [f for f in folders if shard.holds(f)]
+        others = [f for f in others if shard.holds(f)]
+    index = Index(checked=len(folders))
+    for folder, asked in [*((f, True) for f in folders), *((f, False) for f in others)]:
+        loaded = loader.load_project(config, folder)
+        if loaded.project is None:
+            if asked:
+                index.findings += loaded.findings
+            continue
+        if asked:
+            index.findings += loaded.findings
+            index.findings += run_rules(loaded.project, ctx)
+        index.add(summarize(loaded.project, ctx, asked))
+        del loaded
+    return index
 
 
 def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
     out = []
     for rule in rules.RULES:
-        for hit in rule.check(project, ctx):
-            level = hit.level or rule.level
-            message = f"{hit.message}（依据{rule.article}）" if rule.article not in hit.message else hit.message
-            out.append(Finding(hit.path or project.yaml_path, hit.pos[0], hit.pos[1], rule.id, level, message,
-                               rule.article))
+        out += _findings(rule, rule.check(project, ctx), project.yaml_path)
     return out
 
 
-def _all_projects(config: Config, asked: tuple[Project, ...]) -> tuple[Project, ...]:
+def summarize(project: Project, ctx: rules.Context, asked: bool) -> Entry:
+    parts = {rule.id: rule.summarize(project, ctx) for rule in rules.RULES if rule.summarize is not None}
+    return Entry(project.display, project.yaml_path, project.id, project.name, asked, parts)
+
+
+def run_portfolio(index: Index, ctx: rules.Context) -> list[Finding]:
+    asked = index.asked()
+    out: list[Finding] = []
+    for rule in rules.RULES:
+        if rule.portfolio is not None:
+            out += (f for f in _findings(rule, rule.portfolio(index, ctx), "") if owner(asked, f.path))
+    return out
+
+
+def _findings(rule: rules.Rule, hits: Iterator[rules.Hit], default_path: str) -> Iterator[Finding]:
+    for hit in hits:
+        level = hit.level or rule.level
+        message = f"{hit.message}（依据{rule.article}）" if rule.article not in hit.message else hit.message
+        yield Finding(hit.path or default_path, hit.pos[0], hit.pos[1], rule.id, level, message, rule.article)
+
+
+def _other_folders(config: Config, asked: list[Path]) -> list[Path]:
     root = (config.root / config.projects_dir).resolve()
     # Projects kept elsewhere (fixtures, a scratch copy) are not part of the bureau's portfolio.
-    if not root.is_dir() or any(p.folder.parent != root for p in asked):
-        return asked
-    have = {p.folder for p in asked}
-    more = [loader.load_project(config, f.parent).project for f in sorted(root.glob(f"*/{loader.PROJECT_FILE}"))
-            if f.parent not in have]
-    return asked + tuple(p for p in more if p is not None)
+    if not root.is_dir() or any(p.parent != root for p in asked):
+        return []
+    have = set(asked)
+    return [f.parent for f in sorted(root.glob(f"*/{loader.PROJECT_FILE}")) if f.parent not in have]
 
 
-def _order(f: Finding) -> tuple[str, int, int, str]:
-    return (f.path, f.line, f.column, f.rule)
+def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    # Every field takes part, so shards joined in any order print what one run prints.
+    return tuple(sorted(set(findings)))
