@@ -100,7 +100,7 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
 
 
 def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for rule in rules.RULES:
         out += _findings(rule, rule.check(project, ctx), project.yaml_path)
     return out
