@@ -106,27 +106,61 @@ def summarize_ids(project: Project, ctx: Context) -> dict[str, Any]:
 def portfolio_unique_ids(index: Index, ctx: Context) -> Iterator[Hit]:
     """Project ids, system ids and resource codes mean one thing across the whole repository."""
     rule = "art08.unique-ids"
+    # Pass 1 marks, in fixed-size bit tables, keys possibly claimed twice; pass 2 records the
+    # holders of those few exactly; pass 3 reports. Memory stays flat in the number of projects.
+    maybe = _Twice(), _Twice(), _Twice()
+    for _, part in summaries(index, rule):
+        maybe[0].add(part["id"][0])
+        for sid, *_ in part["systems"]:
+            maybe[1].add(sid)
+        for code, *_ in part["resources"]:
+            maybe[2].add(code)
     projects: dict[str, list[str]] = defaultdict(list)
     systems: dict[str, set[str]] = defaultdict(set)
     resources: dict[str, list[str]] = defaultdict(list)
     for entry, part in summaries(index, rule):
-        projects[part["id"][0]].append(entry.display)
+        if maybe[0].hit(part["id"][0]):
+            projects[part["id"][0]].append(entry.display)
         for sid, name, *_ in part["systems"]:
-            systems[sid].add(name)
+            if maybe[1].hit(sid):
+                systems[sid].add(name)
         for code, *_ in part["resources"]:
-            resources[code].append(entry.display)
+            if maybe[2].hit(code):
+                resources[code].append(entry.display)
     for entry, part in summaries(index, rule):
         pid, line, col = part["id"]
-        others = [p for p in projects[pid] if p != entry.display]
+        others = [p for p in projects.get(pid, ()) if p != entry.display]
         if others:
             yield Hit((line, col), f"项目编号 {pid} 与 {'、'.join(others)} 重复，编号须全库唯一", entry.yaml_path)
         for sid, name, line, col in part["systems"]:
-            clash = sorted(n for n in systems[sid] if n != name)
+            clash = sorted(n for n in systems.get(sid, ()) if n != name)
             if sid and clash:
                 yield Hit((line, col), f"系统编号 {sid} 在其他项目中对应“{'、'.join(clash)}”，同一编号不能指两个系统",
                           entry.yaml_path)
         for code, line, col in part["resources"]:
-            holders = [p for p in resources[code] if p != entry.display]
+            holders = [p for p in resources.get(code, ()) if p != entry.display]
             if holders:
                 yield Hit((line, col), f"资源代码 {code} 已被 {'、'.join(holders)} 使用，资源代码须全库唯一",
                           entry.yaml_path)
+
+
+class _Twice:
+    """Keys seen more than once, by hash into fixed bit tables: false alarms possible, misses not."""
+
+    BITS = 1 << 20
+
+    def __init__(self) -> None:
+        self.once = bytearray(self.BITS // 8)
+        self.twice = bytearray(self.BITS // 8)
+
+    def add(self, key: str) -> None:
+        h = hash(key) & (self.BITS - 1)
+        byte, bit = h >> 3, 1 << (h & 7)
+        if self.once[byte] & bit:
+            self.twice[byte] |= bit
+        else:
+            self.once[byte] |= bit
+
+    def hit(self, key: str) -> bool:
+        h = hash(key) & (self.BITS - 1)
+        return bool(self.twice[h >> 3] & (1 << (h & 7)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,25 +79,29 @@ def check_projects(config: Config, projects: Sequence[Project], as_of: dt.date |
 
 
 def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard | None) -> Index:
-    folders = loader.discover(config, paths)
+    # Folders as strings, each made a Path only while it is read: a province's worth of
+    # Path objects would outweigh the index.
+    folders = loader.discover_names(config, paths)
     # Uniqueness is judged against the whole repository, not only the projects asked for.
     others = _other_folders(config, folders) if paths else []
     if shard is not None:
         folders = [f for f in folders if shard.holds(f)]
         others = [f for f in others if shard.holds(f)]
     index = Index(checked=len(folders))
-    for folder, asked in [*((f, True) for f in folders), *((f, False) for f in others)]:
-        loaded = loader.load_project(config, folder)
-        if loaded.project is None:
-            if asked:
-                index.findings += loaded.findings
-            continue
+    for folders_, asked in ((folders, True), (others, False)):
+        for folder in folders_:
+            _one(config, Path(folder), ctx, index, asked)
+    return index
+
+
+def _one(config: Config, folder: Path, ctx: rules.Context, index: Index, asked: bool) -> None:
+    loaded = loader.load_project(config, folder)
+    if asked:
+        index.findings += loaded.findings
+    if loaded.project is not None:
         if asked:
-            index.findings += loaded.findings
             index.findings += run_rules(loaded.project, ctx)
         index.add(summarize(loaded.project, ctx, asked))
-        del loaded
-    return index
 
 
 def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
@@ -108,16 +113,16 @@ def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
 
 def summarize(project: Project, ctx: rules.Context, asked: bool) -> Entry:
     parts = {rule.id: rule.summarize(project, ctx) for rule in rules.RULES if rule.summarize is not None}
-    return Entry(project.display, project.yaml_path, project.id, project.name, asked, parts)
+    return Entry(project.display, project.id, project.name, asked, parts)
 
 
 def run_portfolio(index: Index, ctx: rules.Context) -> list[Finding]:
-    asked = index.asked()
     out: list[Finding] = []
     for rule in rules.RULES:
         if rule.portfolio is not None:
-            out += (f for f in _findings(rule, rule.portfolio(index, ctx), "") if owner(asked, f.path))
-    return out
+            out += _findings(rule, rule.portfolio(index, ctx), "")
+    asked = index.asked() if out else None
+    return out if asked is None else [f for f in out if owner(asked, f.path)]
 
 
 def _findings(rule: rules.Rule, hits: Iterator[rules.Hit], default_path: str) -> Iterator[Finding]:
@@ -127,13 +132,13 @@ def _findings(rule: rules.Rule, hits: Iterator[rules.Hit], default_path: str) ->
         yield Finding(hit.path or default_path, hit.pos[0], hit.pos[1], rule.id, level, message, rule.article)
 
 
-def _other_folders(config: Config, asked: list[Path]) -> list[Path]:
+def _other_folders(config: Config, asked: list[str]) -> list[str]:
     root = (config.root / config.projects_dir).resolve()
     # Projects kept elsewhere (fixtures, a scratch copy) are not part of the bureau's portfolio.
-    if not root.is_dir() or any(p.parent != root for p in asked):
+    if not root.is_dir() or any(os.path.dirname(p) != str(root) for p in asked):
         return []
     have = set(asked)
-    return [f.parent for f in sorted(root.glob(f"*/{loader.PROJECT_FILE}")) if f.parent not in have]
+    return [f for f in loader.project_folders(root) if f not in have]
 
 
 def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:

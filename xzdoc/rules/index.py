@@ -35,7 +35,9 @@ index, so the join reports exactly what one run over everything would.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,40 +52,61 @@ FORMAT = "xzdoc-index/1"
 
 @dataclass(frozen=True)
 class Entry:
-    """One project as the portfolio rules see it."""
+    """One project as the portfolio rules see it (unpacked from the index on each pass)."""
 
     display: str                # folder relative to the repository
-    yaml_path: str
     id: str
     name: str
     asked: bool                 # its findings are reported (asked for, not only there for comparison)
     parts: dict[str, Any] = field(default_factory=dict)   # rule id -> that rule's summary
 
+    @property
+    def yaml_path(self) -> str:
+        return f"{self.display}/project.yaml"
+
     def owns(self, path: str) -> bool:
         return path == self.display or path.startswith(self.display + "/")
 
 
-@dataclass
 class Index:
-    """Entries of every project seen, plus the per-project findings a shard carries to the join."""
+    """Entries of every project seen, plus the per-project findings a shard carries to the join.
 
-    entries: list[Entry] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    checked: int = 0
+    Each entry is kept packed, one compact JSON row of UTF-8 bytes, and unpacked
+    while iterating: ten thousand projects' dicts and lists would otherwise cost
+    more memory than everything else validation keeps.
+    """
+
+    def __init__(self, entries: Iterable[Entry] = (), findings: list[Finding] | None = None,
+                 checked: int = 0) -> None:
+        self.rows: list[bytes] = []
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.checked = checked
+        self.unasked = 0            # entries there only for comparison
+        for entry in entries:
+            self.add(entry)
 
     def add(self, entry: Entry) -> None:
-        self.entries.append(entry)
+        self.unasked += not entry.asked
+        self.rows.append(_pack([entry.display, entry.id, entry.name, entry.asked, entry.parts]))
 
-    def asked(self) -> set[str]:
-        return {e.display for e in self.entries if e.asked}
+    def __iter__(self) -> Iterator[Entry]:
+        for row in self.rows:
+            yield Entry(*json.loads(row))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def asked(self) -> set[str] | None:
+        """The folders whose findings are reported; None when that is every entry."""
+        return {e.display for e in self if e.asked} if self.unasked else None
 
     def dump(self, path: Path) -> None:
         from xzdoc.source import fsio
 
-        doc = {"format": FORMAT, "checked": self.checked,
-               "entries": [[e.display, e.yaml_path, e.id, e.name, e.asked, e.parts] for e in self.entries],
-               "findings": [[f.path, f.line, f.column, f.rule, f.level, f.message, f.article] for f in self.findings]}
-        fsio.write_atomic(path, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+        rows = b",".join(self.rows).decode("utf-8")
+        findings = [[f.path, f.line, f.column, f.rule, f.level, f.message, f.article] for f in self.findings]
+        fsio.write_atomic(path, f'{{"format":"{FORMAT}","checked":{self.checked},"entries":[{rows}],'
+                                f'"findings":{_pack(findings).decode("utf-8")}}}')
 
     @classmethod
     def load(cls, path: Path) -> Index:
@@ -91,8 +114,10 @@ class Index:
             doc = json.loads(path.read_text("utf-8"))
             if doc.get("format") != FORMAT:
                 raise ValueError(doc.get("format"))
-            return cls([Entry(*row) for row in doc["entries"]], [Finding(*row) for row in doc["findings"]],
-                       int(doc["checked"]))
+            out = cls(findings=[Finding(*row) for row in doc["findings"]], checked=int(doc["checked"]))
+            for row in doc["entries"]:
+                out.add(Entry(*row))
+            return out
         except OSError as exc:
             raise XzdocError(f"无法读取索引文件：{exc.strerror}", str(path)) from None
         except (ValueError, KeyError, TypeError):
@@ -102,18 +127,23 @@ class Index:
     @classmethod
     def merge(cls, parts: Iterable[Index]) -> Index:
         out = cls()
-        seen: set[str] = set()
+        keyed: list[tuple[str, bytes]] = []
         for part in parts:
             out.checked += part.checked
             out.findings += part.findings
-            for entry in part.entries:
-                if entry.display in seen:
-                    raise XzdocError(f"项目 {entry.display} 出现在多个分片的索引中",
-                                     hint="各分片须使用同一个 n（--shard i/n），且每个 i 只运行一次")
-                seen.add(entry.display)
-                out.entries.append(entry)
-        out.entries.sort(key=lambda e: e.display)
+            out.unasked += part.unasked
+            keyed += ((entry.display, row) for entry, row in zip(part, part.rows, strict=True))
+        keyed.sort(key=lambda pair: pair[0])
+        for (a, _), (b, _) in itertools.pairwise(keyed):
+            if a == b:
+                raise XzdocError(f"项目 {a} 出现在多个分片的索引中",
+                                 hint="各分片须使用同一个 n（--shard i/n），且每个 i 只运行一次")
+        out.rows = [row for _, row in keyed]
         return out
+
+
+def _pack(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def owner(asked: set[str], path: str) -> bool:
@@ -144,14 +174,15 @@ class Shard:
             raise XzdocError(f"分片“{text}”格式不对", hint="写作 i/n，1 ≤ i ≤ n，例如 --shard 2/4")
         return cls(number, count)
 
-    def holds(self, folder: Path) -> bool:
+    def holds(self, folder: str | Path) -> bool:
         # By name, not position: adding a project moves no other project to another shard.
-        return zlib.crc32(folder.name.encode("utf-8")) % self.count == self.number - 1
+        name = os.path.basename(str(folder).rstrip("/"))
+        return zlib.crc32(name.encode("utf-8")) % self.count == self.number - 1
 
 
 def summaries(index: Index, rule: str) -> Iterator[tuple[Entry, Any]]:
-    """Each entry with its summary for ``rule``, skipping entries that have none."""
-    for entry in index.entries:
+    """Each entry with its summary for ``rule`` (unpacked one at a time), skipping entries that have none."""
+    for entry in index:
         part = entry.parts.get(rule)
         if part is not None:
             yield entry, part
