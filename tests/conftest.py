@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from xzdoc import config
 from xzdoc.cli import cli
+from xzdoc.model import Project
+from xzdoc.render import bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES = Path(__file__).resolve().parent / "resources"
@@ -28,3 +32,31 @@ def demo_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (repo / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
     monkeypatch.chdir(repo)
     return repo
+
+
+@dataclass(frozen=True)
+class Demo:
+    root: Path
+    projects: dict[str, Project]
+    files: dict[str, dict[str, Path]]   # project id -> output name -> file on disk
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """Every demo project rendered once per session (outside git: dates from the files, no approvals)."""
+    root = tmp_path_factory.mktemp("demo")
+    shutil.copytree(ROOT / "projects", root / "projects")
+    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    cfg = config.load(root)
+    projects, files = {}, {}
+    with bundle.Builder(cfg) as builder:
+        for folder in sorted((root / "projects").iterdir()):
+            project = bundle.load(cfg, folder)
+            out = root / "out" / project.id
+            out.mkdir(parents=True)
+            projects[project.id] = project
+            files[project.id] = {}
+            for output in builder.outputs(project, bundle.FORMATS, builder.stamp(project), []):
+                (out / output.name).write_bytes(output.data)
+                files[project.id][output.name] = out / output.name
+    return Demo(root, projects, files)

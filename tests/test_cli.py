@@ -117,9 +117,9 @@ def test_usage_errors_exit_2(demo_repo: Path) -> None:
     assert invoke("validate", "--as-of", "yesterday").exit_code == 2
 
 
-def test_missing_path_is_a_user_error(demo_repo: Path) -> None:
+def test_missing_path_is_a_usage_error(demo_repo: Path) -> None:
     result = invoke("validate", "no/such/dir")
-    assert result.exit_code == 1 and "路径不存在" in result.output
+    assert result.exit_code == 2 and "路径不存在" in result.output and "位置：命令行参数 PATH" in result.output
 
 
 def test_unexpected_exception_exits_3(demo_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,8 +187,8 @@ def test_new_scaffolds_a_project_that_validates(demo_repo: Path) -> None:
 
 def test_new_refuses_bad_id_and_existing_folder(demo_repo: Path) -> None:
     bad = invoke("new", "projects/x", "--id", "2027-1", "--name", "测试")
-    assert bad.exit_code == 1 and "格式不对" in bad.output
-    taken = invoke("new", "projects/XZJT-2026-001", "--id", "XZJT-2026-009", "--name", "测试")
+    assert bad.exit_code == 2 and "格式不对" in bad.output and "位置：命令行选项 --id" in bad.output
+    taken = invoke("new", "projects/XZJT-2026-001", "--id", "XZJT-2026-009", "--name", "测试", "--force")
     assert taken.exit_code == 1 and "不为空" in taken.output
 
 

@@ -272,7 +272,7 @@ def test_ledger_command_json_for_one_project(repo: Repo, monkeypatch: pytest.Mon
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["records"][-1]["status"] == "approved" and data["records"][-1]["merged_by"] == PARTY.ident
-    assert invoke("ledger", "XZJT-0000-000").exit_code == 1
+    assert invoke("ledger", "XZJT-0000-000").exit_code == 2
 
 
 def test_ledger_command_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

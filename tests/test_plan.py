@@ -69,4 +69,4 @@ def test_year_without_projects_and_bad_format_are_clear_errors(demo_repo: Path) 
     assert empty.exit_code == 1 and "没有列入 2031 年度计划的项目" in empty.stderr
     assert not (demo_repo / "plan").exists()
     bad = invoke("plan", "--year", "2026", "--format", "odt")
-    assert bad.exit_code == 1 and "不支持的格式：odt" in bad.stderr
+    assert bad.exit_code == 2 and "不支持的格式：odt" in bad.stderr

@@ -2,58 +2,25 @@
 
 from __future__ import annotations
 
-import collections
-import html
-import itertools
 import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, invoke
-from xzdoc import config
+from tests.conftest import Demo, invoke
 from xzdoc.model import Project
-from xzdoc.render import bundle, refdoc
+from xzdoc.render import refdoc
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 NEEDS_POPPLER = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdffonts"),
                                    reason="poppler-utils (pdftotext, pdffonts) not installed")
 OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-
-
-@dataclass(frozen=True)
-class Demo:
-    root: Path
-    projects: dict[str, Project]
-    files: dict[str, dict[str, Path]]   # project id -> output name -> file on disk
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """Every demo project rendered once per session (outside git: dates from the files, no approvals)."""
-    root = tmp_path_factory.mktemp("demo")
-    shutil.copytree(ROOT / "projects", root / "projects")
-    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
-    cfg = config.load(root)
-    projects, files = {}, {}
-    with bundle.Builder(cfg) as builder:
-        for folder in sorted((root / "projects").iterdir()):
-            project = bundle.load(cfg, folder)
-            out = root / "out" / project.id
-            out.mkdir(parents=True)
-            projects[project.id] = project
-            files[project.id] = {}
-            for output in builder.outputs(project, bundle.FORMATS, builder.stamp(project), []):
-                (out / output.name).write_bytes(output.data)
-                files[project.id][output.name] = out / output.name
-    return Demo(root, projects, files)
 
 
 def part(docx: Path, name: str) -> str:
@@ -132,14 +99,15 @@ def test_docx_names_free_fallback_fonts(demo: Demo) -> None:
 def test_docx_page_setup_and_page_numbers(demo: Demo) -> None:
     docx = demo.files["XZJT-2026-001"]["可行性研究报告.docx"]
     sections = xml(docx, "word/document.xml").findall(f".//{W}sectPr")
-    assert len(sections) == 2  # the cover, then the body
-    cover, body = sections
+    assert len(sections) >= 4  # the cover, its blank back, the 目录 (and a blank page after an odd one), the body
+    cover, body = sections[0], sections[-1]
     for section in sections:
         size = section.find(f"{W}pgSz")
         assert (attr(size, "w"), attr(size, "h")) == ("11906", "16838")  # A4
         margins = section.find(f"{W}pgMar")
+        # 37, 28, 35, 26 mm, the page set 2.77 mm higher so the first line's characters start at 37 mm
         assert {k: attr(margins, k) for k in ("top", "left", "bottom", "right")} == {
-            "top": "2098", "left": "1587", "bottom": "1984", "right": "1474"}  # 37, 28, 35, 26 mm
+            "top": "1941", "left": "1587", "bottom": "2141", "right": "1474"}
     assert cover.find(f"{W}footerReference") is None and attr(cover.find(f"{W}vAlign")) == "center"
     assert len(body.findall(f"{W}footerReference")) == 2 and attr(body.find(f"{W}pgNumType"), "start") == "1"
     assert "<w:evenAndOddHeaders" in part(docx, "word/settings.xml")
@@ -195,20 +163,6 @@ def test_pdf_cover_then_numbered_body(demo: Demo) -> None:
     assert first.endswith("—1—") and second.endswith("—2—")
     # Metadata references are rendered from the exact amounts: prose and tables agree.
     assert "经测算，项目概算总投资2040.00万元" in squeeze(pdftext(pdf))
-
-
-@NEEDS_POPPLER
-def test_pdf_body_page_has_22_lines_of_28_characters(demo: Demo) -> None:
-    pdf = demo.files["XZJT-2026-001"]["项目建议书.pdf"]
-    page = subprocess.run(["pdftotext", "-bbox", "-f", "3", "-l", "3", str(pdf), "-"], capture_output=True,
-                          check=True).stdout.decode("utf-8")
-    words = [(float(y), html.unescape(w)) for y, w in re.findall(r'<word [^>]*yMin="([\d.]+)"[^>]*>([^<]*)</word>', page)]
-    text_block_bottom = 841.89 - 35 * 72 / 25.4
-    rows = sorted({round(y) for y, w in words if y < text_block_bottom and "—" not in w})
-    assert len(rows) == 22
-    assert all(28 <= b - a <= 30 for a, b in itertools.pairwise(rows))  # one 28.95 pt pitch
-    lengths = collections.Counter(len(w) for _, w in words)
-    assert lengths.most_common(1)[0][0] == 28
 
 
 @NEEDS_POPPLER
@@ -268,7 +222,7 @@ def test_render_command_writes_each_document(demo_repo: Path) -> None:
 
 def test_render_rejects_unknown_format(demo_repo: Path) -> None:
     result = invoke("render", "projects/XZJT-2026-003", "--format", "odt")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "不支持的格式" in result.output
 
 

@@ -83,7 +83,7 @@ def test_bad_pull_request_is_named_in_full_and_fails_the_count(repo: Repo, tmp_p
     assert result.exit_code == 1, result.output
     out = result.stdout
     # The added system, by id and name, as a new active system.
-    assert "新增系统 XZJT-SYS-120 综合执法系统（新建）" in out
+    assert "新列入系统 XZJT-SYS-120 综合执法系统（新建）" in out
     assert "新增在用：XZJT-SYS-120 综合执法系统" in out
     # The budget change, by year and in total.
     assert f"| {HUB} | 2027年 | 100.00 | 150.00 | +50.00 |" in out
@@ -95,7 +95,7 @@ def test_bad_pull_request_is_named_in_full_and_fails_the_count(repo: Repo, tmp_p
     assert "政务信息系统总量只减不增（第一条）" in result.stderr
     assert PARK not in out   # untouched
     written = summary.read_text("utf-8")
-    assert written.startswith("# 前一步的摘要\n") and "新增系统 XZJT-SYS-120" in written
+    assert written.startswith("# 前一步的摘要\n") and "新列入系统 XZJT-SYS-120" in written
 
 
 def test_retiring_one_for_each_added_passes(repo: Repo) -> None:
@@ -165,7 +165,7 @@ def test_changed_leaves_out_removed_projects_and_all_zero_base_means_everything(
 
 def test_unknown_revision_is_a_clear_error(repo: Repo) -> None:
     result = invoke("diff", "no-such-branch")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "找不到版本 no-such-branch" in result.stderr and "git fetch" in result.stderr
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,20 +11,28 @@ from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
-from xzdoc.source.yamlio import YList, YMap, load_file
+from xzdoc.source.yamlio import YList, YMap, load_file, loads
 
 if TYPE_CHECKING:
     from xzdoc.source.yearspec import YearSpec
 
 CONFIG_NAME = "xzdoc.yaml"
 ROLES = ("局党组", "数据中心", "财务科")
+# Each role names the official (proprietary) font first, then its usual aliases, then the free face the README
+# installs: LXGW WenKai stands in for 楷体 (full GB 2312 coverage, 1 em advances, the same em box as Noto CJK).
 DEFAULT_FONTS = {
-    "title": ("方正小标宋简体", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC"),
+    "title": ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC"),
     "body": ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC"),
     "heading": ("黑体", "SimHei", "Noto Sans CJK SC"),
-    "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "Noto Serif CJK SC"),
+    "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "LXGW WenKai", "AR PL UKai CN"),
+    "number": ("宋体", "SimSun", "Noto Serif CJK SC"),
 }
-_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard"}
+_KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
+          "require_signed", "revoked_keys", "layout"}
+_MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
+# Documents printed double-sided unless xzdoc.yaml says otherwise (layout.duplex): the long reports.
+DUPLEX_KINDS = ("可行性研究报告", "初步设计")
+TOC_PAGES = 10
 
 # Which role's merge makes each change take effect, as the measures read.
 # A key is a stage (entering it, from below) or ``records.<key>`` (the filing
@@ -57,6 +66,7 @@ class Approver:
     name: str
     emails: tuple[str, ...]
     github: str | None = None   # forge login, for CODEOWNERS and GitHub's noreply merge e-mails
+    keys: tuple[str, ...] = ()  # signing keys: OpenSSH public keys or gpg:<fingerprint>
 
     def matches(self, email: str) -> bool:
         email = email.strip().lower()
@@ -66,6 +76,17 @@ class Approver:
         # address when they keep their e-mail private.
         found = _NOREPLY.fullmatch(email)
         return bool(self.github and found and found["login"] == self.github.lower())
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Print layout choices: which documents are printed double-sided, and from how many pages a 目录 is added."""
+
+    duplex: tuple[str, ...] | bool = DUPLEX_KINDS   # True/False for every document, or the kinds printed duplex
+    toc_pages: int = TOC_PAGES                      # a document with more body pages than this gets a 目录
+
+    def is_duplex(self, kind: str) -> bool:
+        return self.duplex if isinstance(self.duplex, bool) else kind in self.duplex
 
 
 @dataclass(frozen=True)
@@ -81,6 +102,9 @@ class Config:
     calendar_years: Mapping[int, YearSpec] = field(default_factory=dict)
     fonts: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FONTS))
     standard: std.Standard = field(default_factory=std.build)
+    require_signed: bool = False
+    revoked_keys: tuple[str, ...] = ()
+    layout: Layout = field(default_factory=Layout)
 
     def role_of(self, email: str) -> set[str]:
         return {a.role for a in self.approvers if a.matches(email)}
@@ -103,19 +127,22 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def load(root: Path) -> Config:
+def load(root: Path, text: str | None = None) -> Config:
+    """The repository's configuration; ``text`` stands for xzdoc.yaml as an editor holds it, unsaved."""
     file = root / CONFIG_NAME
-    if not file.is_file():
+    if text is None and not file.is_file():
         return Config(root=root)
-    data = load_file(file, CONFIG_NAME)
+    data = load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME)
     if data is None:
         return Config(root=root, path=CONFIG_NAME)
     if not isinstance(data, YMap):
         raise XzdocError("xzdoc.yaml 的顶层应为映射（键: 值）", CONFIG_NAME, 1)
     for key in data:
         if key not in _KNOWN:
-            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”", CONFIG_NAME, data.keypos[key][0],
-                             hint="可用配置项：" + "、".join(sorted(_KNOWN)))
+            close = difflib.get_close_matches(str(key), sorted(_KNOWN), n=1, cutoff=0.6)
+            raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”" + (f"，你是不是想写“{close[0]}”？" if close else ""),
+                             CONFIG_NAME, data.keypos[key][0], column=data.keypos[key][1],
+                             hint=None if close else "可用配置项：" + "、".join(sorted(_KNOWN)))
     standard = std.build(plain(_mapping(data, "standard")))
     approvers = _approvers(data)
     fonts = dict(DEFAULT_FONTS)
@@ -133,6 +160,9 @@ def load(root: Path) -> Config:
         calendar_years=_calendar(data),
         fonts=fonts,
         standard=standard,
+        require_signed=_flag(data, "require_signed"),
+        revoked_keys=_strings(data, "revoked_keys"),
+        layout=_layout(data),
     )
 
 
@@ -157,10 +187,10 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
                              hint="例如：\n  局党组:\n    - {name: 张某, email: zhang@example.gov.cn}")
         for i, member in enumerate(members):
             keys = member if isinstance(member, dict) else {}
-            extra = sorted(str(k) for k in keys if k not in ("name", "email", "emails", "github"))
+            extra = sorted(str(k) for k in keys if k not in _MEMBER_KEYS)
             if extra:
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员有未知字段“{extra[0]}”", CONFIG_NAME, members.at(i)[0],
-                                 hint="成员可写 name、email（或 emails 列表）和 github（代码托管平台用户名）")
+                                 hint="成员可写 name、email（或 emails 列表）、github（代码托管平台用户名）和 keys（签名公钥列表）")
             if not isinstance(member, dict) or not member.get("name") or not (member.get("email") or member.get("emails")):
                 raise XzdocError(f"角色“{role}”第 {i + 1} 个成员缺少 name 或 email", CONFIG_NAME, members.at(i)[0],
                                  hint="每个成员写作 {name: 姓名, email: 提交代码所用的邮箱}")
@@ -169,7 +199,7 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
                 emails = [emails]
             github = member.get("github")
             out.append(Approver(role, str(member["name"]), tuple(str(e).strip().lower() for e in emails),
-                                str(github).lstrip("@") if github else None))
+                                str(github).lstrip("@") if github else None, _strings(member, "keys")))
     return tuple(out)
 
 
@@ -202,6 +232,30 @@ def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) 
     return out
 
 
+def _layout(data: YMap) -> Layout:
+    raw = _mapping(data, "layout")
+    where = (lambda k: raw.at(k)[0]) if isinstance(raw, YMap) else (lambda k: None)
+    unknown = [str(k) for k in raw if k not in ("duplex", "toc_pages")]
+    if unknown:
+        raise XzdocError(f"layout 中有未知的配置项“{unknown[0]}”", CONFIG_NAME, where(unknown[0]),
+                         hint="可用配置项：duplex（true、false 或双面印刷的文档列表）、toc_pages（超过多少页加目录）")
+    duplex: tuple[str, ...] | bool = DUPLEX_KINDS
+    if "duplex" in raw:
+        value = raw["duplex"]
+        if isinstance(value, bool):
+            duplex = value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            duplex = tuple(value)
+        else:
+            raise XzdocError("layout.duplex 应为 true、false 或文档名称列表", CONFIG_NAME, where("duplex"),
+                             hint="例如 duplex: [可行性研究报告, 初步设计]")
+    pages = raw.get("toc_pages", TOC_PAGES)
+    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+        raise XzdocError("layout.toc_pages 应为非负整数（正文超过该页数时加目录）", CONFIG_NAME, where("toc_pages"),
+                         hint="例如 toc_pages: 10")
+    return Layout(duplex, pages)
+
+
 def _baseline(data: YMap) -> str | None:
     value = data.get("baseline")
     if value is None or value == "":
@@ -212,6 +266,28 @@ def _baseline(data: YMap) -> str | None:
         raise XzdocError("baseline 应为采用 xzdoc 时主分支上的提交哈希（7–40 位十六进制，加引号）", CONFIG_NAME, line,
                          hint='用 git rev-parse HEAD 查得，写作 baseline: "8223ea1…"')
     return value.strip().lower()
+
+
+def _flag(data: YMap, key: str) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise XzdocError(f"{key} 应为 true 或 false，而不是“{value}”", CONFIG_NAME, data.at(key)[0])
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        line = data.at(key)[0] if isinstance(data, YMap) else None
+        raise XzdocError(f"{key} 应为字符串列表（每项一个公钥）", CONFIG_NAME, line,
+                         hint='例如 keys: ["ssh-ed25519 AAAA… 王建国"]')
+    return tuple(v.strip() for v in value)
 
 
 def _branch(data: YMap) -> str | None:

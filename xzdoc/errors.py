@@ -1,4 +1,4 @@
-"""The single error type users see; handled once, in cli.py."""
+"""The single error type users see; raised anywhere, handled once, at the boundary in xzdoc/cli/base.py."""
 
 from __future__ import annotations
 
@@ -42,3 +42,10 @@ class XzdocError(Exception):
         if self.hint:
             lines.append(f"提示：{self.hint}")
         return "\n".join(lines)
+
+
+class UsageError(XzdocError):
+    """A command given a wrong argument or option value: exit 2, like click's own usage errors.
+
+    ``path`` names the argument or option (位置 then says which one to change).
+    """

@@ -69,6 +69,7 @@ CASES: dict[str, list[Mutation]] = {
     "art06.plan-year": [data_edit(lambda d: d.update(plan_year=2030))],
     "art10.unplanned-prereview": [data_edit(lambda d: d.update(planned=False))],
     "art07.documents": [data_edit(lambda d: d["documents"].pop("初步设计"))],
+    "art07.placeholders": [data_edit(lambda d: d.update(proposer="项目提出单位名称"))],
     "art07.outline": [edit_text("drafts/feasibility.md", "# 七、方案比选", "# 七、其他说明")],
     "art07.multi-year-budget": [data_edit(lambda d: d["budget"]["years"].update({2026: "200.01"}))],
     "art07.budget-sources": [data_edit(lambda d: d["budget"]["sources"].update({"市级财政资金": "600.00"}))],

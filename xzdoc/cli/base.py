@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from xzdoc import __version__
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPT = 1, 2, 3, 130
 
@@ -31,7 +31,7 @@ class Group(click.Group):
             raise
         except XzdocError as exc:
             click.echo(str(exc), err=True)
-            ctx.exit(EXIT_FINDINGS)
+            ctx.exit(EXIT_USAGE if isinstance(exc, UsageError) else EXIT_FINDINGS)
         except KeyboardInterrupt:
             click.echo("已中断。", err=True)
             ctx.exit(EXIT_INTERRUPT)
@@ -83,5 +83,11 @@ def shown_path(path: Path) -> str:
     return str(path) if shown.startswith("..") else shown
 
 
-def parse_formats(value: str) -> list[str]:
-    return [f.strip().lower() for f in value.split(",") if f.strip()]
+def parse_formats(value: str, allowed: tuple[str, ...], option: str = "--format") -> list[str]:
+    """A comma-separated format list; an unknown or empty one is a usage error (exit 2)."""
+    formats = [f.strip().lower() for f in value.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in allowed]
+    if unknown or not formats:
+        raise UsageError(f"不支持的格式：{'、'.join(unknown) or '（空）'}", f"命令行选项 {option}",
+                         hint="可选格式：" + ",".join(allowed))
+    return formats

@@ -86,7 +86,11 @@ def list_rules() -> None:
 
 @cli.command()
 def doctor() -> None:
-    """检查生成材料包所需的环境：pandoc、typst、中文字体、git 和仓库配置。"""
+    """检查环境和仓库配置，每个问题给出修复方法。
+
+    环境：pandoc、typst、中文字体、git。仓库：xzdoc.yaml、审批人、签名公钥、系统目录 systems.yaml、
+    审批台账和基线。✗ 必须处理（退出码 1），！ 建议处理。
+    """
     from xzdoc import doctor as checks
 
     results = checks.run(Path.cwd())
@@ -96,4 +100,8 @@ def doctor() -> None:
     if checks.failed(results):
         click.echo("缺少必需的组件，按上面的“修复”逐项处理后重新运行 xzdoc doctor。", err=True)
         raise click.exceptions.Exit(EXIT_FINDINGS)
-    click.echo("环境齐备，可以运行 xzdoc bundle。")
+    pending = checks.advisories(results)
+    if pending:
+        click.echo(f"可以运行 xzdoc bundle；另有 {pending} 项（标“！”）需要处理，按上面的“修复”逐项处理。")
+    else:
+        click.echo("环境齐备，可以运行 xzdoc bundle。")

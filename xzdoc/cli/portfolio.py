@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -26,7 +28,9 @@ def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
         click.echo(portfolio.as_json(result))
     else:
         # click.echo drops the colours when stdout is not a terminal.
-        click.echo(portfolio.table(result, click.style))
+        # Fitted on a terminal (or when COLUMNS says how wide); a file or pipe gets whole lines to grep.
+        fit = sys.stdout.isatty() or "COLUMNS" in os.environ
+        click.echo(portfolio.table(result, click.style, shutil.get_terminal_size().columns if fit else None))
 
 
 @cli.command()
@@ -40,7 +44,8 @@ def codeowners(check: bool) -> None:
     projects = loader.load_projects(config) if (config.root / config.projects_dir).is_dir() else []
     path, changed, result = owners.write(config, projects, check)
     for who in result.skipped:
-        click.echo(f"提示：{who} 没有填写 github 用户名，未列入 CODEOWNERS", err=True)
+        click.echo(f"提示：{who} 没有填写 github 用户名，未列入 CODEOWNERS（在 xzdoc.yaml 中该成员加上 github: <用户名>）",
+                   err=True)
     shown = os.path.relpath(path)
     if check:
         click.echo(f"{shown} 需要更新：运行 xzdoc codeowners" if changed else f"{shown} 已是最新")
@@ -59,10 +64,10 @@ def codeowners(check: bool) -> None:
 def catalog(fmt: str, table: str, out: Path | None) -> None:
     """汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"""
     from xzdoc.portfolio import catalog as portfolio
-    from xzdoc.source import fsio, loader
+    from xzdoc.source import fsio, loader, register
 
     config = load_config()
-    result = portfolio.build(loader.load_projects(config))
+    result = portfolio.build(loader.load_projects(config), register.load(config.root))
     if fmt == "xlsx" and out is None:
         raise click.UsageError("xlsx 是二进制格式，请用 --out 指定文件，例如 --out 目录.xlsx")
     body: str | bytes
@@ -81,6 +86,8 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
         click.echo(body, nl=False)
     for finding in result.findings:
         click.echo(f"{finding.path}:{finding.line}: warning [{finding.rule}] {finding.message}", err=True)
+    for system in result.unfunded:
+        click.echo(f"提示：{system.id} {system.name}：{system.consequence}", err=True)
 
 
 @cli.command(name="diff")

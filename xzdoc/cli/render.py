@@ -13,37 +13,41 @@ from xzdoc.errors import XzdocError
 
 
 @cli.command()
-@click.argument("project", type=click.Path(path_type=Path))
+@click.argument("project", type=click.Path(path_type=Path), metavar="PROJECT")
 @click.option("--format", "formats", default="docx,pdf", show_default=True, metavar="FORMATS",
               help="输出格式，逗号分隔：docx、pdf、xlsx（投资概算表）。")
 @click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/<项目编号>/。")
 def render(project: Path, formats: str, out: Path | None) -> None:
-    """生成一个项目当前阶段所需的全部文档（及已登记的其他文档）。"""
+    """生成一个项目当前阶段所需的全部文档（及已登记的其他文档）。PROJECT 是项目目录或项目编号。"""
     from xzdoc.render import bundle
     from xzdoc.source import loader
 
     config = load_config(project)
-    folders = loader.discover(config, [project])
+    wanted = parse_formats(formats, bundle.FORMATS)
+    folders = loader.discover(config, [loader.resolve(config, project)])
     if len(folders) != 1:
         raise click.UsageError(f"{project} 下有 {len(folders)} 个项目；render 一次只生成一个项目，请指定项目目录")
-    for path in bundle.render(config, folders[0], parse_formats(formats), out):
+    for path in bundle.render(config, folders[0], wanted, out):
         click.echo(f"已生成 {shown_path(path)}")
 
 
 @cli.command(name="bundle")
-@click.argument("projects", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("projects", nargs=-1, type=click.Path(path_type=Path), metavar="[PROJECT]...")
 @click.option("--all", "everything", is_flag=True, help="打包仓库中的全部项目。")
 @click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/（已加入 .gitignore）。")
 @click.option("--force", is_flag=True, help="忽略缓存，未变化的项目也重新生成。")
 def bundle_command(projects: tuple[Path, ...], everything: bool, out: Path | None, force: bool) -> None:
-    """生成申报材料包：每个项目一个 zip（DOCX、PDF、投资概算表、审批记录页、manifest.json）。"""
+    """生成申报材料包：每个项目一个 zip（DOCX、PDF、投资概算表、审批记录页、manifest.json）。
+
+    PROJECTS 是项目目录或项目编号。
+    """
     from xzdoc.render import bundle
     from xzdoc.source import loader
 
     if not projects and not everything:
         raise click.UsageError("请指定项目目录，或用 --all 打包全部项目")
     config = load_config(projects[0] if projects and not everything else None)
-    folders = loader.discover(config, [] if everything else list(projects))
+    folders = loader.discover(config, [] if everything else [loader.resolve(config, p) for p in projects])
     results = bundle.bundle(config, folders, out or config.root / "dist", force)
     if everything and sys.stdout.isatty():
         with click.progressbar(results, length=len(folders), label="打包") as bar:
@@ -77,6 +81,7 @@ def plan(year: int, out: Path | None, formats: str) -> None:
     """生成年度政务信息化项目计划（第六条）：计划年度为该年的项目及跨年度项目的当年预算，分年度、分来源汇总。"""
     from xzdoc.render import plan as annual
 
+    wanted = parse_formats(formats, annual.FORMATS)
     config = load_config()
-    for path in annual.render(config, year, parse_formats(formats), out or config.root / "dist" / "plan"):
+    for path in annual.render(config, year, wanted, out or config.root / "dist" / "plan"):
         click.echo(f"已生成 {shown_path(path)}")

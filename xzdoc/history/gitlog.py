@@ -23,7 +23,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
 
 _NO_GIT_HINT = "安装 git（如 apt-get install -y git，或从 https://git-scm.com 下载），并确认 git 在 PATH 中"
 _SHALLOW_HINT = ("在本地执行 git fetch --unshallow；在 GitHub Actions 中为 actions/checkout 设置 "
@@ -830,7 +830,7 @@ def revision(root: Path, name: str, under: str) -> Revision:
     """
     repo = _repo(root)
     if repo is None:
-        raise XzdocError(f"{root} 不在 git 仓库中，无法比较两个版本", hint="在 git 仓库的工作区中运行")
+        raise XzdocError(f"{root} 不在 git 仓库中，无法比较两个版本", str(root), hint="在 git 仓库的工作区中运行")
     workdir = Path(repo.working_tree_dir or root).resolve()
     try:
         prefix = (root.resolve() / under).relative_to(workdir).as_posix()
@@ -841,7 +841,7 @@ def revision(root: Path, name: str, under: str) -> Revision:
         empty = _run(repo, "hash-object", "-t", "tree", "--stdin", stdin=b"").decode("ascii").strip()
         return Revision(name, empty, workdir, prefix, empty=True)
     if name.startswith("-"):
-        raise XzdocError(f"“{name}”不是版本名", hint="写提交哈希、分支名或标签，如 origin/main")
+        raise UsageError(f"“{name}”不是版本名", f"命令行参数“{name}”", hint="写提交哈希、分支名或标签，如 origin/main")
     try:
         out = _run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}")
     except XzdocError:
@@ -850,7 +850,8 @@ def revision(root: Path, name: str, under: str) -> Revision:
     if not oid:
         if is_shallow(repo):
             raise XzdocError(f"浅克隆（shallow clone）中找不到版本 {name}", hint=_SHALLOW_HINT)
-        raise XzdocError(f"找不到版本 {name}", hint="确认提交哈希或分支名无误；远程分支需先 git fetch origin，写作 origin/main")
+        raise UsageError(f"找不到版本 {name}", f"命令行参数“{name}”",
+                         hint="确认提交哈希或分支名无误；远程分支需先 git fetch origin，写作 origin/main")
     return Revision(name, oid, workdir, prefix)
 
 
@@ -871,6 +872,14 @@ def tree_files(rev: Revision) -> dict[str, str]:
         if tab and len(parts) == 3 and parts[1] == b"blob":
             files[path.decode("utf-8", "surrogateescape")[start:]] = parts[2].decode("ascii")
     return files
+
+
+def file_at(rev: Revision, path: str) -> bytes | None:
+    """One file of the revision (``path`` relative to the repository root), or None when it has none."""
+    if rev.empty:
+        return None
+    name = f"{rev.oid}:{path}"
+    return read_objects(rev.workdir, [name]).get(name)
 
 
 def changed_files(base: Revision, head: Revision | None) -> list[str]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from xzdoc.config import GATE_ARTICLES, Config
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
 from xzdoc.history import gitlog
 from xzdoc.history.facts import Facts, FactsCache
 
@@ -571,7 +571,7 @@ def select(ledger: Ledger, project: str | None) -> list[ApprovalRecord]:
     found = [r for r in ledger.records if name in (r.project, r.folder.rsplit("/", 1)[-1])]
     if not found:
         known = "、".join(sorted({r.project for r in ledger.records})) or "（无）"
-        raise XzdocError(f"主分支上没有项目“{project}”的记录", hint=f"已有记录的项目：{known}")
+        raise UsageError(f"主分支上没有项目“{project}”的记录", "命令行参数 PROJECT", hint=f"已有记录的项目：{known}")
     return found
 
 

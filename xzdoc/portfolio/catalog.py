@@ -1,8 +1,11 @@
 """The bureau-wide catalogs (第八条): information systems and information resources.
 
-Built from every project's metadata, so the catalog can never disagree with
-the projects it summarises. Duplicate construction (重复建设) is flagged: one
+Built from the register systems.yaml (the systems that exist) and every
+project's metadata (what the projects do to them), so the catalog can never
+disagree with either. Duplicate construction (重复建设) is flagged: one
 system name under several ids, or one resource provided by several projects.
+Registered systems in use that are not on the government cloud or do not
+share carry the 第十条 consequence: no O&M funds.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import asdict, dataclass
 
 from xzdoc.model import WARNING, Finding, Project
 from xzdoc.rules.base import items, text
+from xzdoc.source.register import RETIRING_ACTIONS, Register
+from xzdoc.source.register import System as Registered
 from xzdoc.source.yamlio import YMap
 
 
@@ -31,6 +36,9 @@ class SystemEntry:
     sharing: tuple[str, ...]
     mlps_level: int | None
     retiring: bool
+    state: str = "在用"           # 在用 / 在建 / 已下线 / 已整合 / 拟新建 / 拟下线/整合
+    registered: bool = False      # listed in systems.yaml
+    consequence: str = ""         # 第十条: not on the cloud or not sharing -> no O&M funds
 
 
 @dataclass(frozen=True)
@@ -61,13 +69,18 @@ class Catalog:
     def active_systems(self) -> int:
         return sum(1 for s in self.systems if not s.retiring)
 
+    @property
+    def unfunded(self) -> tuple[SystemEntry, ...]:
+        return tuple(s for s in self.systems if s.consequence)
 
-SYSTEM_COLUMNS = ("系统编号", "系统名称", "责任单位", "涉及项目", "建设方式", "部署位置", "网络", "共享对象", "等保级别", "状态")
+
+SYSTEM_COLUMNS = ("系统编号", "系统名称", "责任单位", "涉及项目", "建设方式", "部署位置", "网络", "共享对象", "等保级别", "状态",
+                  "运维经费")
 RESOURCE_COLUMNS = ("资源代码", "资源名称", "提供方", "摘要", "格式", "信息项", "共享属性", "共享条件", "共享方式",
                     "开放属性", "更新周期", "数据来源", "所属系统", "所属项目")
 
 
-def build(projects: Sequence[Project]) -> Catalog:
+def build(projects: Sequence[Project], register: Register | None = None) -> Catalog:
     by_id: dict[str, list[tuple[Project, YMap]]] = defaultdict(list)
     resources: list[ResourceEntry] = []
     for project in sorted(projects, key=lambda p: p.id):
@@ -76,14 +89,32 @@ def build(projects: Sequence[Project]) -> Catalog:
                 by_id[text(system.get("id"))].append((project, system))
         for _, res in items(project.data.get("resources")):
             resources.append(_resource(project, res))
-    systems = tuple(_system(sid, uses) for sid, uses in sorted(by_id.items()))
+    known = register.systems if register is not None else {}
+    systems = tuple(_system(sid, by_id[sid], known.get(sid)) if sid in by_id else _registered(known[sid])
+                    for sid in sorted(set(by_id) | set(known)))
     findings = _duplicates(by_id, resources, {p.id: p.yaml_path for p in projects})
     return Catalog(systems, tuple(sorted(resources, key=lambda r: (r.code, r.project))), findings)
 
 
-def _system(sid: str, uses: list[tuple[Project, YMap]]) -> SystemEntry:
+def _registered(entry: Registered) -> SystemEntry:
+    return SystemEntry(id=entry.id, name=entry.name, owner=entry.owner, projects=(), actions=(), cloud=entry.cloud,
+                       network="", sharing=entry.shares_with, mlps_level=None, retiring=not entry.active,
+                       state=entry.status, registered=True, consequence=entry.consequence())
+
+
+def _system(sid: str, uses: list[tuple[Project, YMap]], entry: Registered | None) -> SystemEntry:
     # The latest project (by id, which encodes the year) describes the system as it will be.
     project, latest = uses[-1]
+    retiring = any(s.get("action") in RETIRING_ACTIONS for _, s in uses)
+    if retiring:
+        state = "拟下线/整合"
+    elif entry is not None:
+        state = entry.status
+    else:
+        state = "拟新建" if any(s.get("action") == "新建" for _, s in uses) else "未登记"
+    consequence = entry.consequence() if entry is not None and not retiring else ""
+    if consequence:
+        consequence += f"（{'、'.join(p.id for p, _ in uses)} 涉及该系统）"
     sharing: list[str] = []
     for _, s in uses:
         sharing += [str(x) for x in s.get("shares_with") or () if str(x) not in sharing]
@@ -91,14 +122,15 @@ def _system(sid: str, uses: list[tuple[Project, YMap]]) -> SystemEntry:
     return SystemEntry(
         id=sid,
         name=text(latest.get("name")),
-        owner=text(latest.get("owner")) or text(project.data.get("proposer")),
+        owner=text(latest.get("owner")) or (entry.owner if entry else "") or text(project.data.get("proposer")),
         projects=tuple(p.id for p, _ in uses),
         actions=tuple(f"{p.id}：{text(s.get('action'))}" for p, s in uses),
         cloud=text(latest.get("cloud")),
         network=text(latest.get("network")),
         sharing=tuple(sharing),
         mlps_level=level if isinstance(level, int) and not isinstance(level, bool) else None,
-        retiring=any(s.get("action") in ("下线", "整合") for _, s in uses),
+        retiring=retiring or (entry is not None and not entry.active),
+        state=state, registered=entry is not None, consequence=consequence,
     )
 
 
@@ -140,7 +172,7 @@ def _duplicates(by_id: dict[str, list[tuple[Project, YMap]]],
 
 def system_rows(catalog: Catalog) -> list[tuple[object, ...]]:
     return [(s.id, s.name, s.owner, "、".join(s.projects), "；".join(s.actions), s.cloud, s.network,
-             "、".join(s.sharing), s.mlps_level or "", "拟下线/整合" if s.retiring else "在用") for s in catalog.systems]
+             "、".join(s.sharing), s.mlps_level or "", s.state, s.consequence or "—") for s in catalog.systems]
 
 
 def resource_rows(catalog: Catalog) -> list[tuple[object, ...]]:
@@ -158,6 +190,10 @@ def as_markdown(catalog: Catalog, organisation: str) -> str:
              f"在用系统 {catalog.active_systems} 个，登记系统 {len(catalog.systems)} 个，"
              f"信息资源 {len(catalog.resources)} 项。", "", "## 政务信息系统目录", ""]
     lines += table(SYSTEM_COLUMNS, system_rows(catalog))
+    if catalog.unfunded:
+        lines += ["", "### 未上云或未共享的在用系统（第十条）", "",
+                  "已有系统未按照要求进行上云和数据共享的，不再拨付运维经费：", ""]
+        lines += [f"- {s.id} {s.name}：{s.consequence}" for s in catalog.unfunded]
     lines += ["", "## 信息资源目录", ""]
     lines += table(RESOURCE_COLUMNS, resource_rows(catalog))
     if catalog.findings:
@@ -180,6 +216,7 @@ def as_csv(catalog: Catalog, table: str) -> str:
 
 def as_json(catalog: Catalog) -> str:
     return json.dumps({"systems": [asdict(s) for s in catalog.systems],
+                       "unfunded": [{"id": s.id, "name": s.name, "consequence": s.consequence} for s in catalog.unfunded],
                        "resources": [asdict(r) for r in catalog.resources],
                        "warnings": [f.message for f in catalog.findings]}, ensure_ascii=False, indent=2)
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xzdoc.config import CONFIG_NAME, GATE_ARTICLES, Config
-from xzdoc.errors import XzdocError
 from xzdoc.history import deadlines as lifecycle
 from xzdoc.model import Project
 
@@ -32,7 +31,7 @@ def render(config: Config, projects: Sequence[Project]) -> Codeowners:
     skipped = tuple(f"{a.role} {a.name}" for a in config.approvers if not a.github)
     lines = ["# 由 xzdoc codeowners 根据 xzdoc.yaml 生成，请勿手工修改；审批人或项目阶段变化后重新运行。",
              "# 每个项目目录的审核人是其下一道审批关口所需角色的成员（依据忻交发〔2022〕81号）。", ""]
-    lines += [f"# xzdoc.yaml 决定谁的合并算作审批，由{OWNER_OF_CONFIG}审核", f"/{CONFIG_NAME} {_owners(config, OWNER_OF_CONFIG)}"]
+    lines += [f"# xzdoc.yaml 决定谁的合并算作审批，由{OWNER_OF_CONFIG}审核", _entry(config, f"/{CONFIG_NAME}", OWNER_OF_CONFIG)]
     for project in sorted(projects, key=lambda p: p.display):
         gate = lifecycle.next_gate(config, project.stage)
         key = gate.stage if gate and gate.role else "terminated"
@@ -42,17 +41,17 @@ def render(config: Config, projects: Sequence[Project]) -> Codeowners:
         label = lifecycle.label_of(config, project.stage)
         step = f"{project.stage}（{label}）→ {gate.stage}（{gate.label}）" if gate else f"{project.stage}（{label}）→ 终止"
         lines += ["", f"# {project.id} {project.name}：{step}，需{role}同意（{GATE_ARTICLES.get(key, '')}）",
-                  f"/{project.display}/ {_owners(config, role)}"]
+                  _entry(config, f"/{project.display}/", role)]
     return Codeowners("\n".join(lines) + "\n", skipped)
 
 
-def _owners(config: Config, role: str) -> str:
+def _entry(config: Config, pattern: str, role: str) -> str:
+    """One CODEOWNERS line; a role whose members have no forge username gets a comment instead of a broken line."""
     logins = [f"@{a.github}" for a in config.members(role) if a.github]
     if not logins:
-        names = "、".join(a.name for a in config.members(role)) or "（无成员）"
-        raise XzdocError(f"角色“{role}”的成员都没有填写代码托管平台用户名，无法生成 CODEOWNERS：{names}", CONFIG_NAME,
-                         hint=f"在 xzdoc.yaml 的 approvers.{role} 成员中加上 github: <用户名>")
-    return " ".join(dict.fromkeys(logins))
+        names = "、".join(a.name for a in config.members(role)) or "无成员"
+        return f"# {pattern}：{role}（{names}）没有填写 github 用户名，未指定审核人"
+    return f"{pattern} {' '.join(dict.fromkeys(logins))}"
 
 
 def write(config: Config, projects: Sequence[Project], check: bool = False) -> tuple[Path, bool, Codeowners]:

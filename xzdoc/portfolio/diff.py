@@ -15,7 +15,7 @@ that adds systems without retiring or merging as many is an error.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,12 +26,14 @@ from xzdoc.errors import XzdocError
 from xzdoc.history import gitlog
 from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
+from xzdoc.source import register as reg
 from xzdoc.source.yamlio import YMap, decode, loads
 
 PROJECT_FILE = "project.yaml"
 WORKTREE = "工作区"
 ADDED, CHANGED, REMOVED = "added", "changed", "removed"
 STATUS_ZH = {ADDED: "新增", CHANGED: "修改", REMOVED: "删除"}
+SYSTEM_STATUS_ZH = {ADDED: "新列入", CHANGED: "修改", REMOVED: "不再列入"}
 CENT = Decimal("0.01")
 SYSTEM_FIELDS = {"id": "系统编号", "name": "系统名称", "owner": "责任单位", "action": "建设方式", "cloud": "部署位置",
                  "cloud_exemption": "不上云理由", "network": "网络", "shares_with": "共享对象", "platforms": "依托平台",
@@ -47,6 +49,7 @@ class Snapshot:
     label: str                          # short commit id, or 工作区
     projects: Mapping[str, Project]     # folder name under projects/ -> project
     problems: tuple[str, ...] = ()      # project.yaml files that could not be read
+    register: reg.Register | None = None  # systems.yaml on that side
 
 
 @dataclass(frozen=True)
@@ -112,10 +115,20 @@ class SystemCount:
     after: int
     added: tuple[str, ...]              # "id 名称" of systems active after but not before
     retired: tuple[str, ...]            # active before, retiring or gone after
+    registered: int | None = None       # systems in use as the head's systems.yaml lists them; None without one
+
+    @property
+    def grew(self) -> bool:
+        return self.after > self.before
 
     @property
     def raised(self) -> bool:
-        return self.after > self.before
+        """The change adds systems and, once every project is carried out, more are in use than the register lists.
+
+        Growth against the base that an earlier, approved 整合 or 下线 makes room for keeps the total from
+        growing (the same judgment ``validate`` makes against the register).
+        """
+        return self.grew and (self.registered is None or self.after > self.registered)
 
 
 @dataclass(frozen=True)
@@ -125,13 +138,15 @@ class Review:
     projects: tuple[ProjectChange, ...]
     systems: SystemCount
     warnings: tuple[str, ...] = ()      # duplicate construction the change introduces, unreadable files
+    register: tuple[str, ...] = ()      # what the change does to systems.yaml
 
     @property
     def errors(self) -> tuple[str, ...]:
         if not self.systems.raised:
             return ()
         count = self.systems
-        return (f"政务信息系统总量只减不增（第一条）：在用系统由 {count.before} 个增至 {count.after} 个，"
+        limit = f"，多于 {reg.REGISTER_NAME} 登记的在用系统 {count.registered} 个" if count.registered is not None else ""
+        return (f"政务信息系统总量只减不增（第一条）：在用系统由 {count.before} 个增至 {count.after} 个{limit}，"
                 f"新增 {len(count.added)} 个，仅下线或整合 {len(count.retired)} 个",)
 
     @property
@@ -178,24 +193,33 @@ def from_revision(config: Config, rev: gitlog.Revision) -> Snapshot:
     blobs = gitlog.read_objects(rev.workdir, files.values())
     named = rev.empty or rev.oid.startswith(rev.name.lower())
     label = rev.short if named else f"{rev.name}（{rev.short}）"
-    return _snapshot(config, label, {p.split("/", 1)[0]: blobs.get(b, b"") for p, b in files.items()})
+    root = config.root.resolve().relative_to(rev.workdir).as_posix()
+    raw = gitlog.file_at(rev, reg.REGISTER_NAME if root == "." else f"{root}/{reg.REGISTER_NAME}")
+    return _snapshot(config, label, {p.split("/", 1)[0]: blobs.get(b, b"") for p, b in files.items()},
+                     lambda: None if raw is None else reg.loads_register(raw))
 
 
 def from_disk(config: Config) -> Snapshot:
     folder = config.root / config.projects_dir
     found = sorted(folder.glob(f"*/{PROJECT_FILE}")) if folder.is_dir() else []
-    return _snapshot(config, WORKTREE, {f.parent.name: f.read_bytes() for f in found})
+    return _snapshot(config, WORKTREE, {f.parent.name: f.read_bytes() for f in found}, lambda: reg.load(config.root))
 
 
-def _snapshot(config: Config, label: str, raw: Mapping[str, bytes]) -> Snapshot:
+def _snapshot(config: Config, label: str, raw: Mapping[str, bytes],
+              read_register: Callable[[], reg.Register | None]) -> Snapshot:
     projects: dict[str, Project] = {}
     problems = []
+    register = None
+    try:
+        register = read_register()
+    except XzdocError as exc:
+        problems.append(f"{label}：{reg.REGISTER_NAME} 无法读取（{exc.message}），系统总量按项目统计；运行 xzdoc validate 查看")
     for name, data in sorted(raw.items()):
         try:
             projects[name] = _project(config, name, data)
         except XzdocError as exc:
             problems.append(f"{label}：{exc.path or name} 无法读取（{exc.message}），未参与比较；运行 xzdoc validate 查看")
-    return Snapshot(label, projects, tuple(problems))
+    return Snapshot(label, projects, tuple(problems), register)
 
 
 def _project(config: Config, name: str, raw: bytes) -> Project:
@@ -236,8 +260,8 @@ def compare(config: Config, before: Snapshot, after: Snapshot, touched: Iterable
     head_catalog = portfolio.build(list(after.projects.values()))
     known = {f.message for f in base_catalog.findings}
     warnings = [f.message for f in head_catalog.findings if f.message not in known]
-    return Review(before.label, after.label, tuple(out), _count(base_catalog, head_catalog),
-                  tuple(warnings) + before.problems + after.problems)
+    return Review(before.label, after.label, tuple(out), _count(before, after),
+                  tuple(warnings) + before.problems + after.problems, _register_changes(before.register, after.register))
 
 
 def _project_change(config: Config, folder: str, old: Project | None, new: Project | None,
@@ -374,13 +398,44 @@ def _entry(value: Any) -> str:
     return _show(value)
 
 
-def _count(before: portfolio.Catalog, after: portfolio.Catalog) -> SystemCount:
-    def active(catalog: portfolio.Catalog) -> dict[str, str]:
-        return {s.id: s.name for s in catalog.systems if not s.retiring}
+def _uses(snapshot: Snapshot) -> list[reg.Use]:
+    return [u for p in snapshot.projects.values() for u in reg.uses(p.id, p.yaml_path, p.stage, p.data.get("systems"))]
 
-    a, b = active(before), active(after)
-    return SystemCount(len(a), len(b), tuple(f"{i} {b[i]}" for i in sorted(set(b) - set(a))),
-                       tuple(f"{i} {a[i]}" for i in sorted(set(a) - set(b))))
+
+def _count(before: Snapshot, after: Snapshot) -> SystemCount:
+    """Systems in use on each side, counted from that side's register (第一条 总量只减不增).
+
+    A system either side upgrades, merges or retires existed before the change, registered or not, so an
+    upgrade never reads as "0 → 1" and merging two into one new system reads as 2 → 1.
+    """
+    a_uses, b_uses = _uses(before), _uses(after)
+    known = {u.id for u in a_uses + b_uses if u.action in reg.EXISTING_ACTIONS}
+    names: dict[str, str] = {}
+    for snapshot, side in ((before, a_uses), (after, b_uses)):
+        names.update({u.id: u.name for u in side})
+        names.update({s.id: s.name for s in (snapshot.register.systems.values() if snapshot.register else ())})
+
+    def existing(snapshot: Snapshot) -> set[str]:
+        found = snapshot.register
+        return (found.active_ids() if found else set()) | (known - (found.retired_ids() if found else set()))
+
+    a, b = reg.count(existing(before), a_uses).after, reg.count(existing(after), b_uses).after
+    return SystemCount(len(a), len(b), tuple(f"{i} {names.get(i, '')}".rstrip() for i in sorted(b - a)),
+                       tuple(f"{i} {names.get(i, '')}".rstrip() for i in sorted(a - b)),
+                       len(existing(after)) if after.register is not None else None)
+
+
+def _register_changes(before: reg.Register | None, after: reg.Register | None) -> tuple[str, ...]:
+    def rows(found: reg.Register | None) -> dict[str, tuple[object, ...]]:
+        return {s.id: (s.name, s.owner, s.cloud, s.cloud_exemption, s.shares_with, s.status, s.om_funding, s.project)
+                for s in (found.systems.values() if found else ())}
+
+    a, b = rows(before), rows(after)
+    shown = {**{i: r[0] for i, r in a.items()}, **{i: r[0] for i, r in b.items()}}
+    out = [f"{what} {i} {shown[i]}" for what, ids in (("新登记", set(b) - set(a)), ("删除登记", set(a) - set(b)),
+                                                     ("修改登记", {i for i in set(a) & set(b) if a[i] != b[i]}))
+           for i in sorted(ids)]
+    return tuple(out)
 
 
 # -- printing ------------------------------------------------------------------------------------------
@@ -462,8 +517,9 @@ def _catalog_changes(result: Review) -> list[str]:
     lines = []
     for p in result.projects:
         for item in p.items:
-            what = "系统" if item.kind == "system" else "信息资源"
-            head = f"- {p.project}：{STATUS_ZH[item.status]}{what} {item.key} {item.name}".rstrip()
+            # A project listing a system is not a new system: the action in brackets says what happens to it.
+            what, status = ("系统", SYSTEM_STATUS_ZH[item.status]) if item.kind == "system" else ("信息资源", STATUS_ZH[item.status])
+            head = f"- {p.project}：{status}{what} {item.key} {item.name}".rstrip()
             if item.action and item.status != CHANGED:
                 head += f"（{item.action}）"
             lines.append(head)
@@ -475,16 +531,23 @@ def _catalog_changes(result: Review) -> list[str]:
 
 def _count_lines(result: Review) -> list[str]:
     c = result.systems
-    lines = ["### 政务信息系统总量", "", f"在用系统：变更前 {c.before} 个，变更后 {c.after} 个（不含拟下线、整合的系统）。", ""]
+    registered = f"；{reg.REGISTER_NAME} 登记在用 {c.registered} 个" if c.registered is not None else ""
+    lines = ["### 政务信息系统总量", "", f"全部项目实施后的在用系统：变更前 {c.before} 个，变更后 {c.after} 个{registered}"
+             f"（按 {reg.REGISTER_NAME} 登记的系统和各项目的建设方式计算，不含拟下线、整合的系统）。", ""]
     if c.added:
         lines.append(f"- 新增在用：{'、'.join(c.added)}")
     if c.retired:
         lines.append(f"- 下线或整合：{'、'.join(c.retired)}")
     if c.added or c.retired:
         lines.append("")
+    if result.register:
+        lines += [f"- {reg.REGISTER_NAME}：{'；'.join(result.register)}（目录的改动同样须经审核）", ""]
     if c.raised:
         lines += ["**不通过**：系统总量只减不增（第一条）。新增系统须同时下线或整合同等数量的已有系统，"
                   "或改为升级、整合已有系统（第十条）。", ""]
+    elif c.grew:
+        lines += [f"符合系统总量只减不增（第一条）：新增的系统由已列入项目的整合、下线抵消，"
+                  f"实施后不多于登记的 {c.registered} 个。", ""]
     else:
         lines += ["符合系统总量只减不增（第一条）。", ""]
     return lines

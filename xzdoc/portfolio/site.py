@@ -20,7 +20,7 @@ from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
 from xzdoc.portfolio import status as status_rows
 from xzdoc.render import templates
-from xzdoc.source import loader
+from xzdoc.source import loader, register
 from xzdoc.source.yamlio import YMap, as_date
 
 TEMPLATE = "site/index.html.j2"
@@ -157,7 +157,7 @@ def build(config: Config, as_of: dt.date) -> Dashboard:
     loaded = loader.load_projects(config)
     projects = {p.id: p for p in loaded}
     status = status_rows.rows(config, as_of, loaded)
-    catalog = portfolio.build(list(projects.values()))
+    catalog = portfolio.build(list(projects.values()), register.load(config.root))
     views = tuple(_view(config, row, projects.get(row.project)) for row in status.rows)
     totals = [_money(p, ("budget", "total")) or ZERO for p in projects.values()]
     colours = {pid: PALETTE[i % len(PALETTE)] for i, pid in enumerate(sorted(projects))}

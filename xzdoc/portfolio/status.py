@@ -68,6 +68,7 @@ class Status:
     as_of: dt.date
     rows: tuple[Row, ...]
     note: str = ""          # why approvals could not be checked, if they could not
+    unfunded: tuple[tuple[str, str, str], ...] = ()   # (id, name, consequence): registered systems 第十条 denies O&M funds
 
 
 def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
@@ -86,7 +87,14 @@ def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
                        tuple(_dues(project, config, cal, as_of)),
                        lifecycle.funding(project, config, as_of, unapproved), tuple(unapproved),
                        tuple(f"{g}（需{config.gates[g]}）" for g in art24.pending_gates(project, ctx))))
-    return Status(as_of, tuple(out), note)
+    return Status(as_of, tuple(out), note, _unfunded(config, projects))
+
+
+def _unfunded(config: Config, projects: Sequence[Project]) -> tuple[tuple[str, str, str], ...]:
+    from xzdoc.portfolio import catalog
+    from xzdoc.source import register
+
+    return tuple((s.id, s.name, s.consequence) for s in catalog.build(projects, register.load(config.root)).unfunded)
 
 
 def _dues(project: Project, config: Config, cal: WorkCalendar, as_of: dt.date) -> list[Due]:
@@ -122,7 +130,9 @@ def _calendar_days(due: dt.date, unit: str) -> str:
 
 def as_json(status: Status) -> str:
     return json.dumps({"as_of": status.as_of.isoformat(), "note": status.note or None,
-                       "projects": [_row_dict(r) for r in status.rows]}, ensure_ascii=False, indent=2)
+                       "projects": [_row_dict(r) for r in status.rows],
+                       "unfunded_systems": [{"id": i, "name": n, "consequence": c} for i, n, c in status.unfunded]},
+                      ensure_ascii=False, indent=2)
 
 
 def _row_dict(row: Row) -> dict[str, Any]:
@@ -144,8 +154,11 @@ def _plain(text: str, **_: Any) -> str:
     return text
 
 
-def table(status: Status, style: Style = _plain) -> str:
-    """A fixed-width table; ``style`` colours a cell line (click.style on a terminal)."""
+def table(status: Status, style: Style = _plain, width: int | None = None) -> str:
+    """A fixed-width table; ``style`` colours a cell line (click.style on a terminal).
+
+    With ``width`` (the terminal's), the widest columns give way first and their lines wrap.
+    """
     header = ["项目", "阶段", "下一关口（审批人）", "期限", "资金"]
     cells = [[[style(h, bold=True)] for h in header]]
     for project in status.rows:
@@ -153,6 +166,10 @@ def table(status: Status, style: Style = _plain) -> str:
                       _due_cell(project, style), _funding_cell(project, style)])
     lines = [f"截至 {status.as_of}，共 {len(status.rows)} 个项目"]
     widths = [max(_width(line) for line_cells in cells for line in line_cells[i]) for i in range(len(header))]
+    if width is not None:
+        widths = _fit(widths, width - 2 * (len(header) - 1))
+        cells = [[[piece for line in cell for piece in _wrap(line, w)] for cell, w in zip(row, widths, strict=True)]
+                 for row in cells]
     for n, line_cells in enumerate(cells):
         height = max(len(c) for c in line_cells)
         for k in range(height):
@@ -160,6 +177,9 @@ def table(status: Status, style: Style = _plain) -> str:
             lines.append("  ".join(parts).rstrip())
         if n == 0:
             lines.append("  ".join("─" * w for w in widths))
+    if status.unfunded:
+        lines += ["", style("系统目录中未上云或未共享的在用系统（第十条：不再拨付运维经费）", bold=True)]
+        lines += [style(f"  {i} {n}：{c}", fg="red") for i, n, c in status.unfunded]
     if status.note:
         lines.append(style(status.note, fg="yellow"))
     return "\n".join(lines)
@@ -204,6 +224,39 @@ def _funding_cell(row: Row, style: Style) -> list[str]:
     if row.funding.eligible:
         return [style("可拨付", fg="green")]
     return [style("暂停拨付", fg="red")] + [f"· {r}" for r in row.funding.reasons]
+
+
+_MIN_COLUMN = 13  # a project id, and room for four Chinese characters in the other columns
+
+
+def _fit(widths: list[int], room: int) -> list[int]:
+    """Narrow the widest column, one cell at a time, until the row fits or every column is at its minimum."""
+    out = list(widths)
+    while sum(out) > room:
+        widest = max(range(len(out)), key=lambda i: out[i])
+        if out[widest] <= _MIN_COLUMN:
+            break
+        out[widest] -= 1
+    return out
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """Split a cell line into pieces of at most ``width`` columns, keeping its colour on every piece."""
+    if _width(line) <= width:
+        return [line]
+    plain = _strip_ansi(line)
+    head = line[: line.find(plain[0])] if plain and plain[0] in line else ""
+    tail = "\x1b[0m" if head else ""
+    pieces, current, used = [], "", 0
+    for ch in plain:
+        size = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + size > width and current:
+            pieces.append(current)
+            current, used = "", 0
+        current += ch
+        used += size
+    pieces.append(current)
+    return [f"{head}{p}{tail}" for p in pieces]
 
 
 def _width(text: str) -> int:

@@ -28,6 +28,7 @@ from xzdoc.errors import XzdocError
 from xzdoc.model import ERROR, Project
 from xzdoc.render import context, document, pandoc, pdf, refdoc, safety, templates, xlsx
 from xzdoc.render import docx as docx_writer
+from xzdoc.render import records as records_page
 from xzdoc.render.document import Document
 from xzdoc.render.reproducible import Stamp, stamp, write_zip
 from xzdoc.source import loader
@@ -174,15 +175,23 @@ class Builder:
         ast = pandoc.to_ast(doc.markdown)
         assets = safety.check(ast, where)
         out = []
+        typeset = b""
+        # The PDF is typeset first: its page count decides whether the DOCX gets a 目录 too.
+        if "pdf" in formats or ("docx" in formats and doc.cover is not None):
+            body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
+            meta = _typst_meta(doc, title, the_stamp, self.fonts, self.config)
+            typeset = pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)
         if "docx" in formats:
             _docx_meta(ast, doc, the_stamp)
+            long = doc.cover is not None and pdf.body_pages(typeset) > self.config.layout.toc_pages
+            finish = docx_writer.Finish(cover=doc.cover is not None, duplex=self.config.layout.is_duplex(doc.kind),
+                                        title=title, author=_author(doc, self.config),
+                                        contents=docx_writer.headings(ast) if long else ())
             data = docx_writer.render(safety.retarget(ast, {a.target: a.data_uri() for a in assets}),
-                                      self.reference, the_stamp, cover=doc.cover is not None)
+                                      self.reference, the_stamp, finish)
             out.append(Output(f"{doc.kind}.docx", data))
         if "pdf" in formats:
-            body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
-            meta = _typst_meta(doc, title, the_stamp, self.fonts)
-            out.append(Output(f"{doc.kind}.pdf", pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)))
+            out.append(Output(f"{doc.kind}.pdf", typeset))
         return out
 
     def _shown(self, path: Path) -> str:
@@ -292,37 +301,7 @@ class Approvals:
         if self.book is None:
             return []
         records = ledger.with_evidence(self.config, self.book, ledger.of_project(self.book, project.id))
-        return [_record_row(self.config, r, ledger.STATUS_ZH) for r in records]
-
-
-def _record_row(config: Config, record: Any, status: Mapping[str, str]) -> dict[str, str]:
-    def get(name: str) -> str:
-        value = getattr(record, name, None)
-        if isinstance(value, (tuple, list)):
-            return "、".join(str(v) for v in value)
-        return "" if value is None else str(value)
-
-    def label(stage: str) -> str:
-        found = config.standard.stage(stage) if stage else None
-        return found.label if found else (stage or "（新建）")
-
-    def filing(change: str) -> str:
-        key = change.removeprefix("records.")
-        what = next((r.what for s in config.standard.stages for r in s.records if r.key == key), key)
-        return f"{what}（{key}）"
-
-    explain = getattr(record, "explain", None)
-    change = get("change")
-    return {
-        "change": f"{label(get('from_stage'))} → {label(get('to_stage'))}" if change in ("", "stage") else filing(change),
-        "status": status.get(get("status"), get("status")),
-        "role": get("roles"),
-        "approver": get("merged_by").split(" <", 1)[0],
-        "date": get("date")[:10],
-        "commit": get("commit")[:12],
-        "tree": get("tree")[:12],
-        "note": explain() if callable(explain) else "",
-    }
+        return [records_page.row(self.config, r, ledger.STATUS_ZH) for r in records]
 
 
 def _manifest(builder: Builder, project: Project, the_stamp: Stamp, key: str, records: Sequence[Mapping[str, str]],
@@ -350,8 +329,12 @@ def _docx_meta(ast: dict[str, Any], doc: Document, the_stamp: Stamp) -> None:
     def text(value: str) -> dict[str, Any]:
         return {"t": "MetaString", "c": value}
 
+    lines: list[dict[str, Any]] = []
+    for line in doc.cover.title_lines:
+        lines += [{"t": "LineBreak"}] if lines else []
+        lines.append({"t": "Str", "c": line})
     ast["meta"] = {
-        "title": text(doc.cover.title),
+        "title": {"t": "MetaInlines", "c": lines},
         "subtitle": text(doc.cover.kind),
         "author": {"t": "MetaList", "c": [text(f"{label}：{value}") for label, value in doc.cover.rows]},
         "date": text(doc.cover.date),
@@ -359,20 +342,31 @@ def _docx_meta(ast: dict[str, Any], doc: Document, the_stamp: Stamp) -> None:
     }
 
 
-def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str, list[str]]) -> dict[str, Any]:
+def _typst_meta(doc: Document, title: str, the_stamp: Stamp, fonts: Mapping[str, list[str]],
+                config: Config) -> dict[str, Any]:
     day = the_stamp.local
     cover = None
     if doc.cover is not None:
         cover = {"title": doc.cover.title, "kind": doc.cover.kind, "rows": [list(r) for r in doc.cover.rows],
-                 "date": doc.cover.date}
+                 "date": doc.cover.date, "title-lines": doc.cover.title_lines}
     return {
         "title": title,
-        "author": next((v for k, v in doc.cover.rows if k == "申报单位"), "") if doc.cover else "",
+        "author": _author(doc, config),
         "date": {"year": day.year, "month": day.month, "day": day.day},
         "cover": cover,
         "banner": None if doc.cover else doc.kind,
         "fonts": fonts,
+        # 小标宋 is a heavy face already; only a stand-in needs bold to read as one.
+        "title-weight": "regular" if fonts["title"][0] == config.fonts["title"][0] else "bold",
+        "duplex": config.layout.is_duplex(doc.kind),
+        "toc-pages": config.layout.toc_pages,
     }
+
+
+def _author(doc: Document, config: Config) -> str:
+    """The organisation a document is from: the cover's 申报单位, else the repository's organisation."""
+    found = next((v for k, v in doc.cover.rows if k == "申报单位"), "") if doc.cover else ""
+    return found or config.organisation
 
 
 def _parallel(jobs: Sequence[Callable[[], list[Output]]], workers: int) -> list[list[Output]]:

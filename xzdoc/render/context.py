@@ -7,6 +7,7 @@ tables do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -55,12 +56,62 @@ class CostGroup:
     subtotal: Decimal
 
 
+TITLE_CHARS = 20  # 2号 (22 pt) characters in the 156 mm line
+
+
 @dataclass(frozen=True)
 class Cover:
     title: str
     kind: str
     rows: tuple[tuple[str, str], ...]
     date: str
+
+    @property
+    def title_lines(self) -> list[str]:
+        return balanced_lines(self.title, TITLE_CHARS)
+
+
+def balanced_lines(text: str, width: int) -> list[str]:
+    """Break a title into as few lines as fit ``width`` characters, all of about the same length.
+
+    Official titles are set in balanced lines (a "pyramid" or even block), never
+    with one or two characters alone on the last line. A Latin or digit run
+    counts as half width and is never split.
+    """
+    units = _units(text)
+    weight = [_width(u) for u in units]
+    total = sum(weight)
+    if total <= width:
+        return [text]
+    count = -(-int(total) // width)
+    while True:
+        lines = _split(units, weight, total / count, width)
+        if len(lines) <= count or count > len(units):
+            return lines
+        count += 1
+
+
+def _units(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z0-9.\-_/]+|\s+|.", text)
+
+
+def _width(unit: str) -> float:
+    return len(unit) / 2 if unit.isascii() else float(len(unit))
+
+
+def _split(units: list[str], weight: list[float], target: float, width: int) -> list[str]:
+    lines: list[str] = []
+    line, used = "", 0.0
+    for unit, w in zip(units, weight, strict=True):
+        # Close the line at the unit that brings it nearest the even share, never past the full width.
+        if line and (used + w > width or (abs(used + w - target) > abs(used - target) and used >= target - 0.5)):
+            lines.append(line.strip())
+            line, used = "", 0.0
+        line += unit
+        used += w
+    if line.strip():
+        lines.append(line.strip())
+    return lines
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from jinja2.sandbox import SecurityError
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Draft, Project
-from xzdoc.render import templates
+from xzdoc.render import records, templates
 from xzdoc.render.context import Cover, RenderContext
 from xzdoc.source.drafts import GUIDANCE
 
@@ -81,6 +81,7 @@ def approval_document(config: Config, ctx: RenderContext, records: Sequence[Mapp
 def environment(config: Config) -> jinja2.Environment:
     env = templates.environment(config)
     env.filters["md"] = escape_md
+    env.filters["breakable"] = records.breakable
     return env
 
 

@@ -70,3 +70,18 @@ def to_typst(ast_json: bytes) -> str:
 
 def default_reference_docx() -> bytes:
     return run(["--print-default-data-file", "reference.docx"], b"")
+
+
+# What `xzdoc import` writes: Markdown that FORMAT reads back, without raw blocks or attribute syntax.
+WRITE_FORMAT = ("markdown-smart-raw_html-raw_attribute-raw_tex-header_attributes-link_attributes-fenced_divs"
+                "-bracketed_spans-native_divs-native_spans-simple_tables-multiline_tables")
+
+
+def from_docx(data: bytes) -> dict[str, Any]:
+    """A Word/WPS document as pandoc's AST; images stay referenced as media/… inside the file."""
+    ast: dict[str, Any] = json.loads(run(["-f", "docx", "-t", "json"], data))
+    return ast
+
+
+def to_markdown(ast: dict[str, Any]) -> str:
+    return run(["-f", "json", "-t", WRITE_FORMAT, "--wrap=none"], json.dumps(ast).encode("utf-8")).decode("utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -21,10 +22,11 @@ from xzdoc.errors import XzdocError
 from xzdoc.render.reproducible import Stamp
 from xzdoc.render.safety import Asset
 
-FONT_FIX = "apt-get install -y fonts-noto-cjk"
+FONT_FIX = "apt-get install -y fonts-noto-cjk fonts-lxgw-wenkai"
 ROLE_ZH = {"body": "正文（仿宋）", "title": "标题（小标宋）", "heading": "一级标题（黑体）", "kai": "二级标题（楷体）",
            "number": "页码（宋体）"}
 NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
+PDF_STANDARD = "a-2b"  # PDF/A-2b: archives keep submissions long-term (GB/T 18894 practice)
 MAIN = '#import "page.typ": official, horizontalrule\n#show: official.with(json("meta.json"))\n\n'
 
 
@@ -73,6 +75,11 @@ def resolve_fonts(fonts: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
     return out
 
 
+def body_pages(data: bytes) -> int:
+    """Pages with a printed (decimal) page label: the body, without cover, blank backs and 目录."""
+    return len(re.findall(rb"/S\s*/D\b", data))
+
+
 def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iterable[Asset], stamp: Stamp) -> bytes:
     typst = _typst()
     with tempfile.TemporaryDirectory(prefix="xzdoc-typst-") as tmp:
@@ -86,7 +93,8 @@ def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iter
         main.write_text(MAIN + body, "utf-8")
         compiler = typst.Compiler(root=str(root), font_paths=font_book())
         try:
-            pdf, warnings = compiler.compile_with_warnings(input=str(main), format="pdf", timestamp=stamp.epoch)
+            pdf, warnings = compiler.compile_with_warnings(input=str(main), format="pdf", timestamp=stamp.epoch,
+                                                           pdf_standards=PDF_STANDARD)
         except typst.TypstError as exc:
             hints = "；".join(getattr(exc, "hints", None) or [])
             raise XzdocError(f"PDF 排版失败：{getattr(exc, 'message', exc)}", str(template),

@@ -86,7 +86,7 @@ def load_projects(config: Config) -> list[Project]:
 def build(config: Config, year: int, projects: Sequence[Project]) -> Plan:
     chosen = [p for p in sorted(projects, key=lambda p: p.id) if _in_plan(p, year)]
     if not chosen:
-        raise XzdocError(f"没有列入 {year} 年度计划的项目",
+        raise XzdocError(f"没有列入 {year} 年度计划的项目", "命令行选项 --year",
                          hint=f"年度计划收录 plan_year 为 {year} 的项目，以及 budget.years 中有 {year} 年预算的跨年度项目")
     years = tuple(sorted({y for p in chosen for y in _years(p)}))
     rows = tuple(_row(config, i, p, year, years) for i, p in enumerate(chosen, 1))

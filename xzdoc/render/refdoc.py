@@ -9,6 +9,7 @@ so a machine without 仿宋_GB2312 falls back to a free CJK font, never tofu.
 from __future__ import annotations
 
 import functools
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 
@@ -28,6 +29,12 @@ PAGE = {"w": 11906, "h": 16838}  # A4
 MARGINS_MM = {"top": 37, "left": 28, "bottom": 35, "right": 26}  # STANDARD §9: text block 156 × 225 mm
 BODY_PT, TITLE_PT, KIND_PT, FOOTER_PT, TABLE_PT = 16, 22, 26, 14, 12
 LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
+# Word and LibreOffice centre a line's characters in its exact 28.95 pt grid line; with Noto CJK the em box of
+# the first line starts 2.77 mm below the line's top (measured in LibreOffice). The page is set that much higher
+# (the text block keeps its 225 mm), so the first line's characters start 37 mm from the top edge, as in the PDF.
+FIRST_LINE_DROP_MM = 2.77
+# The em-dash's centre sits 2.8 mm above the bottom of a single-spaced 14 pt footer line (Noto CJK metrics).
+DASH_RISE_MM = 2.8
 NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
 ODD_FOOTER, EVEN_FOOTER = "rIdXzdocFooterOdd", "rIdXzdocFooterEven"
 
@@ -37,7 +44,8 @@ def twips(mm: float) -> int:
 
 
 def margins() -> dict[str, int]:
-    return {k: twips(v) for k, v in MARGINS_MM.items()}
+    shift = {"top": -FIRST_LINE_DROP_MM, "bottom": FIRST_LINE_DROP_MM}
+    return {k: twips(v + shift.get(k, 0)) for k, v in MARGINS_MM.items()}
 
 
 def line_pitch() -> int:
@@ -45,14 +53,23 @@ def line_pitch() -> int:
     return (PAGE["h"] - twips(MARGINS_MM["top"]) - twips(MARGINS_MM["bottom"])) // LINES_PER_PAGE
 
 
-def tracking() -> int:
-    """Character spacing (1/20 pt) that fits 28 characters of 16 pt into the 156 mm line.
+def _pitch_pt() -> float:
+    return (PAGE["w"] - twips(MARGINS_MM["left"]) - twips(MARGINS_MM["right"])) / 20 / CHARS_PER_LINE
 
-    A run property rather than Word's character grid: LibreOffice lays a
-    linesAndChars grid out very differently from Word, a spacing both honour.
+
+def char_space() -> int:
+    """w:docGrid charSpace: the grid pitch minus the 16 pt body size, in 1/4096 pt, so 28 cells fill the line."""
+    return int((_pitch_pt() - BODY_PT) * 4096)
+
+
+def tracking() -> int:
+    """Character spacing (1/20 pt), rounded down so a 16 pt character fits one grid cell.
+
+    LibreOffice gives a character that is wider than its cell two cells (14 a
+    line), and rounding −0.21 pt to −0.2 pt leaves 27; −0.25 pt fits 28, and
+    Word's grid snaps each character to the same cells.
     """
-    width_pt = (PAGE["w"] - twips(MARGINS_MM["left"]) - twips(MARGINS_MM["right"])) / 20
-    return round((width_pt / CHARS_PER_LINE - BODY_PT) * 20)
+    return math.floor((_pitch_pt() - BODY_PT) * 20)
 
 
 def section_xml(footers: bool, cover: bool = False) -> str:
@@ -60,8 +77,9 @@ def section_xml(footers: bool, cover: bool = False) -> str:
     m = margins()
     refs = (f'<w:footerReference w:type="default" r:id="{ODD_FOOTER}"/>'
             f'<w:footerReference w:type="even" r:id="{EVEN_FOOTER}"/>') if footers else ""
-    # The page number's dash line sits 7 mm below the text block; Word measures the footer from the page edge.
-    footer = twips(MARGINS_MM["bottom"] - 7) - FOOTER_PT * 20
+    # The page number's dash line sits 7 mm below the text block; Word measures the footer from the page edge
+    # to the footer line's bottom.
+    footer = twips(MARGINS_MM["bottom"] - 7 - DASH_RISE_MM)
     start = "" if cover else '<w:pgNumType w:start="1"/>'
     valign = '<w:vAlign w:val="center"/>' if cover else ""
     return (f"<w:sectPr {NS}>{refs}"
@@ -69,7 +87,9 @@ def section_xml(footers: bool, cover: bool = False) -> str:
             f'<w:pgMar w:top="{m["top"]}" w:right="{m["right"]}" w:bottom="{m["bottom"]}" w:left="{m["left"]}" '
             f'w:header="851" w:footer="{footer}" w:gutter="0"/>'
             f'{start}<w:cols w:space="425"/>{valign}'
-            f'<w:docGrid w:type="lines" w:linePitch="{line_pitch()}"/>'
+            # A line grid: LibreOffice sets a character wider than its cell of a character grid in two cells (14
+            # a line), so the run spacing carries the 28; charSpace is what Word's character grid would use.
+            f'<w:docGrid w:type="lines" w:linePitch="{line_pitch()}" w:charSpace="{char_space()}"/>'
             "</w:sectPr>")
 
 
@@ -100,6 +120,8 @@ def styles(fonts: Mapping[str, tuple[str, ...]]) -> list[str]:
     no_indent = '<w:ind w:firstLineChars="0" w:firstLine="0"/>'
     plain_color = '<w:color w:val="000000"/>'
     keep = "<w:keepNext/><w:keepLines/>" + exact + indent
+    width = PAGE["w"] - twips(MARGINS_MM["left"]) - twips(MARGINS_MM["right"])
+    toc_tabs = f'<w:tabs><w:tab w:val="right" w:leader="middleDot" w:pos="{width}"/></w:tabs>'
 
     def head(level: int, names: tuple[str, ...], bold: bool) -> list[str]:
         b = "<w:b/><w:bCs/>" if bold else '<w:b w:val="0"/><w:bCs w:val="0"/>'
@@ -113,7 +135,9 @@ def styles(fonts: Mapping[str, tuple[str, ...]]) -> list[str]:
 
     return [
         _style("Normal", "Normal", '<w:widowControl w:val="0"/><w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/>'
-               '<w:jc w:val="both"/>' + exact, based=None),
+               '<w:jc w:val="both"/>' + exact,
+               # The size on Normal itself, not only in docDefaults: LibreOffice takes the grid's base width from it.
+               _fonts(body) + _size(BODY_PT), based=None),
         _style("BodyText", "Body Text", exact + indent, extra='<w:link w:val="BodyTextChar"/>'),
         _style("FirstParagraph", "First Paragraph", based="BodyText", extra='<w:next w:val="BodyText"/>'),
         _style("Compact", "Compact", exact + indent, based="BodyText"),
@@ -143,6 +167,12 @@ def styles(fonts: Mapping[str, tuple[str, ...]]) -> list[str]:
         _style("ImageCaption", "Image Caption", based="Caption"),
         _style("Footer", "footer", '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>' + no_indent
                + '<w:snapToGrid w:val="0"/>', _fonts(number) + _size(FOOTER_PT)),
+        # 目录: entries on the body's line grid, page numbers flush right after a dotted leader.
+        _style("TOCHeading", "TOC Heading", '<w:keepNext/><w:spacing w:before="0" w:after="' + str(line_pitch())
+               + '" w:line="240" w:lineRule="auto"/>' + no_indent + '<w:jc w:val="center"/><w:snapToGrid w:val="0"/>',
+               _fonts(heading) + plain_color + _size(TITLE_PT), extra='<w:next w:val="TOC1"/>'),
+        _style("TOC1", "toc 1", toc_tabs + exact + no_indent, _fonts(heading), extra='<w:next w:val="TOC2"/>'),
+        _style("TOC2", "toc 2", toc_tabs + exact + f'<w:ind w:left="{BODY_PT * 40}" w:firstLineChars="0" w:firstLine="0"/>'),
         _style("Hyperlink", "Hyperlink", rpr=plain_color, kind="character", based="BodyTextChar"),
         # Every border single 0.5 pt: GB/T 9704 tables are fully ruled.
         f'<w:style {NS} w:type="table" w:default="1" w:styleId="Table"><w:name w:val="Table"/>'

@@ -43,7 +43,8 @@ def render(env: jinja2.Environment, names: Sequence[str], variables: Mapping[str
     try:
         template = env.select_template(list(names))
     except jinja2.TemplateNotFound:
-        raise XzdocError(f"找不到模板 {names[0]}", hint="检查仓库 templates/ 目录，或重新安装 xzdoc") from None
+        raise XzdocError(f"找不到模板 {names[0]}", f"templates/{names[0]}",
+                         hint="检查仓库 templates/ 目录，或重新安装 xzdoc") from None
     except jinja2.TemplateSyntaxError as exc:
         raise XzdocError(f"模板语法有误：{exc.message}", exc.filename, exc.lineno) from None
     try:

@@ -1,4 +1,7 @@
-"""The rule registry: one row per check, its id, article, level and purpose."""
+"""The rule registry: one row per check, its id, article, level and purpose.
+
+Public surface: ``RULES`` (the table), ``Rule``, ``Context`` and ``Hit``; ``engine.validate`` runs them.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.rules import art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle
+from xzdoc.rules import art01, art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle, placeholders
 from xzdoc.rules.base import Context, Hit
 from xzdoc.rules.index import Index
 
 Check = Callable[[Project, Context], Iterator[Hit]]
+# Cross-project rules in two halves (see rules/index.py): a compact summary of each project
+# taken while it is in memory, and a check run once over the index of all summaries.
 Summarize = Callable[[Project, Context], Any]
 PortfolioCheck = Callable[[Index, Context], Iterator[Hit]]
 
 
+def _none(project: Project, ctx: Context) -> Iterator[Hit]:
+    return iter(())
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A check on one project; cross-project rules add the two halves described in rules/index.py."""
-
     id: str
     article: str
     level: str
@@ -41,6 +48,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art06.plan-year", "第六条", WARNING, "所属年度计划与分年度预算的年份一致", art06.check_plan_year),
     Rule("art10.unplanned-prereview", "第十条", ERROR, "未纳入规划的项目有前置审查记录", art06.check_unplanned),
     Rule("art07.documents", "第七条", ERROR, "当前阶段要求的申请材料均已登记且文稿存在", art07.check_documents),
+    Rule("art07.placeholders", "第七条", ERROR, "提交起不再有 xzdoc new 留下的占位内容（提出单位、0.00 预算、编写提示）",
+         placeholders.check_placeholders),
     Rule("art07.outline", "第七条", ERROR, "每份文稿包含提纲要求的全部章节且章节不为空", art07.check_outline),
     Rule("art07.multi-year-budget", "第七条", ERROR, "分年度预算之和等于总预算", art07.check_multi_year),
     Rule("art07.budget-sources", "第七条", ERROR, "资金来源之和等于总预算", art07.check_sources),
@@ -55,6 +64,10 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.database-catalog", "第八条", ERROR, "有数据库类资源时提供数据库目录", art08.check_database_catalog),
     Rule("art08.system-catalog", "第八条", ERROR, "每个信息系统有目录编号，建设方式、部署、网络取值有效",
          art08.check_system_catalog),
+    Rule("art08.system-register", "第八条", ERROR, "升级、整合、下线的系统已列入 systems.yaml 目录，新建系统使用新编号",
+         art01.check_register),
+    Rule("art01.system-total", "第一条", ERROR, "全部项目实施后在用系统不多于 systems.yaml 登记的在用系统（总量只减不增）",
+         _none, summarize=art01.summarize_uses, portfolio=art01.portfolio_total),
     Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids,
          summarize=art08.summarize_ids, portfolio=art08.portfolio_unique_ids),
     Rule("art10.system-sharing", "第十条", ERROR, "每个信息系统实现互联互通或数据共享", art10.check_sharing),

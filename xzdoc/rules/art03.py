@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, bad_enum
+from xzdoc.rules.base import Context, Hit, bad_enum, comma_slip
 from xzdoc.source.yamlio import YList
 
 ALLOW_MARK = "xzdoc: allow"
@@ -27,7 +27,12 @@ def check_categories(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     allowed = ctx.enum("category")
     for i, cat in enumerate(cats):
-        if str(cat) not in allowed:
+        slip = comma_slip(cat)
+        if slip is not None:
+            line, col = cats.at(i)
+            yield Hit((line, col + slip), f"项目类别之间用了中文标点“{str(cat)[slip]}”：把“{str(cat)[slip]}”改为半角逗号“,”，"
+                                          "例如 categories: [应用系统, 信息资源]")
+        elif str(cat) not in allowed:
             yield Hit(cats.at(i), f"项目类别“{cat}”不在规定范围内（可选：{'、'.join(allowed)}）")
     if len(set(map(str, cats))) != len(cats):
         yield Hit(cats.pos, "项目类别有重复项")

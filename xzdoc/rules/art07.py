@@ -63,9 +63,12 @@ def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
         if not chapters or draft.text is None:
             continue
         last = max((h.line for h in draft.headings), default=1)
-        for chapter, heading in match_outline(chapters, draft.headings):
+        pairs = match_outline(chapters, draft.headings)
+        for i, (chapter, heading) in enumerate(pairs):
             if heading is None:
-                yield Hit((last, 1), f"《{kind}》缺少章节“{chapter.title}”：须作为一级标题（# {chapter.title}）出现",
+                # Shown where the chapter belongs: at the next outline chapter present, else at the last heading.
+                at = next((h.line for _, h in pairs[i + 1:] if h is not None), last)
+                yield Hit((at, 1), f"《{kind}》缺少章节“{chapter.title}”：须作为一级标题（# {chapter.title}）出现",
                           path=draft.path, level=level)
             elif not heading.has_body:
                 yield Hit((heading.line, 1), f"《{kind}》的章节“{heading.title}”没有正文内容", path=draft.path, level=level)

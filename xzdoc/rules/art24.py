@@ -20,7 +20,7 @@ from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping
 from xzdoc.source.yamlio import YMap
 
-_KEY = "art24.ledger"
+LEDGER_KEY = _KEY = "art24.ledger"
 _REPORTED = "art24.reported"
 
 

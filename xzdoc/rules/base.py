@@ -61,6 +61,14 @@ def bad_enum(node: YMap, key: str, allowed: tuple[str, ...], label: str) -> Hit 
     return Hit(node.at(key), f"{label}“{value}”不在规定范围内（可选：{'、'.join(allowed)}）")
 
 
+def comma_slip(value: Any) -> int | None:
+    """Index of a Chinese comma or 顿号 in a flow-list item: ``[应用系统，信息资源]`` is one item to YAML."""
+    if not isinstance(value, str):
+        return None
+    found = [i for i in (value.find("，"), value.find("、")) if i >= 0]
+    return min(found) if found else None
+
+
 def money(project: Project, *path: object) -> Decimal | None:
     return project.money.get(tuple(path))
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from xzdoc import rules
 from xzdoc.config import Config
 from xzdoc.model import ERROR, WARNING, Finding, Project
+from xzdoc.rules.art24 import LEDGER_KEY
 from xzdoc.rules.index import Entry, Index, Shard, owner
 from xzdoc.source import loader
+
+# Context data built from git history, which unsaved editor text cannot change.
+_DURABLE = frozenset({LEDGER_KEY})
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,29 @@ def check_projects(config: Config, projects: Sequence[Project], as_of: dt.date |
         findings += run_rules(project, ctx)
         index.add(summarize(project, ctx, asked=True))
     return [*findings, *run_portfolio(index, ctx)]
+
+
+def check_project(config: Config, folder: Path, overlay: Mapping[Path, str] | None = None,
+                  others: Sequence[Project] = (), as_of: dt.date | None = None,
+                  durable: dict[str, Any] | None = None) -> loader.Loaded:
+    """One project, with unsaved editor text in ``overlay``, judged against the repository's ``others``.
+
+    The language server's entry point: the same loader and rule table as ``validate``, for one
+    project at a time. ``durable`` carries run-wide data that unsaved text cannot change (the git
+    ledger) from one call to the next, so an edit does not re-read history.
+    """
+    loaded = loader.load_project(config, folder.resolve(), overlay)
+    if loaded.project is None:
+        return loaded
+    shown = loaded.project.display  # compared as text: a thousand Path comparisons per edit add up
+    peers = tuple(p for p in others if p.display != shown)
+    extras = {k: v for k, v in (durable or {}).items() if k in _DURABLE}
+    ctx = rules.Context(config=config, projects=(loaded.project, *peers), as_of=as_of or dt.date.today(), extras=extras)
+    index = Index([summarize(loaded.project, ctx, True), *(summarize(p, ctx, False) for p in peers)])
+    findings = [*loaded.findings, *run_rules(loaded.project, ctx), *run_portfolio(index, ctx)]
+    if durable is not None:
+        durable.update((k, v) for k, v in ctx.extras.items() if k in _DURABLE)
+    return loader.Loaded(loaded.project, _sorted(findings))
 
 
 def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard | None) -> Index:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from xzdoc.config import Config
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
 from xzdoc.model import ERROR, Draft, Finding, Project
 from xzdoc.source import drafts as md
 from xzdoc.source import structure
@@ -16,6 +17,7 @@ from xzdoc.source.yamlio import YMap, decode, loads, read_text
 
 PROJECT_FILE = "project.yaml"
 READABLE = "art07.readable"
+_ID_LINE = re.compile(r"^id:[ \t]*([^\s#]+)", re.M)
 SCHEMA = "art07.schema"
 
 
@@ -41,18 +43,21 @@ def discover_names(config: Config, paths: Iterable[Path]) -> list[str]:
             raise XzdocError(f"在 {config.root} 中没有找到 {config.projects_dir}/ 目录，也没有 xzdoc.yaml",
                              hint="在 xzdoc 仓库的根目录运行，或指定要检查的项目：xzdoc validate PATH")
     for target in targets:
-        target = target.resolve()
+        target = resolve(config, target).resolve()
         if target.is_file():
             # A changed file (as pre-commit passes them) stands for the project that holds it.
             target = next((p for p in target.parents if (p / PROJECT_FILE).is_file()), target.parent)
         if not target.exists():
-            raise XzdocError(f"路径不存在：{target}", hint="PATH 可以是仓库根目录、projects/ 或某个项目目录")
+            raise UsageError(f"路径不存在：{target}", "命令行参数 PATH",
+                             hint="PATH 可以是仓库根目录、projects/、某个项目目录或项目编号")
         if (target / PROJECT_FILE).is_file():
             out.append(str(target))
             continue
         if (target / config.projects_dir).is_dir() and target == config.root:
             target = target / config.projects_dir
         found = project_folders(target)
+        if not found and target == (config.root / config.projects_dir).resolve():
+            continue   # a new bureau repository before its first project: nothing to check is not an error
         if not found:
             raise XzdocError(f"{_rel(config, target)} 下没有找到任何项目（含 {PROJECT_FILE} 的目录）",
                              hint="用 xzdoc new projects/<编号> --id <编号> --name <名称> 创建项目")
@@ -71,12 +76,39 @@ def project_folders(folder: Path) -> list[str]:
     return [f"{top}/{name}" for name in sorted(names) if os.path.isfile(f"{top}/{name}/{PROJECT_FILE}")]
 
 
-def load_project(config: Config, folder: Path) -> Loaded:
+def resolve(config: Config, ref: Path) -> Path:
+    """A path as given, or the folder of the project whose id (or folder name) it spells."""
+    if ref.exists() or len(ref.parts) != 1:
+        return ref
+    root = config.root / config.projects_dir
+    if (root / ref.name / PROJECT_FILE).is_file():
+        return root / ref.name
+    for file in sorted(root.glob(f"*/{PROJECT_FILE}")):
+        if declared_id(file) == ref.name:
+            return file.parent
+    return ref
+
+
+def declared_id(file: Path) -> str | None:
+    """The ``id:`` line of a project.yaml, read without parsing the rest (ids are plain scalars)."""
+    try:
+        text = file.read_text("utf-8", errors="replace")
+    except OSError:
+        return None
+    found = _ID_LINE.search(text)
+    return found.group(1).strip("'\"") if found else None
+
+
+def load_project(config: Config, folder: Path, overlay: Mapping[Path, str] | None = None) -> Loaded:
+    """One project; ``overlay`` maps absolute file paths to unsaved editor text that replaces the file."""
     display = _rel(config, folder)
     yaml_path = f"{display}/{PROJECT_FILE}"
     marked: list[tuple[tuple[int, int], str]] = []
+    overlay = overlay or {}
     try:
-        source = read_text(folder / PROJECT_FILE, yaml_path)
+        source = overlay.get(folder / PROJECT_FILE)
+        if source is None:
+            source = read_text(folder / PROJECT_FILE, yaml_path)
         data = loads(source, yaml_path, marked)
     except XzdocError as exc:
         return Loaded(None, (_from_error(exc, READABLE),))
@@ -85,7 +117,7 @@ def load_project(config: Config, folder: Path) -> Loaded:
     problems, money = structure.check(config.standard.raw_schema, data, data.pos)
     findings = [Finding(yaml_path, p[0], p[1], SCHEMA, ERROR, f"{msg}（依据第七条）", "第七条")
                 for p, msg in problems]
-    drafts, draft_findings = _drafts(config, folder, data, display)
+    drafts, draft_findings = _drafts(config, folder, data, display, overlay)
     findings += draft_findings
     project = Project(
         id=str(data.get("id") or folder.name),
@@ -103,7 +135,8 @@ def load_project(config: Config, folder: Path) -> Loaded:
     return Loaded(project, tuple(findings))
 
 
-def _drafts(config: Config, folder: Path, data: YMap, display: str) -> tuple[dict[str, Draft], list[Finding]]:
+def _drafts(config: Config, folder: Path, data: YMap, display: str,
+            overlay: Mapping[Path, str]) -> tuple[dict[str, Draft], list[Finding]]:
     documents = data.get("documents")
     out: dict[str, Draft] = {}
     findings: list[Finding] = []
@@ -114,7 +147,12 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str) -> tuple[dic
             continue
         shown = f"{display}/{rel}"
         file = folder / rel
-        raw, text, problem = _read_draft(folder, file, shown)
+        edited = overlay.get(file)
+        if edited is not None and _inside(folder, file):
+            text: str | None = edited
+            raw, problem = edited.encode("utf-8"), None
+        else:
+            raw, text, problem = _read_draft(folder, file, shown)
         if problem:
             line, col = documents.at(kind)
             findings.append(Finding(problem.path or shown, problem.line or line, problem.column or col,

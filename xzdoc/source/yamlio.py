@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -149,11 +150,44 @@ def loads(text: str, display: str, notes: list[tuple[Pos, str]] | None = None) -
         parser.dispose()
 
 
+# A key written with a full-width colon, or with a full-width space after the colon: YAML sees one
+# plain string and complains a line later. Group 3 is the offending character.
+_COLON_SLIP = re.compile(r"^([ \t]*(?:-[ \t]+)*[{,]?[ \t]*)([^\s#'\"\[\]{}:：,，][^#:：\n]*?)[ \t]*(：|:(?=\u3000))")
+COLON_FIX = "把全角冒号“：”改为半角“:”，冒号后加一个空格"
+SPACE_FIX = "把冒号后的全角空格“　”改为半角空格"
+
+
+def colon_slip(line: str) -> tuple[int, str] | None:
+    """(0-based column, message) of a full-width colon after a key, or of a full-width space after ``:``."""
+    found = _COLON_SLIP.match(line)
+    if found is None:
+        return None
+    key = found.group(2)
+    if found.group(3) == "：":
+        return found.start(3), f"键“{key}”后用了全角冒号“：”：{COLON_FIX}"
+    return found.end(3), f"键“{key}”的冒号后是全角空格：{SPACE_FIX}"
+
+
+def _slip_near(text: str, line: int) -> XzdocError | None:
+    """libyaml reports a colon slip at the line after it (or at the end of the file); look back for it."""
+    lines = text.split("\n")
+    for number in range(min(line, len(lines)), max(0, line - 5), -1):
+        slip = colon_slip(lines[number - 1])
+        if slip:
+            return XzdocError(slip[1], None, number, column=slip[0] + 1, hint=COLON_FIX if "冒号“：”" in slip[1] else SPACE_FIX)
+    return None
+
+
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> XzdocError:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else None
     col = mark.column + 1 if mark else None
     problem = exc.problem or ""
+    slip = _slip_near(text, line) if line else None
+    if slip:
+        slip.path = display
+        slip.hint = None  # the message already says how to fix it
+        return slip
     if "\t" in problem or "'\\t'" in problem or (line and "\t" in _line(text, line)[: (col or 1)]):
         return XzdocError("YAML 缩进中使用了制表符（Tab）", display, line, column=col,
                           hint="YAML 只能用空格缩进：把 Tab 替换为两个空格（VS Code：“将缩进转换为空格”）")

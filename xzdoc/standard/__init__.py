@@ -116,6 +116,13 @@ def _raw_schema() -> dict[str, Any]:
     return data
 
 
+@functools.cache
+def articles() -> dict[str, str]:
+    """Article number (第七条) -> its text in the measures, as shipped beside this module."""
+    data = json.loads(resources.files(__name__).joinpath("articles.json").read_text("utf-8"))
+    return dict(data["articles"])
+
+
 def build(overrides: Mapping[str, Any] | None = None) -> Standard:
     data = _merge(defaults(), dict(overrides or {}))
     schema = _raw_schema()

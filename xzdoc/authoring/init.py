@@ -1,0 +1,160 @@
+"""`xzdoc init`: lay out a bureau repository, or adopt xzdoc in one that already has history.
+
+Every file is rendered first and compared with what is on disk; nothing is
+written when any differing file would be overwritten without ``force``, so a
+refusal leaves the folder as it was and a second run changes nothing.
+
+The proposal workflow is the toolkit's own ``.github/workflows/proposals.yml``
+(shipped in the wheel), with its install step pinned to the running version,
+so the repository's CI and the people's machines run the same xzdoc.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from xzdoc import __version__
+from xzdoc import config as cfg
+from xzdoc.authoring.scaffold import schema_text
+from xzdoc.errors import XzdocError
+from xzdoc.render.templates import environment
+from xzdoc.source.fsio import write_atomic
+from xzdoc.source.register import REGISTER_NAME
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+WORKFLOW_NAME = "proposals.yml"
+WORKFLOWS = (_PACKAGE / "_workflows" / WORKFLOW_NAME,               # in the wheel
+             _PACKAGE.parent / ".github" / "workflows" / WORKFLOW_NAME)   # in a source checkout
+# `pip install .` (and -e, extras, python -m pip) as the toolkit's own workflow installs itself.
+# Also a bare line inside a `run: |` block.
+_INSTALL = re.compile(r"^(?P<lead>\s*(?:-\s+)?(?:run:\s*)?)(?:python3? -m )?pip install (?:-e )?(?P<q>[\x22\x27]?)"
+                      r"\.(?:\[[^\]]*\])?(?P=q)\s*$", re.MULTILINE)
+_BASELINE = re.compile(r'^baseline:.*$', re.MULTILINE)
+GITEA_NOTE = ("# Gitea Actions 版本：与 .github/workflows/proposals.yml 相同。runs-on 标签、actions 的来源（内网镜像或\n"
+              "# DEFAULT_ACTIONS_URL）、制品上传的版本按 xzdoc README“在 Gitea Actions 上运行”一节调整。\n")
+
+
+@dataclass(frozen=True)
+class Planned:
+    path: Path
+    content: str
+    state: str        # new | same | differs
+
+
+@dataclass(frozen=True)
+class Outcome:
+    written: tuple[Path, ...]
+    unchanged: tuple[Path, ...]
+    baseline: str | None
+    kept: tuple[Path, ...] = ()     # the repository's own files, left alone when adopting
+
+
+def default_install() -> str:
+    return f"xzdoc=={__version__}"
+
+
+def plan(target: Path, organisation: str, install: str, baseline: str | None = None) -> list[Planned]:
+    """Every file init lays out, rendered, with how it compares to the disk."""
+    if not organisation.strip():
+        raise XzdocError("单位名称不能为空", hint="例如 xzdoc init --org 忻州市交通运输局")
+    _check_install(install)
+    settings = cfg.Config(root=target, organisation=organisation.strip())
+    env = environment(settings)
+    context = {"organisation": settings.organisation, "projects_dir": settings.projects_dir, "version": __version__,
+               "baseline": baseline, "prefix": "XZJT", "install_shell": shlex.quote(install)}
+    workflow = workflow_text(install)
+    files = {
+        cfg.CONFIG_NAME: env.get_template("init/xzdoc.yaml.j2").render(context),
+        REGISTER_NAME: env.get_template("init/systems.yaml.j2").render(context),
+        ".github/workflows/" + WORKFLOW_NAME: workflow,
+        ".gitea/workflows/" + WORKFLOW_NAME: GITEA_NOTE + workflow,
+        ".vscode/settings.json": env.get_template("init/vscode-settings.json.j2").render(context),
+        ".vscode/xzdoc.schema.json": schema_text(settings.standard),
+        ".pre-commit-config.yaml": env.get_template("init/pre-commit-config.yaml.j2").render(context),
+        ".gitignore": env.get_template("init/gitignore.j2").render(context),
+        "README.md": env.get_template("init/README.md.j2").render(context),
+        f"{settings.projects_dir}/.gitkeep": "",
+    }
+    return [Planned(target / name, text, _state(target / name, text)) for name, text in files.items()]
+
+
+def run(target: Path, organisation: str, install: str, force: bool = False) -> Outcome:
+    planned = plan(target, organisation, install)
+    return _write(planned, force, None)
+
+
+def adopt(target: Path, organisation: str, install: str, head: str, force: bool = False) -> Outcome:
+    """Init in a repository with history: the baseline is ``head`` unless xzdoc.yaml already names one.
+
+    An existing xzdoc.yaml keeps everything the bureau wrote; only its baseline line is added.
+    """
+    config_file = target / cfg.CONFIG_NAME
+    current = _existing_baseline(config_file)
+    baseline = current if current and not force else head
+    planned = plan(target, organisation, install, baseline)
+    if config_file.is_file():
+        text = config_file.read_text("utf-8")
+        line = f'baseline: "{baseline}"'
+        updated = _BASELINE.sub(line, text, count=1) if _BASELINE.search(text) else text.rstrip("\n") + "\n\n" + line + "\n"
+        planned = [Planned(p.path, updated, _state(p.path, updated)) if p.path == config_file else p for p in planned]
+    return _write(planned, force, baseline, keep=not force)
+
+
+def workflow_text(install: str) -> str:
+    source = next((p for p in WORKFLOWS if p.is_file()), None)
+    if source is None:
+        raise XzdocError(f"安装包中缺少工作流模板 {WORKFLOW_NAME}", hint="重新安装 xzdoc 的 wheel")
+    text = source.read_text("utf-8")
+    body = text.split("\nname:", 1)
+    header = (f"# 项目材料的流水线，由 xzdoc init 按 xzdoc {__version__} 写出：拉取请求按编制规范检查并给出变更审查摘要，\n"
+              "# 合并到 main 后检查审批台账、生成改动项目的申报材料包和项目看板。\n"
+              "# 各作业安装的 xzdoc 版本固定为与各人本机相同的版本；升级时同时改这里的每个 pip install。\n")
+    text = header + "name:" + body[1] if len(body) == 2 and text.startswith("#") else text
+    pinned, count = _INSTALL.subn(lambda m: f"{m['lead']}pip install {shlex.quote(install)}", text)
+    if not count:
+        raise XzdocError(f"工作流模板 {source} 中没有找到安装 xzdoc 的步骤（pip install .）",
+                         hint="这是 xzdoc 安装包的缺陷，请报告")
+    return pinned
+
+
+def _check_install(install: str) -> None:
+    if __version__ not in install or any(c in install for c in "\n\r'\"`$"):
+        raise XzdocError(f"安装来源“{install}”没有固定为当前版本 {__version__}",
+                         hint=f"写 xzdoc=={__version__}（内网镜像）、仓库中的 wheel 文件路径 "
+                              f"./tools/xzdoc-{__version__}-py3-none-any.whl，或 "
+                              f"xzdoc@git+https://git.example.gov.cn/xzjt/xzdoc@v{__version__}")
+
+
+def _state(path: Path, text: str) -> str:
+    if not path.exists():
+        return "new"
+    try:
+        return "same" if path.is_file() and path.read_text("utf-8") == text else "differs"
+    except (OSError, UnicodeDecodeError):
+        return "differs"
+
+
+def _existing_baseline(config_file: Path) -> str | None:
+    if not config_file.is_file():
+        return None
+    found = re.search(r'^baseline:\s*"?([0-9a-fA-F]{7,40})"?\s*(?:#.*)?$', config_file.read_text("utf-8"), re.MULTILINE)
+    return found.group(1).lower() if found else None
+
+
+def _write(planned: list[Planned], force: bool, baseline: str | None, keep: bool = False) -> Outcome:
+    """Write new and differing files; ``keep`` (adopting) leaves a repository's own files as they are."""
+    config_file = next(p.path for p in planned if p.path.name == cfg.CONFIG_NAME)
+    kept = tuple(p.path for p in planned if keep and p.state == "differs" and p.path != config_file)
+    planned = [p for p in planned if p.path not in kept]
+    clash = [p for p in planned if p.state == "differs" and not (keep and p.path == config_file)]
+    if clash and not force:
+        names = "、".join(str(p.path) for p in clash)
+        raise XzdocError(f"以下文件已存在且内容不同，未做任何改动：{names}",
+                         hint="确认要覆盖时加 --force；只想设置基线时用 --adopt")
+    written = [p for p in planned if p.state != "same"]
+    for p in written:
+        write_atomic(p.path, p.content)
+    return Outcome(tuple(p.path for p in written), tuple(p.path for p in planned if p.state == "same"), baseline, kept)
