@@ -196,3 +196,22 @@ def test_image_inside_the_project_is_inlined(repo: Path) -> None:
                                  check=True).stdout.decode()
         assert [line.split()[2] for line in listing.splitlines()[2:]].count("image") == 1
     assert "总体架构" in pdftext(repo / "out" / "项目建议书.pdf")
+
+
+# -- what scanners and Word leave in drafts -------------------------------------------
+
+
+@NEEDS_POPPLER
+@pytest.mark.parametrize("mark", ["xzdoc: allow", "<!-- xzdoc: allow -->", "（xzdoc: allow）"])
+def test_allow_marks_and_full_width_indents_never_reach_the_documents(repo: Path, mark: str) -> None:
+    draft(repo, f"　　示例文件首页标注“密级：秘密”的位置。{mark}\n\n　　联系电话13912345678。{mark}")
+    assert invoke("validate", f"projects/{PID}").exit_code == 0
+    code, output = render("docx", "pdf")
+    assert code == 0, output
+    text = pdftext(repo / "out" / "项目建议书.pdf")
+    with zipfile.ZipFile(repo / "out" / "项目建议书.docx") as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    for rendered in (text, xml):
+        assert "示例文件首页标注" in rendered and "13912345678" in rendered
+        assert "allow" not in rendered and "xzdoc" not in rendered
+    assert "\u3000示例" not in xml, "the layout indents paragraphs; a full-width indent would double it"

@@ -6,12 +6,13 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
-from xzdoc.source.yamlio import YList, YMap, load_file, loads
+from xzdoc.source.yamlio import YList, YMap, load_file, loads, plain
 
 if TYPE_CHECKING:
     from xzdoc.source.yearspec import YearSpec
@@ -27,8 +28,9 @@ DEFAULT_FONTS = {
     "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "LXGW WenKai", "AR PL UKai CN"),
     "number": ("宋体", "SimSun", "Noto Serif CJK SC"),
 }
+DEFAULT_REUSE_EXCLUDE = ("编制依据", "建设依据", "项目建设依据", "建设单位概况")
 _KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
-          "require_signed", "revoked_keys", "layout"}
+          "require_signed", "revoked_keys", "layout", "reuse"}
 _MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
 # Documents printed double-sided unless xzdoc.yaml says otherwise (layout.duplex): the long reports.
 DUPLEX_KINDS = ("可行性研究报告", "初步设计")
@@ -105,6 +107,9 @@ class Config:
     require_signed: bool = False
     revoked_keys: tuple[str, ...] = ()
     layout: Layout = field(default_factory=Layout)
+    # Chapters every project writes alike (legal basis, the bureau's profile) are not reported as copied.
+    reuse_exclude: tuple[str, ...] = DEFAULT_REUSE_EXCLUDE
+    reuse_threshold: float = 0.6
 
     def role_of(self, email: str) -> set[str]:
         return {a.role for a in self.approvers if a.matches(email)}
@@ -163,6 +168,7 @@ def load(root: Path, text: str | None = None) -> Config:
         require_signed=_flag(data, "require_signed"),
         revoked_keys=_strings(data, "revoked_keys"),
         layout=_layout(data),
+        **_reuse(data),
     )
 
 
@@ -317,10 +323,23 @@ def _calendar(data: YMap) -> dict[int, YearSpec]:
         raise
 
 
-def plain(value: Any) -> Any:
-    """Strip position bookkeeping so data can be merged and hashed."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
+def _reuse(data: YMap) -> dict[str, Any]:
+    """reuse: {exclude: [章节标题, …], threshold: 0.6}; the listed titles replace the defaults."""
+    node = _mapping(data, "reuse")
+    line = data.at("reuse")[0]
+    out: dict[str, Any] = {}
+    unknown = [k for k in node if k not in ("exclude", "threshold")]
+    if unknown:
+        raise XzdocError(f"xzdoc.yaml 的 reuse 中有未知的配置项“{unknown[0]}”", CONFIG_NAME, line,
+                         hint="可用：exclude（不比对的章节标题列表）、threshold（0–1 之间的相同语句比例）")
+    exclude = node.get("exclude")
+    if exclude is not None:
+        if not isinstance(exclude, list) or not all(isinstance(t, str) for t in exclude):
+            raise XzdocError("reuse.exclude 应为章节标题的列表", CONFIG_NAME, line)
+        out["reuse_exclude"] = tuple(exclude)
+    threshold = node.get("threshold")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, Decimal)) or not 0 < threshold <= 1:
+            raise XzdocError("reuse.threshold 应为 0 到 1 之间的小数，例如 0.6", CONFIG_NAME, line)
+        out["reuse_threshold"] = float(threshold)
+    return out

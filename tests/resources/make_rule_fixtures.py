@@ -58,6 +58,36 @@ def _resource(data: dict) -> dict:
     return data["resources"][0]
 
 
+DATABASE_TABLE = """| 数据库 | 存储内容 |
+|---|---|
+| 城乡客运动态监控库 | 车辆、驾驶员和报警数据 |
+| 视频附件库 | 报警图片和视频 |
+"""
+NEEDS = """现有平台部署在自建机房，服务器已连续运行九年，故障率逐年上升。
+早期安装的标清终端无法接入主动安全智能预警功能，视频清晰度不能满足取证要求。
+县级监管部门只能通过电话和纸质台账跟踪报警处置，处置过程无法追溯。
+运输企业反映平台操作复杂，统计报表不能按线路和车辆自动生成。
+平台与道路运政管理系统之间没有数据接口，车辆和驾驶员基础信息需要人工维护。
+平台未落实商用密码应用要求，身份鉴别和重要数据传输存在安全隐患。
+机房供电和空调设备老化，不具备持续保障系统稳定运行的物理条件。
+"""
+NEEDS_EDITED = NEEDS.replace("运输企业反映平台操作复杂，统计报表不能按线路和车辆自动生成。",
+                             "企业用户反映移动端功能不全，无法随时查看本企业车辆的报警信息。")
+
+
+def twin_with(chapter: str) -> Mutation:
+    """A second project in the fixture whose design repeats most of a chapter; nothing else is shared."""
+    def apply(data: dict, folder: Path) -> None:
+        twin = folder.parent / "XZJT-2025-903"
+        shutil.copytree(BASE, twin)
+        text = (BASE / "project.yaml").read_text("utf-8")
+        text = text.replace("XZJT-2025-902", "XZJT-2025-903").replace("XZJT-SYS-002", "XZJT-SYS-093")
+        text = text.replace("130299-", "130298-").replace("规则测试用城乡客运", "规则测试用出租汽车")
+        (twin / "project.yaml").write_text(text, "utf-8")
+        edit_text("drafts/design.md", "# 四、", chapter + "\n# 四、")(data, twin)
+    return apply
+
+
 CASES: dict[str, list[Mutation]] = {
     "art07.readable": [reencode],
     "art07.schema": [data_edit(lambda d: d.update(budget_owner="财务科"))],
@@ -104,6 +134,14 @@ CASES: dict[str, list[Mutation]] = {
     "art32.emergency-drill": [data_edit(lambda d: (_accepted(d, day="2025-10-10", filing="2025-10-20", operating=True),
                                                    d["security"].pop("drills")))],
     "art32.emergency-plan": [data_edit(lambda d: d["security"].pop("emergency_plan"))],
+    "art07.draft-references": [edit_text("drafts/proposal.md", "{{ budget.total }}", "{{ budget.years[2031] }}")],
+    "art07.prose-amounts": [edit_text("drafts/proposal.md", "# 二、", "项目总投资720.00万元，由市级财政资金安排。\n\n# 二、")],
+    "art31.prose-mlps": [edit_text("drafts/design.md", "# 二、", "系统按网络安全等级保护第二级开展安全建设。\n\n# 二、")],
+    "art08.prose-systems": [edit_text("drafts/design.md", "# 二、", "本期整合公路养护管理系统（XZJT-SYS-099）。\n\n# 二、")],
+    "art08.foreign-project": [edit_text("drafts/feasibility.md", "# 二、", "本项目与XZJT-2024-017项目统筹实施。\n\n# 二、")],
+    "art08.prose-tables": [edit_text("drafts/design.md", "# 二、", DATABASE_TABLE + "\n# 二、")],
+    "art08.chapter-reuse": [edit_text("drafts/design.md", "# 四、", NEEDS + "\n# 四、"), twin_with(NEEDS_EDITED)],
+    "art31.pi-assessment": [data_edit(lambda d: _resource(d)["items"].append({"name": "驾驶员身份证号", "type": "字符型"}))],
 }
 
 

@@ -516,8 +516,7 @@ def with_evidence(config: Config, ledger: Ledger, records: Sequence[ApprovalReco
 
 def load_blob(blob: bytes) -> Any:
     """A project.yaml version as plain data; None when it does not parse."""
-    from xzdoc.config import plain
-    from xzdoc.source.yamlio import decode, loads
+    from xzdoc.source.yamlio import decode, loads, plain
 
     try:
         return plain(loads(decode(blob, PROJECT_FILE), PROJECT_FILE))

@@ -21,13 +21,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from xzdoc.config import GATE_ARTICLES, Config, plain
+from xzdoc.config import GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
 from xzdoc.history import gitlog
 from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
 from xzdoc.source import register as reg
-from xzdoc.source.yamlio import YMap, decode, loads
+from xzdoc.source.yamlio import YMap, decode, loads, plain
 
 PROJECT_FILE = "project.yaml"
 WORKTREE = "工作区"

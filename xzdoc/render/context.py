@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from xzdoc.config import Config, plain
+from xzdoc.config import Config
 from xzdoc.model import Project
 from xzdoc.render.reproducible import Stamp
+from xzdoc.source import sandbox
 
-CENT = Decimal("0.01")
+CENT = sandbox.CENT
 NUMERALS = "一二三四五六七八九十"
 GROUP_LABELS = {
     "建筑工程": "建筑工程费",
@@ -154,7 +155,7 @@ def build(config: Config, project: Project, stamp: Stamp) -> RenderContext:
     label = stage.label if stage else project.stage
     total = project.money.get(("budget", "total"), Decimal("0.00"))
     groups = _estimate(config, project)
-    variables = _variables(project)
+    variables = sandbox.variables(project.data, project.money)
     variables["stage_label"] = label
     return RenderContext(
         project=project,
@@ -173,27 +174,6 @@ def build(config: Config, project: Project, stamp: Stamp) -> RenderContext:
         goals=tuple({k: _text(g.get(k)) for k in ("category", "indicator", "target")}
                     for g in _maps(project.data.get("performance_goals"))),
     )
-
-
-def _variables(project: Project) -> dict[str, Any]:
-    """Plain project data (fresh containers), with every amount replaced by its exact two-place Decimal."""
-    data: dict[str, Any] = plain(project.data)
-    for path, amount in project.money.items():
-        parent: Any = data
-        for key in path[:-1]:
-            parent = _child(parent, key)
-        last: Any = path[-1]
-        if isinstance(parent, dict) or (isinstance(parent, list) and isinstance(last, int) and last < len(parent)):
-            parent[last] = amount.quantize(CENT)
-    return data
-
-
-def _child(node: Any, key: Any) -> Any:
-    if isinstance(node, dict):
-        return node.get(key)
-    if isinstance(node, list) and isinstance(key, int) and key < len(node):
-        return node[key]
-    return None
 
 
 def _shares(project: Project, prefix: tuple[str, ...], total: Decimal, label: Any) -> tuple[Share, ...]:

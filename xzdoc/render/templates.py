@@ -1,17 +1,16 @@
-"""Jinja environments: trusted templates from the loader chain, sandboxed drafts."""
+"""Jinja environments for trusted templates from the loader chain (drafts run in xzdoc.source.sandbox)."""
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
+from xzdoc.source.sandbox import template_line
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 PACKAGED = _PACKAGE / "_templates"   # where the wheel puts templates/
@@ -54,18 +53,8 @@ def render(env: jinja2.Environment, names: Sequence[str], variables: Mapping[str
         raise XzdocError(f"模板 {template.name} 出错：{exc}", path, template_line(exc, path)) from None
 
 
-def template_line(exc: BaseException, filename: str = "<template>") -> int | None:
-    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
-    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    return lines[-1] if lines else None
-
-
 def template_file(config: Config, name: str) -> Path:
     for folder in search_path(config):
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(name)
-
-
-def sandbox() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)

@@ -10,7 +10,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
-from xzdoc.rules import art01, art03, art06, art07, art08, art10, art24, art28, art31, estimate, lifecycle, placeholders
+from xzdoc.rules import (
+    art01,
+    art03,
+    art06,
+    art07,
+    art08,
+    art10,
+    art24,
+    art28,
+    art31,
+    estimate,
+    lifecycle,
+    placeholders,
+    prose,
+    reuse,
+    tables,
+)
 from xzdoc.rules.base import Context, Hit
 from xzdoc.rules.index import Index
 
@@ -51,6 +67,10 @@ RULES: tuple[Rule, ...] = (
     Rule("art07.placeholders", "第七条", ERROR, "提交起不再有 xzdoc new 留下的占位内容（提出单位、0.00 预算、编写提示）",
          placeholders.check_placeholders),
     Rule("art07.outline", "第七条", ERROR, "每份文稿包含提纲要求的全部章节且章节不为空", art07.check_outline),
+    Rule("art07.draft-references", "第七条", ERROR, "文稿中的 {{ … }} 引用的元数据存在，且在渲染所用的沙箱中可以计算",
+         prose.check_references),
+    Rule("art07.prose-amounts", "第七条", ERROR, "正文写明的总投资、年度预算、资金来源、概算项和费用小计与元数据一致",
+         prose.check_amounts),
     Rule("art07.multi-year-budget", "第七条", ERROR, "分年度预算之和等于总预算", art07.check_multi_year),
     Rule("art07.budget-sources", "第七条", ERROR, "资金来源之和等于总预算", art07.check_sources),
     Rule("art07.cross-department", "第七条", ERROR, "跨部门项目有牵头部门、共建部门和整体方案", art07.check_cross_department),
@@ -62,6 +82,8 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.share-conditions", "第八条", ERROR, "有条件共享写明条件，不予共享写明依据，可共享的写明方式",
          art08.check_share_rules),
     Rule("art08.database-catalog", "第八条", ERROR, "有数据库类资源时提供数据库目录", art08.check_database_catalog),
+    Rule("art08.prose-tables", "第八条", ERROR, "正文中的数据库、信息资源、绩效指标表格与元数据（附表）一致",
+         tables.check_tables),
     Rule("art08.system-catalog", "第八条", ERROR, "每个信息系统有目录编号，建设方式、部署、网络取值有效",
          art08.check_system_catalog),
     Rule("art08.system-register", "第八条", ERROR, "升级、整合、下线的系统已列入 systems.yaml 目录，新建系统使用新编号",
@@ -70,6 +92,11 @@ RULES: tuple[Rule, ...] = (
          _none, summarize=art01.summarize_uses, portfolio=art01.portfolio_total),
     Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids,
          summarize=art08.summarize_ids, portfolio=art08.portfolio_unique_ids),
+    Rule("art08.prose-systems", "第八条", ERROR, "文稿提到的系统编号都列在本项目的 systems 中", prose.check_system_ids),
+    Rule("art08.foreign-project", "第八条", ERROR, "文稿中没有其他项目的编号或名称（不得照搬、变相包装）",
+         prose.check_foreign),
+    Rule("art08.chapter-reuse", "第八条", WARNING, "文稿章节不与其他项目的章节大段相同（第一条只合不分、第八条不得变相包装）",
+         reuse.check_reuse),
     Rule("art10.system-sharing", "第十条", ERROR, "每个信息系统实现互联互通或数据共享", art10.check_sharing),
     Rule("art10.new-system-justification", "第十条", ERROR, "新建信息系统说明不能改造整合已有系统的理由",
          art10.check_new_system),
@@ -77,10 +104,14 @@ RULES: tuple[Rule, ...] = (
     Rule("art10.review-dimensions", "第十条", ERROR, "审核意见覆盖需求、集约、可行、预算、绩效五个方面", art10.check_review),
     Rule("art28.cloud", "第二十八条", ERROR, "信息系统部署在市级政务云，或写明不上云的依据", art28.check_cloud),
     Rule("art31.mlps-level", "第三十一条", ERROR, "等保级别为 1–5，项目级别不低于所含系统", art31.check_mlps),
+    Rule("art31.prose-mlps", "第三十一条", ERROR, "文稿写明的等保级别与项目及所述系统的等保级别一致", prose.check_mlps),
     Rule("art31.crypto-plan", "第三十一条", ERROR, "商用密码应用方案同步规划、同步建设、同步运行", art31.check_crypto),
     Rule("art31.risk-assessment", "第三十一条", ERROR, "开展网络与信息安全风险评估", art31.check_risk),
     Rule("art31.personal-info", "第三十一条", WARNING, "文稿和元数据中没有身份证号、手机号码等个人信息",
          art31.check_personal_info),
+    Rule("art31.pi-assessment", "第三十一条", ERROR,
+         "信息项含敏感个人信息（人脸、身份证号、行踪轨迹、手机号）时登记个人信息保护影响评估（申报起警告，建设起错误）",
+         art31.check_pi_assessment),
     Rule("art32.emergency-plan", "第三十二条", ERROR, "建设阶段起有网络安全事件应急预案", art31.check_emergency),
     # Lifecycle: filings and deadlines on --as-of (working days from xzdoc/calendar.py).
     Rule("art12.contract-deliverables", "第十二条", ERROR, "建设合同明确系统所有权和提交成果（设计文件、源代码、测试文档）",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping, money, money_sum, yuan
-from xzdoc.source.drafts import match_outline
+from xzdoc.source.drafts import malformed_heading, match_outline
 
 OVERALL_PLAN = "整体方案"
 SECTION_ARTICLES = {"resources": "第八条", "systems": "第八条", "security": "第三十一条",
@@ -66,12 +66,24 @@ def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
         pairs = match_outline(chapters, draft.headings)
         for i, (chapter, heading) in enumerate(pairs):
             if heading is None:
-                # Shown where the chapter belongs: at the next outline chapter present, else at the last heading.
+                # Shown where the chapter belongs: at the next outline chapter present, else at the last heading,
+                # unless a line written as its heading in a Word habit is found.
                 at = next((h.line for _, h in pairs[i + 1:] if h is not None), last)
-                yield Hit((at, 1), f"《{kind}》缺少章节“{chapter.title}”：须作为一级标题（# {chapter.title}）出现",
-                          path=draft.path, level=level)
+                yield _missing(kind, chapter.title, (chapter.title, *chapter.aliases), draft.text, at, draft.path,
+                               level)
             elif not heading.has_body:
                 yield Hit((heading.line, 1), f"《{kind}》的章节“{heading.title}”没有正文内容", path=draft.path, level=level)
+
+
+def _missing(kind: str, title: str, names: tuple[str, ...], text: str, last: int, path: str,
+             level: str | None) -> Hit:
+    """A missing chapter, at the line written as its heading in a Word habit when there is one."""
+    found = malformed_heading(text, names)
+    if found:
+        line, written, what = found
+        return Hit((line, 1), f"《{kind}》第{line}行“{written}”应是章节“{title}”的标题，但{what}"
+                              f"（应写作“# {written.lstrip('#＃*_ 　').rstrip('*_ ')}”）", path=path, level=level)
+    return Hit((last, 1), f"《{kind}》缺少章节“{title}”：须作为一级标题（# {title}）出现", path=path, level=level)
 
 
 def check_multi_year(project: Project, ctx: Context) -> Iterator[Hit]:

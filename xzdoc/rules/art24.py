@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from xzdoc.config import GATE_ARTICLES, plain
+from xzdoc.config import GATE_ARTICLES
 from xzdoc.errors import XzdocError
 from xzdoc.history import gitlog, ledger
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping
-from xzdoc.source.yamlio import YMap
+from xzdoc.source.yamlio import YMap, plain
 
 LEDGER_KEY = _KEY = "art24.ledger"
 _REPORTED = "art24.reported"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from xzdoc.model import Project
-from xzdoc.rules.art03 import ALLOW_MARK
+from xzdoc.model import WARNING, Project
 from xzdoc.rules.base import Context, Hit, items, mapping, text
+from xzdoc.source.drafts import ALLOW_MARK
+from xzdoc.source.yamlio import YMap
 
 LEVELS = range(1, 6)
 _ID_CARD = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
@@ -103,3 +104,42 @@ def check_personal_info(project: Project, ctx: Context) -> Iterator[Hit]:
         for line, col, label in personal_info(body, raw):
             yield Hit((line, col), f"疑似{label}：项目材料会随申报材料包流转，个人信息应删除或脱敏"
                                    f"（如确需保留，在该行末尾注明“{ALLOW_MARK}”）", path=path)
+
+
+# Sensitive personal information (个人信息保护法 第二十八条) as 信息项 names show it.
+_SENSITIVE = (
+    (re.compile(r"人脸|面部|生物识别|指纹|虹膜|声纹|掌纹|步态"), "生物识别信息"),
+    (re.compile(r"身份证|公民身份号码|身份证件号码"), "身份证号"),
+    (re.compile(r"手机号|移动电话号码"), "手机号码"),
+    (re.compile(r"行踪"), "行踪轨迹"),
+)
+_WHEREABOUTS = re.compile(r"轨迹|位置|定位|经度|纬度")
+_PERSON = re.compile(r"人员|乘客|旅客|驾驶员|司机|个人|居民|游客|公众|用户|学生|行人")
+
+
+def sensitive_items(project: Project) -> Iterator[tuple[YMap, str, str, str]]:
+    """(item, resource name, item name, kind) of every 信息项 holding sensitive personal information."""
+    for _, resource in items(project.data.get("resources")):
+        about = f"{text(resource.get('name'))}{text(resource.get('summary'))}"
+        persons = _PERSON.search(about) is not None
+        for _, item in items(resource.get("items")):
+            name = text(item.get("name"))
+            kind = next((label for pattern, label in _SENSITIVE if pattern.search(name)), None)
+            if kind is None and persons and _WHEREABOUTS.search(name):
+                kind = "个人行踪轨迹"
+            if kind:
+                yield item, text(resource.get("name")), name, kind
+
+
+def check_pi_assessment(project: Project, ctx: Context) -> Iterator[Hit]:
+    if not ctx.std.reached(project.stage, "submitted"):
+        return
+    security = _security(project)
+    if security is not None and security.get("pi_assessment"):
+        return
+    level = None if ctx.std.reached(project.stage, "building") else WARNING
+    for item, resource, name, kind in sensitive_items(project):
+        yield Hit(item.pos, f"信息资源“{resource}”的信息项“{name}”属于敏感个人信息（{kind}），须开展个人信息保护"
+                            "影响评估并在 security.pi_assessment 中登记（date、by、summary）；"
+                            f"阶段“{project.stage}”{'起为错误' if level is None else '为警告，进入建设阶段起为错误'}",
+                  level=level)

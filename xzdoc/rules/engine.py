@@ -116,6 +116,9 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
         folders = [f for f in folders if shard.holds(f)]
         others = [f for f in others if shard.holds(f)]
     index = Index(checked=len(folders))
+    # Rules not yet ported to the index read ``ctx.projects``; it loads every project the first
+    # time one of them asks, which holds them all in memory (see rules/index.py for the port).
+    object.__setattr__(ctx, "projects", _Everyone(config, [*folders, *others]))
     for folders_, asked in ((folders, True), (others, False)):
         for folder in folders_:
             _one(config, Path(folder), ctx, index, asked)
@@ -130,6 +133,29 @@ def _one(config: Config, folder: Path, ctx: rules.Context, index: Index, asked: 
         if asked:
             index.findings += run_rules(loaded.project, ctx)
         index.add(summarize(loaded.project, ctx, asked))
+
+
+class _Everyone(Sequence[Project]):
+    """All projects of the run, loaded on first use only."""
+
+    def __init__(self, config: Config, folders: list[str]) -> None:
+        self.config, self.folders = config, folders
+        self.loaded: list[Project] | None = None
+
+    def _all(self) -> list[Project]:
+        if self.loaded is None:
+            found = (loader.load_project(self.config, Path(f)).project for f in self.folders)
+            self.loaded = [p for p in found if p is not None]
+        return self.loaded
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Project]:
+        return iter(self._all())
 
 
 def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:

@@ -11,11 +11,15 @@ from xzdoc.standard import Chapter
 MAX_DRAFT_BYTES = 4 * 1024 * 1024
 # Scaffold guidance: shown while editing, never counted as text, dropped when rendering.
 GUIDANCE = "> 【编写提示】"
+# Written at the end of a line to accept a scanner's hit there; removed from rendered documents.
+ALLOW_MARK = "xzdoc: allow"
+ALLOW_TEXT = re.compile(r"[ \t\u3000]*(?:<!--[ \t]*)?[（(]?xzdoc:[ \t]*allow[)）]?(?:[ \t]*-->)?")
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _FENCE = re.compile(r"^(```|~~~)")
 # Used with match(text, pos, endpos) on one line: no ^, which would only match at offset 0.
-_BODY = re.compile(r"^(?!> 【编写提示】)[ \t]*[^\s#]", re.M)
+# Word's habit of indenting paragraphs with full-width spaces (　　) still makes body text.
+_BODY = re.compile(r"^(?!> 【编写提示】)[ \t\u3000]*[^\s#]", re.M)
 _NUMBERING = re.compile(
     r"^(第[一二三四五六七八九十百零〇\d]+[章节部分篇][、\s．.]*"
     r"|[一二三四五六七八九十百零〇]+[、.．]\s*"
@@ -105,3 +109,48 @@ def match_outline(chapters: Iterable[Chapter], found: tuple[Heading, ...]) -> li
         names = (chapter.title, *chapter.aliases)
         pairs.append((chapter, next((top[n] for n in names if n in top), None)))
     return pairs
+
+
+_HASH_NO_SPACE = re.compile(r"#+(?=[^\s#])")
+_DEEPER = re.compile(r"(#{2,6})[ \t]+")
+_BOLD = re.compile(r"(\*\*|__)(.+?)\1[ \t]*$")
+_WIDE_HASH = re.compile(r"＃+[ \t\u3000]*")
+
+
+def malformed_heading(text: str, titles: Iterable[str]) -> tuple[int, str, str] | None:
+    """(line, the line, what is wrong) of the first line that is meant as one of these chapter headings.
+
+    Word habits: the numbered title without ``#``, ``#`` without a space, a
+    deeper level than a chapter, a bold line, a full-width ``＃``. A line
+    counts only when, without that markup, it is exactly the title (numbering
+    aside), so prose that merely mentions the chapter is never reported.
+    """
+    best: tuple[int, str, str] | None = None
+    for title in titles:
+        at = text.find(title)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
+            line = text[start: end if end >= 0 else len(text)]
+            what = _what_is_wrong(line.strip(" \t\u3000"), title)
+            if what and (best is None or start < best[0]):
+                best = (start, line.strip(), what)
+                break
+            at = text.find(title, at + len(title))
+    if best is None:
+        return None
+    return text.count("\n", 0, best[0]) + 1, best[1], best[2]
+
+
+def _what_is_wrong(line: str, title: str) -> str | None:
+    if (m := _DEEPER.match(line)) and normalise(line[m.end():].rstrip("# ")) == title:
+        return f"章标题须是一级标题（一个“#”），这里是{len(m.group(1))}级标题"
+    if (m := _HASH_NO_SPACE.match(line)) and normalise(line[m.end():]) == title:
+        return "“#”后缺少空格，Markdown 不把它当作标题"
+    if (m := _WIDE_HASH.match(line)) and normalise(line[m.end():]) == title:
+        return "用了全角“＃”，须是半角“#”加空格"
+    if (m := _BOLD.match(line)) and normalise(m.group(2)) == title:
+        return "加粗的一行不是标题，须写作 Markdown 一级标题"
+    if not line.startswith(("#", "|", ">", "-", "*")) and normalise(line) == title:
+        return "缺少标题标记“# ”，这一行只是正文"
+    return None

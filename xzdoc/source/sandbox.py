@@ -1,0 +1,168 @@
+"""The one sandbox drafts' ``{{ … }}`` run in: used by render to produce text and by validate to check references.
+
+Drafts are untrusted prose from pull requests. Their expressions see plain
+project data (every amount as its exact two-place Decimal) inside Jinja's
+immutable sandbox; any failure becomes an XzdocError at the draft's file and
+line. This module must not import render/ or rules/: both import it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import traceback
+from collections.abc import Collection, Mapping
+from decimal import Decimal
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from xzdoc.errors import XzdocError
+from xzdoc.source.yamlio import plain
+
+CENT = Decimal("0.01")
+REFERENCE_HINT = "文稿中只能引用项目元数据，例如 {{ name }}、{{ id }}、{{ budget.total }}、{{ budget.years[2026] }}"
+_UNSAFE_ATTR = re.compile(r"attribute '([^']+)'")
+_EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def variables(data: Mapping[str, Any], money: Mapping[tuple[object, ...], Decimal],
+              roots: Collection[str] | None = None) -> dict[str, Any]:
+    """Plain project data (fresh containers), with every amount replaced by its exact two-place Decimal.
+
+    ``roots`` limits the copy to those top-level keys (what a draft's references start from).
+    """
+    out: dict[str, Any] = plain(data) if roots is None else {k: plain(data[k]) for k in roots if k in data}
+    for path, amount in money.items():
+        if roots is not None and path[0] not in out:
+            continue
+        parent: Any = out
+        for key in path[:-1]:
+            parent = _child(parent, key)
+        last: Any = path[-1]
+        if isinstance(parent, dict) or (isinstance(parent, list) and isinstance(last, int) and last < len(parent)):
+            parent[last] = amount.quantize(CENT)
+    return out
+
+
+def _child(node: Any, key: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(key)
+    if isinstance(node, list) and isinstance(key, int) and key < len(node):
+        return node[key]
+    return None
+
+
+def render(text: str, path: str, values: Mapping[str, Any]) -> str:
+    """The draft with its expressions evaluated; an XzdocError at ``path`` and the failing line otherwise."""
+    if "{" not in text:
+        return text
+    try:
+        return environment().from_string(text).render(values)
+    except jinja2.TemplateSyntaxError as exc:
+        raise XzdocError(f"文稿中的模板语法有误：{exc.message}", path, exc.lineno,
+                         hint=REFERENCE_HINT + "；要原样显示花括号，写作 {{ '{{' }}") from None
+    except SecurityError as exc:
+        match = _UNSAFE_ATTR.search(str(exc))
+        what = f"“{match.group(1)}”" if match else ""
+        raise XzdocError(f"文稿中的模板表达式试图访问 Python 内部属性{what}，已拒绝（不安全）", path,
+                         template_line(exc), hint=REFERENCE_HINT) from None
+    except jinja2.UndefinedError as exc:
+        raise XzdocError(f"文稿引用了不存在的元数据（{exc.message}）", path, template_line(exc),
+                         hint=REFERENCE_HINT) from None
+    except Exception as exc:  # any failure of an author's expression is the author's to fix
+        raise XzdocError(f"文稿中的模板表达式无法计算：{exc}", path, template_line(exc), hint=REFERENCE_HINT) from None
+
+
+def expressions(text: str) -> list[str] | None:
+    """The sources of a draft's ``{{ … }}``; None when it has other template syntax (``{% %}``, ``{# #}``) or an
+    unclosed ``{{``, which only ``render`` can judge."""
+    if "{%" in text or "{#" in text:
+        return None
+    found = _EXPRESSION.findall(text)
+    return found if len(found) == text.count("{{") else None
+
+
+def roots(found: list[str]) -> set[str]:
+    """The top-level names the expressions start from."""
+    return {m.group(1) for m in map(_NAME.match, found) if m}
+
+
+def problem(text: str, path: str, values: Mapping[str, Any]) -> XzdocError | None:
+    """What ``render`` would raise for this draft, or None.
+
+    Most drafts hold only ``{{ name }}``-style references; each is compiled
+    once per process and evaluated alone, which costs far less than compiling
+    a 40 KB template. Anything else, and any reference that fails, goes
+    through ``render`` itself, so the verdict and the line are render's own.
+    """
+    if "{" not in text:
+        return None
+    found = expressions(text)
+    if found is not None and references_ok(found, values):
+        return None
+    try:
+        render(text, path, values)
+    except XzdocError as exc:
+        return exc
+    return None
+
+
+def references_ok(found: list[str], values: Mapping[str, Any]) -> bool:
+    """True when each expression evaluates; False means: ask ``render``, whose verdict and line count."""
+    env = environment()
+    for source in found:
+        try:
+            steps = path(source)
+            if steps is None:
+                value = _compiled(source)(values)
+            else:
+                # A plain a.b[2026] path resolves through the sandbox's own getattr/getitem, as Jinja's
+                # generated code does, without building a template context per reference.
+                value = values[steps[0]] if steps[0] in values else env.undefined(name=steps[0])
+                for is_attr, key in steps[1:]:  # type: ignore[misc]
+                    value = env.getattr(value, key) if is_attr else env.getitem(value, key)
+            str(value)
+        except Exception:
+            return False
+    return True
+
+
+_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[\s*(\d+)\s*\]|\[\s*'([^'\\]*)'\s*\]")
+_NAME = re.compile(r"\s*([A-Za-z_]\w*)")
+
+
+@functools.lru_cache(maxsize=4096)
+def path(source: str) -> tuple[Any, ...] | None:
+    """``name.attr[3]['k']`` as (name, (True, 'attr'), (False, 3), (False, 'k')); None for anything else."""
+    m = _NAME.match(source)
+    if m is None or m.group(1) in ("true", "false", "none", "True", "False", "None"):
+        return None
+    steps: list[Any] = [m.group(1)]
+    at = m.end()
+    rest = source.rstrip()
+    while at < len(rest):
+        step = _STEP.match(rest, at)
+        if step is None:
+            return None
+        attr, index, key = step.groups()
+        steps.append((True, attr) if attr else (False, int(index)) if index else (False, key))
+        at = step.end()
+    return tuple(steps)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str) -> Any:
+    return environment().compile_expression(source, undefined_to_none=False)
+
+
+def template_line(exc: BaseException, filename: str = "<template>") -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    return lines[-1] if lines else None
