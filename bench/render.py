@@ -133,8 +133,10 @@ def main() -> None:
         b, o, s = statistics.median(bare), statistics.median(ours), statistics.median(single)
         print(f"building-stage bundle ({DEMO}), median of {args.repeat} fresh processes:")
         print(f"  bare pandoc + typst steps   {b:6.2f} s")
-        print(f"  xzdoc bundle (threads)      {o:6.2f} s   ratio {o / b:.2f}x (target <= {TARGET_RATIO}x)")
-        print(f"  xzdoc bundle (one thread)   {s:6.2f} s   ratio {s / b:.2f}x")
+        # The baseline runs its steps one after another, so the judged figure is xzdoc with one worker.
+        print(f"  xzdoc bundle (threads)      {o:6.2f} s   ({o / b:.2f}x of the one-worker baseline)")
+        ok = "OK" if s / b <= TARGET_RATIO else "MISSED"
+        print(f"  xzdoc bundle (one thread)   {s:6.2f} s   ratio {s / b:.2f}x (target <= {TARGET_RATIO}x) {ok}")
         many = prepare_rebuild(work, args.projects)
         runs = []
         for _ in range(args.repeat):
@@ -145,7 +147,7 @@ def main() -> None:
             assert done.stdout.count("未变化，跳过") == args.projects, done.stdout[:500]
         r = statistics.median(runs)
         print(f"rebuild of {args.projects} unchanged projects (xzdoc bundle --all, whole command, in git):")
-        print(f"  {r:6.2f} s   (target < {TARGET_REBUILD} s){'' if r < TARGET_REBUILD else '  MISSED'}")
+        print(f"  {r:6.2f} s   (target < {TARGET_REBUILD} s) {'OK' if r < TARGET_REBUILD else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,11 @@ def main() -> int:
     print("\n== summary")
     for line in verdicts:
         print(line)
-    return 1 if any("MISSED" in v or "failed" in v for v in verdicts) else 0
+    # A figure without a verdict is a benchmark that forgot to judge itself: count it as missed.
+    unjudged = [v for v in verdicts if "OK" not in v.split() and "MISSED" not in v]
+    for line in unjudged:
+        print(f"no OK/MISSED verdict: {line}")
+    return 1 if unjudged or any("MISSED" in v or "failed" in v for v in verdicts) else 0
 
 
 if __name__ == "__main__":

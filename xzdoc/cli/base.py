@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,8 @@ class Group(click.Group):
             ctx.exit(0)
         except Exception:
             if ctx.obj and ctx.obj.get("debug"):
+                import traceback  # only on the rare path: start-up is measured
+
                 traceback.print_exc()
             else:
                 kind = sys.exc_info()[0]

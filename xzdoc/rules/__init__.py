@@ -5,8 +5,9 @@ Public surface: ``RULES`` (the table), ``Rule``, ``Context`` and ``Hit``; ``engi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
 from xzdoc.rules import (
@@ -30,12 +31,13 @@ from xzdoc.rules import (
     tables,
 )
 from xzdoc.rules.base import Context, Hit
-from xzdoc.source.register import Use
+from xzdoc.rules.index import Index
 
 Check = Callable[[Project, Context], Iterator[Hit]]
-# Runs once per validation over every project's compact system summary; yields (where, message)
-# for the projects asked for (their project.yaml paths).
-PortfolioCheck = Callable[[Context, Sequence[Use], set[str]], Iterator[tuple[Use, str]]]
+# Cross-project rules in two halves (see rules/index.py): a compact summary of each project
+# taken while it is in memory, and a check run once over the index of all summaries.
+Summarize = Callable[[Project, Context], Any]
+PortfolioCheck = Callable[[Index, Context], Iterator[Hit]]
 
 
 def _none(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -49,6 +51,7 @@ class Rule:
     level: str
     description: str
     check: Check
+    summarize: Summarize | None = None
     portfolio: PortfolioCheck | None = None
 
 
@@ -89,8 +92,9 @@ RULES: tuple[Rule, ...] = (
     Rule("art08.system-register", "第八条", ERROR, "升级、整合、下线的系统已列入 systems.yaml 目录，新建系统使用新编号",
          art01.check_register),
     Rule("art01.system-total", "第一条", ERROR, "全部项目实施后在用系统不多于 systems.yaml 登记的在用系统（总量只减不增）",
-         _none, art01.check_total),
-    Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids),
+         _none, summarize=art01.summarize_uses, portfolio=art01.portfolio_total),
+    Rule("art08.unique-ids", "第八条", ERROR, "项目编号、系统编号、资源代码全库唯一", art08.check_unique_ids,
+         summarize=art08.summarize_ids, portfolio=art08.portfolio_unique_ids),
     Rule("art08.prose-systems", "第八条", ERROR, "文稿提到的系统编号都列在本项目的 systems 中", prose.check_system_ids),
     Rule("art08.foreign-project", "第八条", ERROR, "文稿中没有其他项目的编号或名称（不得照搬、变相包装）",
          prose.check_foreign),
@@ -216,4 +220,4 @@ def register(*extra: Rule) -> None:
             RULES = (*RULES, rule)
 
 
-__all__ = ["BY_ID", "RULES", "WARNING", "Context", "Hit", "Rule", "register"]
+__all__ = ["BY_ID", "RULES", "WARNING", "Context", "Hit", "Index", "Rule", "register"]

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, text
+from xzdoc.rules.index import Index, summaries
 from xzdoc.source import register as reg
 
 _ADD_HINT = "在 systems.yaml 中登记该系统（id、name、owner、cloud、shares_with、status、om_funding）"
@@ -80,3 +81,21 @@ def check_total(ctx: Context, uses: Sequence[reg.Use], asked: set[str]) -> Itera
     for use in new:
         if use.yaml_path in asked:
             yield use, message
+
+
+def summarize_uses(project: Project, ctx: Context) -> list[list[object]]:
+    """check_total's half that runs while the project is in memory: its systems as register uses.
+
+    Project id and path are the entry's own, so each row keeps only what differs.
+    """
+    return [[u.stage, u.id, u.name, u.action, u.line, u.column]
+            for u in reg.uses(project.id, project.yaml_path, project.stage, project.data.get("systems"))]
+
+
+def portfolio_total(index: Index, ctx: Context) -> Iterator[Hit]:
+    """check_total over the index; the engine keeps the hits on the projects asked for."""
+    uses = [reg.Use(entry.id, entry.yaml_path, *row) for entry, part in summaries(index, "art01.system-total")
+            for row in part]
+    paths = {u.yaml_path for u in uses}
+    for use, message in check_total(ctx, uses, paths):
+        yield Hit((use.line, use.column), message, use.yaml_path)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, bad_enum, items, text
+from xzdoc.rules.index import Index, summaries
 from xzdoc.source.yamlio import YMap
 
 ATTRIBUTES = {  # key -> what 第八条 calls it
@@ -78,39 +80,86 @@ def check_system_catalog(project: Project, ctx: Context) -> Iterator[Hit]:
 
 
 def check_unique_ids(project: Project, ctx: Context) -> Iterator[Hit]:
-    """Project ids, system ids and resource codes mean one thing across the whole repository."""
-    owners = ctx.extras.get("id_index")
-    if owners is None:
-        owners = ctx.extras["id_index"] = _index(ctx.projects)
-    pid = text(project.data.get("id"))
-    others = [p for p in owners["project"].get(pid, ()) if p != project.display]
-    if others:
-        yield Hit(project.data.at("id"), f"项目编号 {pid} 与 {'、'.join(others)} 重复，编号须全库唯一")
-    for _, system in items(project.data.get("systems")):
-        sid, name = text(system.get("id")), text(system.get("name"))
-        names = owners["system"].get(sid, {})
-        clash = sorted(n for n in names if n != name)
-        if sid and clash:
-            yield Hit(system.at("id"), f"系统编号 {sid} 在其他项目中对应“{'、'.join(clash)}”，同一编号不能指两个系统")
-    seen: dict[str, int] = {}
+    """Within the project: a resource code listed twice. Across projects: see portfolio_unique_ids."""
+    seen: set[str] = set()
     for _, res in _resources(project):
         code = text(res.get("code"))
-        if not code:
-            continue
         if code in seen:
             yield Hit(res.at("code"), f"资源代码 {code} 在本项目中重复")
-        seen[code] = 1
-        holders = [p for p in owners["resource"].get(code, ()) if p != project.display]
-        if holders:
-            yield Hit(res.at("code"), f"资源代码 {code} 已被 {'、'.join(holders)} 使用，资源代码须全库唯一")
+        elif code:
+            seen.add(code)
 
 
-def _index(projects: object) -> dict[str, dict]:  # type: ignore[type-arg]
-    index: dict[str, dict] = {"project": defaultdict(list), "system": defaultdict(set), "resource": defaultdict(list)}  # type: ignore[type-arg]
-    for p in projects:  # type: ignore[attr-defined]
-        index["project"][text(p.data.get("id"))].append(p.display)
-        for _, s in items(p.data.get("systems")):
-            index["system"][text(s.get("id"))].add(text(s.get("name")))
-        for _, r in items(p.data.get("resources")):
-            index["resource"][text(r.get("code"))].append(p.display)
-    return index
+def summarize_ids(project: Project, ctx: Context) -> dict[str, Any]:
+    """The ids this project claims, each with where it is written."""
+    systems = [[text(s.get("id")), text(s.get("name")), *s.at("id")] for _, s in items(project.data.get("systems"))]
+    codes: dict[str, list[int]] = {}
+    for _, res in _resources(project):
+        code = text(res.get("code"))
+        if code and code not in codes:
+            codes[code] = list(res.at("code"))
+    return {"id": [text(project.data.get("id")), *project.data.at("id")], "systems": systems,
+            "resources": [[code, *pos] for code, pos in codes.items()]}
+
+
+def portfolio_unique_ids(index: Index, ctx: Context) -> Iterator[Hit]:
+    """Project ids, system ids and resource codes mean one thing across the whole repository."""
+    rule = "art08.unique-ids"
+    # Pass 1 marks, in fixed-size bit tables, keys possibly claimed twice; pass 2 records the
+    # holders of those few exactly; pass 3 reports. Memory stays flat in the number of projects.
+    maybe = _Twice(), _Twice(), _Twice()
+    for _, part in summaries(index, rule):
+        maybe[0].add(part["id"][0])
+        for sid, *_ in part["systems"]:
+            maybe[1].add(sid)
+        for code, *_ in part["resources"]:
+            maybe[2].add(code)
+    projects: dict[str, list[str]] = defaultdict(list)
+    systems: dict[str, set[str]] = defaultdict(set)
+    resources: dict[str, list[str]] = defaultdict(list)
+    for entry, part in summaries(index, rule):
+        if maybe[0].hit(part["id"][0]):
+            projects[part["id"][0]].append(entry.display)
+        for sid, name, *_ in part["systems"]:
+            if maybe[1].hit(sid):
+                systems[sid].add(name)
+        for code, *_ in part["resources"]:
+            if maybe[2].hit(code):
+                resources[code].append(entry.display)
+    for entry, part in summaries(index, rule):
+        pid, line, col = part["id"]
+        others = [p for p in projects.get(pid, ()) if p != entry.display]
+        if others:
+            yield Hit((line, col), f"项目编号 {pid} 与 {'、'.join(others)} 重复，编号须全库唯一", entry.yaml_path)
+        for sid, name, line, col in part["systems"]:
+            clash = sorted(n for n in systems.get(sid, ()) if n != name)
+            if sid and clash:
+                yield Hit((line, col), f"系统编号 {sid} 在其他项目中对应“{'、'.join(clash)}”，同一编号不能指两个系统",
+                          entry.yaml_path)
+        for code, line, col in part["resources"]:
+            holders = [p for p in resources.get(code, ()) if p != entry.display]
+            if holders:
+                yield Hit((line, col), f"资源代码 {code} 已被 {'、'.join(holders)} 使用，资源代码须全库唯一",
+                          entry.yaml_path)
+
+
+class _Twice:
+    """Keys seen more than once, by hash into fixed bit tables: false alarms possible, misses not."""
+
+    BITS = 1 << 20
+
+    def __init__(self) -> None:
+        self.once = bytearray(self.BITS // 8)
+        self.twice = bytearray(self.BITS // 8)
+
+    def add(self, key: str) -> None:
+        h = hash(key) & (self.BITS - 1)
+        byte, bit = h >> 3, 1 << (h & 7)
+        if self.once[byte] & bit:
+            self.twice[byte] |= bit
+        else:
+            self.once[byte] |= bit
+
+    def hit(self, key: str) -> bool:
+        h = hash(key) & (self.BITS - 1)
+        return bool(self.twice[h >> 3] & (1 << (h & 7)))

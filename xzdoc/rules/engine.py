@@ -1,13 +1,18 @@
-"""Run every rule over every project and collect the findings.
+"""Run every rule over projects and collect the findings.
 
-Rules yield findings; they never raise for bad input and never print. Only this module calls them.
+``validate`` streams a repository: one project in memory at a time, its
+summary kept in a :class:`~xzdoc.rules.index.Index`, the cross-project rules
+run over that index at the end (see rules/index.py). ``check_projects`` checks
+projects the caller already holds (an editor's unsaved texts, a test's
+fixtures) with no state outside the call. Nothing here prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,7 @@ from xzdoc import rules
 from xzdoc.config import Config
 from xzdoc.model import ERROR, WARNING, Finding, Project
 from xzdoc.rules.art24 import LEDGER_KEY
+from xzdoc.rules.index import Entry, Index, Shard, owner
 from xzdoc.source import loader
 
 # Context data built from git history, which unsaved editor text cannot change.
@@ -24,9 +30,9 @@ _DURABLE = frozenset({LEDGER_KEY})
 
 @dataclass(frozen=True)
 class Result:
-    projects: tuple[Project, ...]
     findings: tuple[Finding, ...]
     checked: int = 0    # folders looked at, including those too broken to load
+    index: Index | None = None
 
     def count(self, level: str) -> int:
         return sum(1 for f in self.findings if f.level == level)
@@ -35,30 +41,46 @@ class Result:
         return any(f.level == ERROR or (strict and f.level == WARNING) for f in self.findings)
 
 
-def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None = None) -> Result:
+def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None = None,
+             shard: Shard | None = None, portfolio: bool = True) -> Result:
+    """Check the projects under ``paths`` (default: the repository), streaming.
+
+    With ``shard`` only that share of the folders is read; with
+    ``portfolio=False`` the cross-project rules are left to a later
+    :func:`join` of the shards' indexes.
+    """
     # Project trees hold no reference cycles; pausing the cyclic collector keeps a
-    # thousand-project run linear instead of rescanning an ever-growing heap.
+    # thousand-project run linear. Each project is released before the next is read.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _validate(config, paths, as_of)
+        ctx = rules.Context(config=config, as_of=as_of or dt.date.today())
+        index = _stream(config, list(paths), ctx, shard)
+        if portfolio:
+            index.findings += run_portfolio(index, ctx)
+        return Result(_sorted(index.findings), index.checked, index)
     finally:
         if paused:
             gc.enable()
 
 
-def _validate(config: Config, paths: Iterable[Path], as_of: dt.date | None) -> Result:
-    folders = loader.discover(config, paths)
-    loaded = list(loader.load_all(config, folders))
-    projects = tuple(item.project for item in loaded if item.project is not None)
-    findings = [f for item in loaded for f in item.findings]
-    # Uniqueness is judged against the whole repository, not only the projects asked for.
-    everyone = projects if not paths else _all_projects(config, projects)
-    ctx = rules.Context(config=config, projects=everyone, as_of=as_of or dt.date.today())
+def join(config: Config, indexes: Sequence[Index], as_of: dt.date | None = None) -> Result:
+    """The findings of one run over everything, from the indexes of all its shards."""
+    index = Index.merge(indexes)
+    ctx = rules.Context(config=config, as_of=as_of or dt.date.today())
+    return Result(_sorted([*index.findings, *run_portfolio(index, ctx)]), index.checked, index)
+
+
+def check_projects(config: Config, projects: Sequence[Project], as_of: dt.date | None = None,
+                   others: Iterable[Entry] = ()) -> list[Finding]:
+    """Every rule over projects already in memory; ``others`` are entries to compare with but not report."""
+    ctx = rules.Context(config=config, projects=tuple(projects), as_of=as_of or dt.date.today())
+    index = Index(list(others))
+    findings: list[Finding] = []
     for project in projects:
         findings += run_rules(project, ctx)
-    findings += run_portfolio(ctx, projects)
-    return Result(projects, tuple(sorted(set(findings), key=_order)), len(folders))
+        index.add(summarize(project, ctx, asked=True))
+    return [*findings, *run_portfolio(index, ctx)]
 
 
 def check_project(config: Config, folder: Path, overlay: Mapping[Path, str] | None = None,
@@ -77,48 +99,102 @@ def check_project(config: Config, folder: Path, overlay: Mapping[Path, str] | No
     peers = tuple(p for p in others if p.display != shown)
     extras = {k: v for k, v in (durable or {}).items() if k in _DURABLE}
     ctx = rules.Context(config=config, projects=(loaded.project, *peers), as_of=as_of or dt.date.today(), extras=extras)
-    findings = [*loaded.findings, *run_rules(loaded.project, ctx), *run_portfolio(ctx, [loaded.project])]
+    index = Index([summarize(loaded.project, ctx, True), *(summarize(p, ctx, False) for p in peers)])
+    findings = [*loaded.findings, *run_rules(loaded.project, ctx), *run_portfolio(index, ctx)]
     if durable is not None:
         durable.update((k, v) for k, v in ctx.extras.items() if k in _DURABLE)
-    return loader.Loaded(loaded.project, tuple(sorted(set(findings), key=_order)))
+    return loader.Loaded(loaded.project, _sorted(findings))
+
+
+def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard | None) -> Index:
+    # Folders as strings, each made a Path only while it is read: a province's worth of
+    # Path objects would outweigh the index.
+    folders = loader.discover_names(config, paths)
+    # Uniqueness is judged against the whole repository, not only the projects asked for.
+    others = _other_folders(config, folders) if paths else []
+    if shard is not None:
+        folders = [f for f in folders if shard.holds(f)]
+        others = [f for f in others if shard.holds(f)]
+    index = Index(checked=len(folders))
+    # Rules not yet ported to the index read ``ctx.projects``; it loads every project the first
+    # time one of them asks, which holds them all in memory (see rules/index.py for the port).
+    object.__setattr__(ctx, "projects", _Everyone(config, [*folders, *others]))
+    for folders_, asked in ((folders, True), (others, False)):
+        for folder in folders_:
+            _one(config, Path(folder), ctx, index, asked)
+    return index
+
+
+def _one(config: Config, folder: Path, ctx: rules.Context, index: Index, asked: bool) -> None:
+    loaded = loader.load_project(config, folder)
+    if asked:
+        index.findings += loaded.findings
+    if loaded.project is not None:
+        if asked:
+            index.findings += run_rules(loaded.project, ctx)
+        index.add(summarize(loaded.project, ctx, asked))
+
+
+class _Everyone(Sequence[Project]):
+    """All projects of the run, loaded on first use only."""
+
+    def __init__(self, config: Config, folders: list[str]) -> None:
+        self.config, self.folders = config, folders
+        self.loaded: list[Project] | None = None
+
+    def _all(self) -> list[Project]:
+        if self.loaded is None:
+            found = (loader.load_project(self.config, Path(f)).project for f in self.folders)
+            self.loaded = [p for p in found if p is not None]
+        return self.loaded
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Project]:
+        return iter(self._all())
 
 
 def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for rule in rules.RULES:
-        for hit in rule.check(project, ctx):
-            level = hit.level or rule.level
-            message = f"{hit.message}（依据{rule.article}）" if rule.article not in hit.message else hit.message
-            out.append(Finding(hit.path or project.yaml_path, hit.pos[0], hit.pos[1], rule.id, level, message,
-                               rule.article))
+        out += _findings(rule, rule.check(project, ctx), project.yaml_path)
     return out
 
 
-def run_portfolio(ctx: rules.Context, asked: Iterable[Project]) -> list[Finding]:
-    """Cross-project rules over compact summaries of every project, reported on the projects asked for."""
-    from xzdoc.source import register
+def summarize(project: Project, ctx: rules.Context, asked: bool) -> Entry:
+    parts = {rule.id: rule.summarize(project, ctx) for rule in rules.RULES if rule.summarize is not None}
+    return Entry(project.display, project.id, project.name, asked, parts)
 
-    uses = [u for p in ctx.projects for u in register.uses(p.id, p.yaml_path, p.stage, p.data.get("systems"))]
-    paths = {p.yaml_path for p in asked}
-    out = []
+
+def run_portfolio(index: Index, ctx: rules.Context) -> list[Finding]:
+    out: list[Finding] = []
     for rule in rules.RULES:
-        if rule.portfolio is None:
-            continue
-        for use, message in rule.portfolio(ctx, uses, paths):
-            out.append(Finding(use.yaml_path, use.line, use.column, rule.id, rule.level, message, rule.article))
-    return out
+        if rule.portfolio is not None:
+            out += _findings(rule, rule.portfolio(index, ctx), "")
+    asked = index.asked() if out else None
+    return out if asked is None else [f for f in out if owner(asked, f.path)]
 
 
-def _all_projects(config: Config, asked: tuple[Project, ...]) -> tuple[Project, ...]:
+def _findings(rule: rules.Rule, hits: Iterator[rules.Hit], default_path: str) -> Iterator[Finding]:
+    for hit in hits:
+        level = hit.level or rule.level
+        message = f"{hit.message}（依据{rule.article}）" if rule.article not in hit.message else hit.message
+        yield Finding(hit.path or default_path, hit.pos[0], hit.pos[1], rule.id, level, message, rule.article)
+
+
+def _other_folders(config: Config, asked: list[str]) -> list[str]:
     root = (config.root / config.projects_dir).resolve()
     # Projects kept elsewhere (fixtures, a scratch copy) are not part of the bureau's portfolio.
-    if not root.is_dir() or any(p.folder.parent != root for p in asked):
-        return asked
-    have = {p.folder for p in asked}
-    more = [loader.load_project(config, f.parent).project for f in sorted(root.glob(f"*/{loader.PROJECT_FILE}"))
-            if f.parent not in have]
-    return asked + tuple(p for p in more if p is not None)
+    if not root.is_dir() or any(os.path.dirname(p) != str(root) for p in asked):
+        return []
+    have = set(asked)
+    return [f for f in loader.project_folders(root) if f not in have]
 
 
-def _order(f: Finding) -> tuple[str, int, int, str]:
-    return (f.path, f.line, f.column, f.rule)
+def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    # Every field takes part, so shards joined in any order print what one run prints.
+    return tuple(sorted(set(findings)))

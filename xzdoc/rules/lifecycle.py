@@ -29,12 +29,13 @@ def _calendar(ctx: Context) -> WorkCalendar:
 
 
 def _deadlines(project: Project, ctx: Context) -> dict[str, Deadline]:
-    # Several rules read the same deadlines; compute them once per project.
-    cache = ctx.extras.setdefault(_DEADLINES, {})
-    key = id(project)
-    if key not in cache:
-        cache[key] = (project, {d.key: d for d in lifecycle.deadlines(project, ctx.config, _calendar(ctx), ctx.as_of)})
-    return cache[key][1]  # type: ignore[no-any-return]
+    # Several rules read the same deadlines; compute them once per project. Only the project
+    # being checked is kept: validation streams, and a cache of every project would hold them all.
+    cached = ctx.extras.get(_DEADLINES)
+    if cached is None or cached[0] is not project:
+        cached = ctx.extras[_DEADLINES] = (
+            project, {d.key: d for d in lifecycle.deadlines(project, ctx.config, _calendar(ctx), ctx.as_of)})
+    return cached[1]  # type: ignore[no-any-return]
 
 
 def _late_by(ctx: Context, deadline: Deadline, end: object) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -26,130 +26,211 @@ _TYPE_ZH = {"string": "文本", "integer": "整数", "number": "数字", "boolea
             "array": "列表", "object": "映射（键: 值）"}
 
 
+# The schema is compiled once into one closure per schema node: a plain-string field then
+# costs one type test, and a path tuple is only built for containers, amounts and problems.
+# Each checker is ``check(walker, value, parent_path, key, container) -> bool``; the value's
+# position is ``container.at(key)``, asked for only when there is something to report.
+Checker = Callable[["Walker", Any, Path, Any, Any], bool]
+
+
 class Walker:
     def __init__(self, schema: Mapping[str, Any]) -> None:
-        self.root = _prepared(schema)
+        self.root = _compiled(schema)
         self.money: dict[Path, Decimal] = {}
         self.problems: list[Problem] = []
 
     def run(self, data: Any, pos: Pos) -> None:
-        self.walk(self.root, data, (), pos)
+        self.root(self, data, (), None, _Root(pos))
 
-    def walk(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> bool:
-        """Check ``value``; False when it has the wrong type and so must not reach the rules."""
-        kind = schema["_kind"]
-        if kind == "money":
-            self.check_money(value, path, pos)
-            return True
-        if kind == "date":
-            self.check_date(value, path, pos)
-            return True
-        types = schema["_types"]
+
+class _Root:
+    """Stands in for the container of the top-level value."""
+
+    __slots__ = ("pos",)
+
+    def __init__(self, pos: Pos) -> None:
+        self.pos = pos
+
+    def at(self, key: Any = None) -> Pos:
+        return self.pos
+
+
+def _full(parent: Path, key: Any) -> Path:
+    return parent if key is None else (*parent, key)
+
+
+def _compile(schema: Mapping[str, Any]) -> Checker:
+    kind = schema["_kind"]
+    if kind == "money":
+        return _check_money
+    if kind == "date":
+        return _check_date
+    types = schema["_types"]
+    body = _body(schema)
+
+    def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
         if types is not None and (not isinstance(value, types) or ((value is True or value is False)
                                   and bool not in types)):
-            self.type_problem(schema, value, path, pos)
+            w.problems.append(_type_problem(schema, value, _full(parent, key), where.at(key)))
             return False
-        if isinstance(value, YMap):
-            self.walk_map(schema, value, path)
-        elif isinstance(value, YList):
-            self.walk_list(schema, value, path)
-        elif isinstance(value, str):
-            self.check_string(schema, value, path, pos)
-        elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-            self.check_number(schema, value, path, pos)
+        if body is not None:
+            body(w, value, parent, key, where)
         return True
 
-    def type_problem(self, schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> None:
-        slip = colon_slip(value) if isinstance(value, str) and "object" in str(schema["type"]) else None
-        if slip:
-            # "key：value" under a mapping is one string to YAML; point at the colon, not at the type.
-            self.problems.append(((pos[0], pos[1] + slip[0]), slip[1]))
-            return
-        want = schema["type"]
-        wants = want if isinstance(want, list) else [want]
-        names = "或".join(_TYPE_ZH.get(str(w), str(w)) for w in wants)
-        self.problems.append((pos, f"“{dotted(path)}”应为{names}，实际是{_describe(value)}"))
+    if types == (str,) and body is None:
+        def plain(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+            return type(value) is str or check(w, value, parent, key, where)
+        return plain
+    return check
 
-    def walk_map(self, schema: Mapping[str, Any], value: YMap, path: Path) -> None:
-        props = schema.get("properties", {})
-        for key in schema.get("required", ()):
-            if key not in value or value[key] is None:
-                self.problems.append((value.pos, f"“{dotted(path) or '顶层'}”缺少必填字段“{key}”"))
-        extra = schema.get("additionalProperties", True)
-        patterns = schema.get("patternProperties", {})
-        names = schema.get("propertyNames")
-        for key, item in value.items():
-            where = value.at(key)
-            sub = props.get(key)
+
+def _body(schema: Mapping[str, Any]) -> Checker | None:
+    """What to check once the type is right; None when nothing is."""
+    parts: list[Checker] = []
+    if "properties" in schema or "additionalProperties" in schema or "required" in schema:
+        parts.append(_map_checker(schema))
+    if "items" in schema or "minItems" in schema:
+        parts.append(_list_checker(schema))
+    if schema.get("minLength") or schema.get("pattern"):
+        parts.append(_string_checker(schema))
+    if any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum")):
+        parts.append(_number_checker(schema))
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+
+    def every(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+        for part in parts:
+            part(w, value, parent, key, where)
+        return True
+    return every
+
+
+def _map_checker(schema: Mapping[str, Any]) -> Checker:
+    props = {k: _compile(v) for k, v in schema.get("properties", {}).items()}
+    required = tuple(schema.get("required", ()))
+    extra = schema.get("additionalProperties", True)
+    extra_check = _compile(extra) if isinstance(extra, Mapping) else _compile(_prepare({}, {}))
+    patterns = [(re.compile(p), _compile(sub)) for p, sub in schema.get("patternProperties", {}).items()]
+    names = schema.get("propertyNames") or {}
+    keys_are_text = bool(names) and "$ref" not in names
+
+    def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+        if not isinstance(value, YMap):
+            return True
+        path = _full(parent, key)
+        for name in required:
+            if value.get(name) is None:
+                w.problems.append((value.pos, f"“{dotted(path) or '顶层'}”缺少必填字段“{name}”"))
+        for k, item in value.items():
+            sub = props.get(k)
             if sub is None:
-                sub = next((s for p, s in patterns.items() if re.match(p, str(key))), None)
-            if sub is None:
-                if extra is False:
-                    self.problems.append(self.unknown_key(value, key, path, props))
-                    continue
-                sub = extra if isinstance(extra, Mapping) else {}
-            if names and "$ref" not in names and not isinstance(key, str):
-                self.problems.append((where, f"“{dotted(path)}”的键应为文本"))
-            if item is None:
-                continue
-            if not self.walk(sub, item, (*path, key), where):
+                sub = next((c for p, c in patterns if p.match(str(k))), None)
+                if sub is None:
+                    if extra is False:
+                        w.problems.append(_unknown_key(value, k, path, props))
+                        continue
+                    sub = extra_check
+            if keys_are_text and not isinstance(k, str):
+                w.problems.append((value.at(k), f"“{dotted(path)}”的键应为文本"))
+            if item is not None and not sub(w, item, path, k, value):
                 # Reported once here; the article rules then see the field as absent, not as a trap.
-                value[key] = None
+                value[k] = None
+        return True
+    return check
 
-    def unknown_key(self, value: YMap, key: object, path: Path, props: Mapping[str, Any]) -> Problem:
-        pos = value.keypos.get(key) or value.at(key)
-        slip = colon_slip(key) if isinstance(key, str) else None
-        if slip:
-            return (pos[0], pos[1] + slip[0]), slip[1]
-        name = f"“{dotted((*path, key))}”不是已知字段"
-        close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.6)
-        if close:
-            return pos, f"{name}，你是不是想写“{close[0]}”？"
-        known = "、".join(props) if props else "见 xzdoc schema"
-        return pos, f"{name}（可用字段：{known}）"
 
-    def walk_list(self, schema: Mapping[str, Any], value: YList, path: Path) -> None:
-        least = schema.get("minItems")
+def _type_problem(schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -> Problem:
+    slip = colon_slip(value) if isinstance(value, str) and "object" in str(schema["type"]) else None
+    if slip:
+        # "key：value" under a mapping is one string to YAML; point at the colon, not at the type.
+        return (pos[0], pos[1] + slip[0]), slip[1]
+    want = schema["type"]
+    names = "或".join(_TYPE_ZH.get(str(t), str(t)) for t in (want if isinstance(want, list) else [want]))
+    return pos, f"“{dotted(path)}”应为{names}，实际是{_describe(value)}"
+
+
+def _unknown_key(value: YMap, key: object, path: Path, props: Mapping[str, Any]) -> Problem:
+    pos = value.keypos.get(key) or value.at(key)
+    slip = colon_slip(key) if isinstance(key, str) else None
+    if slip:
+        return (pos[0], pos[1] + slip[0]), slip[1]
+    name = f"“{dotted((*path, key))}”不是已知字段"
+    close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.6)
+    if close:
+        return pos, f"{name}，你是不是想写“{close[0]}”？"
+    known = "、".join(props) if props else "见 xzdoc schema"
+    return pos, f"{name}（可用字段：{known}）"
+
+
+def _list_checker(schema: Mapping[str, Any]) -> Checker:
+    least = schema.get("minItems")
+    item_check = _compile(schema["items"]) if schema.get("items") else None
+
+    def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+        if not isinstance(value, YList):
+            return True
+        path = _full(parent, key)
         if least and len(value) < least:
-            self.problems.append((value.pos, f"“{dotted(path)}”至少需要 {least} 项"))
-        items = schema.get("items")
-        if items:
+            w.problems.append((value.pos, f"“{dotted(path)}”至少需要 {least} 项"))
+        if item_check is not None:
             for i, item in enumerate(value):
-                if not self.walk(items, item, (*path, i), value.at(i)):
+                if not item_check(w, item, path, i, value):
                     value[i] = None
+        return True
+    return check
 
-    def check_string(self, schema: Mapping[str, Any], value: str, path: Path, pos: Pos) -> None:
-        if schema.get("minLength") and not value.strip():
-            self.problems.append((pos, f"“{dotted(path)}”不能为空"))
-        pattern = schema.get("pattern")
-        if pattern and not re.search(pattern, value):
-            self.problems.append((pos, f"“{dotted(path)}”的值“{value}”格式不对（应匹配 {pattern}）"))
 
-    def check_number(self, schema: Mapping[str, Any], value: int | Decimal, path: Path, pos: Pos) -> None:
-        low, high = schema.get("minimum"), schema.get("maximum")
+def _string_checker(schema: Mapping[str, Any]) -> Checker:
+    least, pattern = schema.get("minLength"), schema.get("pattern")
+    compiled = re.compile(pattern) if pattern else None
+
+    def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+        if not isinstance(value, str):
+            return True
+        if least and not value.strip():
+            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”不能为空"))
+        if compiled is not None and not compiled.search(value):
+            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值“{value}”格式不对（应匹配 {pattern}）"))
+        return True
+    return check
+
+
+def _number_checker(schema: Mapping[str, Any]) -> Checker:
+    low, high, above = schema.get("minimum"), schema.get("maximum"), schema.get("exclusiveMinimum")
+
+    def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+        if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
+            return True
         if (low is not None and value < low) or (high is not None and value > high):
-            self.problems.append((pos, f"“{dotted(path)}”的值 {value} 超出范围 {low}–{high}"))
-        above = schema.get("exclusiveMinimum")
+            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值 {value} 超出范围 {low}–{high}"))
         if above is not None and value <= above:
-            self.problems.append((pos, f"“{dotted(path)}”应大于 {above}"))
+            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”应大于 {above}"))
+        return True
+    return check
 
-    def check_money(self, value: Any, path: Path, pos: Pos) -> None:
-        amount, problem = parse_money(value)
-        if problem:
-            self.problems.append((pos, f"金额“{dotted(path)}”{problem}"))
-        elif amount is not None:
-            self.money[path] = amount
 
-    def check_date(self, value: Any, path: Path, pos: Pos) -> None:
-        if isinstance(value, dt.date):
-            return
-        if isinstance(value, str):
-            try:
-                dt.date.fromisoformat(value)
-                return
-            except ValueError:
-                pass
-        self.problems.append((pos, f"“{dotted(path)}”应为日期 YYYY-MM-DD，实际是“{value}”"))
+def _check_money(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+    amount, problem = parse_money(value)
+    if problem:
+        w.problems.append((where.at(key), f"金额“{dotted(_full(parent, key))}”{problem}"))
+    elif amount is not None:
+        w.money[_full(parent, key)] = amount
+    return True
+
+
+def _check_date(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
+    if isinstance(value, dt.date):
+        return True
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value)
+            return True
+        except ValueError:
+            pass
+    w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”应为日期 YYYY-MM-DD，实际是“{value}”"))
+    return True
 
 
 def parse_money(value: Any) -> tuple[Decimal | None, str | None]:
@@ -185,14 +266,14 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "number": (int, Decimal), "boolean": (bool,),
     "array": (list,), "object": (dict,),
 }
-_CACHE: dict[int, tuple[Mapping[str, Any], dict[str, Any]]] = {}
+_CACHE: dict[int, tuple[Mapping[str, Any], Checker]] = {}
 
 
-def _prepared(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The schema with $refs inlined and Python types precomputed, once per schema object."""
+def _compiled(schema: Mapping[str, Any]) -> Checker:
+    """The schema with $refs inlined, compiled to checkers, once per schema object."""
     hit = _CACHE.get(id(schema))
     if hit is None or hit[0] is not schema:
-        hit = (schema, _prepare(schema, schema.get("$defs", {})))
+        hit = (schema, _compile(_prepare(schema, schema.get("$defs", {}))))
         _CACHE[id(schema)] = hit
     return hit[1]
 

@@ -248,31 +248,24 @@ class _Builder:
                 root = self.value(get())
 
     def value(self, event: Any) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            self.too_many(event.start_mark.line + 1)
+        """Any node; plain strings inside containers are taken inline by mapping() and sequence()."""
         kind = type(event)
         if kind is _SCALAR:
-            if event.anchor is None:
-                if event.tag is None and event.implicit[0]:
-                    value = event.value
-                    if value and value[0] not in _MAYBE_TYPED:
-                        # The common case: a plain string, most often Chinese text.
-                        if self.notes is not None and "密" in value:
-                            self.note(event)
-                        return value
-                return self.scalar(event)
             out = self.scalar(event)
+            if event.anchor is None:
+                return out
             size = 1
-        elif kind is yaml.MappingStartEvent:
+        elif kind is _MAP_START:
             before = self.count
             out = self.mapping(event)
             size = self.count - before + 1
-        elif kind is yaml.SequenceStartEvent:
+        elif kind is _SEQ_START:
             before = self.count
             out = self.sequence(event)
             size = self.count - before + 1
         elif kind is yaml.AliasEvent:
+            # Counted here, as a node of its own, and again for all it stands for.
+            self.count += 1
             return self.alias(event)
         else:  # pragma: no cover - the parser guarantees node events here
             raise XzdocError("无法解析的 YAML 结构", self.path, event.start_mark.line + 1)
@@ -299,49 +292,73 @@ class _Builder:
             hint="不要用锚点和别名（&、*）反复引用大段内容；直接写出需要的值",
         )
 
+    # mapping() and sequence() take the commonest value, an untagged plain string, inline:
+    # building the tree is the largest cost of validation after libyaml itself.
+
     def mapping(self, start: Any) -> YMap:
         m = start.start_mark
         out = YMap(self.path, (m.line + 1, m.column + 1))
-        keypos, valpos, get = out.keypos, out.valpos, self.get
+        keypos, valpos, get, notes = out.keypos, out.valpos, self.get, self.notes
         while True:
             event = get()
-            if type(event) is yaml.MappingEndEvent:
+            kind = type(event)
+            if kind is _MAP_END:
+                self.count += len(out)
+                if self.count > MAX_NODES:
+                    self.too_many(m.line + 1)
                 return out
             km = event.start_mark
-            kpos = (km.line + 1, km.column + 1)
-            if type(event) is not yaml.ScalarEvent:
-                raise XzdocError("映射的键必须是简单值", self.path, kpos[0], column=kpos[1])
+            if kind is not _SCALAR:
+                raise XzdocError("映射的键必须是简单值", self.path, km.line + 1, column=km.column + 1)
             key = event.value
-            if event.tag is not None or not event.implicit[0] or _resolve(key) != _STR:
+            if event.tag is not None or not event.implicit[0] or (key and key[0] in _MAYBE_TYPED
+                                                                  and _resolve_cached(key) != _STR):
                 if key == "<<" and event.implicit[0]:
-                    raise XzdocError("不支持 YAML 合并键“<<”", self.path, kpos[0], column=kpos[1],
+                    raise XzdocError("不支持 YAML 合并键“<<”", self.path, km.line + 1, column=km.column + 1,
                                      hint="直接写出各个键，避免合并键带来的隐式覆盖")
                 key = self.scalar(event, as_key=True)
             if key in keypos:
                 raise XzdocError(
                     f"重复的键“{key}”（第 {keypos[key][0]} 行已出现）",
                     self.path,
-                    kpos[0],
-                    column=kpos[1],
+                    km.line + 1,
+                    column=km.column + 1,
                     hint="同一层级的键只能出现一次；合并两处内容，删除其中一个",
                 )
-            keypos[key] = kpos
-            value_event = get()
-            vm = value_event.start_mark
+            keypos[key] = (km.line + 1, km.column + 1)
+            event = get()
+            vm = event.start_mark
             valpos[key] = (vm.line + 1, vm.column + 1)
-            out[key] = self.value(value_event)
+            if type(event) is _SCALAR and event.anchor is None and event.tag is None and event.implicit[0]:
+                value = event.value
+                if value and value[0] not in _MAYBE_TYPED:
+                    if notes is not None and "密" in value:
+                        self.note(event)
+                    out[key] = value
+                    continue
+            out[key] = self.value(event)
 
     def sequence(self, start: Any) -> YList:
         m = start.start_mark
         out = YList(self.path, (m.line + 1, m.column + 1))
-        positions, get = out.itempos, self.get
+        positions, get, notes, append = out.itempos, self.get, self.notes, out.append
         while True:
             event = get()
-            if type(event) is yaml.SequenceEndEvent:
+            if type(event) is _SEQ_END:
+                self.count += len(out)
+                if self.count > MAX_NODES:
+                    self.too_many(m.line + 1)
                 return out
             em = event.start_mark
             positions.append((em.line + 1, em.column + 1))
-            out.append(self.value(event))
+            if type(event) is _SCALAR and event.anchor is None and event.tag is None and event.implicit[0]:
+                value = event.value
+                if value and value[0] not in _MAYBE_TYPED:
+                    if notes is not None and "密" in value:
+                        self.note(event)
+                    append(value)
+                    continue
+            append(self.value(event))
 
     def scalar(self, event: Any, as_key: bool = False) -> Any:
         value = event.value
@@ -393,6 +410,8 @@ class _Builder:
 
 
 _SCALAR = yaml.ScalarEvent
+_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 _RESOLVER = yaml.resolver.Resolver()
 # Only plain scalars starting with one of these can resolve to anything but a string.
 _MAYBE_TYPED = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)

@@ -1,0 +1,188 @@
+"""The portfolio index: what cross-project rules know about each project once it is released.
+
+Validation streams: each project is loaded, checked by the per-project rules
+and dropped before the next is read, so memory does not grow with the number
+of projects. Rules that compare projects with each other (unique ids, the
+system register's total, near-duplicate drafts) cannot see the other projects
+then; they work in two halves instead, both declared on their row in
+``rules.RULES``:
+
+``summarize(project, ctx) -> value``
+    Runs while the project is in memory and returns the compact part of it
+    the rule needs later (ids with their positions, system actions, chapter
+    signatures...). The value must be JSON-able (dicts with text keys, lists,
+    text, numbers, booleans, None) because sharded runs write the index to a
+    file; tuples come back as lists. Keep it small: it is held for every
+    project in the portfolio.
+
+``portfolio(index, ctx) -> Iterator[Hit]``
+    Runs once, after the last project, over the :class:`Index`. Each hit must
+    name its ``path`` (a ``yaml_path`` or a draft path of an entry). The
+    engine adds rule id, article and level, and keeps only hits on projects
+    that were asked for (an index also holds the repository's other projects,
+    so that uniqueness is judged against all of them).
+
+Porting a rule written against ``ctx.projects``: move what it reads from the
+other projects into ``summarize`` and the comparison into ``portfolio``,
+reading ``entry.parts[rule_id]`` for each entry. ``engine.check_projects``
+still fills ``ctx.projects`` for callers that hold their projects in memory.
+
+Sharded runs (``validate --shard i/n --index-out FILE`` on each machine, then
+``validate --join FILE...``) write :meth:`Index.dump` and merge with
+:meth:`Index.merge`; the findings of the per-project rules travel with the
+index, so the join reports exactly what one run over everything would.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xzdoc.errors import XzdocError
+from xzdoc.model import Finding
+
+FORMAT = "xzdoc-index/1"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One project as the portfolio rules see it (unpacked from the index on each pass)."""
+
+    display: str                # folder relative to the repository
+    id: str
+    name: str
+    asked: bool                 # its findings are reported (asked for, not only there for comparison)
+    parts: dict[str, Any] = field(default_factory=dict)   # rule id -> that rule's summary
+
+    @property
+    def yaml_path(self) -> str:
+        return f"{self.display}/project.yaml"
+
+    def owns(self, path: str) -> bool:
+        return path == self.display or path.startswith(self.display + "/")
+
+
+class Index:
+    """Entries of every project seen, plus the per-project findings a shard carries to the join.
+
+    Each entry is kept packed, one compact JSON row of UTF-8 bytes, and unpacked
+    while iterating: ten thousand projects' dicts and lists would otherwise cost
+    more memory than everything else validation keeps.
+    """
+
+    def __init__(self, entries: Iterable[Entry] = (), findings: list[Finding] | None = None,
+                 checked: int = 0) -> None:
+        self.rows: list[bytes] = []
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.checked = checked
+        self.unasked = 0            # entries there only for comparison
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: Entry) -> None:
+        self.unasked += not entry.asked
+        self.rows.append(_pack([entry.display, entry.id, entry.name, entry.asked, entry.parts]))
+
+    def __iter__(self) -> Iterator[Entry]:
+        for row in self.rows:
+            yield Entry(*json.loads(row))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def asked(self) -> set[str] | None:
+        """The folders whose findings are reported; None when that is every entry."""
+        return {e.display for e in self if e.asked} if self.unasked else None
+
+    def dump(self, path: Path) -> None:
+        from xzdoc.source import fsio
+
+        rows = b",".join(self.rows).decode("utf-8")
+        findings = [[f.path, f.line, f.column, f.rule, f.level, f.message, f.article] for f in self.findings]
+        fsio.write_atomic(path, f'{{"format":"{FORMAT}","checked":{self.checked},"entries":[{rows}],'
+                                f'"findings":{_pack(findings).decode("utf-8")}}}')
+
+    @classmethod
+    def load(cls, path: Path) -> Index:
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+            if doc.get("format") != FORMAT:
+                raise ValueError(doc.get("format"))
+            out = cls(findings=[Finding(*row) for row in doc["findings"]], checked=int(doc["checked"]))
+            for row in doc["entries"]:
+                out.add(Entry(*row))
+            return out
+        except OSError as exc:
+            raise XzdocError(f"无法读取索引文件：{exc.strerror}", str(path)) from None
+        except (ValueError, KeyError, TypeError):
+            raise XzdocError("不是 xzdoc validate --index-out 写出的索引文件（或版本不符）", str(path),
+                             hint="用同一版本的 xzdoc 重新运行各分片：xzdoc validate --shard i/n --index-out FILE") from None
+
+    @classmethod
+    def merge(cls, parts: Iterable[Index]) -> Index:
+        out = cls()
+        keyed: list[tuple[str, bytes]] = []
+        for part in parts:
+            out.checked += part.checked
+            out.findings += part.findings
+            out.unasked += part.unasked
+            keyed += ((entry.display, row) for entry, row in zip(part, part.rows, strict=True))
+        keyed.sort(key=lambda pair: pair[0])
+        for (a, _), (b, _) in itertools.pairwise(keyed):
+            if a == b:
+                raise XzdocError(f"项目 {a} 出现在多个分片的索引中",
+                                 hint="各分片须使用同一个 n（--shard i/n），且每个 i 只运行一次")
+        out.rows = [row for _, row in keyed]
+        return out
+
+
+def _pack(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def owner(asked: set[str], path: str) -> bool:
+    """True when ``path`` lies in one of the ``asked`` project folders."""
+    probe = path
+    while probe:
+        if probe in asked:
+            return True
+        cut = probe.rfind("/")
+        probe = probe[:cut] if cut > 0 else ""
+    return False
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``number`` of ``count`` (1-based): a stable split of project folders by name."""
+
+    number: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            number, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            number = count = 0
+        if not 1 <= number <= count:
+            raise XzdocError(f"分片“{text}”格式不对", hint="写作 i/n，1 ≤ i ≤ n，例如 --shard 2/4")
+        return cls(number, count)
+
+    def holds(self, folder: str | Path) -> bool:
+        # By name, not position: adding a project moves no other project to another shard.
+        name = os.path.basename(str(folder).rstrip("/"))
+        return zlib.crc32(name.encode("utf-8")) % self.count == self.number - 1
+
+
+def summaries(index: Index, rule: str) -> Iterator[tuple[Entry, Any]]:
+    """Each entry with its summary for ``rule`` (unpacked one at a time), skipping entries that have none."""
+    for entry in index:
+        part = entry.parts.get(rule)
+        if part is not None:
+            yield entry, part
