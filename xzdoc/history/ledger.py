@@ -113,7 +113,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     if history is None:
         return None
     state = gitlog.git_dir(where)
-    cache = FactsCache(state / "xzdoc" if state else None)
+    cache = FactsCache(state / "xzdoc" if state else None, where)
     versions = policy.parse_all(config.root, gitlog.read_objects(where, policy.config_blobs(history)))
     policies = [v for v in versions.values() if isinstance(v, Config)]
     prefixes = {p.projects_dir.strip("/") + "/" for p in [config, *policies]}

@@ -174,7 +174,7 @@ class Walk:
 
     def _covered(self, folder: Folder, commit: Commit, policy: Config, tree: str, blob: str | None,
                  now: Facts) -> bool:
-        approved = self._facts(folder.approved_blob)
+        approved, now = self.cache.full(folder.approved_blob), self.cache.full(blob) or now
         requests = drift.valid_requests(approved, now)
         if not requests or folder.approved_tree is None:
             return False
@@ -325,7 +325,7 @@ def _drift_issue(walk: Walk, folder: Folder, files: list[str]) -> Issue:
     what = []
     for file in files[:8]:
         if file == PROJECT_FILE:
-            fields = drift.changed_fields(walk._facts(folder.approved_blob), walk._facts(folder.blob))
+            fields = drift.changed_fields(walk.cache.full(folder.approved_blob), walk.cache.full(folder.blob))
             what.append(f"project.yaml（{'、'.join(fields[:8]) or '格式'}）")
         else:
             what.append(file)
