@@ -168,15 +168,20 @@ class FactsCache:
         """The facts of ``blob`` with field digests, parsing it again (strictly) the first time they are asked."""
         if not blob:
             return None
-        facts = self.get(blob)
-        if facts.fields is None and not facts.error and self.workdir is not None:
-            from xzdoc.history import gitlog
+        self.complete([blob])
+        return self.get(blob)
 
-            data = gitlog.read_objects(self.workdir, [blob]).get(blob)
-            if data is not None:
-                facts = self.known[blob] = strict(data, digests=True)
-                self._dirty = True
-        return facts
+    def complete(self, blobs: Iterable[str | None]) -> None:
+        """Add field digests to the facts of ``blobs`` that lack them, reading them with one ``git cat-file``."""
+        wanted = [b for b in dict.fromkeys(blobs) if b and b in self.known and self.known[b].fields is None
+                  and not self.known[b].error]
+        if not wanted or self.workdir is None:
+            return
+        from xzdoc.history import gitlog
+
+        for blob, data in gitlog.read_objects(self.workdir, wanted).items():
+            self.known[blob] = strict(data, digests=True)
+            self._dirty = True
 
     def save(self) -> None:
         if self.file is None or (len(self.known) == self._loaded and not self._dirty):
