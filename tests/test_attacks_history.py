@@ -20,6 +20,7 @@ from tests.attacks import (
     caught,
     change,
     clean,
+    ledger_exit,
     merge,
     policy,
     prepare,
@@ -243,6 +244,25 @@ def test_adjustment_request_that_does_not_cover_the_drift(repo: Repo, merger: ob
     repo.commit("直接修改")
     change(repo, "request", merger, adjustment_request(opinion))  # type: ignore[arg-type]
     caught(repo, "art24.content-drift")
+
+
+def test_adjustment_request_that_names_one_field_of_two(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "total: 100.00", "total: 900.00")
+    repo.edit(YAML, "name: 测试项目", "name: 另一个项目")
+    repo.commit("直接修改")
+    change(repo, "request", PARTY, adjustment_request(True))
+    caught(repo, "art24.content-drift")
+    assert "project.yaml（name、budget.total" in ledger_exit(repo)[1]
+
+
+def test_drift_names_the_field_on_a_first_and_a_cached_run(repo: Repo) -> None:
+    submitted(repo)
+    repo.edit(YAML, "total: 100.00", "total: 900.00")
+    repo.commit("直接改预算")
+    for _ in range(2):   # the second run finds the facts, digests included, in .git/xzdoc
+        code, output = ledger_exit(repo)
+        assert code == 1 and "project.yaml（budget.total）" in output, output
 
 
 def test_deleted_approved_project(repo: Repo) -> None:

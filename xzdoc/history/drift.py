@@ -23,9 +23,9 @@ _NOT_CONTENT = ("stage", "records.changes")
 
 def changed_fields(old: Facts | None, new: Facts | None) -> list[str]:
     """Dotted paths (two levels deep) where two project.yaml versions differ, from their field digests."""
-    if old is None or new is None or old.error or new.error:
-        return ["（整个文件）"]
-    a, b = old.digests, new.digests
+    a, b = (old.digests, new.digests) if old and new and not old.error and not new.error else (None, None)
+    if a is None or b is None:
+        return ["（整个文件）"]   # unknown counts as all changed: never as "nothing changed"
     return [path for path in dict.fromkeys([*a, *b]) if a.get(path) != b.get(path)]
 
 

@@ -10,6 +10,11 @@ Facts of a blob never change, so they are kept between runs in the git
 directory (``.git/xzdoc/facts.json``), keyed by blob id. The cache is
 checked, not trusted: its first line carries the version of this reader and
 the SHA-256 of the entries, and a file that does not match is dropped whole.
+
+Field digests (what names the fields that drifted) are needed only for the
+few versions a drift finding or an adjustment request compares, so they are
+computed on first use, by the same strict loader over the same blob, and
+kept with the entry.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 from xzdoc.errors import XzdocError
 
 PROJECT_FILE = "project.yaml"
-_CACHE_VERSION = "xzdoc-facts-7"
+_CACHE_VERSION = "xzdoc-facts-8"
 # Fields of a filing that say when something happened (planned_end and the like look ahead on purpose).
 EVENT_DATES = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered"})
 # The records that are filings, opinions and approvals (progress reports and evaluations are not dated claims
@@ -46,19 +51,25 @@ class Facts:
     dates: tuple[tuple[str, str], ...] = ()          # record key -> its latest date, ISO
     changes: tuple[str, ...] = ()                    # adjustment requests, each as canonical JSON
     error: str = ""                                  # why the strict loader refused the version
-    fields: str = ""                                 # "path=digest" per field (two levels deep), tab-separated
+    # "path=digest" per field (two levels deep), tab-separated; None until asked for (FactsCache.full)
+    fields: str | None = None
 
     @property
-    def digests(self) -> dict[str, str]:
-        """Field path -> a short digest of its value: what changed, named without parsing the version again."""
+    def digests(self) -> dict[str, str] | None:
+        """Field path -> a short digest of its value; None when not computed for this version."""
+        if self.fields is None:
+            return None
         return dict(item.split("=", 1) for item in self.fields.split("\t") if item)
 
     def requests(self) -> list[dict[str, Any]]:
         return [json.loads(c) for c in self.changes]
 
 
-def strict(blob: bytes) -> Facts:
-    """Facts of a project.yaml version; a version the loader refuses has none."""
+def strict(blob: bytes, digests: bool = False) -> Facts:
+    """Facts of a project.yaml version; a version the loader refuses has none.
+
+    ``digests`` adds the field digests, which only drift naming needs.
+    """
     from xzdoc.config import plain
     from xzdoc.source.yamlio import YMap, decode, loads
 
@@ -86,7 +97,7 @@ def strict(blob: bytes) -> Facts:
             changes = [json.dumps(plain(c), ensure_ascii=False, sort_keys=True, default=str)
                        for c in records["changes"]]
     return Facts(pid if isinstance(pid, str) else None, stage if isinstance(stage, str) else None,
-                 frozenset(filed), tuple(sorted(dates)), tuple(changes), fields=_digests(data))
+                 frozenset(filed), tuple(sorted(dates)), tuple(changes), fields=_digests(data) if digests else None)
 
 
 def _digests(data: dict[str, Any]) -> str:
@@ -120,10 +131,12 @@ def _dates(value: Any, event: bool) -> Iterable[str]:
 class FactsCache:
     """Facts by blob id, parsed once per blob and kept in the git directory between runs."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, workdir: Path | None = None) -> None:
         self.file = folder / "facts.json" if folder else None
+        self.workdir = workdir
         self.known: dict[str, Facts] = {}
         self._loaded = 0
+        self._dirty = False
         self._load()
 
     def _load(self) -> None:
@@ -151,8 +164,27 @@ class FactsCache:
     def get(self, blob: str) -> Facts:
         return self.known.get(blob) or Facts(None, None, frozenset(), error="读不到该版本")
 
+    def full(self, blob: str | None) -> Facts | None:
+        """The facts of ``blob`` with field digests, parsing it again (strictly) the first time they are asked."""
+        if not blob:
+            return None
+        self.complete([blob])
+        return self.get(blob)
+
+    def complete(self, blobs: Iterable[str | None]) -> None:
+        """Add field digests to the facts of ``blobs`` that lack them, reading them with one ``git cat-file``."""
+        wanted = [b for b in dict.fromkeys(blobs) if b and b in self.known and self.known[b].fields is None
+                  and not self.known[b].error]
+        if not wanted or self.workdir is None:
+            return
+        from xzdoc.history import gitlog
+
+        for blob, data in gitlog.read_objects(self.workdir, wanted).items():
+            self.known[blob] = strict(data, digests=True)
+            self._dirty = True
+
     def save(self) -> None:
-        if self.file is None or len(self.known) == self._loaded:
+        if self.file is None or (len(self.known) == self._loaded and not self._dirty):
             return
         entries = {blob: [f.id, f.stage, sorted(f.records), [list(d) for d in f.dates], list(f.changes), f.error,
                           f.fields] for blob, f in self.known.items()}

@@ -113,7 +113,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     if history is None:
         return None
     state = gitlog.git_dir(where)
-    cache = FactsCache(state / "xzdoc" if state else None)
+    cache = FactsCache(state / "xzdoc" if state else None, where)
     versions = policy.parse_all(config.root, gitlog.read_objects(where, policy.config_blobs(history)))
     policies = [v for v in versions.values() if isinstance(v, Config)]
     prefixes = {p.projects_dir.strip("/") + "/" for p in [config, *policies]}
@@ -123,12 +123,12 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today())
     steps.run()
-    cache.save()
     head_policy = line.last
     index = {c.sha: i for i, c in enumerate(history.commits)}
     records = sorted(line.records + steps.finish(head_policy), key=lambda r: index.get(r.commit, 0))
     attributes = gitlog.read_objects(where, [steps.attributes]).get(steps.attributes) if steps.attributes else None
     issues = line.issues + walk.layout_issues(steps, attributes) + walk.state_issues(steps, steps.folders.values())
+    cache.save()   # after the drift findings, which add the field digests they read
     base = line.base
     references = {path: Reference(f.approved_commit, f.approved_tree, f.approved_blob or "", f.adopted)
                   for path, f in steps.folders.items() if f.approved_tree}

@@ -174,10 +174,12 @@ class Walk:
 
     def _covered(self, folder: Folder, commit: Commit, policy: Config, tree: str, blob: str | None,
                  now: Facts) -> bool:
-        approved = self._facts(folder.approved_blob)
-        requests = drift.valid_requests(approved, now)
+        requests = drift.valid_requests(self._facts(folder.approved_blob), now)
         if not requests or folder.approved_tree is None:
             return False
+        # Only now are the field digests worth reading: a request names fields, and they must cover the drift.
+        self.cache.complete([folder.approved_blob, blob])
+        approved, now = self._facts(folder.approved_blob), self._facts(blob) or now
         files = gitlog.diff_names(self.history.workdir, [(folder.approved_tree, tree)])[(folder.approved_tree, tree)]
         groups = policy.standard.caps.get("drift_groups") or {}
         return not drift.uncovered(files, approved, now, requests, groups)
@@ -296,6 +298,10 @@ def state_issues(walk: Walk, workdir_folders: Iterable[Folder]) -> list[Issue]:
     folders = list(workdir_folders)
     pairs = [(f.approved_tree, f.tree) for f in folders if f.drifted and f.approved_tree and f.tree]
     files = gitlog.diff_names(walk.history.workdir, pairs)  # type: ignore[arg-type]
+    # Field digests for every drifted project.yaml, read in one batch rather than one git call a folder.
+    walk.cache.complete(blob for f in folders if f.drifted and PROJECT_FILE in files.get((f.approved_tree or "",
+                                                                                         f.tree or ""), [])
+                        for blob in (f.approved_blob, f.blob))
     for folder in folders:
         if folder.approved_tree is not None and folder.tree is None:
             out.append(Issue("art24.deleted-project", folder.path, folder.path, folder.drifted.sha if folder.drifted
@@ -325,7 +331,7 @@ def _drift_issue(walk: Walk, folder: Folder, files: list[str]) -> Issue:
     what = []
     for file in files[:8]:
         if file == PROJECT_FILE:
-            fields = drift.changed_fields(walk._facts(folder.approved_blob), walk._facts(folder.blob))
+            fields = drift.changed_fields(walk.cache.full(folder.approved_blob), walk.cache.full(folder.blob))
             what.append(f"project.yaml（{'、'.join(fields[:8]) or '格式'}）")
         else:
             what.append(file)
