@@ -21,8 +21,8 @@ from xzdoc import rules
 from xzdoc.config import Config
 from xzdoc.model import ERROR, WARNING, Finding, Project
 from xzdoc.rules.art24 import LEDGER_KEY
-from xzdoc.rules.prose import NAMES_KEY, name_candidates
 from xzdoc.rules.index import Entry, Index, Shard, owner
+from xzdoc.rules.prose import NAMES_KEY, name_candidates
 from xzdoc.source import loader
 
 # Context data built from git history, which unsaved editor text cannot change.
