@@ -386,17 +386,17 @@ def summarize_foreign(project: Project, ctx: Context) -> dict[str, Any]:
         body = draft.text
         if not body:
             continue
-        found = [[at, False, pid] for at, pid in _ids(_PROJECT_ID, body)
-                 if pid != project.id and pid not in project.source]
+        found: list[tuple[int, bool, str]] = [(at, False, pid) for at, pid in _ids(_PROJECT_ID, body)
+                                              if pid != project.id and pid not in project.source]
         seen: set[str] = set()
         for m in pattern.finditer(body) if pattern else ():
             name = m.group(0)
             # Whether the name is another project's is decided at the end; the first place of each suffices.
             if name not in seen and name not in project.name and name not in project.source:
                 seen.add(name)
-                found.append([m.start(), True, name])
+                found.append((m.start(), True, name))
         if found:
-            found.sort(key=lambda f: f[0])
+            found.sort(key=lambda f: f[0])   # stable: an id and a name never start at one place
             drafts.append([draft.path, draft.kind, [[body.count("\n", 0, at) + 1, is_name, what]
                                                     for at, is_name, what in found]])
     name_line = project.data.at("name")[0] if len(project.name) >= 8 else None
