@@ -72,6 +72,7 @@ def generate(root: Path, count: int) -> None:
         (folder / "drafts").mkdir(parents=True)
         rng = random.Random(i)
         for name, draft in sorted(drafts.items()):
+            draft = draft.replace("XZJT-2025-002", pid).replace("XZJT-SYS-002", f"{prefix}-SYS-{i % 1000:03d}")
             (folder / "drafts" / name).write_text(vary(draft, rng), "utf-8")
         body = text.replace("XZJT-2025-002", pid).replace("130204-000", f"13{i:07d}-000")
         body = body.replace("XZJT-SYS-002", f"{prefix}-SYS-{i % 1000:03d}")

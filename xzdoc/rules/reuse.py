@@ -182,31 +182,44 @@ def _unpack(text: str) -> array[int]:
 def portfolio(index: Index, ctx: Context) -> Iterator[Hit]:
     """Near-duplicate chapters across the index, without comparing every pair.
 
-    Pass 1 counts each sentence hash's chapters in fixed bit tables; pass 2
-    counts, for hashes possibly in two chapters, the distinct sketches holding
-    them (boilerplate past MAX_BUCKET) and unpacks only chapters with at least
-    MIN_SHARED such hashes: no other chapter can be a copy or a near copy.
+    Pass 1 marks, in fixed bit tables, sentence hashes possibly in two
+    chapters and sketches possibly held twice; pass 2 counts the distinct
+    sketches holding each marked hash (past MAX_BUCKET it is boilerplate);
+    pass 3 unpacks only chapters that are possibly an exact copy or share
+    MIN_SHARED marked hashes that are not boilerplate. Any other chapter is
+    neither a copy nor a near copy of anything, so ``compare`` over the few
+    kept gives what it gives over all.
     """
-    twice = _Twice()
+    hashes, sketches = _Twice(), _Twice()
     for _, part in summaries(index, RULE):
         for chapter in part["chapters"]:
+            sketches.add(hash(chapter[5]))
             for h in _unpack(chapter[5]):
-                twice.add(h)
-    holders: dict[int, set[str]] = {}
+                hashes.add(h)
+    # A marked hash -> the (hash of the) one sketch holding it, or the set of them once there are two.
+    holders: dict[int, Any] = {}
+    for _, part in summaries(index, RULE):
+        for chapter in part["chapters"]:
+            key = hash(chapter[5])
+            for h in filter(hashes.hit, _unpack(chapter[5])):
+                seen = holders.get(h)
+                if seen is None:
+                    holders[h] = key
+                elif isinstance(seen, set):
+                    if len(seen) <= MAX_BUCKET:
+                        seen.add(key)
+                elif seen != key:
+                    holders[h] = {seen, key}
+    boilerplate = frozenset(h for h, seen in holders.items() if isinstance(seen, set) and len(seen) > MAX_BUCKET)
+    evidence = frozenset(holders) - boilerplate
+    del holders
     kept: list[Chapter] = []
     for entry, part in summaries(index, RULE):
         where = f"{entry.yaml_path} 第{part['id']}行"
         for path, kind, title, line, size, packed in part["chapters"]:
-            shared = [h for h in _unpack(packed) if twice.hit(h)]
-            for h in shared:
-                seen = holders.setdefault(h, set())
-                if len(seen) <= MAX_BUCKET:
-                    seen.add(packed)
-            if len(shared) >= MIN_SHARED:
-                kept.append(Chapter(entry.id, entry.name, where, path, kind, title, line, size,
-                                    frozenset(_unpack(packed))))
-    boilerplate = frozenset(h for h, seen in holders.items() if len(seen) > MAX_BUCKET)
-    del holders
+            sketch = frozenset(_unpack(packed))
+            if len(sketch & evidence) >= MIN_SHARED or sketches.hit(hash(packed)):
+                kept.append(Chapter(entry.id, entry.name, where, path, kind, title, line, size, sketch))
     by_document: dict[tuple[str, str, str, str], list[Overlap]] = defaultdict(list)
     for o in compare(kept, ctx.config.reuse_threshold, boilerplate):
         by_document[(o.chapter.project, o.chapter.path, o.other.project, o.other.path)].append(o)
@@ -215,25 +228,27 @@ def portfolio(index: Index, ctx: Context) -> Iterator[Hit]:
 
 
 class _Twice:
-    """Hashes seen more than once, in fixed bit tables: false alarms possible, misses not."""
+    """Hashes seen more than once, in a fixed two-probe bit table: false alarms rare, misses none."""
 
-    BITS = 1 << 26
+    BITS = 1 << 27
 
     def __init__(self) -> None:
         self.once = bytearray(self.BITS // 8)
         self.twice = bytearray(self.BITS // 8)
 
     def add(self, h: int) -> None:
-        h &= self.BITS - 1
-        byte, bit = h >> 3, 1 << (h & 7)
-        if self.once[byte] & bit:
-            self.twice[byte] |= bit
-        else:
-            self.once[byte] |= bit
+        once, twice, mask = self.once, self.twice, self.BITS - 1
+        for probe in (h & mask, (h * 0x9E3779B1 >> 7) & mask):
+            byte, bit = probe >> 3, 1 << (probe & 7)
+            if once[byte] & bit:
+                twice[byte] |= bit
+            else:
+                once[byte] |= bit
 
     def hit(self, h: int) -> bool:
-        h &= self.BITS - 1
-        return bool(self.twice[h >> 3] & (1 << (h & 7)))
+        mask = self.BITS - 1
+        a, b = h & mask, (h * 0x9E3779B1 >> 7) & mask
+        return bool(self.twice[a >> 3] & (1 << (a & 7)) and self.twice[b >> 3] & (1 << (b & 7)))
 
 
 GROUPED = 3   # more copied chapters than this from one document of one project make one finding
