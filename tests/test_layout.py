@@ -79,3 +79,25 @@ def test_only_the_cli_imports_click() -> None:
 def test_every_module_says_what_it_owns() -> None:
     missing = [str(p.relative_to(PACKAGE)) for p in _modules() if not ast.get_docstring(ast.parse(p.read_text()))]
     assert not missing, f"modules without a docstring: {missing}"
+
+
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 500, 60
+
+
+def test_modules_stay_small() -> None:
+    long = {str(p.relative_to(PACKAGE)): n for p in _modules() if (n := len(p.read_text("utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by concern): {long}"
+
+
+def test_long_functions_say_why() -> None:
+    unexplained = []
+    for path in _modules():
+        source = path.read_text("utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno:
+                length = node.end_lineno - node.lineno + 1
+                opening = lines[node.lineno:node.lineno + 3]
+                if length > MAX_FUNCTION_LINES and not any(line.strip().startswith("#") for line in opening):
+                    unexplained.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({length} lines)")
+    assert not unexplained, f"functions over {MAX_FUNCTION_LINES} lines without a comment saying why: {unexplained}"

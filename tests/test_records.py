@@ -114,3 +114,29 @@ def test_bad_layout_settings_name_the_line(tmp_path: Path, text: str, message: s
     with pytest.raises(XzdocError) as caught:
         config.load(tmp_path)
     assert message in caught.value.message and caught.value.line == 2
+
+
+def test_page_lists_approvals_and_problems_in_force_not_undone_pushes(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.gitrepo import PARTY, Repo
+
+    repo = Repo(tmp_path / "bureau")
+    repo.project("XZJT-2026-801")
+    repo.commit("新项目")
+    repo.set_stage("XZJT-2026-801", "submitted")
+    repo.commit("直接改为已申报")            # an unapproved stage change pushed directly...
+    repo.set_stage("XZJT-2026-801", "draft")
+    repo.commit("撤回")                      # ...then undone
+    repo.pull_request("submit", PARTY, lambda r: r.set_stage("XZJT-2026-801", "submitted"))
+    monkeypatch.chdir(repo.path)
+    cfg = config.load(repo.path)
+    approvals = bundle.Approvals(cfg, in_git=True)
+    from xzdoc.source import loader
+
+    project = loader.load_project(cfg, repo.path / "projects" / "XZJT-2026-801").project
+    assert project is not None
+    every = approvals.records(project) or []
+    assert any(not r.approved for r in every), "the ledger itself keeps the undone push"
+    rows = approvals.rows(project)
+    assert rows and all("未经审批" not in " ".join(row.values()) for row in rows)
+    assert any("王建国" in " ".join(row.values()) for row in rows)

@@ -11,6 +11,7 @@ from tests.conftest import invoke
 from tests.gitrepo import DEV, PARTY, Repo
 from xzdoc import config
 from xzdoc.portfolio import diff as review
+from xzdoc.portfolio import summary
 
 ROAD, HUB, PARK = "XZJT-2026-101", "XZJT-2026-102", "XZJT-2026-103"
 
@@ -136,7 +137,7 @@ def test_field_level_changes_added_and_removed_projects(repo: Repo) -> None:
     added = by_id["XZJT-2026-104"].stage
     assert added is not None and added.old is None and added.roles == ("局党组",)
     assert by_id[PARK].files == ("drafts/proposal.md", "project.yaml")
-    text = review.as_markdown(result)
+    text = summary.as_markdown(result)
     assert f"| 删除 | {PARK} | 停车信息服务 |" in text and "新增 1 个，修改 1 个，删除 1 个" in text
     assert not result.failed
 

@@ -101,12 +101,13 @@ def diff_command(base: str, head: str | None) -> None:
     设置了 GITHUB_STEP_SUMMARY 时摘要同时追加到作业摘要。
     """
     from xzdoc.portfolio import diff as review
+    from xzdoc.portfolio import summary
 
     result = review.review(load_config(), base, head)
-    click.echo(review.as_markdown(result), nl=False)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        review.write_summary(result, Path(summary))
+    click.echo(summary.as_markdown(result), nl=False)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        summary.write_summary(result, Path(summary_path))
     for error in result.errors:
         click.echo(f"错误：{error}", err=True)
     if result.failed:

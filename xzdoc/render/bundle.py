@@ -337,7 +337,10 @@ class Approvals:
 
         if self.book is None:
             return []
-        records = ledger.with_evidence(self.config, self.book, ledger.of_project(self.book, project.id))
+        # The page is evidence of what is in force: every approval, and any unapproved change still in effect.
+        # An unapproved change later undone or superseded stays in `xzdoc ledger`, not on the submission.
+        shown = [r for r in ledger.of_project(self.book, project.id) if r.approved or r.current]
+        records = ledger.with_evidence(self.config, self.book, shown)
         return [records_page.row(self.config, r, ledger.STATUS_ZH) for r in records]
 
 

@@ -113,6 +113,8 @@ def _style(style_id: str, name: str, ppr: str = "", rpr: str = "", *, based: str
 
 
 def styles(fonts: Mapping[str, tuple[str, ...]]) -> list[str]:
+    # One table on purpose: every style shares the same grid spacing and indents, and reading the
+    # whole style sheet in one place is how a layout fault is found; splitting it would hide that.
     body, title, heading, kai = fonts["body"], fonts["title"], fonts["heading"], fonts["kai"]
     number = fonts.get("number", NUMBER_FONTS)
     exact = f'<w:spacing w:before="0" w:after="0" w:line="{line_pitch()}" w:lineRule="exact"/>'
