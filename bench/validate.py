@@ -17,7 +17,8 @@ printed for comparison.
 
 Projects are copies of projects/XZJT-2025-002 with their own ids, system
 ids and resource codes. Each project's drafts are varied (most sentences get
-a clause of their own: a district and a count), so that, as in a real
+a clause of their own, naming the project's own area: two projects' varied
+sentences never coincide by chance), so that, as in a real
 portfolio, projects share some boilerplate but do not copy each other's
 chapters, and the reuse check does its normal work rather than reporting
 every pair.
@@ -47,7 +48,7 @@ DISTRICTS = ("忻府区", "原平市", "定襄县", "五台县", "代县", "繁�
 VARIED = 0.85     # share of a draft's sentences given a clause of their own
 
 
-def vary(text: str, rng: random.Random) -> str:
+def vary(text: str, rng: random.Random, number: int) -> str:
     """The draft with most prose sentences extended; headings, tables and template lines kept as they are."""
     out = []
     for line in text.split("\n"):
@@ -55,7 +56,7 @@ def vary(text: str, rng: random.Random) -> str:
             out.append(line)
             continue
         parts = line.split("。")
-        out.append("。".join(p + f"，覆盖{rng.choice(DISTRICTS)}{rng.randint(2, 999)}个站点"
+        out.append("。".join(p + f"，覆盖{rng.choice(DISTRICTS)}第{number}片区{rng.randint(2, 999)}个站点"
                             if p and i < len(parts) - 1 and rng.random() < VARIED else p
                             for i, p in enumerate(parts)))
     return "\n".join(out)
@@ -73,7 +74,7 @@ def generate(root: Path, count: int) -> None:
         rng = random.Random(i)
         for name, draft in sorted(drafts.items()):
             draft = draft.replace("XZJT-2025-002", pid).replace("XZJT-SYS-002", f"{prefix}-SYS-{i % 1000:03d}")
-            (folder / "drafts" / name).write_text(vary(draft, rng), "utf-8")
+            (folder / "drafts" / name).write_text(vary(draft, rng, i), "utf-8")
         body = text.replace("XZJT-2025-002", pid).replace("130204-000", f"13{i:07d}-000")
         body = body.replace("XZJT-SYS-002", f"{prefix}-SYS-{i % 1000:03d}")
         (folder / "project.yaml").write_text(body, "utf-8")
