@@ -22,6 +22,7 @@ from xzdoc.config import Config
 from xzdoc.model import ERROR, WARNING, Finding, Project
 from xzdoc.rules.art24 import LEDGER_KEY
 from xzdoc.rules.index import Entry, Index, Shard, owner
+from xzdoc.rules.prose import NAMES_KEY, name_candidates
 from xzdoc.source import loader
 
 # Context data built from git history, which unsaved editor text cannot change.
@@ -76,6 +77,7 @@ def check_projects(config: Config, projects: Sequence[Project], as_of: dt.date |
     """Every rule over projects already in memory; ``others`` are entries to compare with but not report."""
     ctx = rules.Context(config=config, projects=tuple(projects), as_of=as_of or dt.date.today())
     index = Index(list(others))
+    ctx.extras[NAMES_KEY] = _names([*(p.name for p in projects), *(e.name for e in index)])
     findings: list[Finding] = []
     for project in projects:
         findings += run_rules(project, ctx)
@@ -98,6 +100,7 @@ def check_project(config: Config, folder: Path, overlay: Mapping[Path, str] | No
     shown = loaded.project.display  # compared as text: a thousand Path comparisons per edit add up
     peers = tuple(p for p in others if p.display != shown)
     extras = {k: v for k, v in (durable or {}).items() if k in _DURABLE}
+    extras[NAMES_KEY] = _names([loaded.project.name, *(p.name for p in peers)])
     ctx = rules.Context(config=config, projects=(loaded.project, *peers), as_of=as_of or dt.date.today(), extras=extras)
     index = Index([summarize(loaded.project, ctx, True), *(summarize(p, ctx, False) for p in peers)])
     findings = [*loaded.findings, *run_rules(loaded.project, ctx), *run_portfolio(index, ctx)]
@@ -112,13 +115,12 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
     folders = loader.discover_names(config, paths)
     # Uniqueness is judged against the whole repository, not only the projects asked for.
     others = _other_folders(config, folders) if paths else []
+    # Every shard scans its drafts for the names of all projects, its own and the other shards'.
+    ctx.extras[NAMES_KEY] = name_candidates(_sources([*folders, *others]))
     if shard is not None:
         folders = [f for f in folders if shard.holds(f)]
         others = [f for f in others if shard.holds(f)]
     index = Index(checked=len(folders))
-    # Rules not yet ported to the index read ``ctx.projects``; it loads every project the first
-    # time one of them asks, which holds them all in memory (see rules/index.py for the port).
-    object.__setattr__(ctx, "projects", _Everyone(config, [*folders, *others]))
     for folders_, asked in ((folders, True), (others, False)):
         for folder in folders_:
             _one(config, Path(folder), ctx, index, asked)
@@ -135,27 +137,17 @@ def _one(config: Config, folder: Path, ctx: rules.Context, index: Index, asked: 
         index.add(summarize(loaded.project, ctx, asked))
 
 
-class _Everyone(Sequence[Project]):
-    """All projects of the run, loaded on first use only."""
+def _sources(folders: list[str]) -> Iterator[str]:
+    """Each folder's project.yaml as text, for the first pass over names (unreadable ones are the loader's to report)."""
+    for folder in folders:
+        try:
+            yield (Path(folder) / loader.PROJECT_FILE).read_text("utf-8", errors="replace")
+        except OSError:
+            continue
 
-    def __init__(self, config: Config, folders: list[str]) -> None:
-        self.config, self.folders = config, folders
-        self.loaded: list[Project] | None = None
 
-    def _all(self) -> list[Project]:
-        if self.loaded is None:
-            found = (loader.load_project(self.config, Path(f)).project for f in self.folders)
-            self.loaded = [p for p in found if p is not None]
-        return self.loaded
-
-    def __getitem__(self, i):  # type: ignore[no-untyped-def]
-        return self._all()[i]
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator[Project]:
-        return iter(self._all())
+def _names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n in names if len(n) >= 8))
 
 
 def run_rules(project: Project, ctx: rules.Context) -> list[Finding]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from xzdoc.model import Draft, Project
 from xzdoc.rules.base import Context, Hit, items, mapping, text
+from xzdoc.rules.index import Entry, Index, summaries
 from xzdoc.source import sandbox
 from xzdoc.source.yamlio import Pos
 
@@ -288,32 +289,28 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
                           f"的 {what}（第{want}级）不一致", path=draft.path)
 
 
-@dataclass(frozen=True)
-class Owner:
-    project: Project
-    field: str
-    pos: Pos
+NAMES_KEY = "prose.names"   # ctx.extras: every project name of the run, known before any draft is scanned
+_NAME_LINE = re.compile(r"^name:[ \t]*(.+?)[ \t]*$", re.M)
+SYSTEMS_RULE, FOREIGN_RULE = "art08.prose-systems", "art08.foreign-project"
 
 
-_NAMES = "\0names"   # the project names, kept apart: every project compares its drafts with all of them
+def name_candidates(sources: Iterable[str]) -> tuple[str, ...]:
+    """The project names in ``sources`` (project.yaml texts), read from their top-level name line.
 
-
-def portfolio_index(ctx: Context) -> dict[str, Any]:
-    """Every project id, system id and project name in the portfolio -> who holds it; built once per run."""
-    index = ctx.extras.get("prose.index")
-    if index is None:
-        index = {}
-        names: dict[str, Owner] = {}
-        for p in ctx.projects:
-            index.setdefault(p.id, Owner(p, "id", p.data.at("id")))
-            if len(p.name) >= 8:
-                names.setdefault(p.name, Owner(p, "name", p.data.at("name")))
-            for i, s in items(p.data.get("systems")):
-                if sid := text(s.get("id")):
-                    index.setdefault(sid, Owner(p, f"systems[{i}].id", s.at("id")))
-        index[_NAMES] = names
-        ctx.extras["prose.index"] = index
-    return index
+    A cheap first pass, so that each project's drafts can be scanned for the others' names while
+    only that project is in memory; the portfolio half keeps only hits on names a loaded project
+    really has.
+    """
+    out: dict[str, None] = {}
+    for source in sources:
+        m = _NAME_LINE.search(source)
+        if m:
+            name = m.group(1)
+            if len(name) > 1 and name[0] == name[-1] and name[0] in "'\"":
+                name = name[1:-1]
+            if len(name) >= 8:
+                out.setdefault(name)
+    return tuple(out)
 
 
 def _ids(pattern: re.Pattern[str], body: str) -> Iterator[tuple[int, str]]:
@@ -323,23 +320,53 @@ def _ids(pattern: re.Pattern[str], body: str) -> Iterator[tuple[int, str]]:
             yield prefix.start(), body[prefix.start(): m.end()]
 
 
-def check_system_ids(project: Project, ctx: Context) -> Iterator[Hit]:
+def summarize_systems(project: Project, ctx: Context) -> dict[str, Any]:
+    """The system ids this project lists, and those its drafts mention without listing them."""
+    listed_ids = [[sid, i, *s.at("id")] for i, s in items(project.data.get("systems")) if (sid := text(s.get("id")))]
     own = {text(s.get("id")) for _, s in items(project.data.get("systems"))}
-    index = portfolio_index(ctx)
     systems = project.data.get("systems")
     listed = where(project, systems.pos if hasattr(systems, "pos") else project.data.at("systems"))  # type: ignore[union-attr]
+    hits = []
     for draft in project.drafts.values():
         if not draft.text or "-SYS-" not in draft.text:
             continue
         for at, sid in _ids(_SYSTEM_ID, draft.text):
-            if sid in own or sid in project.source:
-                continue
-            owner = index.get(sid)
-            whose = (f"它是项目 {owner.project.id}（{owner.project.name}）的系统（{where(owner.project, owner.pos)}）"
-                     if owner and owner.project.id != project.id else "全库没有登记这个系统编号")
-            line = draft.text.count("\n", 0, at) + 1
-            yield Hit((line, 1), f"《{draft.kind}》第{line}行提到系统 {sid}，但本项目的 systems（{listed}）没有列出它，"
-                                 f"{whose}；请改正编号，或把该系统列入 systems", path=draft.path)
+            if sid not in own and sid not in project.source:
+                hits.append([draft.path, draft.kind, draft.text.count("\n", 0, at) + 1, sid])
+    return {"systems": listed_ids, "listed": listed, "hits": hits}
+
+
+def _owners(index: Index, wanted: set[str], names: bool = False) -> dict[str, tuple[Entry, str, int]]:
+    """(entry, field, line) of the first project holding each wanted id (or name), in index order."""
+    out: dict[str, tuple[Entry, str, int]] = {}
+    if not wanted:
+        return out
+    for entry in index:
+        systems = entry.parts.get(SYSTEMS_RULE)
+        foreign = entry.parts.get(FOREIGN_RULE)
+        if names:
+            if foreign and foreign["name"] and entry.name in wanted:
+                out.setdefault(entry.name, (entry, "name", foreign["name"]))
+            continue
+        if foreign and entry.id in wanted:
+            out.setdefault(entry.id, (entry, "id", foreign["id"]))
+        for sid, i, line, _ in systems["systems"] if systems else ():
+            if sid in wanted:
+                out.setdefault(sid, (entry, f"systems[{i}].id", line))
+    return out
+
+
+def portfolio_systems(index: Index, ctx: Context) -> Iterator[Hit]:
+    """A system id the drafts mention but the project does not list, naming the project that owns it."""
+    wanted = {hit[3] for _, part in summaries(index, SYSTEMS_RULE) for hit in part["hits"]}
+    owners = _owners(index, wanted)
+    for entry, part in summaries(index, SYSTEMS_RULE):
+        for path, kind, line, sid in part["hits"]:
+            owner = owners.get(sid)
+            whose = (f"它是项目 {owner[0].id}（{owner[0].name}）的系统（{owner[0].yaml_path} 第{owner[2]}行）"
+                     if owner and owner[0].id != entry.id else "全库没有登记这个系统编号")
+            yield Hit((line, 1), f"《{kind}》第{line}行提到系统 {sid}，但本项目的 systems（{part['listed']}）没有列出它，"
+                                 f"{whose}；请改正编号，或把该系统列入 systems", path=path)
 
 
 @functools.lru_cache(maxsize=8)
@@ -351,31 +378,48 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
 
 
-def check_foreign(project: Project, ctx: Context) -> Iterator[Hit]:
-    """Another project's id or name in this project's drafts: copied text, or one project packaged as two."""
-    index = portfolio_index(ctx)
-    names: dict[str, Owner] = index[_NAMES]
-    pattern = _names_pattern(tuple(names))
-    own = f"本项目是 {project.id}（{where(project, project.data.at('id'))} id）"
+def summarize_foreign(project: Project, ctx: Context) -> dict[str, Any]:
+    """Where this project's id and name are written, and the project ids and names of others its drafts hold."""
+    pattern = _names_pattern(tuple(ctx.extras.get(NAMES_KEY, ())))
+    drafts = []
     for draft in project.drafts.values():
         body = draft.text
         if not body:
             continue
-        found: list[tuple[int, str, Owner | None]] = []
-        for at, pid in _ids(_PROJECT_ID, body):
-            if pid != project.id and pid not in project.source:
-                found.append((at, pid, index.get(pid)))
+        found: list[tuple[int, bool, str]] = [(at, False, pid) for at, pid in _ids(_PROJECT_ID, body)
+                                              if pid != project.id and pid not in project.source]
         seen: set[str] = set()
         for m in pattern.finditer(body) if pattern else ():
             name = m.group(0)
-            holder = names[name]
-            if name not in seen and holder.project.id != project.id and name not in project.name \
-                    and name not in project.source:
+            # Whether the name is another project's is decided at the end; the first place of each suffices.
+            if name not in seen and name not in project.name and name not in project.source:
                 seen.add(name)
-                found.append((m.start(), name, holder))
-        for at, what, owner in sorted(found, key=lambda f: f[0]):
-            line = body.count("\n", 0, at) + 1
-            other = (f"另一个项目 {owner.project.id}（{owner.project.name}，{where(owner.project, owner.pos)} "
-                     f"{owner.field}）" if owner and owner.project.id != project.id else "全库没有的项目编号")
-            yield Hit((line, 1), f"《{draft.kind}》第{line}行出现“{what}”，是{other}；{own}。"
-                                 "文稿不得照搬其他项目的内容（不得变相包装），请改为本项目的内容", path=draft.path)
+                found.append((m.start(), True, name))
+        if found:
+            found.sort(key=lambda f: f[0])   # stable: an id and a name never start at one place
+            drafts.append([draft.path, draft.kind, [[body.count("\n", 0, at) + 1, is_name, what]
+                                                    for at, is_name, what in found]])
+    name_line = project.data.at("name")[0] if len(project.name) >= 8 else None
+    return {"id": project.data.at("id")[0], "name": name_line, "drafts": drafts}
+
+
+def portfolio_foreign(index: Index, ctx: Context) -> Iterator[Hit]:
+    """Another project's id or name in this project's drafts: copied text, or one project packaged as two."""
+    ids: set[str] = set()
+    names: set[str] = set()
+    for _, part in summaries(index, FOREIGN_RULE):
+        for _, _, found in part["drafts"]:
+            for _, is_name, what in found:
+                (names if is_name else ids).add(what)
+    owners, holders = _owners(index, ids), _owners(index, names, names=True)
+    for entry, part in summaries(index, FOREIGN_RULE):
+        own = f"本项目是 {entry.id}（{entry.yaml_path} 第{part['id']}行 id）"
+        for path, kind, found in part["drafts"]:
+            for line, is_name, what in found:
+                owner = (holders if is_name else owners).get(what)
+                if is_name and (owner is None or owner[0].id == entry.id):
+                    continue    # not a project's name after all, or this project's own
+                other = (f"另一个项目 {owner[0].id}（{owner[0].name}，{owner[0].yaml_path} 第{owner[2]}行 "
+                         f"{owner[1]}）" if owner and owner[0].id != entry.id else "全库没有的项目编号")
+                yield Hit((line, 1), f"《{kind}》第{line}行出现“{what}”，是{other}；{own}。"
+                                     "文稿不得照搬其他项目的内容（不得变相包装），请改为本项目的内容", path=path)
