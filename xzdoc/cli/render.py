@@ -52,19 +52,23 @@ def brief(project: Path, out: Path | None) -> None:
 @click.option("--all", "everything", is_flag=True, help="打包仓库中的全部项目。")
 @click.option("--out", type=click.Path(path_type=Path), help="输出目录，默认 dist/（已加入 .gitignore）。")
 @click.option("--force", is_flag=True, help="忽略缓存，未变化的项目也重新生成。")
-def bundle_command(projects: tuple[Path, ...], everything: bool, out: Path | None, force: bool) -> None:
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="并行打包的进程数，默认等于处理器核数。")
+def bundle_command(projects: tuple[Path, ...], everything: bool, out: Path | None, force: bool,
+                   jobs: int | None) -> None:
     """生成申报材料包：每个项目一个 zip（DOCX、PDF、投资概算表、审批记录页、manifest.json）。
 
     PROJECTS 是项目目录或项目编号。
     """
-    from xzdoc.render import bundle
+    from xzdoc.render import bundle, pool
     from xzdoc.source import loader
 
     if not projects and not everything:
         raise click.UsageError("请指定项目目录，或用 --all 打包全部项目")
     config = load_config(projects[0] if projects and not everything else None)
     folders = loader.discover(config, [] if everything else [loader.resolve(config, p) for p in projects])
-    results = bundle.bundle(config, folders, out or config.root / "dist", force)
+    results = bundle.bundle(config, folders, out or config.root / "dist", force,
+                            workers=jobs or pool.default_workers())
     if everything and sys.stdout.isatty():
         with click.progressbar(results, length=len(folders), label="打包") as bar:
             lines = iter([_bundle_line(r) for r in bar])  # printed after the bar, which owns the line meanwhile

@@ -26,7 +26,7 @@ from xzdoc import __version__
 from xzdoc.config import CONFIG_NAME, Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import ERROR, Project
-from xzdoc.render import briefing, context, document, pandoc, pdf, refdoc, safety, stagedocs, templates, xlsx
+from xzdoc.render import briefing, cache, context, document, pandoc, pdf, refdoc, safety, stagedocs, templates, xlsx
 from xzdoc.render import docx as docx_writer
 from xzdoc.render import records as records_page
 from xzdoc.render.document import Document
@@ -61,6 +61,7 @@ class Builder:
 
     config: Config
     jobs: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    documents: cache.DocumentCache | None = None  # rendered documents reused across runs
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def __enter__(self) -> Builder:
@@ -169,12 +170,32 @@ class Builder:
             _ = self.reference
         return [out for outs in _parallel(jobs, self.jobs) for out in outs]
 
+    @functools.cached_property
+    def run_key(self) -> dict[str, Any]:
+        """What every document of the run depends on besides its own text: part of each cache key."""
+        return {"toolkit": __version__, "pandoc": pandoc.version(), "typst": _package("typst"),
+                "templates": self.template_sources, "config": self.config_source, "fonts": self.fonts,
+                "reference": _sha(self.reference.read_bytes()), "layout": repr(self.config.layout),
+                "organisation": self.config.organisation}
+
     def _convert(self, project: Project, doc: Document, formats: Sequence[str], the_stamp: Stamp) -> list[Output]:
+        # Documents take only the stamp's epoch (dates, zip times); commit and dirty go to the manifest alone.
         draft = project.drafts.get(doc.kind)
+        where = safety.Where(project.folder, draft.file.parent if draft else project.folder, doc.where, doc.draft)
+        title = f"{project.name} {doc.kind}"
+        digest, slot = "", f"{doc.kind}-{'-'.join(formats)}"
+        if self.documents is not None:
+            digest = cache.key({"run": self.run_key, "doc": doc, "formats": list(formats), "epoch": the_stamp.epoch,
+                                "title": title, "base": os.path.relpath(where.base, where.folder),
+                                "assets": cache.assets(project.folder)})
+            hit = self.documents.get(project.id, slot, digest)
+            if hit is not None:
+                return [Output(name, data) for name, data in hit]
         try:
-            return self.convert(doc, formats, the_stamp, safety.Where(
-                project.folder, draft.file.parent if draft else project.folder, doc.where, doc.draft),
-                f"{project.name} {doc.kind}")
+            outputs = self.convert(doc, formats, the_stamp, where, title)
+            if self.documents is not None:
+                self.documents.put(project.id, slot, digest, [(o.name, o.data) for o in outputs])
+            return outputs
         except XzdocError as exc:
             # Say which project and document failed: with --all and threads the tool output alone does not.
             raise XzdocError(f"{project.id}《{doc.kind}》：{exc.message}", exc.path or doc.where, exc.line, exc.hint,
@@ -299,9 +320,20 @@ def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -
 
 
 def bundle(config: Config, folders: Iterable[Path], out: Path, force: bool = False,
-           jobs: int | None = None) -> Iterator[Result | XzdocError]:
-    """Bundle each project in turn; a project that fails is reported and the rest still run."""
-    with Builder(config) if jobs is None else Builder(config, jobs=jobs) as builder:
+           jobs: int | None = None, workers: int = 1) -> Iterator[Result | XzdocError]:
+    """Bundle each project in turn; a project that fails is reported and the rest still run.
+
+    With ``workers`` > 1 the projects are shared out to that many processes; results keep the folders' order.
+    """
+    folders = list(folders)
+    if workers > 1 and len(folders) > 1:
+        from xzdoc.render import pool
+
+        yield from pool.run(config, folders, out, force, workers)
+        return
+    documents = cache.DocumentCache(out / cache.FOLDER, reuse=not force)
+    with Builder(config, documents=documents) if jobs is None else \
+            Builder(config, jobs=jobs, documents=documents) as builder:
         for folder in folders:
             try:
                 yield bundle_one(builder, folder, out, force)

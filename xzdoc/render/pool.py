@@ -1,0 +1,106 @@
+"""`bundle --all -j N`: projects bundled in a pool of worker processes, results reported in input order.
+
+Each worker holds one Builder for its life (ledger, portfolio, fonts and
+reference.docx are looked up once per worker), and writes each zip exactly
+as a serial run does, so the bytes are the same. Results come back in the
+order of the folders whatever finishes first, so progress lines do not
+depend on scheduling. Ctrl-C reaches the parent only (workers ignore
+SIGINT); the parent then stops the workers with SIGTERM, which a busy
+worker turns into an interrupt so its temp files are removed, and the
+previous bundles stay as they were. Workers are spawned, not forked: a fork
+would copy a Typst thread pool the parent may already hold, without its threads.
+Each worker loads the configuration from the repository root itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from multiprocessing import util
+from pathlib import Path
+from typing import Any
+
+from xzdoc.config import Config
+from xzdoc.errors import XzdocError
+
+_state: dict[str, Any] = {}
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def run(config: Config, folders: Sequence[Path], out: Path, force: bool, workers: int) -> Iterator[Any]:
+    """Yield a Result or XzdocError per folder, in order, from ``workers`` processes."""
+    context = multiprocessing.get_context("spawn")
+    # Ignored in the parent while the workers start, so they inherit SIGINT ignored from their first instant.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = context.Pool(min(workers, len(folders)), _start, (config.root,))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        for outcome in pool.imap(_one, [(folder, out, force) for folder in folders]):
+            yield _error(outcome) if isinstance(outcome, tuple) else outcome
+        pool.close()
+    except BaseException:
+        pool.terminate()  # SIGTERM: each busy worker removes its temp files before it ends
+        raise
+    finally:
+        pool.join()
+
+
+def _start(root: Path) -> None:
+    from xzdoc import config
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
+    _state.update(config=config.load(root), busy=False, builders={})
+    util.Finalize(None, _close, exitpriority=10)
+
+
+def _builder(out: Path, force: bool) -> Any:
+    from xzdoc.render import bundle, cache
+
+    builders = _state["builders"]
+    if out not in builders:
+        builders[out] = bundle.Builder(_state["config"], jobs=1,
+                                       documents=cache.DocumentCache(out / cache.FOLDER, reuse=not force))
+    return builders[out]
+
+
+def _one(task: tuple[Path, Path, bool]) -> Any:
+    from xzdoc.render import bundle
+
+    folder, out, force = task
+    _state["busy"] = True
+    try:
+        return bundle.bundle_one(_builder(out, force), folder, out, force)
+    except XzdocError as exc:
+        # Sent as plain values: an exception with keyword fields does not survive pickling intact.
+        return (exc.message, exc.path, exc.line, exc.hint, exc.column)
+    except KeyboardInterrupt:
+        _close()
+        os._exit(130)
+    finally:
+        _state["busy"] = False
+
+
+def _stop(signum: int, frame: object) -> None:
+    if _state.get("busy"):
+        raise KeyboardInterrupt  # unwinds through write_atomic, which removes its temp file
+    _close()
+    os._exit(130)
+
+
+def _close() -> None:
+    for builder in _state.get("builders", {}).values():
+        builder.__exit__(None, None, None)
+    _state["builders"] = {}
+
+
+def _error(values: tuple[Any, ...]) -> XzdocError:
+    message, path, line, hint, column = values
+    return XzdocError(message, path, line, hint, column)
