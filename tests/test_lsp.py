@@ -248,3 +248,24 @@ def test_workspace_for_a_project_outside_any_repository(tmp_path: Path, monkeypa
     row = text.split("\n").index("  total: 365.40")
     assert [(d.line, d.start, d.end, d.rule) for d in found[yaml]] == [(row, 9, 17, "art07.schema")]
     assert set(found) == {yaml, (folder / "drafts/proposal.md").resolve()}
+
+
+@pytest.mark.asyncio
+async def test_columns_are_sent_in_utf16_units(client: LanguageClient, demo_repo: Path) -> None:
+    # Two characters outside the Basic Multilingual Plane before the finding: each is two UTF-16 units.
+    doc = Doc(client, demo_repo / PROJECT / "drafts" / "proposal.md")
+    doc.set(doc.text + "\n𠀀😀联系电话：13912345678。\n")
+    found = await until(client, doc.uri, lambda d: "art31.personal-info" in rules(d))
+    line, col = doc.line_of("13912345678")
+    hit = next(d for d in found if d.code == "art31.personal-info")
+    assert (hit.range.start.line, hit.range.start.character) == (line, col + 2)
+
+
+def test_position_units_each_way() -> None:
+    from xzdoc.authoring.lsp.server import from_client, to_client, units
+
+    line = "𠀀名：x"
+    assert [units(line, e) for e in ("utf-8", "utf-16", "utf-32")] == [4 + 3 + 3 + 1, 2 + 1 + 1 + 1, 4]
+    assert [to_client(line, 2, e) for e in ("utf-8", "utf-16", "utf-32")] == [7, 3, 2]
+    assert [from_client(line, n, "utf-16") for n in (0, 1, 2, 3, 5, 9)] == [0, 1, 1, 2, 4, 8]
+    assert from_client(line, 7, "utf-8") == 2 and to_client(line, 6, "utf-16") == 7

@@ -1,7 +1,10 @@
 """The pygls wiring: LSP messages in, workspace calls, LSP messages out. The only pygls user.
 
-Columns are counted in characters; LSP counts UTF-16 units, which agree for the Chinese
-text of these files (everything in the Basic Multilingual Plane).
+The workspace counts columns in characters (code points). LSP counts them in the encoding
+agreed at start-up, UTF-16 unless the client offers another: a character outside the Basic
+Multilingual Plane (a rare 𠀀-style name character, an emoji) is two UTF-16 units, and every
+Chinese character is three UTF-8 units. Positions are converted here, in both directions,
+against the text of their line.
 """
 
 from __future__ import annotations
@@ -41,7 +44,12 @@ class XzdocServer(LanguageServer):
 
     def publish(self, found: dict[Path, list[Diagnostic]]) -> None:
         for path, items in sorted(found.items()):
-            self.publish_diagnostics(path.as_uri(), [_diagnostic(d) for d in items])
+            lines = self.space(path).text_of(path).split("\n")
+            self.publish_diagnostics(path.as_uri(), [_diagnostic(d, lines, self.encoding) for d in items])
+
+    @property
+    def encoding(self) -> str:
+        return str(self.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
 
 
 server = XzdocServer()
@@ -55,13 +63,45 @@ def _relevant(path: Path) -> bool:
     return path.name in (loader.PROJECT_FILE, cfg.CONFIG_NAME) or path.suffix == ".md"
 
 
-def _diagnostic(d: Diagnostic) -> lsp.Diagnostic:
-    return lsp.Diagnostic(range=_range(d.line, d.start, d.line, d.end), message=d.message, source="xzdoc",
-                          severity=_SEVERITY.get(d.level, lsp.DiagnosticSeverity.Error), code=d.rule)
+def units(text: str, encoding: str) -> int:
+    """The length of ``text`` in the code units of ``encoding`` (an LSP PositionEncodingKind)."""
+    if encoding == lsp.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8"))
+    if encoding == lsp.PositionEncodingKind.Utf32:
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
 
 
-def _range(line: int, start: int, end_line: int, end: int) -> lsp.Range:
-    return lsp.Range(start=lsp.Position(line=line, character=start), end=lsp.Position(line=end_line, character=end))
+def to_client(line: str, column: int, encoding: str) -> int:
+    """A character column of ``line`` as the client counts it (past the end stays past the end)."""
+    return units(line[:column], encoding) + max(0, column - len(line))
+
+
+def from_client(line: str, offset: int, encoding: str) -> int:
+    """The character column at client offset ``offset`` of ``line``; an offset inside a character points past it."""
+    count = 0
+    for column, char in enumerate(line):
+        if count >= offset:
+            return column
+        count += units(char, encoding)
+    return len(line) + max(0, offset - count)
+
+
+def _diagnostic(d: Diagnostic, lines: list[str], encoding: str) -> lsp.Diagnostic:
+    return lsp.Diagnostic(range=_range(lines, encoding, d.line, d.start, d.line, d.end), message=d.message,
+                          source="xzdoc", severity=_SEVERITY.get(d.level, lsp.DiagnosticSeverity.Error), code=d.rule)
+
+
+def _range(lines: list[str], encoding: str, line: int, start: int, end_line: int, end: int) -> lsp.Range:
+    def at(row: int, column: int) -> lsp.Position:
+        text = lines[row] if 0 <= row < len(lines) else ""
+        return lsp.Position(line=row, character=to_client(text, column, encoding))
+    return lsp.Range(start=at(line, start), end=at(end_line, end))
+
+
+def _column(ls: XzdocServer, lines: list[str], position: lsp.Position) -> int:
+    text = lines[position.line] if 0 <= position.line < len(lines) else ""
+    return from_client(text, position.character, ls.encoding)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -117,11 +157,13 @@ def code_action(ls: XzdocServer, params: lsp.CodeActionParams) -> list[lsp.CodeA
     ws = ls.space(path)
     low, high = params.range.start.line, params.range.end.line
     wanted = [d for d in ws.latest.get(path, []) if low <= d.line <= high]
+    lines, enc = ws.text_of(path).split("\n"), ls.encoding
     out = []
     for fix in fixes.fixes(ws, path, wanted):
-        edits = [lsp.TextEdit(range=_range(e.line, e.start, e.end_line, e.end), new_text=e.text) for e in fix.edits]
+        edits = [lsp.TextEdit(range=_range(lines, enc, e.line, e.start, e.end_line, e.end), new_text=e.text)
+                 for e in fix.edits]
         out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix, is_preferred=fix.preferred or None,
-                                  diagnostics=[_diagnostic(fix.fixes)] if fix.fixes else None,
+                                  diagnostics=[_diagnostic(fix.fixes, lines, enc)] if fix.fixes else None,
                                   edit=lsp.WorkspaceEdit(changes={params.text_document.uri: edits})))
     return out
 
@@ -131,7 +173,7 @@ def completion(ls: XzdocServer, params: lsp.CompletionParams) -> lsp.CompletionL
     path = _path(params.text_document.uri)
     ws = ls.space(path)
     lines = ws.text_of(path).split("\n")
-    row, col = params.position.line, params.position.character
+    row, col = params.position.line, _column(ls, lines, params.position)
     if path.suffix == ".md":
         folder = ws.project_of(path)
         project = ws.projects.get(folder) if folder else None
@@ -152,9 +194,10 @@ def hover(ls: XzdocServer, params: lsp.HoverParams) -> lsp.Hover | None:
     if not _relevant(path):
         return None
     ws = ls.space(path)
-    row, col = params.position.line, params.position.character
+    lines = ws.text_of(path).split("\n")
+    row, col = params.position.line, _column(ls, lines, params.position)
     rules = [d.rule for d in ws.diagnostics_at(path, row) if d.start <= col <= d.end]
-    text = assist.hover(ws.config, ws.text_of(path).split("\n"), row, col, path.suffix != ".md", rules)
+    text = assist.hover(ws.config, lines, row, col, path.suffix != ".md", rules)
     if text is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
