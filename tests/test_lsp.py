@@ -269,3 +269,17 @@ def test_position_units_each_way() -> None:
     assert [to_client(line, 2, e) for e in ("utf-8", "utf-16", "utf-32")] == [7, 3, 2]
     assert [from_client(line, n, "utf-16") for n in (0, 1, 2, 3, 5, 9)] == [0, 1, 1, 2, 4, 8]
     assert from_client(line, 7, "utf-8") == 2 and to_client(line, 6, "utf-16") == 7
+
+
+def test_a_commit_made_while_editing_is_judged_after_the_next_save(repo) -> None:  # type: ignore[no-untyped-def]
+    """The ledger is kept between keystrokes, but a save re-reads it: a direct push shows up then."""
+    from tests.attacks import FOLDER, PID, stage
+    from xzdoc.authoring.lsp.workspace import Workspace
+
+    ws = Workspace(repo.path)
+    yaml_path = (repo.path / FOLDER / "project.yaml").resolve()
+    assert not [d for d in ws.refresh(yaml_path)[yaml_path] if d.rule.startswith("art24")]
+    stage(PID, "submitted")(repo)   # straight onto main, no party-group merge
+    repo.commit("直接改为已申报")
+    ws.reload()
+    assert "art24.unapproved-stage-change" in {d.rule for d in ws.refresh(yaml_path)[yaml_path]}

@@ -67,6 +67,9 @@ class Workspace:
 
     def reload(self) -> None:
         """Re-read every project from disk (with unsaved text on top): at start and after a save."""
+        # The ledger is read from git once and kept while the user types; a save is the moment a
+        # commit made meanwhile (in a terminal, by another tool) can be picked up.
+        self.durable.clear()
         try:
             folders = loader.discover(self.config, [])
         except XzdocError:
