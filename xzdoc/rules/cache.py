@@ -151,22 +151,43 @@ def _file_bytes(path: Path) -> bytes | None:
         return None
 
 
-def token(path: str) -> str:
+def token(path: str, folder: str) -> str:
     """What the loader would find at a draft's path: absent, not a file, too large, or these bytes there."""
+    rel = path[len(folder) + 1:] if path.startswith(folder + "/") else ""
+    # A symlink or .. on the way is what the loader judges (inside the project or not): its target is then part of it.
+    real = os.path.realpath(path) if not rel or _indirect(folder, rel) else ""
     try:
-        info = os.stat(path)
-        real = os.path.realpath(path)     # a symlink or .. changes it: the loader judges those
-    except OSError:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
         return "absent"
-    if not stat.S_ISREG(info.st_mode):
-        return f"other:{real}:{info.st_mode}"
-    if info.st_size > MAX_DRAFT_BYTES:
-        return f"large:{real}:{info.st_size}"
+    except OSError as exc:
+        return f"unopened:{real}:{exc.errno}"
     try:
-        with open(path, "rb") as handle:
-            return f"{real}:{_digest(handle.read())}"
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return f"other:{real}:{info.st_mode}"
+        if info.st_size > MAX_DRAFT_BYTES:
+            return f"large:{real}:{info.st_size}"
+        digest = hashlib.sha256()
+        while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
+            digest.update(chunk)
+        return f"{real}:{digest.hexdigest()}"
     except OSError as exc:
         return f"unreadable:{real}:{exc.errno}"
+    finally:
+        os.close(fd)
+
+
+def _indirect(folder: str, rel: str) -> bool:
+    parts = rel.split("/")
+    if ".." in parts or "." in parts or "" in parts:
+        return True
+    probe = folder
+    for part in parts:
+        probe = f"{probe}/{part}"
+        if os.path.islink(probe):
+            return True
+    return False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,11 +244,11 @@ class ResultCache:
         if data is None:
             return None
         try:
-            return self._parse(data, self.key(folder, source), asked)
+            return self._parse(data, self.key(folder, source), asked, folder)
         except (ValueError, TypeError, KeyError, IndexError, UnicodeDecodeError):
             return None      # damaged or written by another version: checked again and rewritten
 
-    def _parse(self, data: bytes, key: str, asked: bool) -> Hit | None:
+    def _parse(self, data: bytes, key: str, asked: bool, folder: str) -> Hit | None:
         magic, stored, checksum, body = data.split(b"\n", 3)
         if magic != MAGIC or stored.decode("ascii") != key or _digest(body) != checksum.decode("ascii"):
             return None
@@ -235,7 +256,7 @@ class ResultCache:
         meta = json.loads(meta_line)
         if asked and meta["rules"] is None:
             return None
-        if any(token(path) != mark for path, mark in meta["deps"]):
+        if any(token(path, folder) != mark for path, mark in meta["deps"]):
             return None
         rows = meta["rules"]
         return Hit([Finding(*f) for f in meta["loaded"]], None if rows is None else [Finding(*f) for f in rows],
@@ -246,7 +267,7 @@ class ResultCache:
         if self.broken:
             return
         project = loaded.project
-        deps = [[str(d.file), token(str(d.file))] for d in project.drafts.values()] if project else []
+        deps = [[str(d.file), token(str(d.file), folder)] for d in project.drafts.values()] if project else []
         meta = {"deps": deps, "loaded": [_row(f) for f in loaded.findings],
                 "rules": None if checked is None else [_row(f) for f in checked], "head": head}
         body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n" + parts
