@@ -17,6 +17,12 @@ RESOURCES = Path(__file__).resolve().parent / "resources"
 AS_OF = "2026-11-20"  # pinned so deadline rules do not drift with the calendar
 
 
+@pytest.fixture(autouse=True)
+def _validate_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own result cache: none is shared between tests or with the machine's ~/.cache."""
+    monkeypatch.setenv("XZDOC_CACHE_DIR", str(tmp_path_factory.mktemp("validate-cache")))
+
+
 def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 

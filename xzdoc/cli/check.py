@@ -21,8 +21,10 @@ from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_date
               help="写出本次的索引（逐项目结论和跨项目规则所需的摘要），跨项目规则留给 --join。")
 @click.option("--join", "joins", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               metavar="FILE", help="合并各分片的索引，运行跨项目规则，输出与一次完整检查相同的结论（可重复）。")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="不使用检查结果缓存（默认对未改动的项目复用上次的结论，缓存在 .git/xzdoc/validate/ 或 XZDOC_CACHE_DIR）。")
 def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None, shard: str | None,
-             index_out: Path | None, joins: tuple[Path, ...]) -> None:
+             index_out: Path | None, joins: tuple[Path, ...], no_cache: bool) -> None:
     """按编制规范检查项目。PATH 可以是仓库、projects/ 或某个项目目录，默认检查全部项目。"""
     from xzdoc import report, rules
     from xzdoc.rules import engine as check
@@ -35,7 +37,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None,
         result = check.join(config, [Index.load(p) for p in joins], parse_date(as_of))
     else:
         result = check.validate(config, paths, parse_date(as_of), Shard.parse(shard) if shard else None,
-                                portfolio=index_out is None)
+                                portfolio=index_out is None, cache=not no_cache)
         if index_out is not None and result.index is not None:
             result.index.dump(index_out)
     findings, count = result.findings, result.checked

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,8 +21,12 @@ from typing import Any
 
 from xzdoc import rules
 from xzdoc.config import Config
+from xzdoc.errors import XzdocError
+from xzdoc.history.ledger import Ledger
 from xzdoc.model import ERROR, WARNING, Finding, Project
+from xzdoc.rules import art24
 from xzdoc.rules.art24 import LEDGER_KEY
+from xzdoc.rules.cache import ResultCache, open_cache
 from xzdoc.rules.index import Entry, Index, Shard, owner
 from xzdoc.rules.prose import NAMES_KEY, name_candidates
 from xzdoc.source import loader
@@ -43,12 +49,13 @@ class Result:
 
 
 def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None = None,
-             shard: Shard | None = None, portfolio: bool = True) -> Result:
+             shard: Shard | None = None, portfolio: bool = True, cache: bool | Path = False) -> Result:
     """Check the projects under ``paths`` (default: the repository), streaming.
 
     With ``shard`` only that share of the folders is read; with
     ``portfolio=False`` the cross-project rules are left to a later
-    :func:`join` of the shards' indexes.
+    :func:`join` of the shards' indexes. ``cache`` reuses the results of
+    unchanged projects (rules/cache.py): True for the usual folder, or a folder.
     """
     # Project trees hold no reference cycles; pausing the cyclic collector keeps a
     # thousand-project run linear. Each project is released before the next is read.
@@ -56,9 +63,12 @@ def validate(config: Config, paths: Iterable[Path] = (), as_of: dt.date | None =
     gc.disable()
     try:
         ctx = rules.Context(config=config, as_of=as_of or dt.date.today())
-        index = _stream(config, list(paths), ctx, shard)
+        store = open_cache(config, cache)
+        index = _stream(config, list(paths), ctx, shard, store)
         if portfolio:
-            index.findings += run_portfolio(index, ctx)
+            index.findings += _portfolio(index, ctx, store)
+        if store is not None:
+            store.finish(complete=not paths and shard is None)
         return Result(_sorted(index.findings), index.checked, index)
     finally:
         if paused:
@@ -109,21 +119,32 @@ def check_project(config: Config, folder: Path, overlay: Mapping[Path, str] | No
     return loader.Loaded(loaded.project, _sorted(findings))
 
 
-def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard | None) -> Index:
+def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard | None,
+            store: ResultCache | None = None) -> Index:
     # Folders as strings, each made a Path only while it is read: a province's worth of
     # Path objects would outweigh the index.
     folders = loader.discover_names(config, paths)
     # Uniqueness is judged against the whole repository, not only the projects asked for.
     others = _other_folders(config, folders) if paths else []
     # Every shard scans its drafts for the names of all projects, its own and the other shards'.
-    ctx.extras[NAMES_KEY] = name_candidates(_sources([*folders, *others]))
+    sources: dict[str, str] | None = {} if store is not None else None
+    ctx.extras[NAMES_KEY] = name_candidates(_sources([*folders, *others], sources))
     if shard is not None:
         folders = [f for f in folders if shard.holds(f)]
         others = [f for f in others if shard.holds(f)]
+    if store is not None:
+        found = art24.ledger_for(ctx)
+        # The ledger's repository-wide issues go to the first projects checked (see rules/cache.py).
+        ordered = isinstance(found, XzdocError) or (isinstance(found, Ledger) and bool(found.issues))
+        store.begin(ctx.as_of, ctx.extras[NAMES_KEY], found, 2 if ordered else 0)
     index = Index(checked=len(folders))
     for folders_, asked in ((folders, True), (others, False)):
         for folder in folders_:
-            _one(config, Path(folder), ctx, index, asked)
+            source = sources.get(folder) if sources is not None else None
+            if store is not None and source is not None:
+                _cached(config, folder, source, ctx, index, asked, store)
+            else:
+                _one(config, Path(folder), ctx, index, asked)
     return index
 
 
@@ -137,13 +158,66 @@ def _one(config: Config, folder: Path, ctx: rules.Context, index: Index, asked: 
         index.add(summarize(loaded.project, ctx, asked))
 
 
-def _sources(folders: list[str]) -> Iterator[str]:
-    """Each folder's project.yaml as text, for the first pass over names (unreadable ones are the loader's to report)."""
+def _cached(config: Config, folder: str, source: str, ctx: rules.Context, index: Index, asked: bool,
+            store: ResultCache) -> None:
+    """As :func:`_one`, answered from the cache when the project and everything it depends on are unchanged."""
+    fresh = asked and store.fresh > 0
+    hit = None if fresh else store.get(folder, source, asked)
+    if hit is not None:
+        if asked:
+            index.findings += hit.loaded
+            index.findings += hit.checked or ()
+        if hit.head is not None:
+            index.add_packed(hit.row(asked), asked)
+        return
+    loaded = loader.load_project(config, Path(folder))
+    project = loaded.project
+    # A project that does not load has no rule findings either way; one that only stands for comparison is not checked.
+    checked = [] if project is None else run_rules(project, ctx) if asked else None
+    entry = summarize(project, ctx, asked) if project is not None else None
+    if asked:
+        index.findings += loaded.findings
+        index.findings += checked or ()
+    if entry is not None:
+        index.add(entry)
+    if fresh:
+        # Checked in the ledger's run-wide order: its result holds what only the first projects report.
+        store.fresh -= project is not None and art24._folder(project, ctx) is not None
+        return
+    head = [entry.display, entry.id, entry.name] if entry is not None else None
+    store.put(folder, source, loaded, checked, head, _pack(entry.parts) if entry is not None else b"")
+
+
+def _portfolio(index: Index, ctx: rules.Context, store: ResultCache | None) -> list[Finding]:
+    if store is None:
+        return run_portfolio(index, ctx)
+    digest = hashlib.sha256()
+    for row in index.rows:
+        digest.update(len(row).to_bytes(8, "little"))
+        digest.update(row)
+    found = store.portfolio(digest.hexdigest())
+    if found is None:
+        found = run_portfolio(index, ctx)
+        store.put_portfolio(digest.hexdigest(), found)
+    return found
+
+
+def _sources(folders: list[str], digests: dict[str, str] | None = None) -> Iterator[str]:
+    """Each folder's project.yaml as text, for the first pass over names (unreadable ones are the loader's to report).
+
+    With ``digests``, each file's hash is kept there too: the cache's key for the project.
+    """
     for folder in folders:
         try:
-            yield (Path(folder) / loader.PROJECT_FILE).read_text("utf-8", errors="replace")
+            if digests is None:
+                yield (Path(folder) / loader.PROJECT_FILE).read_text("utf-8", errors="replace")
+                continue
+            raw = (Path(folder) / loader.PROJECT_FILE).read_bytes()
         except OSError:
             continue
+        digests[folder] = hashlib.sha256(raw).hexdigest()
+        # As read_text would give it: universal newlines.
+        yield raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _names(names: Iterable[str]) -> tuple[str, ...]:
@@ -185,6 +259,10 @@ def _other_folders(config: Config, asked: list[str]) -> list[str]:
         return []
     have = set(asked)
     return [f for f in loader.project_folders(root) if f not in have]
+
+
+def _pack(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:

@@ -38,7 +38,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import tempfile
 import zlib
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,17 +70,84 @@ class Entry:
         return path == self.display or path.startswith(self.display + "/")
 
 
+class Rows:
+    """Packed rows in insertion order: in memory while small, then appended to an unnamed temporary file.
+
+    Only offsets stay in memory, so a province's index costs a few bytes a project.
+    The file has no name from the start (it is unlinked at creation), so an
+    interrupted run, even one killed outright, leaves nothing behind.
+    """
+
+    SPILL = 1 << 21   # bytes held in memory before the rows move to disk
+
+    def __init__(self) -> None:
+        self._ends = array("Q")       # end offset of each row
+        self._buffer = bytearray()    # rows not yet written to the file
+        self._flushed = 0             # bytes already in the file
+        self._file: Any = None
+
+    def append(self, row: bytes) -> None:
+        self._buffer += row
+        self._ends.append(self._flushed + len(self._buffer))
+        if len(self._buffer) >= self.SPILL:
+            self._flush()
+
+    def extend(self, rows: Iterable[bytes]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def _flush(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="xzdoc-index-", buffering=0)  # noqa: SIM115 (lives as long as the index)
+        os.pwrite(self._file.fileno(), self._buffer, self._flushed)
+        self._flushed += len(self._buffer)
+        self._buffer = bytearray()
+
+    def _read(self, start: int, size: int) -> bytes:
+        return os.pread(self._file.fileno(), size, start)
+
+    def get(self, i: int) -> bytes:
+        start, end = self._ends[i - 1] if i else 0, self._ends[i]
+        if end > self._flushed:
+            return bytes(self._buffer[start - self._flushed:end - self._flushed])
+        return self._read(start, end - start)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __iter__(self) -> Iterator[bytes]:
+        start, chunk, base = 0, b"", 0
+        for i in range(len(self._ends)):
+            end = self._ends[i]
+            if end > self._flushed:      # the in-memory tail
+                yield bytes(self._buffer[start - self._flushed:end - self._flushed])
+            else:
+                if end > base + len(chunk):   # read ahead in large pieces
+                    chunk, base = self._read(start, max(self.SPILL, end - start)), start
+                yield chunk[start - base:end - base]
+            start = end
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class Index:
     """Entries of every project seen, plus the per-project findings a shard carries to the join.
 
     Each entry is kept packed, one compact JSON row of UTF-8 bytes, and unpacked
     while iterating: ten thousand projects' dicts and lists would otherwise cost
-    more memory than everything else validation keeps.
+    more memory than everything else validation keeps. Past a few megabytes
+    the rows live in a temporary file (see :class:`Rows`).
     """
 
     def __init__(self, entries: Iterable[Entry] = (), findings: list[Finding] | None = None,
                  checked: int = 0) -> None:
-        self.rows: list[bytes] = []
+        self.rows = Rows()
         self.findings: list[Finding] = findings if findings is not None else []
         self.checked = checked
         self.unasked = 0            # entries there only for comparison
@@ -88,6 +157,11 @@ class Index:
     def add(self, entry: Entry) -> None:
         self.unasked += not entry.asked
         self.rows.append(_pack([entry.display, entry.id, entry.name, entry.asked, entry.parts]))
+
+    def add_packed(self, row: bytes, asked: bool) -> None:
+        """An entry already packed by :meth:`add` (a cached project's), kept as it is."""
+        self.unasked += not asked
+        self.rows.append(row)
 
     def __iter__(self) -> Iterator[Entry]:
         for row in self.rows:
@@ -103,10 +177,14 @@ class Index:
     def dump(self, path: Path) -> None:
         from xzdoc.source import fsio
 
-        rows = b",".join(self.rows).decode("utf-8")
         findings = [[f.path, f.line, f.column, f.rule, f.level, f.message, f.article] for f in self.findings]
-        fsio.write_atomic(path, f'{{"format":"{FORMAT}","checked":{self.checked},"entries":[{rows}],'
-                                f'"findings":{_pack(findings).decode("utf-8")}}}')
+        fsio.write_atomic(path, b"".join(self._document(findings)))
+
+    def _document(self, findings: list[list[Any]]) -> Iterator[bytes]:
+        yield f'{{"format":"{FORMAT}","checked":{self.checked},"entries":['.encode()
+        for i, row in enumerate(self.rows):
+            yield b"," + row if i else row
+        yield b'],"findings":' + _pack(findings) + b"}"
 
     @classmethod
     def load(cls, path: Path) -> Index:
@@ -127,18 +205,20 @@ class Index:
     @classmethod
     def merge(cls, parts: Iterable[Index]) -> Index:
         out = cls()
-        keyed: list[tuple[str, bytes]] = []
-        for part in parts:
+        keyed: list[tuple[str, int, int]] = []     # display, part, row number: the rows stay where they are
+        held = list(parts)
+        for p, part in enumerate(held):
             out.checked += part.checked
             out.findings += part.findings
             out.unasked += part.unasked
-            keyed += ((entry.display, row) for entry, row in zip(part, part.rows, strict=True))
-        keyed.sort(key=lambda pair: pair[0])
-        for (a, _), (b, _) in itertools.pairwise(keyed):
+            keyed += ((entry.display, p, i) for i, entry in enumerate(part))
+        keyed.sort(key=lambda item: item[0])
+        for (a, *_), (b, *_) in itertools.pairwise(keyed):
             if a == b:
                 raise XzdocError(f"项目 {a} 出现在多个分片的索引中",
                                  hint="各分片须使用同一个 n（--shard i/n），且每个 i 只运行一次")
-        out.rows = [row for _, row in keyed]
+        for _, p, i in keyed:
+            out.rows.append(held[p].rows.get(i))
         return out
 
 
