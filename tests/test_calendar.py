@@ -336,3 +336,17 @@ def test_parse_year_specs_rejects_non_mapping() -> None:
 def test_workcalendar_rejects_spec_dates_outside_their_year() -> None:
     with pytest.raises(ValueError):
         WorkCalendar({2031: YearSpec(frozenset([date(2030, 12, 31)]), frozenset())})
+
+
+def test_every_covered_day_is_what_chinesecalendar_says() -> None:
+    """The built-in tables are read from chinesecalendar's data; its own is_workday must agree on every day."""
+    import chinese_calendar
+
+    cal = WorkCalendar()
+    years = sorted({d.year for d in chinese_calendar.holidays})
+    assert years
+    for year in years:
+        assert cal.covers(year)
+        for day in _span(date(year, 1, 1), date(year, 12, 31)):
+            assert cal.is_workday(day) == chinese_calendar.is_workday(day), day
+    assert not cal.covers(years[0] - 1) and not cal.covers(years[-1] + 1)

@@ -2,7 +2,8 @@
 
 The only package that imports click. Heavy modules (pandoc, typst, git) are imported inside
 the commands that need them, so `xzdoc --help` and `xzdoc validate` start fast.
-Each module registers one group of commands on the shared ``cli`` group.
+Each module registers one group of commands on the shared ``cli`` group when the group
+first needs one of them (see ``base.COMMANDS``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import signal
 
 import click
 
-from xzdoc.cli import authoring, check, history, portfolio, render  # noqa: F401  (they register their commands)
 from xzdoc.cli.base import EXIT_INTERRUPT, cli
 
 __all__ = ["cli", "main"]

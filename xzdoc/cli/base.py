@@ -1,14 +1,18 @@
 """The click group and its one error boundary, plus helpers the command modules share.
 
 Heavy modules (pandoc, typst, git) are imported inside the commands that need
-them, so `xzdoc --help` and `xzdoc validate` start fast.
+them, so `xzdoc --help` and `xzdoc validate` start fast. For the same reason the
+group imports a command module only when one of its commands is run (or asked
+for help or completion); `xzdoc --help` lists the commands from ``COMMANDS``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import sys
+from gettext import gettext
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +23,73 @@ from xzdoc.errors import UsageError, XzdocError
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPT = 1, 2, 3, 130
 
+# Every command: the module under xzdoc.cli that defines it, and the first paragraph of its help
+# (all that click's one-line summary in `xzdoc --help` is made from). tests/test_cli_lazy.py
+# checks this table against the commands themselves, so it cannot drift from them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "brief": ("render", "生成一页的党组决策简报（PDF、DOCX）：提请事项、资金、自上次批准以来的变化、系统增减、问题、期限和拨付状态。"),
+    "bundle": ("render", "生成申报材料包：每个项目一个 zip（DOCX、PDF、投资概算表、审批记录页、manifest.json）。"),
+    "catalog": ("portfolio", "汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"),
+    "changed": ("portfolio", "列出一次变更涉及的项目目录（有任何文件改动的 projects/<编号>），供 CI 按项目分片。"),
+    "codeowners": ("portfolio", "按 xzdoc.yaml 的审批人生成 .github/CODEOWNERS，让代码托管平台为每个项目请求对应的审核人。"),
+    "diff": ("portfolio", "拉取请求的变更审查摘要（Markdown）：项目增删改、阶段变更及须由谁合并、预算增减、系统和资源的字段变化、"
+                          "系统总量。"),
+    "doctor": ("check", "检查环境和仓库配置，每个问题给出修复方法。"),
+    "guard": ("history", "服务器端把关（pre-receive 钩子）：拒绝台账会判为问题的推送。"),
+    "import": ("authoring", "把 Word/WPS 文档（.docx）导入为项目文稿：识别章节、保留表格、提取图片，并在 documents 中登记。"),
+    "init": ("authoring", "建立局里的项目仓库（PATH 默认为当前目录）。"),
+    "ledger": ("history", "审批台账：主分支上每次阶段变更和须经同意的备案由谁合并、是否有效（第二十四条）。"),
+    "lsp": ("authoring", "启动语言服务器（stdio），供编辑器检查 project.yaml、xzdoc.yaml 和文稿，并补全、悬停提示、快速修复。"),
+    "new": ("authoring", "从模板创建项目目录（元数据和各文稿的全部章节）。"),
+    "plan": ("render", "生成年度政务信息化项目计划（第六条）：计划年度为该年的项目及跨年度项目的当年预算，分年度、分来源汇总。"),
+    "render": ("render", "生成一个项目当前阶段所需的全部文档（及已登记的其他文档）。PROJECT 是项目目录或项目编号。"),
+    "rules": ("check", "列出全部检查规则：编号、依据条款、级别和说明。"),
+    "schema": ("check", "打印 project.yaml 的 JSON Schema（含本仓库的取值范围）。"),
+    "site": ("portfolio", "生成静态项目看板（单个 HTML 文件，不需要网络）：项目一览、进度与期限、分年度预算、系统目录。"),
+    "status": ("portfolio", "项目一览：阶段、下一道审批关口及审批人、各项期限剩余工作日、资金能否拨付。"),
+    "validate": ("check", "按编制规范检查项目。PATH 可以是仓库、projects/ 或某个项目目录，默认检查全部项目。"),
+}
+
+
+def load_commands() -> None:
+    """Import every command module (tests, and anything that wants ``cli.commands`` complete)."""
+    for module in sorted({module for module, _ in COMMANDS.values()}):
+        importlib.import_module(f"xzdoc.cli.{module}")
+
 
 class Group(click.Group):
-    """Handles XzdocError and surprises once, the same under CliRunner and the console script."""
+    """Handles XzdocError and surprises once, the same under CliRunner and the console script.
+
+    Commands are registered by their modules on import; the group imports a module
+    the first time one of its commands is looked up, so a run pays only for its own.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS.keys() | self.commands.keys())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"xzdoc.cli.{COMMANDS[cmd_name][0]}")
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            # click suggests close names from the commands loaded so far; suggest from all of them.
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=self.list_commands(ctx),
+                                                 ctx=ctx) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing, except that a command not imported yet is summarised from COMMANDS by a
+        # stand-in, whose get_short_help_str is click's, so the line is the one the real command gives.
+        rows = [(name, self.commands.get(name) or click.Command(name, help=COMMANDS[name][1]))
+                for name in self.list_commands(ctx)]
+        shown = [(name, cmd) for name, cmd in rows if not cmd.hidden]
+        if shown:
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section(gettext("Commands")):  # click translates its own headings
+                formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in shown])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -63,13 +63,17 @@ def _days_of(year: int) -> list[date]:
 def _builtin_table(year: int) -> _YearTable | None:
     if not 1 <= year <= MAXYEAR:
         return None
-    # Ask the package's public API rather than reading its data dicts, so its
-    # own coverage rule (NotImplementedError) decides what is known.
+    # Ask the package's public API, so its own coverage rule (NotImplementedError)
+    # decides what is known.
     try:
         chinese_calendar.is_workday(date(year, 1, 1))
     except NotImplementedError:
         return None
-    return _table(year, (bool(chinese_calendar.is_workday(d)) for d in _days_of(year)))
+    # The days themselves come from its exported tables by is_workday's own rule: is_workday
+    # checks coverage again for every date, which made this table a noticeable part of the
+    # start-up of `xzdoc validate`. tests/test_calendar.py checks every covered day against it.
+    workdays, holidays = chinese_calendar.workdays, chinese_calendar.holidays
+    return _table(year, (d in workdays or (d.weekday() <= 4 and d not in holidays) for d in _days_of(year)))
 
 
 @cache

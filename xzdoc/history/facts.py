@@ -20,7 +20,6 @@ kept with the entry.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import tempfile
@@ -30,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from xzdoc.errors import XzdocError
+
+# hashlib is imported in the functions that hash: loading it (OpenSSL) is a noticeable part of the
+# start-up of `xzdoc validate`, which imports this module for EVENT_DATES and FILINGS even outside git.
 
 PROJECT_FILE = "project.yaml"
 _CACHE_VERSION = "xzdoc-facts-8"
@@ -102,6 +104,8 @@ def strict(blob: bytes, digests: bool = False) -> Facts:
 
 def _digests(data: dict[str, Any]) -> str:
     """Short digests of each field's value, so that later runs can name what changed without parsing again."""
+    import hashlib
+
     out = []
     for key, value in data.items():
         items = value.items() if isinstance(value, dict) and value else [("", value)]
@@ -142,6 +146,8 @@ class FactsCache:
     def _load(self) -> None:
         if self.file is None or not self.file.is_file():
             return
+        import hashlib
+
         try:
             header, _, body = self.file.read_bytes().partition(b"\n")
             # The digest covers the entries as written: a changed byte drops the whole cache.
@@ -188,6 +194,8 @@ class FactsCache:
             return
         entries = {blob: [f.id, f.stage, sorted(f.records), [list(d) for d in f.dates], list(f.changes), f.error,
                           f.fields] for blob, f in self.known.items()}
+        import hashlib
+
         body = json.dumps(entries, ensure_ascii=False, separators=(",", ":")).encode()
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)

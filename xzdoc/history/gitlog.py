@@ -16,12 +16,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from xzdoc.errors import UsageError, XzdocError
+
+# subprocess is imported where git is started: `xzdoc validate` outside a repository imports this
+# module only to learn that (repository_root) and should not pay for loading subprocess.
 
 _NO_GIT_HINT = "安装 git（如 apt-get install -y git，或从 https://git-scm.com 下载），并确认 git 在 PATH 中"
 SHALLOW_HINT = ("在本地执行 git fetch --unshallow；在 GitHub Actions 中为 actions/checkout 设置 "
@@ -54,6 +56,8 @@ def run(where: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, s
     command = [exe, "--no-replace-objects"]
     for item in config:
         command += ["-c", item]
+    import subprocess
+
     try:
         done = subprocess.run([*command, *args], cwd=where, input=stdin, capture_output=True, env=_env(env),
                               check=False)
@@ -225,6 +229,8 @@ def signatures(where: Path, shas: Sequence[str], allowed_signers: Path, gnupg_ho
 
 def is_ancestor(where: Path, old: str, new: str) -> bool:
     exe = shutil.which("git") or "git"
+    import subprocess
+
     return subprocess.run([exe, "--no-replace-objects", "merge-base", "--is-ancestor", old, new], cwd=where,
                           env=_env(), capture_output=True, check=False).returncode == 0
 
@@ -362,5 +368,7 @@ def version() -> str | None:
     exe = shutil.which("git")
     if exe is None:
         return None
+    import subprocess
+
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     return out.removeprefix("git version ").strip()

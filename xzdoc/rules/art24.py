@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xzdoc.config import GATE_ARTICLES
 from xzdoc.errors import XzdocError
-from xzdoc.history import gitlog, ledger
+from xzdoc.history import gitlog
 from xzdoc.history.facts import EVENT_DATES, FILINGS
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping
 from xzdoc.source.yamlio import YMap
+
+if TYPE_CHECKING:
+    from xzdoc.history import ledger
+
+# xzdoc.history.ledger (and all it imports) is imported only once there is a git repository to read:
+# a folder outside git, like a one-project check, never builds a ledger and should not pay for loading it.
 
 LEDGER_KEY = _KEY = "art24.ledger"
 _REPORTED = "art24.reported"
@@ -36,6 +42,8 @@ def ledger_for(ctx: Context) -> ledger.Ledger | XzdocError | None:
 def _build(ctx: Context) -> ledger.Ledger | XzdocError | None:
     if gitlog.repository_root(ctx.config.root) is None:
         return None
+    from xzdoc.history import ledger
+
     try:
         return ledger.build(ctx.config, as_of=ctx.as_of)
     except XzdocError as exc:
@@ -57,7 +65,7 @@ def _present(project: Project) -> set[str]:
 def _state(project: Project, ctx: Context) -> tuple[ledger.Ledger, str] | None:
     found = ledger_for(ctx)
     folder = _folder(project, ctx)
-    if not isinstance(found, ledger.Ledger) or folder is None:
+    if found is None or isinstance(found, XzdocError) or folder is None:
         return None
     return found, folder
 
@@ -78,6 +86,8 @@ def _unapproved(project: Project, ctx: Context, signed: bool = False) -> list[le
     if state is None:
         return []
     book, folder = state
+    from xzdoc.history import ledger  # loaded already: there is a ledger
+
     found = ledger.unapproved(book.policy or ctx.config, book, folder, project.stage, _present(project))
     return [r for r in found if (r.problem == ledger.UNSIGNED) == signed]
 
@@ -120,6 +130,8 @@ def pending_gates(project: Project, ctx: Context) -> list[str]:
     if state is None:
         return []
     book, folder = state
+    from xzdoc.history import ledger  # loaded already: there is a ledger
+
     return ledger.pending(book.policy or ctx.config, book, folder, project.stage, _present(project))
 
 

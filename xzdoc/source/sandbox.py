@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import functools
 import re
-import traceback
 from collections.abc import Collection, Mapping
 from decimal import Decimal
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from typing import TYPE_CHECKING, Any
 
 from xzdoc.errors import XzdocError
 from xzdoc.source.yamlio import plain
+
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# jinja2 is imported where a template is compiled or a value looked up through the sandbox, not
+# here: the plain dictionary references most drafts hold are resolved without it (see
+# ``_plain_lookup``), and importing Jinja would be a large part of `xzdoc validate`'s start-up.
 
 CENT = Decimal("0.01")
 REFERENCE_HINT = "文稿中只能引用项目元数据，例如 {{ name }}、{{ id }}、{{ budget.total }}、{{ budget.years[2026] }}"
@@ -29,6 +32,9 @@ _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 
 @functools.lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     return ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
@@ -63,6 +69,9 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
     """The draft with its expressions evaluated; an XzdocError at ``path`` and the failing line otherwise."""
     if "{" not in text:
         return text
+    import jinja2
+    from jinja2.sandbox import SecurityError
+
     try:
         return environment().from_string(text).render(values)
     except jinja2.TemplateSyntaxError as exc:
@@ -116,22 +125,50 @@ def problem(text: str, path: str, values: Mapping[str, Any]) -> XzdocError | Non
 
 def references_ok(found: list[str], values: Mapping[str, Any]) -> bool:
     """True when each expression evaluates; False means: ask ``render``, whose verdict and line count."""
-    env = environment()
     for source in found:
         try:
             steps = path(source)
             if steps is None:
                 value = _compiled(source)(values)
             else:
-                # A plain a.b[2026] path resolves through the sandbox's own getattr/getitem, as Jinja's
-                # generated code does, without building a template context per reference.
-                value = values[steps[0]] if steps[0] in values else env.undefined(name=steps[0])
-                for is_attr, key in steps[1:]:  # type: ignore[misc]
-                    value = env.getattr(value, key) if is_attr else env.getitem(value, key)
+                value = _plain_lookup(steps, values)
+                if value is _UNDECIDED:
+                    # A plain a.b[2026] path resolves through the sandbox's own getattr/getitem, as Jinja's
+                    # generated code does, without building a template context per reference.
+                    env = environment()
+                    value = values[steps[0]] if steps[0] in values else env.undefined(name=steps[0])
+                    for is_attr, key in steps[1:]:  # type: ignore[misc]
+                        value = env.getattr(value, key) if is_attr else env.getitem(value, key)
             str(value)
         except Exception:
             return False
     return True
+
+
+_UNDECIDED = object()
+
+
+def _plain_lookup(steps: tuple[Any, ...], values: Mapping[str, Any]) -> Any:
+    """What the sandbox's getattr/getitem give for a path through present dict keys and list items; else _UNDECIDED.
+
+    For a key present in a plain dict (``.total`` only when ``total`` is no dict attribute, which
+    Jinja would look up first) and an index inside a plain list, the sandbox returns exactly
+    ``container[key]``; every other step (a missing key, an attribute, another type) is left to it.
+    """
+    if steps[0] not in values:
+        return _UNDECIDED
+    value = values[steps[0]]
+    for is_attr, key in steps[1:]:
+        if type(value) is dict:
+            if key not in value or (is_attr and hasattr(dict, key)):
+                return _UNDECIDED
+        elif type(value) is list:
+            if is_attr or not isinstance(key, int) or not 0 <= key < len(value):
+                return _UNDECIDED
+        else:
+            return _UNDECIDED
+        value = value[key]
+    return value
 
 
 _STEP = re.compile(r"\.([A-Za-z_]\w*)|\[\s*(\d+)\s*\]|\[\s*'([^'\\]*)'\s*\]")
@@ -164,5 +201,7 @@ def _compiled(source: str) -> Any:
 
 def template_line(exc: BaseException, filename: str = "<template>") -> int | None:
     """Jinja rewrites tracebacks so template frames carry the template's own line numbers."""
+    import traceback  # only on a failing draft
+
     lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
     return lines[-1] if lines else None

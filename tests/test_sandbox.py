@@ -1,0 +1,58 @@
+"""The quick reference check agrees with Jinja's sandbox on every path it decides without it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from xzdoc.source import sandbox
+
+VALUES: dict[str, Any] = {
+    "name": "忻州市智慧交通平台", "id": "XZJT-2025-002", "stage": "approved",
+    "budget": {"total": Decimal("120.50"), "years": {2025: Decimal("20.00"), 2026: Decimal("100.50")},
+               "items": [{"name": "软件", "amount": Decimal("1.00")}], "keys": "shadowed by dict.keys"},
+    "systems": [{"name": "平台", "tags": ["a", "b"]}, "plain"],
+    "flag": True, "nothing": None, "1": "one",
+}
+
+PATHS = ["name", "id", "budget", "budget.total", "budget.years[2026]", "budget.years[2024]", "budget.years['2026']",
+         "budget.items[0].name", "budget.items[1]", "budget.items[0]['amount']", "budget.keys", "budget.items",
+         "budget.total.real", "budget.__class__", "systems[0].tags[1]", "systems[1]", "systems[1].upper",
+         "systems['x']", "systems.count", "flag", "nothing", "nothing.x", "missing", "missing.x", "name.upper",
+         "name[0]", "budget.years[2026].quantize"]
+
+
+def _jinja(steps: tuple[Any, ...], values: dict[str, Any]) -> Any:
+    env = sandbox.environment()
+    value = values[steps[0]] if steps[0] in values else env.undefined(name=steps[0])
+    for is_attr, key in steps[1:]:
+        value = env.getattr(value, key) if is_attr else env.getitem(value, key)
+    return value
+
+
+@pytest.mark.parametrize("source", PATHS)
+def test_plain_lookup_is_the_sandbox_lookup_or_undecided(source: str) -> None:
+    steps = sandbox.path(source)
+    assert steps is not None
+    quick = sandbox._plain_lookup(steps, VALUES)
+    if quick is not sandbox._UNDECIDED:
+        assert quick is _jinja(steps, VALUES)
+
+
+@pytest.mark.parametrize("source", PATHS)
+def test_references_ok_is_what_the_template_says(source: str) -> None:
+    try:
+        str(sandbox.environment().compile_expression(source, undefined_to_none=False)(VALUES))
+    except Exception:
+        rendered = False
+    else:
+        rendered = True
+    assert sandbox.references_ok([source], VALUES) is rendered
+
+
+def test_plain_references_are_decided_without_jinja() -> None:
+    for source in ("name", "budget.total", "budget.years[2026]", "systems[0].name", "systems[0].tags[1]"):
+        steps = sandbox.path(source)
+        assert steps is not None and sandbox._plain_lookup(steps, VALUES) is not sandbox._UNDECIDED, source
