@@ -22,7 +22,6 @@ from typing import Any
 from xzdoc import rules
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
-from xzdoc.history.ledger import Ledger
 from xzdoc.model import ERROR, WARNING, Finding, Project
 from xzdoc.rules import art24
 from xzdoc.rules.art24 import LEDGER_KEY
@@ -135,7 +134,8 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
     if store is not None:
         found = art24.ledger_for(ctx)
         # The ledger's repository-wide issues go to the first projects checked (see rules/cache.py).
-        ordered = isinstance(found, XzdocError) or (isinstance(found, Ledger) and bool(found.issues))
+        # (Read by attribute: importing the ledger module would cost a run outside git its start-up time.)
+        ordered = isinstance(found, XzdocError) or bool(getattr(found, "issues", None))
         store.begin(ctx.as_of, ctx.extras[NAMES_KEY], found, 2 if ordered else 0)
     index = Index(checked=len(folders))
     for folders_, asked in ((folders, True), (others, False)):
