@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -17,6 +18,7 @@ ALLOW_TEXT = re.compile(r"[ \t\u3000]*(?:<!--[ \t]*)?[（(]?xzdoc:[ \t]*allow[)�
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _FENCE = re.compile(r"^(```|~~~)")
+_SPACES = re.compile(r"\s+")
 # Used with match(text, pos, endpos) on one line: no ^, which would only match at offset 0.
 # Word's habit of indenting paragraphs with full-width spaces (　　) still makes body text.
 _BODY = re.compile(r"^(?!> 【编写提示】)[ \t\u3000]*[^\s#]", re.M)
@@ -98,8 +100,10 @@ def _close(stack: list[list], done: list[list]) -> None:  # type: ignore[type-ar
     done.append(closed)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(title: str) -> str:
-    return re.sub(r"\s+", "", _NUMBERING.sub("", title.strip()))
+    # Chapter titles recur in every project of a portfolio: each spelling is normalised once.
+    return _SPACES.sub("", _NUMBERING.sub("", title.strip()))
 
 
 def match_outline(chapters: Iterable[Chapter], found: tuple[Heading, ...]) -> list[tuple[Chapter, Heading | None]]:
