@@ -442,8 +442,12 @@ def as_date(value: Any) -> dt.date | None:
 
 def plain(value: Any) -> Any:
     """Strip position bookkeeping so data can be merged and hashed."""
+    # Leaves are taken as they are without a call: most of a tree is leaves.
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: plain(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v) if isinstance(v, _CONTAINERS) else v for v in value]
     return value
+
+
+_CONTAINERS = (dict, list)
