@@ -20,7 +20,8 @@ from xzdoc.errors import XzdocError
 from xzdoc.source.yamlerrors import COLON_FIX, SPACE_FIX, colon_slip, syntax_error
 
 try:
-    from yaml import CSafeLoader as _Loader
+    # The parser alone: the events are all we read, so a loader's constructor and resolver would be set up for nothing.
+    from yaml._yaml import CParser as _Loader
 except ImportError:  # pragma: no cover - libyaml is in every wheel we support
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
