@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,6 +20,9 @@ PROJECT_FILE = "project.yaml"
 READABLE = "art07.readable"
 _ID_LINE = re.compile(r"^id:[ \t]*([^\s#]+)", re.M)
 SCHEMA = "art07.schema"
+# What Path.exists takes for "no such file".
+_ABSENT = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+_ABSENT_WIN = (21, 123, 1921)  # ERROR_NOT_READY, ERROR_INVALID_NAME, ERROR_CANT_RESOLVE_FILENAME
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def load_project(config: Config, folder: Path, overlay: Mapping[Path, str] | Non
     marked: list[tuple[tuple[int, int], str]] = []
     overlay = overlay or {}
     try:
-        source = overlay.get(folder / PROJECT_FILE)
+        source = overlay.get(folder / PROJECT_FILE) if overlay else None
         if source is None:
             source = read_text(folder / PROJECT_FILE, yaml_path)
         data = loads(source, yaml_path, marked)
@@ -147,7 +151,7 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str,
             continue
         shown = f"{display}/{rel}"
         file = folder / rel
-        edited = overlay.get(file)
+        edited = overlay.get(file) if overlay else None  # hashing a path costs more than the lookup
         if edited is not None and _inside(folder, file):
             text: str | None = edited
             raw, problem = edited.encode("utf-8"), None
@@ -162,13 +166,22 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str,
 
 
 def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None, XzdocError | None]:
-    if not file.exists():
+    # One stat answers both "does it exist" (as Path.exists does: only these errors mean "no") and its size.
+    try:
+        size = os.stat(file).st_size
+    except OSError as exc:
+        if exc.errno not in _ABSENT and getattr(exc, "winerror", None) not in _ABSENT_WIN:
+            raise
+        size = None
+    except ValueError:  # a NUL in the name: no such file
+        size = None
+    if size is None:
         return b"", None, None  # a missing draft is art07.documents' finding, with the stage in mind
     if not _inside(folder, file):
         return b"", None, XzdocError(f"文稿 {shown} 指向项目目录之外（符号链接或 ..）", shown, 1,
                                 hint="文稿必须是项目目录内的普通文件")
     try:
-        raw = file.read_bytes() if file.stat().st_size <= md.MAX_DRAFT_BYTES else None
+        raw = file.read_bytes() if size <= md.MAX_DRAFT_BYTES else None
     except OSError as exc:
         return b"", None, XzdocError(f"无法读取文稿：{exc.strerror}", shown, 1)
     if raw is None:
@@ -182,10 +195,12 @@ def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None
 
 def _inside(folder: Path, file: Path) -> bool:
     """True when ``file`` stays inside ``folder``; cheap unless a symlink or .. is involved."""
-    rel = file.relative_to(folder)
-    if ".." in rel.parts or rel.is_absolute():
-        return _resolved_inside(folder, file)
     probe, top = str(file), str(folder)
+    # Paths print normalised, so a file under folder/ shows its relative parts after "folder/".
+    if probe[len(top):len(top) + 1] != "/" or not probe.startswith(top) or ".." in probe[len(top) + 1:].split("/"):
+        rel = file.relative_to(folder)
+        if ".." in rel.parts or rel.is_absolute():
+            return _resolved_inside(folder, file)
     while len(probe) > len(top):
         if os.path.islink(probe):
             return _resolved_inside(folder, file)

@@ -21,6 +21,7 @@ Path = tuple[object, ...]
 Problem = tuple[Pos, str]
 
 _MONEY = re.compile(r"^\d+(\.\d{1,2})?$")
+_CENT = Decimal("0.01")
 _FULLWIDTH = re.compile("[０-９．，]")
 _TYPE_ZH = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "true/false",
             "array": "列表", "object": "映射（键: 值）"}
@@ -107,31 +108,64 @@ def _body(schema: Mapping[str, Any]) -> Checker | None:
     return every
 
 
+def _leaf(schema: Mapping[str, Any]) -> int | None:
+    """How a map or list checks a value of this schema inline, without a call; None: call its checker.
+
+    0: any text passes; 1: text must not be blank; 2: a date passes. Other values still go to the
+    checker, so every problem is found and worded exactly as the checker would.
+    """
+    if schema["_kind"] == "date":
+        return 2
+    if schema["_kind"] is not None or schema["_types"] != (str,) or schema.get("pattern"):
+        return None
+    if any(k in schema for k in ("properties", "additionalProperties", "required", "items", "minItems",
+                                 "minimum", "maximum", "exclusiveMinimum")):
+        return None
+    return 1 if schema.get("minLength") else 0
+
+
 def _map_checker(schema: Mapping[str, Any]) -> Checker:
     props = {k: _compile(v) for k, v in schema.get("properties", {}).items()}
+    leaves = {k: leaf for k, v in schema.get("properties", {}).items() if (leaf := _leaf(v)) is not None}
     required = tuple(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
     extra_check = _compile(extra) if isinstance(extra, Mapping) else _compile(_prepare({}, {}))
     patterns = [(re.compile(p), _compile(sub)) for p, sub in schema.get("patternProperties", {}).items()]
     names = schema.get("propertyNames") or {}
     keys_are_text = bool(names) and "$ref" not in names
+    props_get, leaves_get = props.get, leaves.get
 
     def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
         if not isinstance(value, YMap):
             return True
-        path = _full(parent, key)
+        path = parent if key is None else (*parent, key)
         for name in required:
             if value.get(name) is None:
                 w.problems.append((value.pos, f"“{dotted(path) or '顶层'}”缺少必填字段“{name}”"))
         for k, item in value.items():
-            sub = props.get(k)
-            if sub is None:
-                sub = next((c for p, c in patterns if p.match(str(k))), None)
-                if sub is None:
-                    if extra is False:
-                        w.problems.append(_unknown_key(value, k, path, props))
+            sub = props_get(k)
+            if sub is not None:
+                # A known field's key is text (the schema's names are), so the key check cannot fire.
+                if item is None:
+                    continue
+                leaf = leaves_get(k)
+                if leaf is not None:
+                    if leaf == 2:
+                        if type(item) is dt.date:
+                            continue
+                    elif type(item) is str:
+                        if leaf and not item.strip():
+                            w.problems.append((value.at(k), f"“{dotted((*path, k))}”不能为空"))
                         continue
-                    sub = extra_check
+                if not sub(w, item, path, k, value):
+                    value[k] = None
+                continue
+            sub = next((c for p, c in patterns if p.match(str(k))), None)
+            if sub is None:
+                if extra is False:
+                    w.problems.append(_unknown_key(value, k, path, props))
+                    continue
+                sub = extra_check
             if keys_are_text and not isinstance(k, str):
                 w.problems.append((value.at(k), f"“{dotted(path)}”的键应为文本"))
             if item is not None and not sub(w, item, path, k, value):
@@ -167,15 +201,20 @@ def _unknown_key(value: YMap, key: object, path: Path, props: Mapping[str, Any])
 def _list_checker(schema: Mapping[str, Any]) -> Checker:
     least = schema.get("minItems")
     item_check = _compile(schema["items"]) if schema.get("items") else None
+    leaf = _leaf(schema["items"]) if schema.get("items") else None
 
     def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
         if not isinstance(value, YList):
             return True
-        path = _full(parent, key)
+        path = parent if key is None else (*parent, key)
         if least and len(value) < least:
             w.problems.append((value.pos, f"“{dotted(path)}”至少需要 {least} 项"))
         if item_check is not None:
             for i, item in enumerate(value):
+                if leaf is not None and leaf != 2 and type(item) is str:
+                    if leaf and not item.strip():
+                        w.problems.append((value.at(i), f"“{dotted((*path, i))}”不能为空"))
+                    continue
                 if not item_check(w, item, path, i, value):
                     value[i] = None
         return True
@@ -235,6 +274,12 @@ def _check_date(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bo
 
 def parse_money(value: Any) -> tuple[Decimal | None, str | None]:
     """Exact amount in 万元 with two places, or the reason it is not one."""
+    if type(value) is Decimal and value.is_finite():
+        # The common case, decided at once: a finite amount written as plain digits (no sign, no
+        # exponent) is exactly its own text, so quantizing it equals quantizing the re-read text.
+        if _MONEY.match(text := str(value)):
+            return value.quantize(_CENT), None
+        return _money_problem(text)
     if isinstance(value, bool) or value is None:
         return None, "应为数字，例如 120.50"
     if isinstance(value, int):
@@ -253,13 +298,17 @@ def parse_money(value: Any) -> tuple[Decimal | None, str | None]:
             return None, f"“{text}”不要使用千分位逗号，例如写作 1200.00"
     else:
         return None, f"应为数字，实际是{_describe(value)}"
+    return _money_problem(text)
+
+
+def _money_problem(text: str) -> tuple[Decimal | None, str | None]:
     if text.startswith("-"):
         return None, f"“{text}”不能为负数"
     if "e" in text.lower():
         return None, f"“{text}”不要使用科学计数法"
     if not _MONEY.match(text):
         return None, f"“{text}”不是金额（万元，最多两位小数，例如 120.50）"
-    return Decimal(text).quantize(Decimal("0.01")), None
+    return Decimal(text).quantize(_CENT), None
 
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,11 @@ from typing import Any
 import yaml
 
 from xzdoc.errors import XzdocError
+from xzdoc.source.yamlerrors import COLON_FIX, SPACE_FIX, colon_slip, syntax_error
 
 try:
-    from yaml import CSafeLoader as _Loader
+    # The parser alone: the events are all we read, so a loader's constructor and resolver would be set up for nothing.
+    from yaml._yaml import CParser as _Loader
 except ImportError:  # pragma: no cover - libyaml is in every wheel we support
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
@@ -37,6 +38,8 @@ _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+__all__ = ["COLON_FIX", "SPACE_FIX", "Pos", "YList", "YMap", "as_date", "colon_slip", "decode", "load_file", "loads",
+           "plain", "read_text"]
 _BOOL_VALUES = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
@@ -45,8 +48,8 @@ class YMap(dict):  # type: ignore[type-arg]
 
     __slots__ = ("keypos", "path", "pos", "valpos")
 
+    # dict.__init__ is not called: an empty dict is already made by dict.__new__, and maps are built by the thousand.
     def __init__(self, path: str, pos: Pos) -> None:
-        super().__init__()
         self.path = path
         self.pos = pos
         self.keypos: dict[Any, Pos] = {}
@@ -63,7 +66,6 @@ class YList(list):  # type: ignore[type-arg]
     __slots__ = ("itempos", "path", "pos")
 
     def __init__(self, path: str, pos: Pos) -> None:
-        super().__init__()
         self.path = path
         self.pos = pos
         self.itempos: list[Pos] = []
@@ -99,10 +101,12 @@ def decode(data: bytes, path: str) -> str:
                 f"iconv -f GB18030 -t UTF-8 {path} -o {path}.utf8 && mv {path}.utf8 {path}"
             ),
         ) from None
-    if "\x00" in text:
-        raise XzdocError("文件含有空字符（NUL），不是文本文件", path, text[: text.index("\x00")].count("\n") + 1,
+    # Asked of the bytes, not the text: in UTF-8 a NUL or CR byte is exactly that character, and
+    # memchr over bytes is many times faster than a search of (mostly two-byte) Chinese text.
+    if b"\x00" in data:
+        raise XzdocError("文件含有空字符（NUL），不是文本文件", path, data.count(b"\n", 0, data.index(b"\x00")) + 1,
                          hint="确认文件未损坏，且不是二进制文件")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    return text.replace("\r\n", "\n").replace("\r", "\n") if b"\r" in data else text
 
 
 def _guess_encoding(data: bytes) -> str:
@@ -143,79 +147,11 @@ def loads(text: str, display: str, notes: list[tuple[Pos, str]] | None = None) -
         # Pull events straight from libyaml: yaml.parse() wraps each one in a Python generator step.
         return builder.run(parser.get_event)
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_error(exc, text, display) from None
+        raise syntax_error(exc, text, display) from None
     except yaml.YAMLError as exc:
         raise XzdocError(f"YAML 语法错误：{exc}", display) from None
     finally:
         parser.dispose()
-
-
-# A key written with a full-width colon, or with a full-width space after the colon: YAML sees one
-# plain string and complains a line later. Group 3 is the offending character.
-_COLON_SLIP = re.compile(r"^([ \t]*(?:-[ \t]+)*[{,]?[ \t]*)([^\s#'\"\[\]{}:：,，][^#:：\n]*?)[ \t]*(：|:(?=\u3000))")
-COLON_FIX = "把全角冒号“：”改为半角“:”，冒号后加一个空格"
-SPACE_FIX = "把冒号后的全角空格“　”改为半角空格"
-
-
-def colon_slip(line: str) -> tuple[int, str] | None:
-    """(0-based column, message) of a full-width colon after a key, or of a full-width space after ``:``."""
-    found = _COLON_SLIP.match(line)
-    if found is None:
-        return None
-    key = found.group(2)
-    if found.group(3) == "：":
-        return found.start(3), f"键“{key}”后用了全角冒号“：”：{COLON_FIX}"
-    return found.end(3), f"键“{key}”的冒号后是全角空格：{SPACE_FIX}"
-
-
-def _slip_near(text: str, line: int) -> XzdocError | None:
-    """libyaml reports a colon slip at the line after it (or at the end of the file); look back for it."""
-    lines = text.split("\n")
-    for number in range(min(line, len(lines)), max(0, line - 5), -1):
-        slip = colon_slip(lines[number - 1])
-        if slip:
-            return XzdocError(slip[1], None, number, column=slip[0] + 1, hint=COLON_FIX if "冒号“：”" in slip[1] else SPACE_FIX)
-    return None
-
-
-def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> XzdocError:
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else None
-    col = mark.column + 1 if mark else None
-    problem = exc.problem or ""
-    slip = _slip_near(text, line) if line else None
-    if slip:
-        slip.path = display
-        slip.hint = None  # the message already says how to fix it
-        return slip
-    if "\t" in problem or "'\\t'" in problem or (line and "\t" in _line(text, line)[: (col or 1)]):
-        return XzdocError("YAML 缩进中使用了制表符（Tab）", display, line, column=col,
-                          hint="YAML 只能用空格缩进：把 Tab 替换为两个空格（VS Code：“将缩进转换为空格”）")
-    return XzdocError(f"YAML 语法错误：{_translate(problem)}", display, line, column=col,
-                      hint="检查该行及上一行的缩进、冒号后的空格、引号和括号是否成对")
-
-
-def _line(text: str, line: int) -> str:
-    lines = text.split("\n")
-    return lines[line - 1] if 0 < line <= len(lines) else ""
-
-
-_PROBLEMS = {
-    "mapping values are not allowed here": "此处不能出现“键: 值”（常见原因：冒号后缺空格、缩进不一致或值中含未加引号的冒号）",
-    "could not find expected ':'": "找不到预期的冒号“:”",
-    "did not find expected key": "缩进不一致，找不到预期的键",
-    "did not find expected '-' indicator": "列表项缩进不一致",
-    "found undefined alias": "引用了未定义的锚点（别名）",
-    "found unexpected end of stream": "文件意外结束（引号或括号未闭合）",
-    "found unknown escape character": "双引号字符串中有未知的转义字符",
-}
-
-
-def _translate(problem: str) -> str:
-    for en, zh in _PROBLEMS.items():
-        if problem.startswith(en):
-            return zh
-    return problem
 
 
 class _Builder:
@@ -292,13 +228,15 @@ class _Builder:
             hint="不要用锚点和别名（&、*）反复引用大段内容；直接写出需要的值",
         )
 
-    # mapping() and sequence() take the commonest value, an untagged plain string, inline:
-    # building the tree is the largest cost of validation after libyaml itself.
+    # mapping() and sequence() build the common values inline (untagged scalars without an anchor,
+    # containers without an anchor); value() handles the rest. Building the tree is the largest
+    # cost of validation after libyaml itself, so each event costs as few Python calls as possible.
 
     def mapping(self, start: Any) -> YMap:
         m = start.start_mark
         out = YMap(self.path, (m.line + 1, m.column + 1))
         keypos, valpos, get, notes = out.keypos, out.valpos, self.get, self.notes
+        typed, keys = _TYPED.get, _KEYS.get
         while True:
             event = get()
             kind = type(event)
@@ -311,11 +249,12 @@ class _Builder:
             if kind is not _SCALAR:
                 raise XzdocError("映射的键必须是简单值", self.path, km.line + 1, column=km.column + 1)
             key = event.value
-            if event.tag is not None or not event.implicit[0] or (key and key[0] in _MAYBE_TYPED
-                                                                  and _resolve_cached(key) != _STR):
-                if key == "<<" and event.implicit[0]:
-                    raise XzdocError("不支持 YAML 合并键“<<”", self.path, km.line + 1, column=km.column + 1,
-                                     hint="直接写出各个键，避免合并键带来的隐式覆盖")
+            if event.tag is None and event.implicit[0]:
+                if key and key[0] in _MAYBE_TYPED:
+                    key = keys(key, _MISS)
+                    if key is _MISS:
+                        key = self.typed_key(event)
+            else:
                 key = self.scalar(event, as_key=True)
             if key in keypos:
                 raise XzdocError(
@@ -329,36 +268,86 @@ class _Builder:
             event = get()
             vm = event.start_mark
             valpos[key] = (vm.line + 1, vm.column + 1)
-            if type(event) is _SCALAR and event.anchor is None and event.tag is None and event.implicit[0]:
-                value = event.value
-                if value and value[0] not in _MAYBE_TYPED:
+            kind = type(event)
+            if event.anchor is not None:
+                out[key] = self.value(event)
+            elif kind is _SCALAR:
+                if event.tag is None:
+                    value = event.value
+                    if event.implicit[0] and (not value or value[0] in _MAYBE_TYPED):
+                        value = typed(value, _MISS)
+                        out[key] = self.typed(event) if value is _MISS else value
+                        continue
                     if notes is not None and "密" in value:
                         self.note(event)
                     out[key] = value
-                    continue
-            out[key] = self.value(event)
+                else:
+                    out[key] = self.scalar(event)
+            elif kind is _MAP_START:
+                out[key] = self.mapping(event)
+            elif kind is _SEQ_START:
+                out[key] = self.sequence(event)
+            else:
+                out[key] = self.value(event)
 
     def sequence(self, start: Any) -> YList:
         m = start.start_mark
         out = YList(self.path, (m.line + 1, m.column + 1))
         positions, get, notes, append = out.itempos, self.get, self.notes, out.append
+        typed = _TYPED.get
         while True:
             event = get()
-            if type(event) is _SEQ_END:
+            kind = type(event)
+            if kind is _SEQ_END:
                 self.count += len(out)
                 if self.count > MAX_NODES:
                     self.too_many(m.line + 1)
                 return out
             em = event.start_mark
             positions.append((em.line + 1, em.column + 1))
-            if type(event) is _SCALAR and event.anchor is None and event.tag is None and event.implicit[0]:
-                value = event.value
-                if value and value[0] not in _MAYBE_TYPED:
+            if event.anchor is not None:
+                append(self.value(event))
+            elif kind is _SCALAR:
+                if event.tag is None:
+                    value = event.value
+                    if event.implicit[0] and (not value or value[0] in _MAYBE_TYPED):
+                        value = typed(value, _MISS)
+                        append(self.typed(event) if value is _MISS else value)
+                        continue
                     if notes is not None and "密" in value:
                         self.note(event)
                     append(value)
-                    continue
-            append(self.value(event))
+                else:
+                    append(self.scalar(event))
+            elif kind is _MAP_START:
+                append(self.mapping(event))
+            elif kind is _SEQ_START:
+                append(self.sequence(event))
+            else:
+                append(self.value(event))
+
+    def typed(self, event: Any) -> Any:
+        """A plain scalar that may be a number, date, boolean or null; each such spelling is built once."""
+        out = self.scalar(event)
+        if type(out) is not str:  # strings are not kept: they may need a note
+            if len(_TYPED) >= _CACHE_MAX:
+                _TYPED.clear()
+            _TYPED[event.value] = out
+        return out
+
+    def typed_key(self, event: Any) -> Any:
+        """A plain key that may resolve to a number, boolean or null (a year, say); each spelling once."""
+        key = event.value
+        if _resolve_cached(key) != _STR:
+            if key == "<<":
+                m = event.start_mark
+                raise XzdocError("不支持 YAML 合并键“<<”", self.path, m.line + 1, column=m.column + 1,
+                                 hint="直接写出各个键，避免合并键带来的隐式覆盖")
+            key = self.scalar(event, as_key=True)
+        if len(_KEYS) >= _CACHE_MAX:
+            _KEYS.clear()
+        _KEYS[event.value] = key
+        return key
 
     def scalar(self, event: Any, as_key: bool = False) -> Any:
         value = event.value
@@ -413,6 +402,12 @@ _SCALAR = yaml.ScalarEvent
 _MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
 _SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 _RESOLVER = yaml.resolver.Resolver()
+# Built values of plain scalars and keys by spelling: only immutable values (numbers, dates,
+# booleans, None, key text) are kept, and only results that raised nothing.
+_MISS = object()
+_CACHE_MAX = 4096
+_TYPED: dict[str, Any] = {}
+_KEYS: dict[str, Any] = {}
 # Only plain scalars starting with one of these can resolve to anything but a string.
 _MAYBE_TYPED = frozenset(k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k is not None)
 
@@ -448,8 +443,12 @@ def as_date(value: Any) -> dt.date | None:
 
 def plain(value: Any) -> Any:
     """Strip position bookkeeping so data can be merged and hashed."""
+    # Leaves are taken as they are without a call: most of a tree is leaves.
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: plain(v) if isinstance(v, _CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v) if isinstance(v, _CONTAINERS) else v for v in value]
     return value
+
+
+_CONTAINERS = (dict, list)
