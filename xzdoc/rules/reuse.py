@@ -82,8 +82,16 @@ def _chapters(body: str, words: tuple[str, ...], skip: set[str]) -> Iterator[tup
     for part in parts[1:]:
         here = line + 1
         line = here + part.count(b"\n")
-        title, _, chapter = part.partition(b"\n")
-        hashes = set(map(crc, chapter.split(stop)))
+        cut = part.find(b"\n")
+        if cut < 0:
+            continue        # a title with no text under it
+        title = part[:cut]
+        if stop in title:
+            sentences = part[cut + 1:].split(stop)
+        else:               # split in place, then drop the title from the first sentence: no copy of the chapter
+            sentences = part.split(stop)
+            sentences[0] = sentences[0][cut + 1:]
+        hashes = set(map(crc, sentences))
         hashes.discard(empty)
         if len(hashes) < MIN_SENTENCES:
             continue
