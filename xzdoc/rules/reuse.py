@@ -8,10 +8,12 @@ portfolio at the end. Sentences are cut with str.split and hashed as
 written (CRC-32 of the UTF-8 bytes: the same in every process, so shards
 agree), so a chapter copied with a few figures changed still shares all its
 other sentences. The rule's two halves (``summarize``, ``portfolio``) keep a
-project's sketches in the portfolio index, base64-packed; at the end only
-chapters sharing enough sentences with some other chapter are unpacked and
-compared, through an inverted index of sentence hashes. Chapters whose titles the repository lists under ``reuse.exclude``
-in xzdoc.yaml (legal basis, the bureau's own profile) are not compared.
+project's sketches in the portfolio index, all of a project's in one
+base64 run; at the end only chapters sharing enough sentences with some
+other chapter are turned into sets and compared, through an inverted index
+of sentence hashes. Chapters whose titles the repository lists under
+``reuse.exclude`` in xzdoc.yaml (legal basis, the bureau's own profile) are
+not compared.
 """
 
 from __future__ import annotations
@@ -54,28 +56,64 @@ class Chapter:
 
 
 def summarise(project: Project, exclude: Iterable[str] = ()) -> tuple[Chapter, ...]:
-    """The compact per-project part: one sketch per chapter of every draft."""
+    """The per-project part as chapters: one sketch per chapter of every draft."""
+    where = f"{project.yaml_path} 第{project.data.at('id')[0]}行"
     words = tuple(exclude)
     skip = {normalise(t) for t in words}
-    where = f"{project.yaml_path} 第{project.data.at('id')[0]}行"
-    out = []
-    for draft in project.drafts.values():
-        body = draft.text
-        if not body:
+    return tuple(Chapter(project.id, project.name, where, draft.path, draft.kind, title, line, size, frozenset(kept))
+                 for draft in project.drafts.values() if draft.text
+                 for title, line, size, kept in _chapters(draft.text, words, skip))
+
+
+def _chapters(body: str, words: tuple[str, ...], skip: set[str]) -> Iterator[tuple[str, int, int, list[int]]]:
+    """(title, line, distinct sentences, sorted kept hashes) of each chapter of a draft worth comparing.
+
+    The draft is encoded once and cut into chapters as bytes: "\n# " and "\n" are ASCII, which
+    UTF-8 never uses inside a multi-byte character, so the cuts and line counts are the text's.
+    """
+    try:
+        data = ("\n" + body).encode("utf-8")
+    except UnicodeEncodeError:      # a lone surrogate: chapter by chapter, as only the chapters holding it fail
+        yield from _chapters_of_text(body, words, skip)
+        return
+    parts = data.split(b"\n# ")   # text before the first chapter, then one part per chapter
+    line = parts[0].count(b"\n")
+    crc, stop, empty, small = zlib.crc32, _STOP, _EMPTY, heapq.nsmallest
+    for part in parts[1:]:
+        here = line + 1
+        line = here + part.count(b"\n")
+        cut = part.find(b"\n")
+        if cut < 0:
+            continue        # a title with no text under it
+        title = part[:cut]
+        if stop in title:
+            sentences = part[cut + 1:].split(stop)
+        else:               # split in place, then drop the title from the first sentence: no copy of the chapter
+            sentences = part.split(stop)
+            sentences[0] = sentences[0][cut + 1:]
+        hashes = set(map(crc, sentences))
+        hashes.discard(empty)
+        if len(hashes) < MIN_SENTENCES:
             continue
-        parts = ("\n" + body).split("\n# ")   # text before the first chapter, then one part per chapter
-        line = parts[0].count("\n")
-        for part in parts[1:]:
-            line += 1
-            title, _, chapter = part.partition("\n")
-            here, line = line, line + part.count("\n")
-            if words and any(w in title for w in words) and normalise(title) in skip:
-                continue
-            sketched = _sketch(chapter)
-            if sketched is not None:
-                out.append(Chapter(project.id, project.name, where, draft.path, draft.kind, title.strip(), here,
-                                   *sketched))
-    return tuple(out)
+        name = title.decode("utf-8")
+        if words and any(w in name for w in words) and normalise(name) in skip:
+            continue
+        yield name.strip(), here, len(hashes), sorted(hashes) if len(hashes) <= SKETCH else small(SKETCH, hashes)
+
+
+def _chapters_of_text(body: str, words: tuple[str, ...], skip: set[str]
+                      ) -> Iterator[tuple[str, int, int, list[int]]]:
+    parts = ("\n" + body).split("\n# ")
+    line = parts[0].count("\n")
+    for part in parts[1:]:
+        line += 1
+        title, _, chapter = part.partition("\n")
+        here, line = line, line + part.count("\n")
+        if words and any(w in title for w in words) and normalise(title) in skip:
+            continue
+        sketched = _sketch(chapter)
+        if sketched is not None:
+            yield title.strip(), here, sketched[0], sorted(sketched[1])
 
 
 def _sketch(text: str) -> tuple[int, frozenset[int]] | None:
@@ -163,63 +201,91 @@ def _containment(a: Chapter, b: Chapter) -> float:
 
 
 def summarize(project: Project, ctx: Context) -> dict[str, Any]:
-    """The index part: the id line and each chapter's sketch, packed."""
-    chapters = summarise(project, ctx.config.reuse_exclude)
-    return {"id": project.data.at("id")[0],
-            "chapters": [[c.path, c.kind, c.title, c.line, c.size, _pack(c.sketch)] for c in chapters]}
+    """The index part: the id line, each draft's chapters, and all their sketches in one packed run.
+
+    A chapter keeps min(size, SKETCH) hashes, so the run needs no lengths; one base64 text per
+    project, and path and kind once per draft, keep the part about two thirds of one list per chapter.
+    """
+    words = tuple(ctx.config.reuse_exclude)
+    skip = {normalise(t) for t in words}
+    drafts = []
+    run = array("I")
+    for draft in project.drafts.values():
+        if draft.text:
+            chapters = []
+            for title, line, size, kept in _chapters(draft.text, words, skip):
+                chapters.append([title, line, size])
+                run.extend(kept)
+            if chapters:
+                drafts.append([draft.path, draft.kind, chapters])
+    return {"id": project.data.at("id")[0], "drafts": drafts, "hashes": base64.b64encode(run.tobytes()).decode("ascii")}
 
 
-def _pack(sketch: frozenset[int]) -> str:
-    return base64.b64encode(array("I", sorted(sketch)).tobytes()).decode("ascii")
-
-
-def _unpack(text: str) -> array[int]:
-    out = array("I")
-    out.frombytes(base64.b64decode(text))
-    return out
+def _sketches(part: dict[str, Any]) -> Iterator[tuple[str, str, str, int, int, array[int], bytes]]:
+    """(path, kind, title, line, size, sorted hashes, their bytes) of each chapter of a project's part."""
+    raw = base64.b64decode(part["hashes"])
+    run = array("I")
+    run.frombytes(raw)
+    at, width = 0, run.itemsize
+    for path, kind, chapters in part["drafts"]:
+        for title, line, size in chapters:
+            end = at + min(size, SKETCH)
+            yield path, kind, title, line, size, run[at:end], raw[at * width: end * width]
+            at = end
 
 
 def portfolio(index: Index, ctx: Context) -> Iterator[Hit]:
     """Near-duplicate chapters across the index, without comparing every pair.
 
-    Pass 1 marks, in fixed bit tables, sentence hashes possibly in two
-    chapters and sketches possibly held twice; pass 2 counts the distinct
-    sketches holding each marked hash (past MAX_BUCKET it is boilerplate);
-    pass 3 unpacks only chapters that are possibly an exact copy or share
-    MIN_SHARED marked hashes that are not boilerplate. Any other chapter is
-    neither a copy nor a near copy of anything, so ``compare`` over the few
-    kept gives what it gives over all.
+    Pass 1 marks each hash in a fixed bit table (_Seen) and records, for the
+    few already marked, the distinct sketches holding them; a sketch itself
+    is marked the same way. Past MAX_BUCKET holders a hash is boilerplate. As
+    a hash's first holder goes unrecorded, a hash with exactly MAX_BUCKET
+    recorded holders may or may not be boilerplate; pass 2 counts those
+    exactly, while it keeps the chapters that are possibly an exact copy or
+    hold MIN_SHARED recorded hashes that are not surely boilerplate. Any other
+    chapter is neither a copy nor a near copy of anything, so ``compare`` over
+    the few kept gives what it gives over all.
     """
-    hashes, sketches = _Twice(), _Twice()
+    seen, copies = _Seen(), _Seen(22)
+    holders: dict[int, Any] = {}     # a recorded hash -> the (hash of the) one sketch holding it, or a set of them
+    full: set[int] = set()           # hashes recorded in more than MAX_BUCKET sketches: boilerplate
+    twice: set[int] = set()          # sketch hashes possibly held by two chapters
     for _, part in summaries(index, RULE):
-        for chapter in part["chapters"]:
-            sketches.add(hash(chapter[5]))
-            for h in _unpack(chapter[5]):
-                hashes.add(h)
-    # A marked hash -> the (hash of the) one sketch holding it, or the set of them once there are two.
-    holders: dict[int, Any] = {}
-    for _, part in summaries(index, RULE):
-        for chapter in part["chapters"]:
-            key = hash(chapter[5])
-            for h in filter(hashes.hit, _unpack(chapter[5])):
-                seen = holders.get(h)
-                if seen is None:
+        for *_, sketch, raw in _sketches(part):
+            key = hash(raw)
+            if copies.mark_one(key):
+                twice.add(key)
+            again: Iterable[int] = seen.mark(sketch)
+            if again and full:
+                again = set(again).difference(full)
+            for h in again:
+                held = holders.get(h)
+                if held is None:
                     holders[h] = key
-                elif isinstance(seen, set):
-                    if len(seen) <= MAX_BUCKET:
-                        seen.add(key)
-                elif seen != key:
-                    holders[h] = {seen, key}
-    boilerplate = frozenset(h for h, seen in holders.items() if isinstance(seen, set) and len(seen) > MAX_BUCKET)
-    evidence = frozenset(holders) - boilerplate
+                elif isinstance(held, set):
+                    held.add(key)
+                    if len(held) > MAX_BUCKET:
+                        full.add(h)
+                elif held != key:
+                    holders[h] = {held, key}
+    del seen, copies
+    # MAX_BUCKET recorded holders plus the unrecorded first one would make MAX_BUCKET + 1.
+    unsure = {h for h, held in holders.items() if isinstance(held, set) and len(held) == MAX_BUCKET}
+    evidence = holders.keys() - full
     del holders
+    exact: dict[int, set[int]] = {h: set() for h in unsure}
     kept: list[Chapter] = []
     for entry, part in summaries(index, RULE):
         where = f"{entry.yaml_path} 第{part['id']}行"
-        for path, kind, title, line, size, packed in part["chapters"]:
-            sketch = frozenset(_unpack(packed))
-            if len(sketch & evidence) >= MIN_SHARED or sketches.hit(hash(packed)):
-                kept.append(Chapter(entry.id, entry.name, where, path, kind, title, line, size, sketch))
+        for path, kind, title, line, size, sketch, raw in _sketches(part):
+            key = hash(raw)
+            if unsure and not unsure.isdisjoint(sketch):
+                for h in unsure.intersection(sketch):
+                    exact[h].add(key)
+            if key in twice or len(evidence.intersection(sketch)) >= MIN_SHARED:
+                kept.append(Chapter(entry.id, entry.name, where, path, kind, title, line, size, frozenset(sketch)))
+    boilerplate = frozenset(full.union(h for h, keys in exact.items() if len(keys) > MAX_BUCKET))
     by_document: dict[tuple[str, str, str, str], list[Overlap]] = defaultdict(list)
     for o in compare(kept, ctx.config.reuse_threshold, boilerplate):
         by_document[(o.chapter.project, o.chapter.path, o.other.project, o.other.path)].append(o)
@@ -227,28 +293,40 @@ def portfolio(index: Index, ctx: Context) -> Iterator[Hit]:
         yield _hit(group)
 
 
-class _Twice:
-    """Hashes seen more than once, in a fixed two-probe bit table: false alarms rare, misses none."""
+class _Seen:
+    """Values possibly seen before, in a fixed table of 2**bits bytes: two bits of one byte per value.
 
-    BITS = 1 << 27
+    The byte comes from the top bits of a 32-bit hash and the two bits from
+    its low six, so a false alarm needs both bits set by other hashes; with
+    ten million sentence hashes in the default 32 MiB that stays under one in
+    a hundred, and a false alarm only costs a closer look.
+    """
 
-    def __init__(self) -> None:
-        self.once = bytearray(self.BITS // 8)
-        self.twice = bytearray(self.BITS // 8)
+    MASKS = bytes((1 << (i & 7)) | (1 << (i >> 3)) for i in range(64))
 
-    def add(self, h: int) -> None:
-        once, twice, mask = self.once, self.twice, self.BITS - 1
-        for probe in (h & mask, (h * 0x9E3779B1 >> 7) & mask):
-            byte, bit = probe >> 3, 1 << (probe & 7)
-            if once[byte] & bit:
-                twice[byte] |= bit
+    def __init__(self, bits: int = 25) -> None:
+        self.table = bytearray(1 << bits)
+        self.shift, self.size = 32 - bits, (1 << bits) - 1
+
+    def mark(self, hashes: Sequence[int]) -> list[int]:
+        """Mark ``hashes`` (distinct 32-bit values); return those possibly marked before."""
+        table, masks, shift = self.table, self.MASKS, self.shift
+        again = []
+        for h in hashes:
+            byte, mask = h >> shift, masks[h & 63]
+            old = table[byte]
+            if old & mask == mask:
+                again.append(h)
             else:
-                once[byte] |= bit
+                table[byte] = old | mask
+        return again
 
-    def hit(self, h: int) -> bool:
-        mask = self.BITS - 1
-        a, b = h & mask, (h * 0x9E3779B1 >> 7) & mask
-        return bool(self.twice[a >> 3] & (1 << (a & 7)) and self.twice[b >> 3] & (1 << (b & 7)))
+    def mark_one(self, value: int) -> bool:
+        """Mark any int (a hash() value); True when possibly marked before."""
+        byte, mask = (value >> self.shift) & self.size, self.MASKS[value & 63]
+        before = self.table[byte] & mask == mask
+        self.table[byte] |= mask
+        return before
 
 
 GROUPED = 3   # more copied chapters than this from one document of one project make one finding
