@@ -247,7 +247,9 @@ def portfolio(index: Index, ctx: Context) -> Iterator[Hit]:
     chapter is neither a copy nor a near copy of anything, so ``compare`` over
     the few kept gives what it gives over all.
     """
-    seen, copies = _Seen(), _Seen(22)
+    # Tables sized to the portfolio: zeroing 36 MiB would cost a one-project check more than its rules.
+    projects = max(1, len(index))
+    seen, copies = _Seen(_bits(projects * 4096, 16, 25)), _Seen(_bits(projects * 256, 12, 22))
     holders: dict[int, Any] = {}     # a recorded hash -> the (hash of the) one sketch holding it, or a set of them
     full: set[int] = set()           # hashes recorded in more than MAX_BUCKET sketches: boilerplate
     twice: set[int] = set()          # sketch hashes possibly held by two chapters
@@ -291,6 +293,10 @@ def portfolio(index: Index, ctx: Context) -> Iterator[Hit]:
         by_document[(o.chapter.project, o.chapter.path, o.other.project, o.other.path)].append(o)
     for group in by_document.values():
         yield _hit(group)
+
+
+def _bits(size: int, low: int, high: int) -> int:
+    return max(low, min(high, (size - 1).bit_length()))
 
 
 class _Seen:
