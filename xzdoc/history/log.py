@@ -105,9 +105,12 @@ class History:
     commits: tuple[Commit, ...]
 
 
-def read(workdir: Path, branch: str | None, tip: str | None = None) -> History | None:
-    """The history of ``tip`` (else the main branch) in the repository at ``workdir``; None when unborn."""
-    if gitlog.is_shallow(workdir):
+def read(workdir: Path, branch: str | None, tip: str | None = None, shallow: bool | None = None) -> History | None:
+    """The history of ``tip`` (else the main branch) in the repository at ``workdir``; None when unborn.
+
+    ``shallow``: whether the repository is a shallow clone, when the caller already asked git.
+    """
+    if gitlog.is_shallow(workdir) if shallow is None else shallow:
         raise XzdocError("仓库是浅克隆（shallow clone），缺少完整的提交历史，无法判断阶段变更是否经过审批",
                          hint=gitlog.SHALLOW_HINT)
     ref = tip or gitlog.branch_ref(workdir, branch)
