@@ -30,6 +30,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -136,15 +137,19 @@ def _entry(f: Facts) -> tuple[Any, ...]:
     return (f.id, f.stage, tuple(sorted(f.records)), f.dates, f.changes, f.error, f.fields)
 
 
+_MAYBE_STR, _STR_ONLY = frozenset({str, type(None)}), frozenset({str})
+
+
 def _facts(blob: Any, e: Any) -> tuple[str, Facts]:
-    """One cache entry back as facts; anything not of the shape ``_entry`` writes raises TypeError."""
+    """One cache entry back as facts; anything not of the shape ``_entry`` writes raises TypeError or ValueError."""
     pid, stage, records, dates, changes, error, fields = e
-    if not (isinstance(blob, str) and all(x is None or isinstance(x, str) for x in (pid, stage, fields))
-            and isinstance(error, str) and all(isinstance(r, str) for r in records)
-            and all(isinstance(a, str) and isinstance(b, str) for a, b in dates)
-            and all(isinstance(c, str) for c in changes)):
+    # Types compared as sets: a check per value of a few thousand entries would cost what the cache saves.
+    if (type(blob) is not str or type(error) is not str or {type(pid), type(stage), type(fields)} - _MAYBE_STR
+            or {type(records), type(dates), type(changes), *map(type, dates)} != {tuple}
+            or {*map(type, records), *map(type, changes), *map(type, chain.from_iterable(dates))} - _STR_ONLY
+            or any(len(d) != 2 for d in dates)):
         raise TypeError("not a facts entry")
-    return blob, Facts(pid, stage, frozenset(records), tuple(dates), tuple(changes), error, fields)
+    return blob, Facts(pid, stage, frozenset(records), dates, changes, error, fields)
 
 
 class FactsCache:
