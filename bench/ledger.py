@@ -1,6 +1,6 @@
-"""The approval ledger over a generated 10,000-commit history against one bare ``git log`` of the same range.
+"""The approval ledger over a generated 10,000-commit history against a replay of the git commands it runs.
 
-    python bench/ledger.py [--commits 10000] [--projects 100] [--repeat 5]
+    python bench/ledger.py [--commits 10000] [--projects 100] [--repeat 7] [--keep DIR]
 
 The history is written with ``git fast-import``: pull requests of one to four
 commits on a branch, each merged into main with a merge commit (mostly by an
@@ -12,17 +12,23 @@ derives the records). The baseline is the git work that run needs, timed as
 a whole command too: the very git commands the ledger ran (recorded once,
 with their input), replayed by one shell script. A first run (no facts cache,
 so every project.yaml version is read) and a later run (facts found in
-``.git/xzdoc/facts.json``) each have their own baseline, since a later run
+``.git/xzdoc/facts.bin``) each have their own baseline, since a later run
 asks git for less. Best of --repeat against the best baseline; the median of
 each is printed too, as the typical figure on a busy machine. Prints both
 ratios against the 1.5x target.
 
-What the ledger run does (xzdoc/gitlog.py, xzdoc/ledger.py): one ``git log``
-read newest first as git writes it (no ``--reverse``, which holds the output
-back until the walk ends), the records derived while it streams; one
-``git cat-file --batch`` fed the project.yaml versions the facts cache lacks
-as soon as the log names them, each scanned once (xzdoc/facts.py), and later
-asked for the approved contents the drift check compares with.
+(``python bench/ledger.py --keep /tmp/ledgerfast`` keeps the generated
+repository and the recorded scripts there, for profiling.)
+
+What the ledger run does (xzdoc/history/gitlog.py, log.py, ledger.py,
+facts.py): one ``git rev-parse`` (top level, git directory, shallow?), one
+``git for-each-ref``, one ``git log --first-parent --raw`` read whole and
+taken apart (log.py), one ``git cat-file --batch`` for the xzdoc.yaml
+versions and the project.yaml versions the facts cache lacks, each of those
+parsed by the strict loader (facts.py; cached by blob id in
+``.git/xzdoc/facts.bin``), one ``--batch-check`` for the merges'
+second-parent contents (merges.py) and one ``git diff-tree --stdin`` for the
+folders that drifted (walk.py).
 """
 
 from __future__ import annotations
@@ -197,8 +203,14 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--projects", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="generate into this (new or empty) folder and keep it")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(args.keep or scratch)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            if any(args.keep.iterdir()):
+                parser.error(f"{args.keep} is not empty")
         root = Path(tmp) / "bureau"
         changes = generate(root, args.commits, args.projects)
         total = int(subprocess.run(["git", "-C", str(root), "rev-list", "--count", "main"], check=True,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import marshal
 import subprocess
 from pathlib import Path
 
@@ -291,12 +293,19 @@ def test_ledger_command_on_a_shallow_clone(repo: Repo, tmp_path: Path, monkeypat
 def test_facts_are_cached_between_runs_and_checked(repo: Repo) -> None:
     repo.pull_request("submit", PARTY, submit)
     first = build(repo)
-    cache = repo.path / ".git" / "xzdoc" / "facts.json"
+    cache = repo.path / ".git" / "xzdoc" / "facts.bin"
     assert cache.exists()
     assert build(repo).records == first.records
     # A tampered cache (a stage changed without its digest) is dropped, not trusted.
-    cache.write_text(cache.read_text("utf-8").replace('"submitted"', '"operating"'), "utf-8")
+    cache.write_bytes(cache.read_bytes().replace(b"submitted", b"operating"))
     assert build(repo).records == first.records
+    # So is a foreign one whose digest matches but whose entries are not facts; the next run rewrites it.
+    header, _, body = cache.read_bytes().partition(b"\n")
+    version = header.split(b" ")[0]
+    for foreign in (marshal.dumps(((1, 2),)), marshal.dumps({"x": 1}), b"\x00garbage"):
+        cache.write_bytes(version + b" " + hashlib.sha256(foreign).hexdigest().encode() + b"\n" + foreign)
+        assert build(repo).records == first.records
+        assert cache.read_bytes().partition(b"\n")[2] == body
 
 
 def test_only_a_folders_own_project_yaml_makes_records(repo: Repo) -> None:

@@ -122,6 +122,29 @@ def state_dir(root: Path) -> Path | None:
     return found / "xzdoc" if found else None
 
 
+@dataclass(frozen=True)
+class Repository:
+    """What the ledger asks of a repository before reading its history, answered by one ``git rev-parse``."""
+
+    workdir: Path | None    # top level of the work tree; None when not asked (a bare repository)
+    git_dir: Path           # the common git directory
+    shallow: bool
+
+
+def repository(where: Path, work_tree: bool = True) -> Repository | None:
+    """Top level (with ``work_tree``), git directory and shallowness of the repository at ``where``; None outside git."""
+    folder = where if where.is_dir() else where.parent
+    if work_tree and repository_root(folder) is None:
+        return None
+    asked = ["--show-toplevel"] if work_tree else []
+    out = _text(folder, "rev-parse", *asked, "--path-format=absolute", "--git-common-dir", "--is-shallow-repository")
+    lines = out.split("\n") if out else []
+    if len(lines) != len(asked) + 2:
+        return None
+    top = Path(lines[0]).resolve() if work_tree else None
+    return Repository(top, Path(lines[-2]), lines[-1] == "true")
+
+
 def is_shallow(where: Path) -> bool:
     return _text(where, "rev-parse", "--is-shallow-repository") == "true"
 
@@ -145,7 +168,8 @@ def branch_ref(where: Path, wanted: str | None) -> str | None:
     candidates = [f"refs/heads/{n}" for n in names] + [f"refs/remotes/origin/{n}" for n in names]
     if wanted:
         candidates.insert(0, wanted)
-    known = set(refs(where, "refs/heads/") + refs(where, "refs/remotes/"))
+    out = run(where, "for-each-ref", "--format=%(refname)", "refs/heads/", "refs/remotes/", check=False)
+    known = set(out.decode("utf-8", "surrogateescape").splitlines())
     return next((ref for ref in candidates if ref in known), None)
 
 

@@ -105,19 +105,29 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     ``tip`` walks a given commit instead of the main branch and ``workdir``
     names the repository (the server-side guard runs in a bare one).
     """
-    where = workdir or gitlog.toplevel(config.root)
+    repo = gitlog.repository(workdir or config.root, work_tree=workdir is None)
+    where = workdir or (repo.workdir if repo else None)
     if where is None:
         raise XzdocError(f"{config.root} 不在 git 仓库中，无法从提交历史得出审批记录",
                          hint="在仓库根目录执行 git init 并提交；审批以主分支上的合并提交为准")
-    history = log.read(where, config.branch, tip)
+    history = log.read(where, config.branch, tip, repo.shallow if repo else None)
     if history is None:
         return None
-    state = gitlog.git_dir(where)
-    cache = FactsCache(state / "xzdoc" if state else None, where)
-    versions = policy.parse_all(config.root, gitlog.read_objects(where, policy.config_blobs(history)))
+    cache = FactsCache(repo.git_dir / "xzdoc" if repo else None, where)
+    # One cat-file for the policy versions and the project.yaml versions under the working projects folder;
+    # a second one only when a policy in history moved the projects folder elsewhere.
+    known = {config.projects_dir.strip("/") + "/"}
+    config_names = policy.config_blobs(history)
+    wanted = cache.missing(_project_blobs(history, known))
+    objects = gitlog.read_objects(where, [*config_names, *wanted])
+    versions = policy.parse_all(config.root, {b: objects[b] for b in dict.fromkeys(config_names) if b in objects})
     policies = [v for v in versions.values() if isinstance(v, Config)]
     prefixes = {p.projects_dir.strip("/") + "/" for p in [config, *policies]}
-    cache.add(gitlog.read_objects(where, cache.missing(_project_blobs(history, prefixes))))
+    contents = {b: objects[b] for b in wanted if b in objects}
+    if prefixes - known:
+        contents.update(gitlog.read_objects(where, cache.missing(b for b in _project_blobs(history, prefixes)
+                                                                 if b not in contents)))
+    cache.add(contents)
     judge = Judge(where, history.commits, _merge_paths(history, prefixes), policies, require_signed)
     line = policy.timeline(history, config, versions, judge)
     judge.revoked = line.last.revoked_keys

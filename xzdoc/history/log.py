@@ -46,16 +46,12 @@ class Change:
 
 @dataclass(frozen=True)
 class Commit:
-    """One commit of the first-parent line; header fields decoded on first use."""
+    """One commit of the first-parent line; ``fields`` are the header's, one per ``gitlog.LOG_FIELDS``."""
 
     sha: str
     parents: tuple[str, ...]
     changes: tuple[Change, ...]
-    header: str = field(repr=False, compare=False)
-
-    @cached_property
-    def _fields(self) -> list[str]:
-        return self.header.split("\n", len(gitlog.LOG_FIELDS) - 1)
+    _fields: tuple[str, ...] = field(repr=False, compare=False)
 
     @property
     def tree(self) -> str:
@@ -105,9 +101,12 @@ class History:
     commits: tuple[Commit, ...]
 
 
-def read(workdir: Path, branch: str | None, tip: str | None = None) -> History | None:
-    """The history of ``tip`` (else the main branch) in the repository at ``workdir``; None when unborn."""
-    if gitlog.is_shallow(workdir):
+def read(workdir: Path, branch: str | None, tip: str | None = None, shallow: bool | None = None) -> History | None:
+    """The history of ``tip`` (else the main branch) in the repository at ``workdir``; None when unborn.
+
+    ``shallow``: whether the repository is a shallow clone, when the caller already asked git.
+    """
+    if gitlog.is_shallow(workdir) if shallow is None else shallow:
         raise XzdocError("仓库是浅克隆（shallow clone），缺少完整的提交历史，无法判断阶段变更是否经过审批",
                          hint=gitlog.SHALLOW_HINT)
     ref = tip or gitlog.branch_ref(workdir, branch)
@@ -151,11 +150,10 @@ def parse(out: bytes) -> list[Commit]:
 
 
 def _commit(header: bytes, changes: list[Change]) -> Commit:
-    text = header.decode("utf-8", "surrogateescape")
-    parts = text.split("\n", 2)
-    if len(parts) < 3 or not _HEX.fullmatch(parts[0]) or text.count("\n") < len(gitlog.LOG_FIELDS) - 1:
+    parts = header.decode("utf-8", "surrogateescape").split("\n", len(gitlog.LOG_FIELDS) - 1)
+    if len(parts) < len(gitlog.LOG_FIELDS) or not _HEX.fullmatch(parts[0]):
         raise _garbled()
-    return Commit(parts[0], tuple(parts[1].split()), tuple(changes), text)
+    return Commit(parts[0], tuple(parts[1].split()), tuple(changes), tuple(parts))
 
 
 def _change(meta: bytes, path: bytes) -> Change:

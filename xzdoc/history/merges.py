@@ -61,8 +61,12 @@ class Judge:
                  policies: Iterable[Config], require_signed: bool) -> None:
         """``paths``: merge sha -> the paths whose second-parent content may be asked."""
         self.workdir = workdir
-        names = [f"{sha}^2:{path}" for sha, wanted in paths.items() for path in wanted]
-        self.second = gitlog.object_ids(workdir, names) if names else {}
+        # Named by the second parent's id as the log gave it, not as ``M^2``: git then need not read M again.
+        second = {c.sha: c.parents[1] for c in commits if len(c.parents) == 2}
+        names = {f"{sha}^2:{path}": f"{second[sha]}:{path}" for sha, wanted in paths.items() if sha in second
+                 for path in wanted}
+        found = gitlog.object_ids(workdir, list(names.values())) if names else {}
+        self.second = {name: found[asked] for name, asked in names.items() if asked in found}
         policies = list(policies)
         self.require = require_signed
         wanted = require_signed or any(p.require_signed for p in policies)
