@@ -153,3 +153,25 @@ def test_repository_without_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         result = invoke(*command)
         assert result.exit_code in (0, 1), result.output
         assert "Traceback" not in result.output and "内部错误" not in result.output
+
+
+@pytest.mark.parametrize(("edit", "line", "phrase"), [
+    (lambda t: t.replace("初步设计: drafts/design.md", "初步设计: /etc/passwd"), 116, "指向项目目录之外"),
+    (lambda t: t + "note: !!int x\n", None, "不是标签 !!int 所要求的值"),
+    (lambda t: t + "note: !!bool maybe\n", None, "不是标签 !!bool 所要求的值"),
+    (lambda t: t + "note: !!null x\n", None, "不是标签 !!null 所要求的值"),
+    (lambda t: t + "note: " + "[" * 5000 + "]" * 5000 + "\n", None, "嵌套超过 100 层"),
+    (lambda t: t + "note:" + "".join(f"\n{'  ' * i}k{i}:" for i in range(1, 400)) + " 1\n", None, "嵌套超过 100 层"),
+])
+def test_hostile_yaml_values(edit, line, phrase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Absolute draft paths, tags with values they cannot hold, nesting deep enough to exhaust the stack."""
+    repo = copy_case("bom-and-crlf-accepted", tmp_path)
+    file = repo / PROJECT / "project.yaml"
+    text = file.read_text("utf-8-sig").replace("\r\n", "\n")
+    file.write_text(edit(text), "utf-8")
+    monkeypatch.chdir(repo)
+    before = snapshot(repo)
+    result = invoke("validate", "--as-of", "2026-11-20")
+    assert result.exit_code == 1, result.output
+    check_failure(result.output, f"{PROJECT}/project.yaml", line, phrase)
+    assert snapshot(repo) == before

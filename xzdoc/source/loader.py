@@ -149,7 +149,7 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str,
     for kind, rel in documents.items():
         if not isinstance(rel, str):
             continue
-        shown = f"{display}/{rel}"
+        shown = rel if os.path.isabs(rel) else f"{display}/{rel}"
         file = folder / rel
         edited = overlay.get(file) if overlay else None  # hashing a path costs more than the lookup
         if edited is not None and _inside(folder, file):
@@ -159,8 +159,10 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str,
             raw, text, problem = _read_draft(folder, file, shown)
         if problem:
             line, col = documents.at(kind)
-            findings.append(Finding(problem.path or shown, problem.line or line, problem.column or col,
-                                    READABLE, ERROR, _message(problem), "第七条"))
+            # An absolute path names no file of the project: the entry in project.yaml is what to fix.
+            where = f"{display}/{PROJECT_FILE}" if os.path.isabs(rel) else problem.path or shown
+            findings.append(Finding(where, line if os.path.isabs(rel) else problem.line or line,
+                                    problem.column or col, READABLE, ERROR, _message(problem), "第七条"))
         out[str(kind)] = Draft(str(kind), shown, file, text, md.chapters(text) if text else (), raw)
     return out, findings
 
@@ -197,10 +199,9 @@ def _inside(folder: Path, file: Path) -> bool:
     """True when ``file`` stays inside ``folder``; cheap unless a symlink or .. is involved."""
     probe, top = str(file), str(folder)
     # Paths print normalised, so a file under folder/ shows its relative parts after "folder/".
+    # An absolute path in documents: replaces the folder altogether; .. may climb out of it.
     if probe[len(top):len(top) + 1] != "/" or not probe.startswith(top) or ".." in probe[len(top) + 1:].split("/"):
-        rel = file.relative_to(folder)
-        if ".." in rel.parts or rel.is_absolute():
-            return _resolved_inside(folder, file)
+        return _resolved_inside(folder, file)
     while len(probe) > len(top):
         if os.path.islink(probe):
             return _resolved_inside(folder, file)

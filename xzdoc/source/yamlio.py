@@ -27,6 +27,8 @@ except ImportError:  # pragma: no cover - libyaml is in every wheel we support
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
+# Far beyond any project file (they nest five or six levels), and well inside Python's recursion limit.
+MAX_DEPTH = 100
 
 Pos = tuple[int, int]
 
@@ -38,6 +40,8 @@ _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+# What an explicitly tagged scalar may be spelled as: "!!bool maybe" must not reach the constructors.
+_SPELLINGS = {_INT: {_INT}, _FLOAT: {_FLOAT, _INT}, _BOOL: {_BOOL}, _NULL: {_NULL}, _TIMESTAMP: {_TIMESTAMP}}
 __all__ = ["COLON_FIX", "SPACE_FIX", "Pos", "YList", "YMap", "as_date", "colon_slip", "decode", "load_file", "loads",
            "plain", "read_text"]
 _BOOL_VALUES = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
@@ -165,6 +169,7 @@ class _Builder:
         self.path = path
         self.notes = notes
         self.count = 0
+        self.depth = 0
         self.anchors: dict[str, tuple[Any, int]] = {}
 
     def run(self, get: Any) -> Any:
@@ -220,6 +225,13 @@ class _Builder:
             self.too_many(line)
         return value
 
+    def enter(self, start: Any) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            m = start.start_mark
+            raise XzdocError(f"YAML 嵌套超过 {MAX_DEPTH} 层", self.path, m.line + 1, column=m.column + 1,
+                             hint="项目文件只需几层缩进；检查是否误写了成串的 [ 或 {")
+
     def too_many(self, line: int) -> None:
         raise XzdocError(
             f"YAML 节点超过 {MAX_NODES} 个（可能是别名展开炸弹）",
@@ -233,6 +245,7 @@ class _Builder:
     # cost of validation after libyaml itself, so each event costs as few Python calls as possible.
 
     def mapping(self, start: Any) -> YMap:
+        self.enter(start)
         m = start.start_mark
         out = YMap(self.path, (m.line + 1, m.column + 1))
         keypos, valpos, get, notes = out.keypos, out.valpos, self.get, self.notes
@@ -241,6 +254,7 @@ class _Builder:
             event = get()
             kind = type(event)
             if kind is _MAP_END:
+                self.depth -= 1
                 self.count += len(out)
                 if self.count > MAX_NODES:
                     self.too_many(m.line + 1)
@@ -291,6 +305,7 @@ class _Builder:
                 out[key] = self.value(event)
 
     def sequence(self, start: Any) -> YList:
+        self.enter(start)
         m = start.start_mark
         out = YList(self.path, (m.line + 1, m.column + 1))
         positions, get, notes, append = out.itempos, self.get, self.notes, out.append
@@ -299,6 +314,7 @@ class _Builder:
             event = get()
             kind = type(event)
             if kind is _SEQ_END:
+                self.depth -= 1
                 self.count += len(out)
                 if self.count > MAX_NODES:
                     self.too_many(m.line + 1)
@@ -354,6 +370,10 @@ class _Builder:
         tag = event.tag
         if tag is None or tag == "!":
             tag = _resolve(value) if event.implicit[0] else _STR
+        elif tag in _SPELLINGS and _resolve(value) not in _SPELLINGS[tag]:
+            m = event.start_mark
+            raise XzdocError(f"“{value}”不是标签 !!{tag.rsplit(':', 1)[1]} 所要求的值", self.path, m.line + 1,
+                             column=m.column + 1, hint="去掉标签，按普通值书写（金额、年份直接写数字，文字不加标签）")
         if tag == _STR:
             if self.notes is not None and "密" in value:
                 self.note(event)
