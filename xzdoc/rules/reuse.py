@@ -247,9 +247,10 @@ def portfolio(index: Index, ctx: Context) -> Iterator[Hit]:
     chapter is neither a copy nor a near copy of anything, so ``compare`` over
     the few kept gives what it gives over all.
     """
-    # Tables sized to the portfolio: zeroing 36 MiB would cost a one-project check more than its rules.
+    # Zeroing the full 36 MiB would cost a one-project check more than its rules, so small portfolios
+    # get small tables; from about a thousand projects on the size is fixed, and memory stays flat.
     projects = max(1, len(index))
-    seen, copies = _Seen(_bits(projects * 4096, 16, 25)), _Seen(_bits(projects * 256, 12, 22))
+    seen, copies = _Seen(_bits(projects * 32768, 16, 25)), _Seen(_bits(projects * 4096, 12, 22))
     holders: dict[int, Any] = {}     # a recorded hash -> the (hash of the) one sketch holding it, or a set of them
     full: set[int] = set()           # hashes recorded in more than MAX_BUCKET sketches: boilerplate
     twice: set[int] = set()          # sketch hashes possibly held by two chapters
