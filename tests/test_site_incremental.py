@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import AS_OF, ROOT, invoke
 from tests.gitrepo import PARTY, Repo
-from xzdoc.portfolio import site
+from xzdoc.portfolio import site, sitecache
 
 PAGE = "out/index.html"
 _opened: list[str] | None = None
@@ -52,7 +52,7 @@ def test_an_unchanged_repository_keeps_the_page_without_building_it(demo_repo: P
     monkeypatch.setattr(site, "build", refuse)
     assert "未变化" in run_site(demo_repo)
     assert page.read_bytes() == before and page.stat().st_mtime_ns == mtime
-    assert sorted(p.name for p in page.parent.iterdir()) == [site.INPUTS, "index.html"]
+    assert sorted(p.name for p in page.parent.iterdir()) == [sitecache.INPUTS, "index.html"]
 
 
 @pytest.mark.parametrize("edit", ["project", "register", "config", "template", "day"])

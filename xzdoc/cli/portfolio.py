@@ -139,7 +139,7 @@ def changed(base: str, head: str | None, as_json: bool) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="按哪一天计算期限，默认今天（YYYY-MM-DD）。")
 def site(out: Path | None, as_of: str | None) -> None:
     """生成静态项目看板（单个 HTML 文件，不需要网络）：项目一览、进度与期限、分年度预算、系统目录。"""
-    from xzdoc.portfolio import site as dashboard
+    from xzdoc.portfolio import sitecache as dashboard
 
     config = load_config()
     page, written = dashboard.write(config, out or config.root / "dist" / "site", parse_date(as_of))

@@ -10,14 +10,11 @@ works from file:// on a machine with no network.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from xzdoc.config import Config
-from xzdoc.errors import XzdocError
 from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
 from xzdoc.portfolio import metadata
@@ -27,7 +24,6 @@ from xzdoc.source import register
 from xzdoc.source.yamlio import YMap, as_date
 
 TEMPLATE = "site/index.html.j2"
-PAGE = "index.html"
 PALETTE = ("#2f6db5", "#d9822b", "#3c9a5f", "#b8474f", "#7d5ba6", "#4aa3a2", "#a0793d", "#c25b9a", "#5f7480", "#8aa13a")
 # Dated records shown on the timeline: (record, field, label).
 _EVENTS = (("review", "date", "审核意见"), ("finance_review", "date", "预算审定"), ("approval", "date", "批复"),
@@ -185,76 +181,6 @@ def build(config: Config, as_of: dt.date) -> Dashboard:
 def render(config: Config, dashboard: Dashboard) -> str:
 
     return templates.render(templates.environment(config, html=True), [TEMPLATE], {"d": dashboard})
-
-
-def write(config: Config, out: Path, as_of: dt.date) -> tuple[Path, bool]:
-    """The page in ``out``, and whether it was written: a page whose inputs have not changed is left as it is.
-
-    Beside the page, ``.index.html.inputs`` holds the digest of what it was made from (see ``inputs``);
-    when it matches this run's, nothing is loaded or rendered. Otherwise the page is built in full and
-    written only when its bytes differ, so an unchanged page keeps its mtime.
-    """
-    from xzdoc.source.fsio import write_atomic
-
-    target, marker = out / PAGE, out / INPUTS
-    key = inputs(config, as_of)
-    if target.is_file() and _read(marker) == key:
-        return target, False
-    page = render(config, build(config, as_of)).encode("utf-8")
-    written = _read_bytes(target) != page
-    if written:
-        write_atomic(target, page)
-    write_atomic(marker, key + "\n")
-    return target, written
-
-
-INPUTS = f".{PAGE}.inputs"
-
-
-def inputs(config: Config, as_of: dt.date) -> str:
-    """A digest of what the page is made from, read without parsing any YAML or reading any draft.
-
-    The toolkit version and the day; xzdoc.yaml and systems.yaml; the site templates of the loader
-    chain; each project folder's project.yaml (the page reads no other project file); and, in git,
-    the commit of the main branch the approval ledger walks (its records, policy and attributes all
-    come from that history).
-    """
-    from xzdoc import __version__
-    from xzdoc.config import CONFIG_NAME
-    from xzdoc.history import gitlog
-    from xzdoc.source import loader
-
-    parts: list[object] = [__version__, as_of.isoformat(), str(config.root), config.projects_dir,
-                           _file(config.root / CONFIG_NAME), _file(register.path_of(config.root))]
-    for i, folder in enumerate(templates.search_path(config)):
-        parts += [(i, f.relative_to(folder).as_posix(), _file(f))
-                  for f in sorted((folder / "site").rglob("*")) if f.is_file()]
-    parts += [(f.as_posix(), _file(f / loader.PROJECT_FILE)) for f in loader.discover(config, [])]
-    try:
-        where = gitlog.toplevel(config.root)
-        if where is not None:
-            ref = None if gitlog.is_shallow(where) else gitlog.branch_ref(where, config.branch)
-            parts.append((str(where), ref, gitlog.resolve(where, ref) if ref else None))
-    except XzdocError as exc:
-        parts.append(exc.message)  # no git to run: the page says so, and this stands for that state
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
-
-
-def _file(path: Path) -> str | None:
-    data = _read_bytes(path)
-    return hashlib.sha256(data).hexdigest() if data is not None else None
-
-
-def _read(path: Path) -> str | None:
-    data = _read_bytes(path)
-    return data.decode("ascii", "replace").strip() if data is not None else None
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
 
 
 # -- the project table -----------------------------------------------------------------------------------
