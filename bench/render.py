@@ -7,7 +7,7 @@
    党组决策简报). The baseline takes the same Markdown documents (xzdoc's
    Jinja output) and runs only the bare steps: ``pandoc`` to DOCX, ``pandoc``
    to Typst and ``typst.compile`` to PDF, on as many threads as xzdoc's
-   Builder uses (and, for the second line, on one against xzdoc with one).
+   Builder uses.
    xzdoc does everything a bundle needs on top: metadata, sandboxed drafts,
    reference.docx, link and image checks, the cover, the workbook, the
    approval page, the manifest and the zip. Each side runs in a fresh Python
@@ -192,18 +192,13 @@ def one_bundle(work: Path, repeat: int) -> None:
 
     repo, markdown = prepare_bundle(work)
     threads = bundle.Builder(config.load(repo)).jobs   # what a bundle uses by default: the baseline gets as many
-    bare_n, ours_n, bare_1, ours_1 = interleaved([
+    bare, ours = interleaved([
         lambda: timed_child("bare", str(markdown), str(threads), "threads"),
         lambda: timed_child("xzdoc", str(repo), "0"),
-        lambda: timed_child("bare", str(markdown), "1", "threads"),
-        lambda: timed_child("xzdoc", str(repo), "1"),
     ], repeat)
-    bn, on, b1, o1 = median(bare_n), median(ours_n), median(bare_1), median(ours_1)
-    print(verdict(f"bundle {DEMO}, {threads} threads", on / bn, TARGET_RATIO,
-                  f"xzdoc {on:.2f} s, bare pandoc + typst on {threads} threads {bn:.2f} s, "
-                  f"fresh processes, median of {repeat} interleaved runs"))
-    print(verdict(f"bundle {DEMO}, one thread", o1 / b1, TARGET_RATIO,
-                  f"xzdoc {o1:.2f} s, bare pandoc + typst one after another {b1:.2f} s, "
+    b, o = median(bare), median(ours)
+    print(verdict(f"bundle {DEMO}, {threads} threads", o / b, TARGET_RATIO,
+                  f"xzdoc {o:.2f} s, bare pandoc + typst on {threads} threads {b:.2f} s, "
                   f"fresh processes, median of {repeat} interleaved runs"))
 
 

@@ -90,3 +90,23 @@ def test_parallel_bundles_equal_serial_ones_in_the_same_order(tmp_path: Path, mo
     for name in zips:
         assert (root / "parallel" / name).read_bytes() == (root / "serial" / name).read_bytes(), name
     assert not list(root.rglob("*.tmp"))
+
+
+def test_a_parallel_rerun_skips_unchanged_projects_and_rebuilds_the_changed_one(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "projects", root / "projects")
+    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    monkeypatch.chdir(root)
+    first = invoke("bundle", "--all", "-j", "2")
+    assert first.exit_code == 0, first.output
+    again = invoke("bundle", "--all", "-j", "2")
+    assert again.exit_code == 0 and again.output.count(bundle.SKIPPED) == 4, again.output
+    draft = root / "projects" / "XZJT-2026-003" / "drafts" / "proposal.md"
+    draft.write_text(draft.read_text("utf-8") + "\n补充说明。\n", "utf-8")
+    changed = invoke("bundle", "--all", "-j", "2")
+    lines = changed.output.splitlines()
+    assert changed.exit_code == 0 and len(lines) == 4, changed.output
+    assert [line.split("：")[0] for line in lines] == [line.split("：")[0] for line in first.output.splitlines()]
+    assert [line for line in lines if bundle.SKIPPED not in line] == [
+        "XZJT-2026-003：已生成 dist/XZJT-2026-003/XZJT-2026-003-draft.zip"]

@@ -35,6 +35,35 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def shared_out(config: Config, folders: Sequence[Path], out: Path, force: bool, workers: int) -> Iterator[Any]:
+    """Unchanged projects (and those that do not load) answered here; only the rest go to the worker processes.
+
+    Starting workers costs each one an interpreter, the imports and a walk of history; a rerun over an
+    unchanged portfolio needs none of it.
+    """
+    from xzdoc.render.bundle import Builder, Result, bundle, bundle_path, is_current, load
+
+    known: dict[Path, Any] = {}
+    if not force:
+        with Builder(config) as builder:
+            for folder in folders:
+                try:
+                    project = load(config, folder)
+                    path = bundle_path(out, project)
+                    key = builder.inputs_hash(project, builder.approvals.rows(project))
+                except XzdocError as exc:
+                    known[folder] = exc
+                    continue
+                if is_current(path, path.with_name(f".{path.stem}.hash"), key):
+                    known[folder] = Result(project.id, path, skipped=True)
+    rest = [f for f in folders if f not in known]
+    outcomes = run(config, rest, out, force, workers) if len(rest) > 1 else bundle(config, rest, out, force)
+    for folder in folders:
+        yield known[folder] if folder in known else next(outcomes)
+    for _ in outcomes:
+        pass  # runs the pool to its end, so it is closed rather than terminated
+
+
 def run(config: Config, folders: Sequence[Path], out: Path, force: bool, workers: int) -> Iterator[Any]:
     """Yield a Result or XzdocError per folder, in order, from ``workers`` processes."""
     context = multiprocessing.get_context("spawn")
