@@ -1,4 +1,4 @@
-"""Every benchmark in one run: validate, render, ledger, start-up and the language server, each as a ratio against its baseline.
+"""Every benchmark in one run: validate, render, site, ledger, start-up and the language server, each as a ratio against its baseline.
 
     python bench/run.py
 
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("validate.py", "render.py", "ledger.py", "startup.py", "lsp.py")
+SCRIPTS = ("validate.py", "render.py", "site.py", "ledger.py", "startup.py", "lsp.py")
 
 
 def main() -> int:

@@ -40,6 +40,20 @@ def demo_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
+BASE_PROJECT = RESOURCES / "base_project"
+BASE_PID = "XZJT-2025-902"
+
+
+@pytest.fixture
+def project_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The small four-document test project (tests/resources/base_project) in a repository folder, outside git, as cwd."""
+    root = tmp_path / "repo"
+    shutil.copytree(BASE_PROJECT, root / "projects" / BASE_PID)
+    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
 @dataclass(frozen=True)
 class Demo:
     root: Path

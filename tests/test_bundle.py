@@ -13,23 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BASE_PID as PID
+from tests.conftest import BASE_PROJECT as BASE
 from tests.conftest import ROOT, invoke
 from tests.gitrepo import PARTY, Repo
 
-BASE = Path(__file__).resolve().parent / "resources" / "base_project"
-PID = "XZJT-2025-902"
 ZIP = f"dist/{PID}/{PID}-building.zip"
 NEEDS_POPPLER = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
-
-
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The small four-document test project in a repository folder, outside git."""
-    root = tmp_path / "repo"
-    shutil.copytree(BASE, root / "projects" / PID)
-    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
-    monkeypatch.chdir(root)
-    return root
 
 
 def entries(path: Path) -> dict[str, bytes]:
@@ -42,11 +32,11 @@ def pdftext(data: bytes) -> str:
     return re.sub(r"\s+", "", out.decode("utf-8"))
 
 
-def test_bundle_holds_documents_workbook_approvals_and_manifest(repo: Path) -> None:
+def test_bundle_holds_documents_workbook_approvals_and_manifest(project_repo: Path) -> None:
     result = invoke("bundle", f"projects/{PID}")
     assert result.exit_code == 0, result.output
     assert f"{PID}：已生成 {ZIP}" in result.output
-    files = entries(repo / ZIP)
+    files = entries(project_repo / ZIP)
     kinds = ("项目建议书", "可行性研究报告", "初步设计", "投资概算",  # the application, then what building has filed
              "合同备案表", "监理单位备案表", "2025年度自评价报告", "党组决策简报")
     assert set(files) == {f"{k}.{ext}" for k in kinds for ext in ("docx", "pdf")} | {
@@ -58,26 +48,26 @@ def test_bundle_holds_documents_workbook_approvals_and_manifest(repo: Path) -> N
     outputs = {o["path"]: o["sha256"] for o in manifest["outputs"]}
     assert outputs == {n: hashlib.sha256(d).hexdigest() for n, d in files.items() if n != "manifest.json"}
     sources = {s["path"]: s["sha256"] for s in manifest["sources"]}
-    for file in (repo / "projects" / PID).rglob("*.*"):
-        rel = file.relative_to(repo).as_posix()
+    for file in (project_repo / "projects" / PID).rglob("*.*"):
+        rel = file.relative_to(project_repo).as_posix()
         assert sources[rel] == hashlib.sha256(file.read_bytes()).hexdigest()
     assert "xzdoc.yaml" in sources and "xzdoc:templates/typst/page.typ" in sources
 
 
-def test_two_runs_give_the_same_bytes(repo: Path) -> None:
+def test_two_runs_give_the_same_bytes(project_repo: Path) -> None:
     assert invoke("bundle", f"projects/{PID}").exit_code == 0
-    first = (repo / ZIP).read_bytes()
+    first = (project_repo / ZIP).read_bytes()
     assert invoke("bundle", "--force", f"projects/{PID}").exit_code == 0
-    assert (repo / ZIP).read_bytes() == first
+    assert (project_repo / ZIP).read_bytes() == first
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         infos = archive.infolist()
     assert [i.filename for i in infos] == sorted(i.filename for i in infos)
     assert len({i.date_time for i in infos}) == 1 and {i.external_attr >> 16 for i in infos} == {0o100644}
 
 
-def test_docx_and_xlsx_inside_have_fixed_timestamps(repo: Path) -> None:
+def test_docx_and_xlsx_inside_have_fixed_timestamps(project_repo: Path) -> None:
     assert invoke("bundle", f"projects/{PID}").exit_code == 0
-    files = entries(repo / ZIP)
+    files = entries(project_repo / ZIP)
     for name in ("项目建议书.docx", "投资概算表.xlsx"):
         with zipfile.ZipFile(io.BytesIO(files[name])) as inner:
             assert len({i.date_time for i in inner.infolist()}) == 1, name
@@ -85,85 +75,85 @@ def test_docx_and_xlsx_inside_have_fixed_timestamps(repo: Path) -> None:
         assert len(set(re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]+)<", core))) == 1, name
 
 
-def test_unchanged_project_is_skipped_and_changes_rebuild(repo: Path) -> None:
+def test_unchanged_project_is_skipped_and_changes_rebuild(project_repo: Path) -> None:
     assert invoke("bundle", f"projects/{PID}").exit_code == 0
-    before = (repo / ZIP).stat().st_mtime_ns
+    before = (project_repo / ZIP).stat().st_mtime_ns
     again = invoke("bundle", f"projects/{PID}")
     assert again.exit_code == 0 and "未变化，跳过" in again.output
-    assert (repo / ZIP).stat().st_mtime_ns == before
-    draft = repo / "projects" / PID / "drafts" / "proposal.md"
+    assert (project_repo / ZIP).stat().st_mtime_ns == before
+    draft = project_repo / "projects" / PID / "drafts" / "proposal.md"
     draft.write_text(draft.read_text("utf-8") + "\n补充说明。\n", "utf-8")
     changed = invoke("bundle", f"projects/{PID}")
     assert "已生成" in changed.output
-    assert "补充说明。" in pdftext(entries(repo / ZIP)["项目建议书.pdf"]) if shutil.which("pdftotext") else True
+    assert "补充说明。" in pdftext(entries(project_repo / ZIP)["项目建议书.pdf"]) if shutil.which("pdftotext") else True
 
 
 @NEEDS_POPPLER
-def test_a_repository_template_overrides_one_kind(repo: Path) -> None:
+def test_a_repository_template_overrides_one_kind(project_repo: Path) -> None:
     assert invoke("bundle", f"projects/{PID}").exit_code == 0
-    override = repo / "templates" / "proposal" / "document.md.j2"
+    override = project_repo / "templates" / "proposal" / "document.md.j2"
     override.parent.mkdir(parents=True)
     override.write_text("{{ body }}\n\n本局自定义的建议书模板。\n", "utf-8")
     result = invoke("bundle", f"projects/{PID}")
     assert "已生成" in result.output  # a template change is an input change
-    files = entries(repo / ZIP)
+    files = entries(project_repo / ZIP)
     assert "本局自定义的建议书模板。" in pdftext(files["项目建议书.pdf"])
     assert "本局自定义的建议书模板。" not in pdftext(files["可行性研究报告.pdf"])
     assert "附表" in pdftext(files["可行性研究报告.pdf"])
 
 
-def test_failed_render_keeps_the_previous_bundle_and_leaves_no_temp_file(repo: Path) -> None:
+def test_failed_render_keeps_the_previous_bundle_and_leaves_no_temp_file(project_repo: Path) -> None:
     assert invoke("bundle", f"projects/{PID}").exit_code == 0
-    good = (repo / ZIP).read_bytes()
-    draft = repo / "projects" / PID / "drafts" / "design.md"
+    good = (project_repo / ZIP).read_bytes()
+    draft = project_repo / "projects" / PID / "drafts" / "design.md"
     draft.write_text(draft.read_text("utf-8") + "\n{{ ''.__class__.__mro__ }}\n", "utf-8")
     result = invoke("bundle", f"projects/{PID}")
     assert result.exit_code == 1
     assert "内部属性" in result.output and "design.md" in result.output
-    assert (repo / ZIP).read_bytes() == good
-    assert sorted(p.name for p in (repo / "dist" / PID).iterdir()) == [f".{PID}-building.hash", f"{PID}-building.zip"]
+    assert (project_repo / ZIP).read_bytes() == good
+    assert sorted(p.name for p in (project_repo / "dist" / PID).iterdir()) == [f".{PID}-building.hash", f"{PID}-building.zip"]
 
 
-def test_one_failing_project_does_not_stop_the_others(repo: Path) -> None:
-    other = repo / "projects" / "XZJT-2025-903"
-    shutil.copytree(repo / "projects" / PID, other)
+def test_one_failing_project_does_not_stop_the_others(project_repo: Path) -> None:
+    other = project_repo / "projects" / "XZJT-2025-903"
+    shutil.copytree(project_repo / "projects" / PID, other)
     meta = other / "project.yaml"
     meta.write_text(meta.read_text("utf-8").replace(PID, "XZJT-2025-903"), "utf-8")
     (other / "drafts" / "proposal.md").write_text("# 一、项目概述\n\n{{ undefined_thing }}\n", "utf-8")
     result = invoke("bundle", "--all")
     assert result.exit_code == 1
     assert "不存在的元数据" in result.output and "1 个项目未能生成材料包" in result.output
-    assert (repo / ZIP).is_file() and not (repo / "dist" / "XZJT-2025-903").exists()
+    assert (project_repo / ZIP).is_file() and not (project_repo / "dist" / "XZJT-2025-903").exists()
 
 
-def test_bundle_needs_projects_or_all(repo: Path) -> None:
+def test_bundle_needs_projects_or_all(project_repo: Path) -> None:
     result = invoke("bundle")
     assert result.exit_code == 2 and "--all" in result.output
 
 
-def test_all_without_a_terminal_prints_lines_not_a_bar(repo: Path) -> None:
+def test_all_without_a_terminal_prints_lines_not_a_bar(project_repo: Path) -> None:
     result = invoke("bundle", "--all", "--out", "elsewhere")
     assert result.exit_code == 0
     assert result.output.splitlines() == [f"{PID}：已生成 elsewhere/{PID}/{PID}-building.zip"]
 
 
-def test_missing_cjk_fonts_are_an_error_with_the_fix(repo: Path) -> None:
-    (repo / "xzdoc.yaml").write_text("fonts:\n  body: [不存在的仿宋甲, NoSuchSerif]\n", "utf-8")
+def test_missing_cjk_fonts_are_an_error_with_the_fix(project_repo: Path) -> None:
+    (project_repo / "xzdoc.yaml").write_text("fonts:\n  body: [不存在的仿宋甲, NoSuchSerif]\n", "utf-8")
     result = invoke("bundle", f"projects/{PID}")
     assert result.exit_code == 1
     assert "没有安装正文（仿宋）所需的任何字体" in result.output
     assert "apt-get install -y fonts-noto-cjk" in result.output
 
 
-def test_typst_unknown_font_warning_becomes_an_error(repo: Path) -> None:
-    page = repo / "templates" / "typst" / "page.typ"
+def test_typst_unknown_font_warning_becomes_an_error(project_repo: Path) -> None:
+    page = project_repo / "templates" / "typst" / "page.typ"
     page.parent.mkdir(parents=True)
     page.write_text((ROOT / "templates" / "typst" / "page.typ").read_text("utf-8").replace(
         "  body\n}", '  text(font: "NoSuchFontAnywhere")[缺字]\n  body\n}'), "utf-8")
     result = invoke("bundle", f"projects/{PID}")
     assert result.exit_code == 1
     assert "unknown font family" in result.output and "apt-get install -y fonts-noto-cjk" in result.output
-    assert not (repo / ZIP).exists()
+    assert not (project_repo / ZIP).exists()
 
 
 @NEEDS_POPPLER

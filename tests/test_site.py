@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import AS_OF, invoke
 from xzdoc import config
-from xzdoc.portfolio import site
+from xzdoc.portfolio import site, sitecache
 
 DEMO = {"XZJT-2025-002": "忻州市城乡客运车辆动态监控系统升级改造项目",
         "XZJT-2026-001": "忻州市综合交通运输数据共享与运行监测平台建设项目",
@@ -32,7 +32,8 @@ def test_every_project_and_nothing_external(demo_repo: Path) -> None:
     assert not re.search(r"(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html)
     assert not re.search(r"(?i)<(script|link|img|iframe)\b", html)
     assert "<style>" in html and "<svg" in html and 'lang="zh-CN"' in html
-    assert sorted(p.name for p in (demo_repo / "out").iterdir()) == ["index.html"]   # no temp file left
+    # No temp file left; the inputs' digest beside the page lets an unchanged rerun skip the work.
+    assert sorted(p.name for p in (demo_repo / "out").iterdir()) == [sitecache.INPUTS, "index.html"]
 
 
 def test_badges_deadlines_and_budget_by_year(demo_repo: Path) -> None:

@@ -19,11 +19,11 @@ from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_date, shown_pa
               help="输出格式。")
 def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
     """项目一览：阶段、下一道审批关口及审批人、各项期限剩余工作日、资金能否拨付。"""
+    from xzdoc.portfolio import metadata
     from xzdoc.portfolio import status as portfolio
-    from xzdoc.source import loader
 
     config = load_config(paths[0] if paths else None)
-    result = portfolio.rows(config, parse_date(as_of), loader.load_projects(config, paths))
+    result = portfolio.rows(config, parse_date(as_of), metadata.load_projects(config, paths))
     if fmt == "json":
         click.echo(portfolio.as_json(result))
     else:
@@ -64,10 +64,11 @@ def codeowners(check: bool) -> None:
 def catalog(fmt: str, table: str, out: Path | None) -> None:
     """汇总全局政务信息系统目录和信息资源目录（第八条），并提示重复建设。"""
     from xzdoc.portfolio import catalog as portfolio
-    from xzdoc.source import fsio, loader, register
+    from xzdoc.portfolio import metadata
+    from xzdoc.source import fsio, register
 
     config = load_config()
-    result = portfolio.build(loader.load_projects(config), register.load(config.root))
+    result = portfolio.build(metadata.load_projects(config), register.load(config.root))
     if fmt == "xlsx" and out is None:
         raise click.UsageError("xlsx 是二进制格式，请用 --out 指定文件，例如 --out 目录.xlsx")
     body: str | bytes
@@ -138,8 +139,8 @@ def changed(base: str, head: str | None, as_json: bool) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="按哪一天计算期限，默认今天（YYYY-MM-DD）。")
 def site(out: Path | None, as_of: str | None) -> None:
     """生成静态项目看板（单个 HTML 文件，不需要网络）：项目一览、进度与期限、分年度预算、系统目录。"""
-    from xzdoc.portfolio import site as dashboard
+    from xzdoc.portfolio import sitecache as dashboard
 
     config = load_config()
-    page = dashboard.write(config, out or config.root / "dist" / "site", parse_date(as_of))
-    click.echo(f"已生成 {shown_path(page)}")
+    page, written = dashboard.write(config, out or config.root / "dist" / "site", parse_date(as_of))
+    click.echo(f"已生成 {shown_path(page)}" if written else f"{shown_path(page)} 未变化，未改写")

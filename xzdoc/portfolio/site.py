@@ -13,18 +13,17 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from xzdoc.config import Config
 from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
+from xzdoc.portfolio import metadata
 from xzdoc.portfolio import status as status_rows
 from xzdoc.render import templates
-from xzdoc.source import loader, register
+from xzdoc.source import register
 from xzdoc.source.yamlio import YMap, as_date
 
 TEMPLATE = "site/index.html.j2"
-PAGE = "index.html"
 PALETTE = ("#2f6db5", "#d9822b", "#3c9a5f", "#b8474f", "#7d5ba6", "#4aa3a2", "#a0793d", "#c25b9a", "#5f7480", "#8aa13a")
 # Dated records shown on the timeline: (record, field, label).
 _EVENTS = (("review", "date", "审核意见"), ("finance_review", "date", "预算审定"), ("approval", "date", "批复"),
@@ -154,7 +153,7 @@ class Dashboard:
 
 
 def build(config: Config, as_of: dt.date) -> Dashboard:
-    loaded = loader.load_projects(config)
+    loaded = metadata.load_projects(config)
     projects = {p.id: p for p in loaded}
     status = status_rows.rows(config, as_of, loaded)
     catalog = portfolio.build(list(projects.values()), register.load(config.root))
@@ -182,15 +181,6 @@ def build(config: Config, as_of: dt.date) -> Dashboard:
 def render(config: Config, dashboard: Dashboard) -> str:
 
     return templates.render(templates.environment(config, html=True), [TEMPLATE], {"d": dashboard})
-
-
-def write(config: Config, out: Path, as_of: dt.date) -> Path:
-    from xzdoc.source.fsio import write_atomic
-
-    page = render(config, build(config, as_of))
-    target = out / PAGE
-    write_atomic(target, page)
-    return target
 
 
 # -- the project table -----------------------------------------------------------------------------------

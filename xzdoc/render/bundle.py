@@ -305,7 +305,7 @@ def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -
     records = builder.approvals.rows(project)
     key = builder.inputs_hash(project, records)
     marker = path.with_name(f".{path.stem}.hash")
-    if not force and path.is_file() and marker.is_file() and marker.read_text("utf-8").strip() == key:
+    if not force and is_current(path, marker, key):
         return Result(project.id, path, skipped=True)
     the_stamp = builder.stamp(project)
     history = builder.approvals.records(project)
@@ -329,7 +329,7 @@ def bundle(config: Config, folders: Iterable[Path], out: Path, force: bool = Fal
     if workers > 1 and len(folders) > 1:
         from xzdoc.render import pool
 
-        yield from pool.run(config, folders, out, force, workers)
+        yield from pool.shared_out(config, folders, out, force, workers)
         return
     documents = cache.DocumentCache(out / cache.FOLDER, reuse=not force)
     with Builder(config, documents=documents) if jobs is None else \
@@ -339,6 +339,10 @@ def bundle(config: Config, folders: Iterable[Path], out: Path, force: bool = Fal
                 yield bundle_one(builder, folder, out, force)
             except XzdocError as exc:
                 yield exc
+
+
+def is_current(path: Path, marker: Path, key: str) -> bool:
+    return path.is_file() and marker.is_file() and marker.read_text("utf-8").strip() == key
 
 
 class Approvals:

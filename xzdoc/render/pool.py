@@ -4,10 +4,13 @@ Each worker holds one Builder for its life (ledger, portfolio, fonts and
 reference.docx are looked up once per worker), and writes each zip exactly
 as a serial run does, so the bytes are the same. Results come back in the
 order of the folders whatever finishes first, so progress lines do not
-depend on scheduling. Ctrl-C reaches the parent only (workers ignore
-SIGINT); the parent then stops the workers with SIGTERM, which a busy
-worker turns into an interrupt so its temp files are removed, and the
-previous bundles stay as they were. Workers are spawned, not forked: a fork
+depend on scheduling. A signal reaches the parent only: each worker runs
+in a process group of its own, so Ctrl-C or a SIGTERM to the command's
+group does not kill an idle worker while it holds the pool's task-queue
+lock (Pool.terminate would then wait for that lock for ever). The parent
+notes the signal, stops the pool from its own loop and sends the workers
+SIGTERM, which a busy worker turns into an interrupt so its temp files are
+removed; the previous bundles stay as they were. Workers are spawned, not forked: a fork
 would copy a Typst thread pool the parent may already hold, without its threads.
 Each worker loads the configuration from the repository root itself.
 """
@@ -32,31 +35,87 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def shared_out(config: Config, folders: Sequence[Path], out: Path, force: bool, workers: int) -> Iterator[Any]:
+    """Unchanged projects (and those that do not load) answered here; only the rest go to the worker processes.
+
+    Starting workers costs each one an interpreter, the imports and a walk of history; a rerun over an
+    unchanged portfolio needs none of it.
+    """
+    from xzdoc.render.bundle import Builder, Result, bundle, bundle_path, is_current, load
+
+    known: dict[Path, Any] = {}
+    if not force:
+        with Builder(config) as builder:
+            for folder in folders:
+                try:
+                    project = load(config, folder)
+                    path = bundle_path(out, project)
+                    key = builder.inputs_hash(project, builder.approvals.rows(project))
+                except XzdocError as exc:
+                    known[folder] = exc
+                    continue
+                if is_current(path, path.with_name(f".{path.stem}.hash"), key):
+                    known[folder] = Result(project.id, path, skipped=True)
+    rest = [f for f in folders if f not in known]
+    outcomes = run(config, rest, out, force, workers) if len(rest) > 1 else bundle(config, rest, out, force)
+    for folder in folders:
+        yield known[folder] if folder in known else next(outcomes)
+    for _ in outcomes:
+        pass  # runs the pool to its end, so it is closed rather than terminated
+
+
 def run(config: Config, folders: Sequence[Path], out: Path, force: bool, workers: int) -> Iterator[Any]:
     """Yield a Result or XzdocError per folder, in order, from ``workers`` processes."""
     context = multiprocessing.get_context("spawn")
-    # Ignored in the parent while the workers start, so they inherit SIGINT ignored from their first instant.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signals: list[int] = []
+    # Noted, not raised: an interrupt raised inside the pool's own code can leave its locks held.
+    previous = {s: signal.signal(s, lambda signum, frame: signals.append(signum)) for s in _SIGNALS}
     try:
-        pool = context.Pool(min(workers, len(folders)), _start, (config.root,))
+        # Blocked while the workers start (they inherit the mask, and unblock once in their own group), so a
+        # signal to the command's group in that instant neither kills a worker nor interrupts the pool's set-up.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            pool = context.Pool(min(workers, len(folders)), _start, (config.root,))
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        try:
+            results = pool.imap(_one, [(folder, out, force) for folder in folders])
+            for _ in folders:
+                outcome = _next(results, signals)
+                yield _error(outcome) if isinstance(outcome, tuple) else outcome
+            pool.close()
+        except BaseException:
+            pool.terminate()  # SIGTERM: each busy worker removes its temp files before it ends
+            raise
+        finally:
+            pool.join()
     finally:
-        signal.signal(signal.SIGINT, previous)
-    try:
-        for outcome in pool.imap(_one, [(folder, out, force) for folder in folders]):
-            yield _error(outcome) if isinstance(outcome, tuple) else outcome
-        pool.close()
-    except BaseException:
-        pool.terminate()  # SIGTERM: each busy worker removes its temp files before it ends
-        raise
-    finally:
-        pool.join()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if signals:
+        raise KeyboardInterrupt  # came after the last result: the run still ends as interrupted
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _next(results: Any, signals: list[int]) -> Any:
+    """The next result in order; KeyboardInterrupt once a signal has come (checked a few times a second)."""
+    while not signals:
+        try:
+            return results.next(timeout=0.2)
+        except multiprocessing.TimeoutError:
+            continue
+    raise KeyboardInterrupt
 
 
 def _start(root: Path) -> None:
     from xzdoc import config
 
+    os.setpgid(0, 0)  # out of the command's group: only the parent decides when a worker stops
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     _state.update(config=config.load(root), busy=False, builders={})
     util.Finalize(None, _close, exitpriority=10)
 
@@ -82,15 +141,24 @@ def _one(task: tuple[Path, Path, bool]) -> Any:
         # Sent as plain values: an exception with keyword fields does not survive pickling intact.
         return (exc.message, exc.path, exc.line, exc.hint, exc.column)
     except KeyboardInterrupt:
-        _close()
-        os._exit(130)
+        _exit()
     finally:
         _state["busy"] = False
+        if _state.get("stopping"):
+            _exit()  # the interrupt was swallowed on the way: the parent still wants this worker gone
 
 
 def _stop(signum: int, frame: object) -> None:
+    if _state.get("stopping"):
+        return  # already unwinding: a second interrupt inside the cleanup would leave temp files behind
+    _state["stopping"] = True
     if _state.get("busy"):
         raise KeyboardInterrupt  # unwinds through write_atomic, which removes its temp file
+    _exit()
+
+
+def _exit() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _close()
     os._exit(130)
 

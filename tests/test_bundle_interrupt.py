@@ -1,0 +1,76 @@
+"""Interrupting `xzdoc bundle --all -j 2` while its workers render: a real process group, real signals.
+
+What a run that is stopped half way must leave: every output folder as the
+previous run left it or not there at all, no temp files or temp folders,
+exit code 130 and the one-line message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo repository bundled once, complete: what each interrupted run starts from."""
+    root = tmp_path_factory.mktemp("interrupt") / "repo"
+    shutil.copytree(ROOT / "projects", root / "projects")
+    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    done = subprocess.run([sys.executable, "-m", "xzdoc", "bundle", "--all", "-j", "2"], cwd=root, env=_env(root),
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def _env(root: Path) -> dict[str, str]:
+    temp = root.parent / "tmp"
+    temp.mkdir(exist_ok=True)
+    # PYTHONUNBUFFERED: each progress line reaches the pipe when printed, so the test knows work is under way.
+    return {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1790000000", "TMPDIR": str(temp),
+            "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_parallel_bundle_leaves_no_partial_output(bundled: Path, tmp_path: Path,
+                                                                 signum: signal.Signals) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(bundled, root)
+    env = _env(root)
+    before = {folder.name: snapshot(folder) for folder in (root / "dist").iterdir() if folder.is_dir()}
+    assert len([name for name in before if name != ".cache"]) == 4
+    # --force renders every document again, so the workers are busy in pandoc and Typst when the signal comes.
+    proc = subprocess.Popen([sys.executable, "-m", "xzdoc", "bundle", "--all", "-j", "2", "--force"], cwd=root,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()   # one project done: the workers are on the next ones
+        assert "已生成" in first, first
+        os.killpg(proc.pid, signum)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, (first + out, err)
+    assert "已中断" in err and "Traceback" not in err, err
+    for folder in (root / "dist").iterdir():
+        assert folder.name in before, folder
+        assert snapshot(folder) == before[folder.name], folder.name
+    assert not [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+    assert not list(Path(env["TMPDIR"]).iterdir())
