@@ -9,6 +9,7 @@ state a ratio and its target at the end. Exit code 1 when any target is missed.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,10 +33,12 @@ def main() -> int:
     for line in verdicts:
         print(line)
     # A figure without a verdict is a benchmark that forgot to judge itself: count it as missed.
-    unjudged = [v for v in verdicts if "OK" not in v.split() and "MISSED" not in v]
+    unjudged = [v for v in verdicts if not re.search(r"\b(OK|MISSED)\b", v)]
     for line in unjudged:
         print(f"no OK/MISSED verdict: {line}")
-    return 1 if unjudged or any("MISSED" in v or "failed" in v for v in verdicts) else 0
+    missed = [v for v in verdicts if re.search(r"\bMISSED\b", v) or "failed to run" in v]
+    print(f"\n{len(verdicts) - len(missed) - len(unjudged)} OK, {len(missed)} MISSED, {len(unjudged)} without a verdict")
+    return 1 if unjudged or missed else 0
 
 
 if __name__ == "__main__":
