@@ -49,7 +49,8 @@ from typing import Any
 from xzdoc.errors import XzdocError
 from xzdoc.model import Finding
 
-FORMAT = "xzdoc-index/1"
+# Bumped whenever a rule's summary changes shape: shards written by another version must not be joined.
+FORMAT = "xzdoc-index/2"
 
 
 @dataclass(frozen=True)
