@@ -151,3 +151,22 @@ def test_ordinary_wording_stays_clean(tmp_path: Path, mutation: Mutation, monkey
     # The demos' one standing finding: XZJT-2026-001 still 已申报 in its first budget year (第六条).
     assert [f for f in found if f["level"] != "info" and f["rule"] != "art06.stale-submitted"] == []
     assert code == 0
+
+
+@pytest.mark.parametrize("spelling", ['>-\n  {name}', '|-\n  {name}', '"{name}"  # 项目全称', '!!str {name}'])
+def test_another_projects_name_is_found_however_its_yaml_spells_it(spelling: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "projects", repo / "projects")
+    shutil.copy(ROOT / "xzdoc.yaml", repo / "xzdoc.yaml")
+    other = repo / "projects" / B / "project.yaml"
+    text = other.read_text("utf-8")
+    name = re.search(r"^name: (.+)$", text, re.M).group(1)  # type: ignore[union-attr]
+    other.write_text(text.replace(f"name: {name}", "name: " + spelling.format(name=name), 1), "utf-8")
+    draft = repo / "projects" / C / "drafts" / "proposal.md"
+    draft.write_text(draft.read_text("utf-8").replace("\n# 二、", f"\n本章内容同{name}。\n\n# 二、", 1), "utf-8")
+    monkeypatch.chdir(repo)
+    result = invoke("validate", "--format", "json", "--as-of", AS_OF, "--no-cache")
+    found = [f for f in json.loads(result.output) if f["rule"] == "art08.foreign-project"]
+    assert [f["path"] for f in found] == [f"projects/{C}/drafts/proposal.md"], result.output
+    assert name in found[0]["message"]

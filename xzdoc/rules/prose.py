@@ -306,11 +306,25 @@ def name_candidates(sources: Iterable[str]) -> tuple[str, ...]:
         m = _NAME_LINE.search(source)
         if m:
             name = m.group(1)
-            if len(name) > 1 and name[0] == name[-1] and name[0] in "'\"":
+            if name[0] in "|>&!*{[#" or "\\" in name or "#" in name:
+                name = _parsed_name(source)   # a block scalar, tag, anchor or escape: let YAML say what it is
+            elif len(name) > 1 and name[0] == name[-1] and name[0] in "'\"":
                 name = name[1:-1]
             if len(name) >= 8:
                 out.setdefault(name)
     return tuple(out)
+
+
+def _parsed_name(source: str) -> str:
+    """The top-level name as YAML reads it, for the few spellings the line pattern cannot take apart."""
+    import yaml
+
+    try:
+        data = yaml.load(source, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return ""   # the loader reports the file; a name it cannot read is no candidate
+    name = data.get("name") if isinstance(data, dict) else None
+    return name.strip() if isinstance(name, str) else ""
 
 
 def _ids(pattern: re.Pattern[str], body: str) -> Iterator[tuple[int, str]]:
