@@ -10,7 +10,8 @@ own, keyed by every row).
 
 The key covers what a per-project result can depend on beyond the project's
 files: the toolkit's code (sizes and mtimes of its modules and standard
-files), the effective configuration, xzdoc.yaml and systems.yaml, the
+files, and of the libraries the rules run on), where the project folder
+really is (a linked folder is shown at its target), the effective configuration, xzdoc.yaml and systems.yaml, the
 check date, the names of every project in the run (the foreign-name check
 reads them) and the approval ledger from git history (its full content, so a
 new commit on the main branch is never answered from an older one). The
@@ -33,6 +34,7 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import importlib.util
 import json
 import os
 import stat
@@ -52,6 +54,8 @@ ENV = "XZDOC_CACHE_DIR"
 SUBDIR = ("xzdoc", "validate")
 MAX_ENTRIES = 50_000        # beyond this, the least recently written entries go
 _code: str | None = None    # the toolkit's fingerprint, taken once per process
+# Libraries whose behaviour reaches the findings (see code_fingerprint).
+_LIBRARIES = ("chinese_calendar", "jinja2", "markupsafe", "yaml")
 
 
 def location(config: Config) -> Path:
@@ -85,18 +89,17 @@ def git_dir(start: Path) -> Path | None:
 
 
 def code_fingerprint() -> str:
-    """Sizes and mtimes of every file of the toolkit: an edited rule invalidates every entry."""
+    """Sizes and mtimes of every file of the toolkit and of the libraries its rules run on.
+
+    An edited rule invalidates every entry; so does a new release of a library whose answers reach the findings
+    (chinesecalendar adds each year's holidays, Jinja evaluates the drafts' expressions, PyYAML parses).
+    """
     global _code
     if _code is None:
         package = Path(__file__).resolve().parent.parent
-        marks = [sys.version, str(package)]
-        for base, dirs, files in os.walk(package):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(files):
-                if name.endswith((".pyc", ".pyo")):
-                    continue
-                info = os.stat(os.path.join(base, name))
-                marks.append(f"{base}/{name}:{info.st_size}:{info.st_mtime_ns}")
+        marks = [sys.version, str(package), *_files(package)]
+        for name in _LIBRARIES:
+            marks += _library(name)
         try:
             import yaml
             marks.append(f"pyyaml:{yaml.__version__}:{yaml.__with_libyaml__}")
@@ -104,6 +107,35 @@ def code_fingerprint() -> str:
             marks.append("pyyaml:none")
         _code = _digest("\n".join(marks).encode("utf-8"))
     return _code
+
+
+def _files(package: Path) -> list[str]:
+    marks = []
+    for base, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            info = os.stat(os.path.join(base, name))
+            marks.append(f"{base}/{name}:{info.st_size}:{info.st_mtime_ns}")
+    return marks
+
+
+def _library(name: str) -> list[str]:
+    """The files of an installed library, found the way import finds it (the one already imported, if any)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return [f"{name}:none"]
+    if spec.submodule_search_locations:
+        return [f"{name}:", *(m for folder in spec.submodule_search_locations for m in _files(Path(folder)))]
+    try:
+        info = os.stat(spec.origin or "")
+    except OSError:
+        return [f"{name}:{spec.origin}"]
+    return [f"{name}:{spec.origin}:{info.st_size}:{info.st_mtime_ns}"]
 
 
 def canonical(value: Any) -> Any:
@@ -145,10 +177,20 @@ def _digest(data: bytes) -> str:
 
 
 def _file_bytes(path: Path) -> bytes | None:
+    """A regular file's bytes; None for anything else (as the configuration's is_file sees it: a FIFO would block)."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def token(path: str, folder: str) -> str:
@@ -233,9 +275,11 @@ class ResultCache:
         return self.folder / f"p-{slot}"
 
     def key(self, folder: str, source: str) -> str:
-        # A folder outside the repository is shown relative to the working directory.
-        here = "" if folder.startswith(self._root + "/") else os.getcwd()
-        return _digest(f"{self.context}\0{folder}\0{here}\0{source}".encode())
+        # Findings show where the folder really is (a linked project folder is shown at its target), and a
+        # folder really outside the repository relative to the working directory.
+        real = os.path.realpath(folder)
+        here = "" if real.startswith(self._root + "/") else os.getcwd()
+        return _digest(f"{self.context}\0{folder}\0{real}\0{here}\0{source}".encode())
 
     def get(self, folder: str, source: str, asked: bool) -> Hit | None:
         slot = self._slot(folder)
