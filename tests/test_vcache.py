@@ -224,3 +224,30 @@ def test_the_editor_path_never_uses_the_cache(repo: Path, store: Path) -> None:
     assert not store.exists()
     assert engine.validate(conf, cache=False).findings == engine.validate(conf, cache=store).findings
     assert os.listdir(store)
+
+
+def test_a_file_saved_while_it_is_checked_is_not_stored(repo: Path, store: Path) -> None:
+    """The entry is written only when the files still hold the bytes the findings were made from."""
+    import datetime as dt
+
+    from xzdoc.source import loader
+
+    cfg = config.load(repo)
+    import hashlib
+
+    folder = str((repo / "projects" / "XZJT-2026-003").resolve())
+    source = hashlib.sha256((Path(folder) / "project.yaml").read_bytes()).hexdigest()   # as engine._sources keys it
+    for edit in ("drafts/proposal.md", "project.yaml"):
+        results = cache.ResultCache(store, cfg)
+        results.begin(dt.date(2026, 11, 20), (), None, 0)
+        loaded = loader.load_project(cfg, Path(folder))
+        changed = Path(folder) / edit
+        changed.write_text(changed.read_text("utf-8") + "\n补记一句。\n", "utf-8")   # saved mid-check
+        results.put(folder, source, loaded, [], ["projects/XZJT-2026-003", "XZJT-2026-003", "名称"], b"{}")
+        assert results.get(folder, source, True) is None, edit
+        assert not list(store.glob("p-*")), edit
+        source = hashlib.sha256((Path(folder) / "project.yaml").read_bytes()).hexdigest()
+        results.put(folder, source, loader.load_project(cfg, Path(folder)), [], None, b"")
+        assert list(store.glob("p-*")), edit          # settled files are stored as before
+        for entry in store.glob("p-*"):
+            entry.unlink()

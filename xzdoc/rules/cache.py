@@ -220,6 +220,19 @@ def token(path: str, folder: str) -> str:
         os.close(fd)
 
 
+def _settled(folder: str, source: str, project: Any, deps: list[list[str]]) -> bool:
+    """True when the files on disk are still the bytes the loader read (``source``: project.yaml's digest in the key)."""
+    try:
+        if hashlib.sha256((Path(folder) / loader.PROJECT_FILE).read_bytes()).hexdigest() != source:
+            return False
+    except OSError:
+        return False
+    for draft, (_, mark) in zip(project.drafts.values(), deps, strict=True):
+        if draft.raw and mark.rsplit(":", 1)[-1] != hashlib.sha256(draft.raw).hexdigest():
+            return False
+    return True
+
+
 def _indirect(folder: str, rel: str) -> bool:
     parts = rel.split("/")
     if ".." in parts or "." in parts or "" in parts:
@@ -312,6 +325,8 @@ class ResultCache:
             return
         project = loaded.project
         deps = [[str(d.file), token(str(d.file), folder)] for d in project.drafts.values()] if project else []
+        if project is not None and not _settled(folder, source, project, deps):
+            return      # a file was saved while it was being checked: the findings may be of the older bytes
         meta = {"deps": deps, "loaded": [_row(f) for f in loaded.findings],
                 "rules": None if checked is None else [_row(f) for f in checked], "head": head}
         body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n" + parts
