@@ -100,3 +100,19 @@ def test_validate_outside_git_loads_no_template_engine_ledger_or_subprocess(tmp_
         env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, text=True, check=False,
         timeout=120)
     assert done.stderr.strip() == "[] 0", done.stderr
+
+
+@pytest.mark.parametrize("entry", [["-m", "xzdoc"], ["-c", "from xzdoc.__main__ import run; raise SystemExit(run())"]])
+def test_ctrl_c_while_the_modules_load_ends_quietly(entry: list[str], tmp_path: Path) -> None:
+    """A Ctrl-C that lands while xzdoc is still importing (here: as cli.base loads) exits 130 without a traceback."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Stop:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'xzdoc.cli.base':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Stop())\n", "utf-8")
+    done = subprocess.run([sys.executable, *entry, "--help"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}, check=False)
+    assert (done.returncode, done.stdout) == (130, ""), done.stderr
+    assert done.stderr == "已中断。\n"

@@ -1,5 +1,28 @@
-"""``python -m xzdoc``: the same entry point as the console script."""
+"""``python -m xzdoc`` and the ``xzdoc`` console script."""
 
-from xzdoc.cli import main
+from __future__ import annotations
 
-raise SystemExit(main())
+import signal
+import sys
+
+EXIT_INTERRUPT = 130   # cli.base.EXIT_INTERRUPT, not imported: importing is what may be interrupted
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run() -> int:
+    # Ctrl-C or SIGTERM while the modules are still being imported would end in Python's own
+    # traceback (or a silent kill); cli.main takes over the signals once it runs.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        from xzdoc.cli import main
+    except KeyboardInterrupt:
+        sys.stderr.write("已中断。\n")
+        return EXIT_INTERRUPT
+    return main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())
