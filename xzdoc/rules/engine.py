@@ -149,13 +149,26 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
 
 
 def _one(config: Config, folder: Path, ctx: rules.Context, index: Index, asked: bool) -> None:
+    _record(index, asked, *_check(config, folder, ctx, asked))
+
+
+def _check(config: Config, folder: Path, ctx: rules.Context,
+           asked: bool) -> tuple[loader.Loaded, list[Finding] | None, Entry | None]:
+    """Load one project and run its rules; one that only stands for comparison is summarised, not checked."""
     loaded = loader.load_project(config, folder)
+    project = loaded.project
+    # A project that does not load has no rule findings either way.
+    checked = [] if project is None else run_rules(project, ctx) if asked else None
+    return loaded, checked, summarize(project, ctx, asked) if project is not None else None
+
+
+def _record(index: Index, asked: bool, loaded: loader.Loaded, checked: list[Finding] | None,
+            entry: Entry | None) -> None:
     if asked:
         index.findings += loaded.findings
-    if loaded.project is not None:
-        if asked:
-            index.findings += run_rules(loaded.project, ctx)
-        index.add(summarize(loaded.project, ctx, asked))
+        index.findings += checked or ()
+    if entry is not None:
+        index.add(entry)
 
 
 def _cached(config: Config, folder: str, source: str, ctx: rules.Context, index: Index, asked: bool,
@@ -170,19 +183,11 @@ def _cached(config: Config, folder: str, source: str, ctx: rules.Context, index:
         if hit.head is not None:
             index.add_packed(hit.row(asked), asked)
         return
-    loaded = loader.load_project(config, Path(folder))
-    project = loaded.project
-    # A project that does not load has no rule findings either way; one that only stands for comparison is not checked.
-    checked = [] if project is None else run_rules(project, ctx) if asked else None
-    entry = summarize(project, ctx, asked) if project is not None else None
-    if asked:
-        index.findings += loaded.findings
-        index.findings += checked or ()
-    if entry is not None:
-        index.add(entry)
+    loaded, checked, entry = _check(config, Path(folder), ctx, asked)
+    _record(index, asked, loaded, checked, entry)
     if fresh:
         # Checked in the ledger's run-wide order: its result holds what only the first projects report.
-        store.fresh -= project is not None and art24._folder(project, ctx) is not None
+        store.fresh -= loaded.project is not None and art24._folder(loaded.project, ctx) is not None
         return
     head = [entry.display, entry.id, entry.name] if entry is not None else None
     store.put(folder, source, loaded, checked, head, _pack(entry.parts) if entry is not None else b"")
