@@ -159,18 +159,18 @@ def record(root: Path, cold: bool, folder: Path) -> tuple[Path, ledger.Ledger]:
     if cold:
         shutil.rmtree(root / ".git" / "xzdoc", ignore_errors=True)
     calls: list[tuple[tuple[str, ...], bytes | None, tuple[str, ...]]] = []
-    real = gitlog.run
+    real = gitlog.start   # every git command goes through it, awaited at once (run) or later
 
     def spy(where: Path, *args: str, stdin: bytes | None = None, env: object = None, config: tuple[str, ...] = (),
-            check: bool = True) -> bytes:
+            check: bool = True) -> gitlog.Pending:
         calls.append((args, stdin, tuple(config)))
         return real(where, *args, stdin=stdin, env=env, config=config, check=check)  # type: ignore[arg-type]
 
-    gitlog.run = spy  # type: ignore[assignment]
+    gitlog.start = spy  # type: ignore[assignment]
     try:
         book = ledger.build(config.load(root))
     finally:
-        gitlog.run = real  # type: ignore[assignment]
+        gitlog.start = real  # type: ignore[assignment]
     assert book is not None
     lines = ["set -e", f"cd {shlex.quote(str(root))}"]
     for i, (args, stdin, options) in enumerate(calls):

@@ -9,6 +9,10 @@ tree, or a bare repository's git directory for the server-side guard).
 History is read with one ``git log --first-parent --raw`` and file contents
 with one ``git cat-file --batch`` fed in a plain loop (xzdoc/history/log.py
 takes the log apart). Nothing here interprets what it reads.
+
+Every command writes into an unnamed temporary file (``start``), so the
+ledger can start the next one, or do its own work, while git runs; the
+``*_later`` forms return a function that waits for the output when called.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from xzdoc.errors import UsageError, XzdocError
 
@@ -47,9 +52,33 @@ def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run(where: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None,
-        config: Sequence[str] = (), check: bool = True) -> bytes:
-    """One git command in ``where``; its failure becomes an XzdocError naming the command."""
+class Pending:
+    """A git command under way: its output goes to an unnamed file, read once by ``result``.
+
+    A file rather than a pipe: git never waits for the reader, so the caller
+    can do other work meanwhile without a loop that drains pipes.
+    """
+
+    def __init__(self, name: str, process: Any, out: IO[bytes], err: IO[bytes], check: bool) -> None:
+        self.name, self.process, self.out, self.err, self.check = name, process, out, err, check
+        self._result: bytes | None = None
+
+    def result(self) -> bytes:
+        """The command's output once it has ended; its failure becomes an XzdocError naming the command."""
+        if self._result is None:
+            code = self.process.wait()
+            with self.out, self.err:
+                if self.check and code:
+                    self.err.seek(0)
+                    raise XzdocError(f"git {self.name} 失败：{self.err.read().decode('utf-8', 'replace').strip()}")
+                self.out.seek(0)
+                self._result = self.out.read()
+        return self._result
+
+
+def start(where: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None,
+          config: Sequence[str] = (), check: bool = True) -> Pending:
+    """Start one git command in ``where`` without waiting for it; ``result`` gives its output."""
     exe = shutil.which("git")
     if exe is None:
         raise XzdocError("找不到 git 命令，无法读取提交历史", hint=_NO_GIT_HINT)
@@ -57,15 +86,30 @@ def run(where: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, s
     for item in config:
         command += ["-c", item]
     import subprocess
+    import tempfile
 
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed by Pending.result
     try:
-        done = subprocess.run([*command, *args], cwd=where, input=stdin, capture_output=True, env=_env(env),
-                              check=False)
+        if stdin is None:
+            process = subprocess.Popen([*command, *args], cwd=where, stdin=subprocess.DEVNULL, stdout=out,
+                                       stderr=err, env=_env(env))
+        else:
+            with tempfile.TemporaryFile() as source:
+                source.write(stdin)
+                source.seek(0)
+                process = subprocess.Popen([*command, *args], cwd=where, stdin=source, stdout=out, stderr=err,
+                                           env=_env(env))
     except OSError as exc:
+        out.close()
+        err.close()
         raise XzdocError(f"无法运行 git：{exc}", hint=_NO_GIT_HINT) from None
-    if check and done.returncode:
-        raise XzdocError(f"git {args[0]} 失败：{done.stderr.decode('utf-8', 'replace').strip()}")
-    return done.stdout
+    return Pending(args[0], process, out, err, check)
+
+
+def run(where: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None,
+        config: Sequence[str] = (), check: bool = True) -> bytes:
+    """One git command in ``where``; its failure becomes an XzdocError naming the command."""
+    return start(where, *args, stdin=stdin, env=env, config=config, check=check).result()
 
 
 def _text(where: Path, *args: str) -> str | None:
@@ -176,10 +220,13 @@ def branch_ref(where: Path, wanted: str | None) -> str | None:
 LOG_FIELDS = ("%H", "%P", "%T", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%s", "%(trailers:unfold,only)")
 
 
-def first_parent_log(where: Path, tip: str) -> bytes:
-    """``git log -z --first-parent --raw`` of ``tip`` over the whole tree, newest first (xzdoc/history/log.py)."""
+def first_parent_log(where: Path, tip: str) -> Pending:
+    """``git log -z --first-parent --raw`` of ``tip`` over the whole tree, newest first (xzdoc/history/log.py).
+
+    Started, not awaited: the caller reads its facts cache while git walks.
+    """
     fmt = "%x1e" + "%n".join(LOG_FIELDS)
-    return run(where, "log", "-z", "--first-parent", "--raw", "--no-abbrev", "--no-renames", "-t", "--no-color",
+    return start(where, "log", "-z", "--first-parent", "--raw", "--no-abbrev", "--no-renames", "-t", "--no-color",
                "--no-show-signature", "--no-notes", "--no-use-mailmap", "--encoding=UTF-8", "--no-ext-diff",
                f"--format={fmt}", tip, "--")
 
@@ -189,10 +236,20 @@ def read_objects(workdir: Path, names: Iterable[str]) -> dict[str, bytes]:
 
     Missing objects are absent from the result.
     """
+    return objects_later(workdir, names)()
+
+
+def objects_later(workdir: Path, names: Iterable[str]) -> Callable[[], dict[str, bytes]]:
+    """``read_objects`` started now; calling the result waits for git and takes its output apart."""
     wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
     if not wanted:
-        return {}
-    out = run(workdir, "cat-file", "--batch", stdin="".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape"))
+        return dict
+    pending = start(workdir, "cat-file", "--batch",
+                    stdin="".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape"))
+    return lambda: _objects(wanted, pending.result())
+
+
+def _objects(wanted: list[str], out: bytes) -> dict[str, bytes]:
     result: dict[str, bytes] = {}
     pos = 0
     for name in wanted:
@@ -216,11 +273,20 @@ def object_ids(workdir: Path, names: Sequence[str]) -> dict[str, str]:
 
 def object_kinds(workdir: Path, names: Sequence[str]) -> dict[str, tuple[str, str]]:
     """``name -> (id, type)`` for the names that exist, with one ``git cat-file --batch-check``."""
+    return kinds_later(workdir, names)()
+
+
+def kinds_later(workdir: Path, names: Sequence[str]) -> Callable[[], dict[str, tuple[str, str]]]:
+    """``object_kinds`` started now; calling the result waits for git and takes its output apart."""
     wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
     if not wanted:
-        return {}
-    out = run(workdir, "cat-file", "--batch-check=%(objectname) %(objecttype)",
-              stdin="".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape"))
+        return dict
+    pending = start(workdir, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                    stdin="".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape"))
+    return lambda: _kinds(wanted, pending.result())
+
+
+def _kinds(wanted: list[str], out: bytes) -> dict[str, tuple[str, str]]:
     result = {}
     for name, line in zip(wanted, out.decode("utf-8", "replace").splitlines(), strict=False):
         sha, _, kind = line.partition(" ")

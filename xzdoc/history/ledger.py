@@ -110,13 +110,16 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     if where is None:
         raise XzdocError(f"{config.root} 不在 git 仓库中，无法从提交历史得出审批记录",
                          hint="在仓库根目录执行 git init 并提交；审批以主分支上的合并提交为准")
-    history = log.read(where, config.branch, tip, repo.shallow if repo else None)
-    if history is None:
+    reading = log.start(where, config.branch, tip, repo.shallow if repo else None)
+    if reading is None:
         return None
-    cache = FactsCache(repo.git_dir / "xzdoc" if repo else None, where)
-    # One cat-file for the policy versions and the project.yaml versions under the working projects folder;
-    # a second one only when a policy in history moved the projects folder elsewhere.
+    cache = FactsCache(repo.git_dir / "xzdoc" if repo else None, where)   # read while git walks the history
+    history = reading.history()
+    # The merges' second parents are looked up by git while the versions below are read and parsed. One
+    # cat-file for the policy versions and the project.yaml versions under the working projects folder; a
+    # second lookup of each kind only when a policy in history moved the projects folder elsewhere.
     known = {config.projects_dir.strip("/") + "/"}
+    judge = Judge(where, history.commits, _merge_paths(history, known), require_signed)
     config_names = policy.config_blobs(history)
     wanted = cache.missing(_project_blobs(history, known))
     objects = gitlog.read_objects(where, [*config_names, *wanted])
@@ -125,10 +128,11 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     prefixes = {p.projects_dir.strip("/") + "/" for p in [config, *policies]}
     contents = {b: objects[b] for b in wanted if b in objects}
     if prefixes - known:
+        judge.ask(_merge_paths(history, prefixes))
         contents.update(gitlog.read_objects(where, cache.missing(b for b in _project_blobs(history, prefixes)
                                                                  if b not in contents)))
     cache.add(contents)
-    judge = Judge(where, history.commits, _merge_paths(history, prefixes), policies, require_signed)
+    judge.read_signatures(policies)
     line = policy.timeline(history, config, versions, judge)
     judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today())

@@ -106,6 +106,27 @@ def read(workdir: Path, branch: str | None, tip: str | None = None, shallow: boo
 
     ``shallow``: whether the repository is a shallow clone, when the caller already asked git.
     """
+    reading = start(workdir, branch, tip, shallow)
+    return reading.history() if reading is not None else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A ``git log`` under way; ``history`` waits for it and takes it apart."""
+
+    workdir: Path
+    ref: str
+    pending: gitlog.Pending
+
+    def history(self) -> History:
+        commits = parse(self.pending.result())
+        commits.reverse()
+        _check_chain(commits)
+        return History(self.workdir, self.ref, tuple(commits))
+
+
+def start(workdir: Path, branch: str | None, tip: str | None = None, shallow: bool | None = None) -> Reading | None:
+    """``read`` with the log started but not awaited; None when unborn."""
     if gitlog.is_shallow(workdir) if shallow is None else shallow:
         raise XzdocError("仓库是浅克隆（shallow clone），缺少完整的提交历史，无法判断阶段变更是否经过审批",
                          hint=gitlog.SHALLOW_HINT)
@@ -116,51 +137,52 @@ def read(workdir: Path, branch: str | None, tip: str | None = None, shallow: boo
         shown = branch or "main 或 master"
         raise XzdocError(f"找不到主分支 {shown}，无法读取审批历史",
                          hint="在 xzdoc.yaml 中用 branch: <分支名> 指定主分支，或先 git fetch origin")
-    commits = parse(gitlog.first_parent_log(workdir, ref))
-    commits.reverse()
-    _check_chain(commits)
-    return History(workdir, ref, tuple(commits))
+    return Reading(workdir, ref, gitlog.first_parent_log(workdir, ref))
 
 
 def parse(out: bytes) -> list[Commit]:
     """Commits of the log in git's order (newest first)."""
     commits: list[Commit] = []
-    tokens = out.split(b"\0")
-    header: bytes | None = None
+    # One decode for the whole log: a NUL is never part of a UTF-8 sequence, so each token reads as if alone.
+    tokens = out.decode("utf-8", "surrogateescape").split("\0")
+    header: str | None = None
     changes: list[Change] = []
     i, count = 0, len(tokens)
     while i < count:
         token = tokens[i]
-        if token.startswith(b"\x1e"):
+        if token[:1] == "\x1e":
             if header is not None:
                 commits.append(_commit(header, changes))
             header, changes = token[1:], []
             i += 1
-            continue
-        if not token.strip(b"\n"):
+        elif token[:1] == ":" or token[:2] == "\n:":
+            if header is None or i + 1 >= count:
+                raise _garbled()
+            changes.append(_change(token.lstrip("\n"), tokens[i + 1]))
+            i += 2
+        elif not token.strip("\n"):
             i += 1
-            continue
-        if header is None or not token.startswith((b":", b"\n:")) or i + 1 >= count:
+        else:
             raise _garbled()
-        changes.append(_change(token.lstrip(b"\n"), tokens[i + 1]))
-        i += 2
     if header is not None:
         commits.append(_commit(header, changes))
     return commits
 
 
-def _commit(header: bytes, changes: list[Change]) -> Commit:
-    parts = header.decode("utf-8", "surrogateescape").split("\n", len(gitlog.LOG_FIELDS) - 1)
+def _commit(header: str, changes: list[Change]) -> Commit:
+    parts = header.split("\n", len(gitlog.LOG_FIELDS) - 1)
     if len(parts) < len(gitlog.LOG_FIELDS) or not _HEX.fullmatch(parts[0]):
         raise _garbled()
     return Commit(parts[0], tuple(parts[1].split()), tuple(changes), tuple(parts))
 
 
-def _change(meta: bytes, path: bytes) -> Change:
-    fields = meta.decode("ascii", "replace").split(" ")
+def _change(meta: str, path: str) -> Change:
+    if not meta.isascii():   # never from git; read byte by byte as before rather than as UTF-8
+        meta = meta.encode("utf-8", "surrogateescape").decode("ascii", "replace")
+    fields = meta.split(" ")
     if len(fields) != 5:
         raise _garbled()
-    return Change(path.decode("utf-8", "surrogateescape"), fields[1], fields[2], fields[3], fields[4][:1])
+    return Change(path, fields[1], fields[2], fields[3], fields[4][:1])
 
 
 def _check_chain(commits: list[Commit]) -> None:

@@ -20,7 +20,7 @@ A commit approves the change of ``path`` to ``new`` only when all hold:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,26 +55,47 @@ class Verdict:
 
 
 class Judge:
-    """Reads, once per run, what judging needs from git: second-parent contents and signatures."""
+    """Reads, once per run, what judging needs from git: second-parent contents and signatures.
+
+    The second-parent lookup is started by the constructor and awaited at the first question, so git
+    answers while the ledger reads the project.yaml versions.
+    """
 
     def __init__(self, workdir: Path, commits: Sequence[Commit], paths: dict[str, list[str]],
-                 policies: Iterable[Config], require_signed: bool) -> None:
+                 require_signed: bool) -> None:
         """``paths``: merge sha -> the paths whose second-parent content may be asked."""
         self.workdir = workdir
+        self.commits = commits
         # Named by the second parent's id as the log gave it, not as ``M^2``: git then need not read M again.
-        second = {c.sha: c.parents[1] for c in commits if len(c.parents) == 2}
-        names = {f"{sha}^2:{path}": f"{second[sha]}:{path}" for sha, wanted in paths.items() if sha in second
-                 for path in wanted}
-        found = gitlog.object_ids(workdir, list(names.values())) if names else {}
-        self.second = {name: found[asked] for name, asked in names.items() if asked in found}
-        policies = list(policies)
+        self._parent = {c.sha: c.parents[1] for c in commits if len(c.parents) == 2}
+        self._asked: dict[str, str] = {}
+        self._waiting: list[tuple[dict[str, str], Callable[[], dict[str, tuple[str, str]]]]] = []
+        self.second: dict[str, str] = {}
+        self.ask(paths)
         self.require = require_signed
-        wanted = require_signed or any(p.require_signed for p in policies)
-        merges = [c.sha for c in commits if len(c.parents) == 2] if wanted else []
-        self.raw = signatures.read(workdir, merges, policies) if merges else {}
+        self.raw: dict[str, tuple[str, ...]] = {}
         self.revoked: tuple[Key, ...] = ()
 
+    def ask(self, paths: dict[str, list[str]]) -> None:
+        """Start looking up more second-parent contents (a policy in history named another projects folder)."""
+        names = {f"{sha}^2:{path}": f"{self._parent[sha]}:{path}" for sha, wanted in paths.items()
+                 if sha in self._parent for path in wanted}
+        names = {name: asked for name, asked in names.items() if name not in self._asked}
+        if names:
+            self._asked.update(names)
+            self._waiting.append((names, gitlog.kinds_later(self.workdir, list(names.values()))))
+
+    def read_signatures(self, policies: Iterable[Config]) -> None:
+        policies = list(policies)
+        if self.require or any(p.require_signed for p in policies):
+            merges = [c.sha for c in self.commits if len(c.parents) == 2]
+            self.raw = signatures.read(self.workdir, merges, policies) if merges else {}
+
     def second_parent(self, commit: Commit, path: str) -> str | None:
+        while self._waiting:
+            names, later = self._waiting.pop(0)
+            found = later()
+            self.second.update((name, found[asked][0]) for name, asked in names.items() if asked in found)
         return self.second.get(f"{commit.sha}^2:{path}")
 
     def signature(self, commit: Commit, policy: Config) -> signatures.Signature:
