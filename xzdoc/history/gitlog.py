@@ -53,7 +53,7 @@ def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 class Pending:
-    """A git command under way: its output goes to an unnamed file, read once by ``result``.
+    """A git command under way: its output goes to an unnamed file, read by ``result`` (and ``available``).
 
     A file rather than a pipe: git never waits for the reader, so the caller
     can do other work meanwhile without a loop that drains pipes.
@@ -61,17 +61,31 @@ class Pending:
 
     def __init__(self, name: str, process: Any, out: IO[bytes], err: IO[bytes], check: bool) -> None:
         self.name, self.process, self.out, self.err, self.check = name, process, out, err, check
+        self._taken = 0          # bytes already handed out by ``available``
         self._result: bytes | None = None
 
+    def available(self) -> bytes:
+        """The output git has written so far and ``available`` has not returned yet, without waiting.
+
+        Git only appends, so this is always a prefix of what is to come. Read
+        by position: git writes through the same file offset, which must not move.
+        """
+        if self._result is not None:
+            return b""
+        fd = self.out.fileno()
+        data = os.pread(fd, max(os.fstat(fd).st_size - self._taken, 0), self._taken)
+        self._taken += len(data)
+        return data
+
     def result(self) -> bytes:
-        """The command's output once it has ended; its failure becomes an XzdocError naming the command."""
+        """The output, less what ``available`` returned, once git has ended; its failure becomes an XzdocError."""
         if self._result is None:
             code = self.process.wait()
             with self.out, self.err:
                 if self.check and code:
                     self.err.seek(0)
                     raise XzdocError(f"git {self.name} 失败：{self.err.read().decode('utf-8', 'replace').strip()}")
-                self.out.seek(0)
+                self.out.seek(self._taken)
                 self._result = self.out.read()
         return self._result
 

@@ -114,6 +114,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     if reading is None:
         return None
     cache = FactsCache(repo.git_dir / "xzdoc" if repo else None, where)   # read while git walks the history
+    reading.advance()   # and the log git has written meanwhile taken apart while it writes the rest
     history = reading.history()
     # The merges' second parents are looked up by git while the versions below are read and parsed. One
     # cat-file for the policy versions and the project.yaml versions under the working projects folder; a

@@ -110,16 +110,26 @@ def read(workdir: Path, branch: str | None, tip: str | None = None, shallow: boo
     return reading.history() if reading is not None else None
 
 
-@dataclass(frozen=True)
 class Reading:
-    """A ``git log`` under way; ``history`` waits for it and takes it apart."""
+    """A ``git log`` under way, taken apart as its output arrives: ``advance`` between other work, then ``history``."""
 
-    workdir: Path
-    ref: str
-    pending: gitlog.Pending
+    def __init__(self, workdir: Path, ref: str, pending: gitlog.Pending) -> None:
+        self.workdir, self.ref, self.pending = workdir, ref, pending
+        self._parser = _Parser()
+        self._rest = b""         # output after the last NUL seen: a token not yet complete
+
+    def advance(self) -> None:
+        """Take apart the tokens git has finished writing, without waiting for more."""
+        data = self._rest + self.pending.available()
+        cut = data.rfind(b"\0")
+        if cut >= 0:
+            self._parser.feed(data[:cut])
+            data = data[cut + 1:]
+        self._rest = data
 
     def history(self) -> History:
-        commits = parse(self.pending.result())
+        self._parser.feed(self._rest + self.pending.result())
+        commits = self._parser.end()
         commits.reverse()
         _check_chain(commits)
         return History(self.workdir, self.ref, tuple(commits))
@@ -142,31 +152,46 @@ def start(workdir: Path, branch: str | None, tip: str | None = None, shallow: bo
 
 def parse(out: bytes) -> list[Commit]:
     """Commits of the log in git's order (newest first)."""
-    commits: list[Commit] = []
-    # One decode for the whole log: a NUL is never part of a UTF-8 sequence, so each token reads as if alone.
-    tokens = out.decode("utf-8", "surrogateescape").split("\0")
-    header: str | None = None
-    changes: list[Change] = []
-    i, count = 0, len(tokens)
-    while i < count:
-        token = tokens[i]
-        if token[:1] == "\x1e":
-            if header is not None:
-                commits.append(_commit(header, changes))
-            header, changes = token[1:], []
-            i += 1
-        elif token[:1] == ":" or token[:2] == "\n:":
-            if header is None or i + 1 >= count:
+    parser = _Parser()
+    parser.feed(out)
+    return parser.end()
+
+
+class _Parser:
+    """The log's NUL-terminated tokens in order, fed in pieces that each end where a token ends."""
+
+    def __init__(self) -> None:
+        self.commits: list[Commit] = []
+        self.header: str | None = None
+        self.changes: list[Change] = []
+        self.meta: str | None = None     # a raw diff entry's ``:meta`` token, waiting for its path
+
+    def feed(self, piece: bytes) -> None:
+        # One decode per piece: a NUL is never part of a UTF-8 sequence, so each token reads as if alone.
+        header, changes, meta, commits = self.header, self.changes, self.meta, self.commits
+        for token in piece.decode("utf-8", "surrogateescape").split("\0"):
+            if meta is not None:
+                changes.append(_change(meta, token))
+                meta = None
+            elif token[:1] == "\x1e":
+                if header is not None:
+                    commits.append(_commit(header, changes))
+                header, changes = token[1:], []
+            elif token[:1] == ":" or token[:2] == "\n:":
+                if header is None:
+                    raise _garbled()
+                meta = token.lstrip("\n")
+            elif token.strip("\n"):
                 raise _garbled()
-            changes.append(_change(token.lstrip("\n"), tokens[i + 1]))
-            i += 2
-        elif not token.strip("\n"):
-            i += 1
-        else:
+        self.header, self.changes, self.meta = header, changes, meta
+
+    def end(self) -> list[Commit]:
+        if self.meta is not None:
             raise _garbled()
-    if header is not None:
-        commits.append(_commit(header, changes))
-    return commits
+        if self.header is not None:
+            self.commits.append(_commit(self.header, self.changes))
+            self.header = None
+        return self.commits
 
 
 def _commit(header: str, changes: list[Change]) -> Commit:
