@@ -162,9 +162,9 @@ def record(root: Path, cold: bool, folder: Path) -> tuple[Path, ledger.Ledger]:
     real = gitlog.start   # every git command goes through it, awaited at once (run) or later
 
     def spy(where: Path, *args: str, stdin: bytes | None = None, env: object = None, config: tuple[str, ...] = (),
-            check: bool = True) -> gitlog.Pending:
+            **options: bool) -> gitlog.Pending:
         calls.append((args, stdin, tuple(config)))
-        return real(where, *args, stdin=stdin, env=env, config=config, check=check)  # type: ignore[arg-type]
+        return real(where, *args, stdin=stdin, env=env, config=config, **options)  # type: ignore[arg-type]
 
     gitlog.start = spy  # type: ignore[assignment]
     try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -56,10 +56,11 @@ class Pending:
     """A git command under way: its output goes to an unnamed file, read by ``result`` (and ``available``).
 
     A file rather than a pipe: git never waits for the reader, so the caller
-    can do other work meanwhile without a loop that drains pipes.
+    can do other work meanwhile without a loop that drains pipes. A command
+    started ``piped`` is read line by line instead (``lines``), as git answers.
     """
 
-    def __init__(self, name: str, process: Any, out: IO[bytes], err: IO[bytes], check: bool) -> None:
+    def __init__(self, name: str, process: Any, out: IO[bytes] | None, err: IO[bytes], check: bool) -> None:
         self.name, self.process, self.out, self.err, self.check = name, process, out, err, check
         self._taken = 0          # bytes already handed out by ``available``
         self._result: bytes | None = None
@@ -70,29 +71,41 @@ class Pending:
         Git only appends, so this is always a prefix of what is to come. Read
         by position: git writes through the same file offset, which must not move.
         """
-        if self._result is not None:
+        if self._result is not None or self.out is None:
             return b""
         fd = self.out.fileno()
         data = os.pread(fd, max(os.fstat(fd).st_size - self._taken, 0), self._taken)
         self._taken += len(data)
         return data
 
+    def lines(self) -> Iterator[bytes]:
+        """A piped command's output, line by line as git writes it; its failure is raised at the end."""
+        try:
+            yield from self.process.stdout
+        finally:
+            self.process.stdout.close()
+        self.result()
+
     def result(self) -> bytes:
         """The output, less what ``available`` returned, once git has ended; its failure becomes an XzdocError."""
         if self._result is None:
             code = self.process.wait()
-            with self.out, self.err:
+            with self.err:
                 if self.check and code:
                     self.err.seek(0)
                     raise XzdocError(f"git {self.name} 失败：{self.err.read().decode('utf-8', 'replace').strip()}")
-                self.out.seek(self._taken)
-                self._result = self.out.read()
+            if self.out is None:
+                self._result = b""
+            else:
+                with self.out:
+                    self.out.seek(self._taken)
+                    self._result = self.out.read()
         return self._result
 
 
 def start(where: Path, *args: str, stdin: bytes | None = None, env: Mapping[str, str] | None = None,
-          config: Sequence[str] = (), check: bool = True) -> Pending:
-    """Start one git command in ``where`` without waiting for it; ``result`` gives its output."""
+          config: Sequence[str] = (), check: bool = True, piped: bool = False) -> Pending:
+    """Start one git command in ``where`` without waiting for it; ``result`` (``lines`` when piped) gives its output."""
     exe = shutil.which("git")
     if exe is None:
         raise XzdocError("找不到 git 命令，无法读取提交历史", hint=_NO_GIT_HINT)
@@ -102,19 +115,22 @@ def start(where: Path, *args: str, stdin: bytes | None = None, env: Mapping[str,
     import subprocess
     import tempfile
 
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed by Pending.result
+    out = None if piped else tempfile.TemporaryFile()  # noqa: SIM115 - closed by Pending.result
+    err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by Pending.result
+    sink = subprocess.PIPE if out is None else out
     try:
         if stdin is None:
-            process = subprocess.Popen([*command, *args], cwd=where, stdin=subprocess.DEVNULL, stdout=out,
+            process = subprocess.Popen([*command, *args], cwd=where, stdin=subprocess.DEVNULL, stdout=sink,
                                        stderr=err, env=_env(env))
         else:
             with tempfile.TemporaryFile() as source:
                 source.write(stdin)
                 source.seek(0)
-                process = subprocess.Popen([*command, *args], cwd=where, stdin=source, stdout=out, stderr=err,
+                process = subprocess.Popen([*command, *args], cwd=where, stdin=source, stdout=sink, stderr=err,
                                            env=_env(env))
     except OSError as exc:
-        out.close()
+        if out is not None:
+            out.close()
         err.close()
         raise XzdocError(f"无法运行 git：{exc}", hint=_NO_GIT_HINT) from None
     return Pending(args[0], process, out, err, check)
@@ -287,26 +303,35 @@ def object_ids(workdir: Path, names: Sequence[str]) -> dict[str, str]:
 
 def object_kinds(workdir: Path, names: Sequence[str]) -> dict[str, tuple[str, str]]:
     """``name -> (id, type)`` for the names that exist, with one ``git cat-file --batch-check``."""
-    return kinds_later(workdir, names)()
+    return {name: kind for name, kind in kinds_in_order(workdir, names) if kind is not None}
 
 
-def kinds_later(workdir: Path, names: Sequence[str]) -> Callable[[], dict[str, tuple[str, str]]]:
-    """``object_kinds`` started now; calling the result waits for git and takes its output apart."""
+def kinds_in_order(workdir: Path, names: Iterable[str]) -> Iterator[tuple[str, tuple[str, str] | None]]:
+    """``object_kinds`` as git answers: each name with its ``(id, type)``, or None when it names nothing.
+
+    In the order given, one ``git cat-file --batch-check`` read line by line,
+    so the caller can use the first answers while git looks up the rest.
+    """
     wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
     if not wanted:
-        return dict
-    pending = start(workdir, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+        return iter(())
+    pending = start(workdir, "cat-file", "--batch-check=%(objectname) %(objecttype)", "--buffer", piped=True,
                     stdin="".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape"))
-    return lambda: _kinds(wanted, pending.result())
+    return _answers(wanted, pending.lines())
 
 
-def _kinds(wanted: list[str], out: bytes) -> dict[str, tuple[str, str]]:
-    result = {}
-    for name, line in zip(wanted, out.decode("utf-8", "replace").splitlines(), strict=False):
-        sha, _, kind = line.partition(" ")
-        if kind and kind not in ("missing", "ambiguous") and not sha.endswith("missing"):
-            result[name] = (sha, kind)
-    return result
+def _answers(wanted: list[str], lines: Iterator[bytes]) -> Iterator[tuple[str, tuple[str, str] | None]]:
+    # One line per name, ending in "\n" only: a name git echoes back ("<name> missing") may hold other breaks.
+    for name in wanted:
+        yield name, _kind(next(lines, b""))
+    next(lines, None)   # the end of the output: git is waited for and its failure raised
+
+
+def _kind(line: bytes) -> tuple[str, str] | None:
+    sha, _, kind = line.decode("utf-8", "replace").rstrip("\n").partition(" ")
+    if kind and kind not in ("missing", "ambiguous") and not sha.endswith("missing"):
+        return sha, kind
+    return None
 
 
 def signatures(where: Path, shas: Sequence[str], allowed_signers: Path, gnupg_home: Path) -> dict[str, tuple[str, ...]]:

@@ -138,6 +138,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today())
     steps.run()
+    judge.finish()
     head_policy = line.last
     index = {c.sha: i for i, c in enumerate(history.commits)}
     records = sorted(line.records + steps.finish(head_policy), key=lambda r: index.get(r.commit, 0))

@@ -20,7 +20,7 @@ A commit approves the change of ``path`` to ``new`` only when all hold:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,20 +57,20 @@ class Verdict:
 class Judge:
     """Reads, once per run, what judging needs from git: second-parent contents and signatures.
 
-    The second-parent lookup is started by the constructor and awaited at the first question, so git
-    answers while the ledger reads the project.yaml versions.
+    The second-parent lookup is started by the constructor and read as git
+    answers, oldest merge first, so git looks up the later merges while the
+    ledger reads versions and judges the earlier ones.
     """
 
     def __init__(self, workdir: Path, commits: Sequence[Commit], paths: dict[str, list[str]],
                  require_signed: bool) -> None:
-        """``paths``: merge sha -> the paths whose second-parent content may be asked."""
+        """``paths``: merge sha -> the paths whose second-parent content may be asked, oldest merge first."""
         self.workdir = workdir
         self.commits = commits
         # Named by the second parent's id as the log gave it, not as ``M^2``: git then need not read M again.
         self._parent = {c.sha: c.parents[1] for c in commits if len(c.parents) == 2}
-        self._asked: dict[str, str] = {}
-        self._waiting: list[tuple[dict[str, str], Callable[[], dict[str, tuple[str, str]]]]] = []
-        self.second: dict[str, str] = {}
+        self._asked: dict[str, Iterator[tuple[str, tuple[str, str] | None]]] = {}   # name -> its answers
+        self.second: dict[str, str | None] = {}    # name -> id, None when it names nothing
         self.ask(paths)
         self.require = require_signed
         self.raw: dict[str, tuple[str, ...]] = {}
@@ -82,21 +82,35 @@ class Judge:
                  if sha in self._parent for path in wanted}
         names = {name: asked for name, asked in names.items() if name not in self._asked}
         if names:
-            self._asked.update(names)
-            self._waiting.append((names, gitlog.kinds_later(self.workdir, list(names.values()))))
+            by_asked: dict[str, list[str]] = {}   # two merges of one branch tip ask git once
+            for name, asked in names.items():
+                by_asked.setdefault(asked, []).append(name)
+            answers = ((name, kind) for asked, kind in gitlog.kinds_in_order(self.workdir, by_asked)
+                       for name in by_asked[asked])
+            self._asked.update(dict.fromkeys(names, answers))
+
+    def finish(self) -> None:
+        """Read the answers not asked for: git is waited for, and its failure raised."""
+        for answers in set(self._asked.values()):
+            self._take(answers, None)
+
+    def _take(self, answers: Iterator[tuple[str, tuple[str, str] | None]], wanted: str | None) -> None:
+        for name, kind in answers:
+            self.second[name] = kind[0] if kind else None
+            if name == wanted:
+                return
+
+    def second_parent(self, commit: Commit, path: str) -> str | None:
+        name = f"{commit.sha}^2:{path}"
+        if name in self._asked and name not in self.second:
+            self._take(self._asked[name], name)
+        return self.second.get(name)
 
     def read_signatures(self, policies: Iterable[Config]) -> None:
         policies = list(policies)
         if self.require or any(p.require_signed for p in policies):
             merges = [c.sha for c in self.commits if len(c.parents) == 2]
             self.raw = signatures.read(self.workdir, merges, policies) if merges else {}
-
-    def second_parent(self, commit: Commit, path: str) -> str | None:
-        while self._waiting:
-            names, later = self._waiting.pop(0)
-            found = later()
-            self.second.update((name, found[asked][0]) for name, asked in names.items() if asked in found)
-        return self.second.get(f"{commit.sha}^2:{path}")
 
     def signature(self, commit: Commit, policy: Config) -> signatures.Signature:
         if not (self.require or policy.require_signed):
