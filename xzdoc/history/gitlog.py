@@ -12,7 +12,7 @@ takes the log apart). Nothing here interprets what it reads.
 
 Every command writes into an unnamed temporary file (``start``), so the
 ledger can start the next one, or do its own work, while git runs; the
-``*_later`` forms return a function that waits for the output when called.
+second-parent lookup is read line by line as git answers (``kinds_in_order``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -266,17 +266,11 @@ def read_objects(workdir: Path, names: Iterable[str]) -> dict[str, bytes]:
 
     Missing objects are absent from the result.
     """
-    return objects_later(workdir, names)()
-
-
-def objects_later(workdir: Path, names: Iterable[str]) -> Callable[[], dict[str, bytes]]:
-    """``read_objects`` started now; calling the result waits for git and takes its output apart."""
     wanted = [n for n in dict.fromkeys(names) if "\n" not in n]
     if not wanted:
-        return dict
-    pending = start(workdir, "cat-file", "--batch",
-                    stdin="".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape"))
-    return lambda: _objects(wanted, pending.result())
+        return {}
+    return _objects(wanted, run(workdir, "cat-file", "--batch",
+                                stdin="".join(f"{n}\n" for n in wanted).encode("utf-8", "surrogateescape")))
 
 
 def _objects(wanted: list[str], out: bytes) -> dict[str, bytes]:
