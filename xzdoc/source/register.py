@@ -12,6 +12,7 @@ compact system summaries (``uses``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -116,6 +117,9 @@ def load(root: Path) -> Register | None:
     """The register at the repository root, or None when the repository has none (doctor says so)."""
     file = path_of(root)
     if not file.is_file():
+        if os.path.lexists(file):  # a folder, pipe or dangling link is not "no register"
+            raise XzdocError(f"{REGISTER_NAME} 不是普通文件（是目录、管道、设备或失效的符号链接）", REGISTER_NAME,
+                             hint=f"把 {REGISTER_NAME} 换成普通的文本文件")
         return None
     return parse(load_file(file, REGISTER_NAME))
 
@@ -176,9 +180,11 @@ def _money(entry: YMap, where: str) -> Decimal | None:
         if isinstance(value, bool):
             raise InvalidOperation
         amount = Decimal(str(value).strip())
+        # NaN does not compare and a huge amount does not quantize: both raise, both are not amounts.
+        exact = amount.is_finite() and amount >= 0 and amount == amount.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        amount = Decimal(-1)
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        exact = False
+    if not exact:
         raise XzdocError(f"{where}的运维经费“{value}”不是金额", REGISTER_NAME, entry.at("om_funding")[0],
                          hint="写万元数，最多两位小数，如 om_funding: 12.50；没有运维经费写 0")
     return amount
