@@ -194,9 +194,6 @@ def load(root: Path, text: str | None = None) -> Config:
     """The repository's configuration; ``text`` stands for xzdoc.yaml as an editor holds it, unsaved."""
     file = root / CONFIG_NAME
     if text is None and not file.is_file():
-        if os.path.lexists(file):  # a folder, pipe, device or dangling link must not pass for "no policy"
-            raise XzdocError(f"{CONFIG_NAME} 不是普通文件（是目录、管道、设备或失效的符号链接）", CONFIG_NAME,
-                             hint=f"把 {CONFIG_NAME} 换成普通的文本文件，或删除它以使用默认配置")
         return Config(root=root)
     return _from_data(load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME), root)
 

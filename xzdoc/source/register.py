@@ -12,7 +12,6 @@ compact system summaries (``uses``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -117,9 +116,6 @@ def load(root: Path) -> Register | None:
     """The register at the repository root, or None when the repository has none (doctor says so)."""
     file = path_of(root)
     if not file.is_file():
-        if os.path.lexists(file):  # a folder, pipe or dangling link is not "no register"
-            raise XzdocError(f"{REGISTER_NAME} 不是普通文件（是目录、管道、设备或失效的符号链接）", REGISTER_NAME,
-                             hint=f"把 {REGISTER_NAME} 换成普通的文本文件")
         return None
     return parse(load_file(file, REGISTER_NAME))
 
