@@ -48,6 +48,7 @@ def validate(*extra: str) -> tuple[int, str]:
     ("planned_end: 2027-03-31", "planned_end: 9999-12-31", "年份不在 1900–2199"),    # deadline would overflow
     ("date: 2025-04-18", "date: '9999-12-31'", "应为日期"),
     ("proposal: drafts/proposal.md", "proposal: drafts/" + "x" * 5000 + ".md", "File name too long"),
+    ("proposal: drafts/proposal.md", 'proposal: "drafts/a\\0.md"', "不存在"),            # NUL in a draft's name
 ])
 def test_hostile_value_in_project_yaml_is_a_finding(project_repo: Path, old: str, new: str, phrase: str) -> None:
     if old.startswith("proposal:"):
@@ -56,7 +57,8 @@ def test_hostile_value_in_project_yaml_is_a_finding(project_repo: Path, old: str
     code, output = validate()
     assert code == 1 and phrase in output, output
     assert ".yaml:" in output or ".md:" in output, output
-    for command in (["status", "--as-of", AS_OF], ["catalog"], ["site", "--as-of", AS_OF, "--out", "site"]):
+    for command in (["validate", "--as-of", AS_OF], ["status", "--as-of", AS_OF], ["catalog"],
+                    ["site", "--as-of", AS_OF, "--out", "site"]):  # validate again: through the result cache
         clean(invoke(*command).output)
 
 
