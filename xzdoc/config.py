@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
 from xzdoc.source.yamlio import YList, YMap, load_file, loads, plain
+from xzdoc.standard.overrides import check as check_overrides
 
 if TYPE_CHECKING:
     from xzdoc.source.yearspec import YearSpec
@@ -218,16 +220,21 @@ def _from_data(data: Any, root: Path) -> Config:
             raise XzdocError(f"xzdoc.yaml 中有未知的配置项“{key}”" + (f"，你是不是想写“{close[0]}”？" if close else ""),
                              CONFIG_NAME, data.keypos[key][0], column=data.keypos[key][1],
                              hint=None if close else "可用配置项：" + "、".join(sorted(_KNOWN)))
-    standard = std.build(plain(_mapping(data, "standard")))
+    overrides = _mapping(data, "standard")
+    check_overrides(overrides, std.defaults()["caps"], CONFIG_NAME)
+    standard = std.build(plain(overrides))
     approvers = _approvers(data)
     fonts = dict(DEFAULT_FONTS)
     for kind, names in _mapping(data, "fonts").items():
         fonts[str(kind)] = tuple(str(n) for n in names) if isinstance(names, list) else (str(names),)
+        if any(not name.isprintable() for name in fonts[str(kind)]):  # fc-match cannot be given a NUL
+            raise XzdocError(f"xzdoc.yaml 的 fonts.{kind} 中有不可见字符", CONFIG_NAME, data["fonts"].at(kind)[0],
+                             hint="写字体名称，如 fonts: {body: [FangSong_GB2312, 仿宋]}")
     return Config(
         root=root,
         path=CONFIG_NAME,
         organisation=str(data.get("organisation") or "忻州市交通运输局"),
-        projects_dir=str(data.get("projects_dir") or "projects"),
+        projects_dir=_projects_dir(data),
         approvers=approvers,
         gates=_gates(data, approvers, standard),
         baseline=_baseline(data),
@@ -241,6 +248,19 @@ def _from_data(data: Any, root: Path) -> Config:
         layout=_layout(data),
         **_reuse(data),
     )
+
+
+def _projects_dir(data: YMap) -> str:
+    value = data.get("projects_dir")
+    if value is None or value == "":
+        return "projects"
+    text = str(value)
+    parts = text.replace("\\", "/").split("/")
+    # Outside the repository the approval history does not reach; a name that long no file system takes.
+    if not isinstance(value, str) or os.path.isabs(text) or ".." in parts or len(text) > 200 or not text.isprintable():
+        raise XzdocError(f"projects_dir 应为仓库内的相对目录，如 projects，而不是“{text[:60]}”", CONFIG_NAME,
+                         data.at("projects_dir")[0], hint="项目目录必须在仓库中，审批台账才能从提交历史中读到它")
+    return text
 
 
 def _flag(data: YMap, key: str) -> bool:
@@ -425,7 +445,8 @@ def _reuse(data: YMap) -> dict[str, Any]:
         out["reuse_exclude"] = tuple(exclude)
     threshold = node.get("threshold")
     if threshold is not None:
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, Decimal)) or not 0 < threshold <= 1:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, Decimal)) \
+                or threshold != threshold or not 0 < threshold <= 1:  # NaN first: a Decimal NaN raises on <
             raise XzdocError("reuse.threshold 应为 0 到 1 之间的小数，例如 0.6", CONFIG_NAME, line)
         out["reuse_threshold"] = float(threshold)
     return out

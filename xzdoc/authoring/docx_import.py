@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import io
 import re
+import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,7 +96,10 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
 
 def _read_docx(source: Path) -> bytes:
     try:
-        size = source.stat().st_size
+        info = source.stat()
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):  # a pipe blocks the read, /dev/zero never ends it
+            raise XzdocError(f"{source} 不是普通文件", str(source), hint="导入 Word 或 WPS 保存的 .docx 文件")
         if size > MAX_DOCX_BYTES:
             raise XzdocError(f"文件过大（{size / 1048576:.0f} MB）", str(source), hint="图片较多时先在 Word 中压缩图片")
         data = source.read_bytes()

@@ -92,6 +92,10 @@ class Group(click.Group):
                 formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in shown])
 
     def invoke(self, ctx: click.Context) -> Any:
+        # click.Path calls os.stat on its value, which raises ValueError on a NUL: refuse such an argument first.
+        bad = next((a for a in [*ctx._protected_args, *ctx.args] if "\x00" in a), None)
+        if bad is not None:
+            raise click.UsageError(f"参数“{bad.replace(chr(0), '␀')[:60]}”中含有空字符（NUL），不是有效的路径或值", ctx=ctx)
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -127,10 +131,15 @@ def load_config(path: Path | None = None) -> Any:
 def parse_date(value: str | None) -> dt.date:
     if not value:
         return dt.date.today()
+    from xzdoc.source.yamlio import DATE_YEARS
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"“{value}”不是日期，应写作 YYYY-MM-DD") from None
+    if day.year not in DATE_YEARS:  # deadlines add months and years to it: 9999-12-31 would overflow
+        raise click.BadParameter(f"“{value}”的年份不在 {DATE_YEARS.start}–{DATE_YEARS.stop - 1} 之间")
+    return day
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

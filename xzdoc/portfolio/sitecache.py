@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import stat
 from pathlib import Path
 
 from xzdoc.config import Config
@@ -89,6 +90,8 @@ def _read(path: Path) -> str | None:
 
 def _read_bytes(path: Path) -> bytes | None:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None  # a pipe would block, /dev/zero never end; the page's own read reports it
         return path.read_bytes()
     except OSError:
         return None

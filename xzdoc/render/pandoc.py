@@ -56,7 +56,15 @@ def run(args: list[str], stdin: bytes, epoch: int | None = None) -> bytes:
 
 
 def to_ast(markdown: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(run(["-f", FORMAT, "-t", "json"], markdown.encode("utf-8")))
+    return _tree(run(["-f", FORMAT, "-t", "json"], markdown.encode("utf-8")))
+
+
+def _tree(output: bytes) -> dict[str, Any]:
+    """pandoc's JSON document; its nesting follows the text's, and Python's decoder stops near 1000 levels."""
+    try:
+        data: dict[str, Any] = json.loads(output)
+    except RecursionError:
+        raise XzdocError("文稿的嵌套层次过深（成百上千层引用“>”或列表缩进）", hint="删去多余的“>”和缩进；正文只需几层嵌套") from None
     return data
 
 
@@ -79,7 +87,7 @@ WRITE_FORMAT = ("markdown-smart-raw_html-raw_attribute-raw_tex-header_attributes
 
 def from_docx(data: bytes) -> dict[str, Any]:
     """A Word/WPS document as pandoc's AST; images stay referenced as media/… inside the file."""
-    ast: dict[str, Any] = json.loads(run(["-f", "docx", "-t", "json"], data))
+    ast = _tree(run(["-f", "docx", "-t", "json"], data))
     return ast
 
 

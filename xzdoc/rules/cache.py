@@ -200,7 +200,7 @@ def token(path: str, folder: str) -> str:
     real = os.path.realpath(path) if not rel or _indirect(folder, rel) else ""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL in the name, no such file (as the loader reads it)
         return "absent"
     except OSError as exc:
         return f"unopened:{real}:{exc.errno}"

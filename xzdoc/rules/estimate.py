@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, mapping, money, text, yuan
@@ -39,7 +39,12 @@ def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
         qty = item.get("quantity")
         if price is None or amount is None or not isinstance(qty, (int, Decimal)) or isinstance(qty, bool):
             continue
-        expected = (Decimal(qty) * price).quantize(CENT)
+        if not Decimal(qty).is_finite():
+            continue  # reported by the schema check
+        try:
+            expected = (Decimal(qty) * price).quantize(CENT)
+        except InvalidOperation:  # more digits than decimal keeps: no written amount equals it
+            expected = Decimal(qty) * price
         if expected != amount or Decimal(qty) * price != expected:
             yield Hit(item.at("amount"), f"概算项“{text(item.get('name'))}”金额 {yuan(amount)} ≠ 数量 {qty} × 单价 "
                                          f"{yuan(price)} = {Decimal(qty) * price:,f}万元")

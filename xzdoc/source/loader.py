@@ -173,7 +173,9 @@ def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None
         size = os.stat(file).st_size
     except OSError as exc:
         if exc.errno not in _ABSENT and getattr(exc, "winerror", None) not in _ABSENT_WIN:
-            raise
+            # A name too long, a symlink loop: the entry in documents names no readable file.
+            return b"", None, XzdocError(f"无法读取文稿：{exc.strerror}", shown[:200], 1,
+                                         hint="documents 中写项目目录内文稿的相对路径，如 drafts/proposal.md")
         size = None
     except ValueError:  # a NUL in the name: no such file
         size = None

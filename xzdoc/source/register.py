@@ -176,9 +176,11 @@ def _money(entry: YMap, where: str) -> Decimal | None:
         if isinstance(value, bool):
             raise InvalidOperation
         amount = Decimal(str(value).strip())
+        # NaN does not compare and a huge amount does not quantize: both raise, both are not amounts.
+        exact = amount.is_finite() and amount >= 0 and amount == amount.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        amount = Decimal(-1)
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        exact = False
+    if not exact:
         raise XzdocError(f"{where}的运维经费“{value}”不是金额", REGISTER_NAME, entry.at("om_funding")[0],
                          hint="写万元数，最多两位小数，如 om_funding: 12.50；没有运维经费写 0")
     return amount

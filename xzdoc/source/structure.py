@@ -15,12 +15,15 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from xzdoc.source.yamlio import Pos, YList, YMap, colon_slip
+from xzdoc.source.yamlio import DATE_YEARS, Pos, YList, YMap, colon_slip
 
 Path = tuple[object, ...]
 Problem = tuple[Pos, str]
 
-_MONEY = re.compile(r"^\d+(\.\d{1,2})?$")
+_MONEY = re.compile(r"^\d{1,15}(\.\d{1,2})?$")
+# More integer digits than any budget has (10^15 万元); also keeps every sum and quantize within
+# decimal's 28-digit precision, past which quantize raises instead of rounding.
+_MONEY_DIGITS = 15
 _CENT = Decimal("0.01")
 _FULLWIDTH = re.compile("[０-９．，]")
 _TYPE_ZH = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "true/false",
@@ -242,6 +245,9 @@ def _number_checker(schema: Mapping[str, Any]) -> Checker:
     def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
         if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
             return True
+        if isinstance(value, Decimal) and not value.is_finite():  # NaN does not compare: it raises
+            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值 {value} 不是有限数值"))
+            return True
         if (low is not None and value < low) or (high is not None and value > high):
             w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值 {value} 超出范围 {low}–{high}"))
         if above is not None and value <= above:
@@ -264,8 +270,8 @@ def _check_date(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bo
         return True
     if isinstance(value, str):
         try:
-            dt.date.fromisoformat(value)
-            return True
+            if dt.date.fromisoformat(value).year in DATE_YEARS:
+                return True
         except ValueError:
             pass
     w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”应为日期 YYYY-MM-DD，实际是“{value}”"))
@@ -307,6 +313,8 @@ def _money_problem(text: str) -> tuple[Decimal | None, str | None]:
     if "e" in text.lower():
         return None, f"“{text}”不要使用科学计数法"
     if not _MONEY.match(text):
+        if len(text.split(".", 1)[0]) > _MONEY_DIGITS and text.replace(".", "", 1).isdigit():
+            return None, f"“{text[:20]}…”有 {len(text.split('.', 1)[0])} 位整数，超出金额的合理范围（单位为万元）"
         return None, f"“{text}”不是金额（万元，最多两位小数，例如 120.50）"
     return Decimal(text).quantize(_CENT), None
 

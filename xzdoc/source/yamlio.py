@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -123,9 +124,13 @@ def _guess_encoding(data: bytes) -> str:
 
 def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> str:
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except OSError as exc:
         raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
+    if not stat.S_ISREG(info.st_mode):
+        # A FIFO blocks the read and /dev/zero never ends it: only a regular file is read.
+        raise XzdocError("不是普通文件（是目录、管道或设备）", display, hint="把它换成普通的文本文件")
+    size = info.st_size
     if size > limit:
         raise XzdocError(
             f"文件过大（{size / 1048576:.1f} MB），超过 {limit / 1048576:.0f} MB 的上限",
@@ -385,7 +390,12 @@ class _Builder:
                 return int(value.replace("_", ""), 10)
             except ValueError:
                 node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
-                return yaml.constructor.SafeConstructor.construct_yaml_int(_CONSTRUCTOR, node)
+                try:
+                    return yaml.constructor.SafeConstructor.construct_yaml_int(_CONSTRUCTOR, node)
+                except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+                    m = event.start_mark
+                    raise XzdocError(f"数字“{value[:20]}…”有 {len(value)} 位，不是有效的数值", self.path, m.line + 1,
+                                     column=m.column + 1, hint="金额以万元为单位、保留两位小数，年份写四位数字") from None
         if tag == _FLOAT:
             # Kept exact: money must never pass through a binary float.
             try:
@@ -410,12 +420,18 @@ class _Builder:
         text = event.value
         try:
             if len(text) == 10:
-                return dt.date.fromisoformat(text)
-            return dt.datetime.fromisoformat(text.replace("t", "T").replace(" ", "T", 1)).date()
+                day = dt.date.fromisoformat(text)
+            else:
+                day = dt.datetime.fromisoformat(text.replace("t", "T").replace(" ", "T", 1)).date()
         except ValueError:
             m = event.start_mark
             raise XzdocError(f"“{text}”不是有效日期", self.path, m.line + 1, column=m.column + 1,
                              hint="日期写作 YYYY-MM-DD，例如 2026-09-28，且须是日历上存在的日期") from None
+        if day.year not in DATE_YEARS:
+            m = event.start_mark
+            raise XzdocError(f"“{text}”的年份不在 {DATE_YEARS.start}–{DATE_YEARS.stop - 1} 之间", self.path, m.line + 1,
+                             column=m.column + 1, hint="检查年份是否写错，例如 2026-09-28")
+        return day
 
 
 _SCALAR = yaml.ScalarEvent
@@ -445,6 +461,9 @@ def _resolve_cached(value: str) -> str:
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+# Years a record date can have. Deadlines and timelines add months and years to a date, so a
+# date near 9999-12-31 would overflow there; nothing the measures govern lies outside these.
+DATE_YEARS = range(1900, 2200)
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -455,9 +474,10 @@ def as_date(value: Any) -> dt.date | None:
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             return None
+        return day if day.year in DATE_YEARS else None
     return None
 
 
