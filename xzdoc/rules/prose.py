@@ -231,6 +231,8 @@ def _inside_compound(before: str) -> bool:
     return before.endswith(("及", "与", "和", "、")) and not re.search(r"元\s*[及与和、]$", before)
 
 
+# Decimals are immutable and the default context is never changed, so each spelling is read once.
+@functools.lru_cache(maxsize=4096)
 def _said(whole: str, fraction: str | None, in_yuan: bool) -> Decimal | None:
     try:
         value = Decimal(whole.replace(",", "") + (fraction or ""))
@@ -261,6 +263,16 @@ def _mlps_mentions(body: str) -> list[tuple[int, str, int]]:
     return sorted(found.values())
 
 
+_CLAUSE_REVERSED = re.compile(f"[^{_SENTENCE_END}]*")
+
+
+def _clause_start(body: str, at: int) -> int:
+    """Just after the last sentence end in the 160 characters before ``at``; 0 when there is none."""
+    window = body[max(0, at - 160): at]
+    run = _CLAUSE_REVERSED.match(window[::-1]).end()  # type: ignore[union-attr]
+    return 0 if run == len(window) else at - run
+
+
 def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
     security = mapping(project.data.get("security"))
     level = security.get("mlps_level") if security else None
@@ -272,7 +284,7 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
         if not body or "级" not in body:
             continue
         for at, written, said in _mlps_mentions(body):
-            start = max(body.rfind(c, max(0, at - 160), at) for c in _SENTENCE_END) + 1
+            start = _clause_start(body, at)
             clause = body[start: at]
             named = [(name, s) for name, sid, s in systems if (name and name in clause) or (sid and sid in clause)]
             want, pos, what = level, security.at("mlps_level"), "security.mlps_level（项目等保级别）"
