@@ -90,7 +90,7 @@ def check_tables(project: Project, ctx: Context) -> Iterator[Hit]:
     goals = [(text(g.get("indicator")), g) for _, g in items(project.data.get("performance_goals"))]
     wanted = _goal_targets(goals)
     for draft in project.drafts.values():
-        if draft.text and resources and "项" in draft.text and ("信息项" in draft.text or "数据项" in draft.text):
+        if draft.text and resources and ("信息项" in draft.text or "数据项" in draft.text):
             yield from _item_lists(project, draft, draft.text, resources)
         if draft.text and wanted:
             yield from _goal_sentences(project, draft, draft.text, wanted)
