@@ -35,6 +35,8 @@ GROUP_ALIASES = {
     "工程建设其他费用": ("工程建设其他费用", "工程建设其他费"),
     "预备费": ("预备费",),
 }
+_YEAR_SUFFIXES = ("年", "年度", "年预算", "年度预算", "年安排", "年度安排", "年安排资金", "年度安排资金", "年投资", "年度投资",
+                  "年计划投资", "年拟安排")
 _CN_LEVEL = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 _MLPS_ANCHORS = ("等级保护", "等保", "定级", "保护等级")
 _MLPS_AFTER = re.compile(
@@ -125,9 +127,10 @@ def figures(project: Project) -> dict[str, Figure]:
     for year in years or ():
         amount = project.money.get(("budget", "years", year))
         if amount is not None:
-            for suffix in ("年", "年度", "年预算", "年度预算", "年安排", "年度安排", "年安排资金", "年度安排资金",
-                           "年投资", "年度投资", "年计划投资", "年拟安排"):
-                out[f"{year}{suffix}"] = Figure(f"{year}年", amount, years.at(year), f"budget.years.{year}")  # type: ignore[union-attr]
+            # One frozen record serves every spelling of the year's label.
+            figure = Figure(f"{year}年", amount, years.at(year), f"budget.years.{year}")  # type: ignore[union-attr]
+            for suffix in _YEAR_SUFFIXES:
+                out[f"{year}{suffix}"] = figure
     sources = mapping(budget.get("sources"))
     for name in sources or ():
         amount = project.money.get(("budget", "sources", name))
