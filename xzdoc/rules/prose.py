@@ -35,6 +35,8 @@ GROUP_ALIASES = {
     "工程建设其他费用": ("工程建设其他费用", "工程建设其他费"),
     "预备费": ("预备费",),
 }
+_YEAR_SUFFIXES = ("年", "年度", "年预算", "年度预算", "年安排", "年度安排", "年安排资金", "年度安排资金", "年投资", "年度投资",
+                  "年计划投资", "年拟安排")
 _CN_LEVEL = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 _MLPS_ANCHORS = ("等级保护", "等保", "定级", "保护等级")
 _MLPS_AFTER = re.compile(
@@ -125,9 +127,10 @@ def figures(project: Project) -> dict[str, Figure]:
     for year in years or ():
         amount = project.money.get(("budget", "years", year))
         if amount is not None:
-            for suffix in ("年", "年度", "年预算", "年度预算", "年安排", "年度安排", "年安排资金", "年度安排资金",
-                           "年投资", "年度投资", "年计划投资", "年拟安排"):
-                out[f"{year}{suffix}"] = Figure(f"{year}年", amount, years.at(year), f"budget.years.{year}")  # type: ignore[union-attr]
+            # One frozen record serves every spelling of the year's label.
+            figure = Figure(f"{year}年", amount, years.at(year), f"budget.years.{year}")  # type: ignore[union-attr]
+            for suffix in _YEAR_SUFFIXES:
+                out[f"{year}{suffix}"] = figure
     sources = mapping(budget.get("sources"))
     for name in sources or ():
         amount = project.money.get(("budget", "sources", name))
@@ -231,6 +234,8 @@ def _inside_compound(before: str) -> bool:
     return before.endswith(("及", "与", "和", "、")) and not re.search(r"元\s*[及与和、]$", before)
 
 
+# Decimals are immutable and the default context is never changed, so each spelling is read once.
+@functools.lru_cache(maxsize=4096)
 def _said(whole: str, fraction: str | None, in_yuan: bool) -> Decimal | None:
     try:
         value = Decimal(whole.replace(",", "") + (fraction or ""))
@@ -261,6 +266,16 @@ def _mlps_mentions(body: str) -> list[tuple[int, str, int]]:
     return sorted(found.values())
 
 
+_CLAUSE_REVERSED = re.compile(f"[^{_SENTENCE_END}]*")
+
+
+def _clause_start(body: str, at: int) -> int:
+    """Just after the last sentence end in the 160 characters before ``at``; 0 when there is none."""
+    window = body[max(0, at - 160): at]
+    run = _CLAUSE_REVERSED.match(window[::-1]).end()  # type: ignore[union-attr]
+    return 0 if run == len(window) else at - run
+
+
 def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
     security = mapping(project.data.get("security"))
     level = security.get("mlps_level") if security else None
@@ -272,7 +287,7 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
         if not body or "级" not in body:
             continue
         for at, written, said in _mlps_mentions(body):
-            start = max(body.rfind(c, max(0, at - 160), at) for c in _SENTENCE_END) + 1
+            start = _clause_start(body, at)
             clause = body[start: at]
             named = [(name, s) for name, sid, s in systems if (name and name in clause) or (sid and sid in clause)]
             want, pos, what = level, security.at("mlps_level"), "security.mlps_level（项目等保级别）"

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xzdoc.model import ERROR, Project
+from xzdoc.model import ERROR, Draft, Project
 from xzdoc.rules.base import Context, Hit
 from xzdoc.rules.index import Index, summaries
 from xzdoc.source.drafts import normalise
@@ -62,23 +62,37 @@ def summarise(project: Project, exclude: Iterable[str] = ()) -> tuple[Chapter, .
     skip = {normalise(t) for t in words}
     return tuple(Chapter(project.id, project.name, where, draft.path, draft.kind, title, line, size, frozenset(kept))
                  for draft in project.drafts.values() if draft.text
-                 for title, line, size, kept in _chapters(draft.text, words, skip))
+                 for title, line, size, kept in _chapters(draft.text, words, skip, _as_read(draft)))
 
 
-def _chapters(body: str, words: tuple[str, ...], skip: set[str]) -> Iterator[tuple[str, int, int, list[int]]]:
+def _as_read(draft: Draft) -> bytes | None:
+    """The draft's bytes when they are exactly its text in UTF-8 (no BOM, no CR to normalise), else None."""
+    raw = draft.raw
+    if raw and not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw:
+        return raw
+    return None
+
+
+def _chapters(body: str, words: tuple[str, ...], skip: set[str], raw: bytes | None = None
+              ) -> Iterator[tuple[str, int, int, list[int]]]:
     """(title, line, distinct sentences, sorted kept hashes) of each chapter of a draft worth comparing.
 
-    The draft is encoded once and cut into chapters as bytes: "\n# " and "\n" are ASCII, which
-    UTF-8 never uses inside a multi-byte character, so the cuts and line counts are the text's.
+    The draft is cut into chapters as bytes: "\n# " and "\n" are ASCII, which UTF-8 never uses
+    inside a multi-byte character, so the cuts and line counts are the text's. ``raw`` is the
+    text's UTF-8 as read, when it is that exactly: encoding a long Chinese draft again costs more
+    than the cutting.
     """
-    try:
-        data = ("\n" + body).encode("utf-8")
-    except UnicodeEncodeError:      # a lone surrogate: chapter by chapter, as only the chapters holding it fail
-        yield from _chapters_of_text(body, words, skip)
-        return
+    if raw is not None:
+        data = b"\n" + raw
+    else:
+        try:
+            data = ("\n" + body).encode("utf-8")
+        except UnicodeEncodeError:      # a lone surrogate: chapter by chapter, as only the chapters holding it fail
+            yield from _chapters_of_text(body, words, skip)
+            return
     parts = data.split(b"\n# ")   # text before the first chapter, then one part per chapter
     line = parts[0].count(b"\n")
-    crc, stop, empty, small = zlib.crc32, _STOP, _EMPTY, heapq.nsmallest
+    crc, stop, empty = zlib.crc32, _STOP, _EMPTY
     for part in parts[1:]:
         here = line + 1
         line = here + part.count(b"\n")
@@ -98,7 +112,7 @@ def _chapters(body: str, words: tuple[str, ...], skip: set[str]) -> Iterator[tup
         name = title.decode("utf-8")
         if words and any(w in name for w in words) and normalise(name) in skip:
             continue
-        yield name.strip(), here, len(hashes), sorted(hashes) if len(hashes) <= SKETCH else small(SKETCH, hashes)
+        yield name.strip(), here, len(hashes), sorted(hashes)[:SKETCH]
 
 
 def _chapters_of_text(body: str, words: tuple[str, ...], skip: set[str]
@@ -213,7 +227,7 @@ def summarize(project: Project, ctx: Context) -> dict[str, Any]:
     for draft in project.drafts.values():
         if draft.text:
             chapters = []
-            for title, line, size, kept in _chapters(draft.text, words, skip):
+            for title, line, size, kept in _chapters(draft.text, words, skip, _as_read(draft)):
                 chapters.append([title, line, size])
                 run.extend(kept)
             if chapters:
