@@ -16,6 +16,12 @@ def run() -> int:
     # Ctrl-C or SIGTERM while the modules are still being imported would end in Python's own
     # traceback (or a silent kill); cli.main takes over the signals once it runs.
     signal.signal(signal.SIGTERM, _interrupt)
+    # Names git stores are bytes it never checks (an author, a folder); read back as surrogates they
+    # must print as escapes, not end the command in UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         from xzdoc.cli import main
     except KeyboardInterrupt:

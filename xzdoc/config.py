@@ -260,7 +260,9 @@ def _projects_dir(data: YMap) -> str:
     if not isinstance(value, str) or os.path.isabs(text) or ".." in parts or len(text) > 200 or not text.isprintable():
         raise XzdocError(f"projects_dir 应为仓库内的相对目录，如 projects，而不是“{text[:60]}”", CONFIG_NAME,
                          data.at("projects_dir")[0], hint="项目目录必须在仓库中，审批台账才能从提交历史中读到它")
-    return text
+    # One spelling per folder: the ledger matches git's paths against it, so `./projects`, `projects/`
+    # and `projects//` must all read as the `projects` git writes.
+    return "/".join(part for part in parts if part not in ("", ".")) or "."
 
 
 def _flag(data: YMap, key: str) -> bool:

@@ -37,7 +37,8 @@ def valid_requests(approved: Facts | None, now: Facts) -> list[dict[str, Any]]:
         if text in before:
             continue
         entry = json.loads(text)
-        if isinstance(entry, dict) and entry.get("approved") and entry.get("doc_no") and entry.get("fields"):
+        fields = entry.get("fields") if isinstance(entry, dict) else None
+        if fields and isinstance(fields, list) and entry.get("approved") and entry.get("doc_no"):
             out.append(entry)
     return out
 
@@ -47,7 +48,8 @@ def uncovered(files: list[str], approved: Facts | None, now: Facts, requests: It
     """The ``files`` and fields changed since the approval that no request names; empty when all are covered."""
     names: set[str] = set()
     for entry in requests:
-        for name in entry.get("fields") or []:
+        fields = entry.get("fields")
+        for name in fields if isinstance(fields, list) else []:
             names.update(str(n) for n in groups.get(str(name), [str(name)]))
             names.add(str(name))
     left = []

@@ -101,8 +101,7 @@ def strict(blob: bytes, digests: bool = False) -> Facts:
             if latest is not None:
                 dates.append((str(key), latest))
         if isinstance(records.get("changes"), list):
-            changes = [json.dumps(plain(c), ensure_ascii=False, sort_keys=True, default=str)
-                       for c in records["changes"]]
+            changes = [_canonical(plain(c)) for c in records["changes"]]
     return Facts(pid if isinstance(pid, str) else None, stage if isinstance(stage, str) else None,
                  frozenset(filed), tuple(sorted(dates)), tuple(changes), fields=_digests(data) if digests else None)
 
@@ -115,10 +114,26 @@ def _digests(data: dict[str, Any]) -> str:
     for key, value in data.items():
         items = value.items() if isinstance(value, dict) and value else [("", value)]
         for sub, item in items:
-            text = json.dumps(item, ensure_ascii=False, sort_keys=True, default=str)
+            text = _canonical(item)
             path = (f"{key}.{sub}" if sub else str(key)).replace("\t", " ").replace("=", "＝")
             out.append(f"{path}={hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}")
     return "\t".join(out)
+
+
+def _canonical(value: Any) -> str:
+    """Sorted JSON of a value; a mapping whose keys YAML typed differently (1 and date) sorts by their text."""
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except TypeError:
+        return json.dumps(_text_keys(value), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _text_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def _dates(value: Any, event: bool) -> Iterable[str]:

@@ -237,13 +237,16 @@ def refs(where: Path, pattern: str = "refs/") -> list[str]:
 
 
 def branch_ref(where: Path, wanted: str | None) -> str | None:
-    """The ref to walk: the configured branch, else main/master, local before remote."""
+    """The ref to walk: the configured branch, else main or master (not both: anyone may push the other)."""
     names = [wanted] if wanted else ["main", "master"]
     candidates = [f"refs/heads/{n}" for n in names] + [f"refs/remotes/origin/{n}" for n in names]
     if wanted:
         candidates.insert(0, wanted)
     out = run(where, "for-each-ref", "--format=%(refname)", "refs/heads/", "refs/remotes/", check=False)
     known = set(out.decode("utf-8", "surrogateescape").splitlines())
+    if not wanted and all(f"refs/heads/{n}" in known or f"refs/remotes/origin/{n}" in known for n in names):
+        raise XzdocError("仓库中同时有 main 和 master 分支，无法确定以哪一个为主分支核对审批",
+                         hint="在 xzdoc.yaml 中写 branch: main（或 branch: master），经审批合并后生效")
     return next((ref for ref in candidates if ref in known), None)
 
 

@@ -116,6 +116,8 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     cache = FactsCache(repo.git_dir / "xzdoc" if repo else None, where)   # read while git walks the history
     reading.advance()   # and the log git has written meanwhile taken apart while it writes the rest
     history = reading.history()
+    if tip is None and workdir is None:
+        _same_line(where, history)
     # The merges' second parents are looked up by git while the versions below are read and parsed. One
     # cat-file for the policy versions and the project.yaml versions under the working projects folder; a
     # second lookup of each kind only when a policy in history moved the projects folder elsewhere.
@@ -153,6 +155,24 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     return Ledger(str(where), history.branch, commits[-1].sha if commits else "",
                   commits[base].sha if base is not None else None, tuple(records), steps.heads(), references,
                   at_base, tuple(issues), head_policy)
+
+
+def _same_line(where: Path, history: log.History) -> None:
+    """The branch walked must grow from the root the checked-out commit grows from.
+
+    Which branch is walked comes from the working copy (``branch:``, or main/master), which anyone who
+    can push may change; a branch of their own, started from a root whose policy names them for every
+    role, would otherwise be judged in place of the bureau's.
+    """
+    commits = history.commits
+    head = gitlog.resolve(where, "HEAD")
+    if not commits or head is None or head == commits[-1].sha:
+        return
+    roots = gitlog.run(where, "rev-list", "--first-parent", "--max-parents=0", head, "--").split()
+    if roots[-1:] != [commits[0].sha.encode()]:
+        raise XzdocError(f"主分支 {history.branch.removeprefix('refs/heads/')} 与当前检出的提交不是同一段历史"
+                         f"（起点不同），不能以它核对审批",
+                         hint="检出主分支或基于主分支的提交后再运行；xzdoc.yaml 中的 branch: 应指向本单位的主分支")
 
 
 def _project_blobs(history: log.History, prefixes: set[str]) -> list[str]:
@@ -208,6 +228,14 @@ def of_project(ledger: Ledger, project_id: str) -> list[ApprovalRecord]:
     return [r for r in ledger.records if project_id in (r.project, r.folder, r.folder.rsplit("/", 1)[-1])]
 
 
+def of_folder(ledger: Ledger, folder: str) -> list[ApprovalRecord]:
+    """Records of the project in ``folder`` (its path in the repository): what a bundle may show as its own.
+
+    Not by 项目编号: a folder that copies another project's id must not borrow that project's approvals.
+    """
+    return [r for r in ledger.records if r.folder == folder]
+
+
 def with_evidence(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -> list[ApprovalRecord]:
     """Fill in, for adopted records, the filings in the baseline's project.yaml that stand for the approval."""
     adopted = [r for r in records if r.status == ADOPTED]
@@ -242,8 +270,9 @@ def evidence(data: Any, record: ApprovalRecord) -> str:
     records = data.get("records") if isinstance(data, dict) else None
     parts: list[str] = []
     for gate in record.gates:
-        if gate == "submitted" and isinstance(data, dict) and data.get("documents"):
-            parts.append("申请材料：" + "、".join(str(k) for k in data["documents"]))
+        documents = data.get("documents") if isinstance(data, dict) else None
+        if gate == "submitted" and documents and isinstance(documents, (dict, list)):
+            parts.append("申请材料：" + "、".join(str(k) for k in documents))
         key, fields = _EVIDENCE.get(gate, ("", ()))
         entry = records.get(key) if isinstance(records, dict) and key else None
         if isinstance(entry, dict):

@@ -281,9 +281,9 @@ def layout_issues(walk: Walk, attributes: bytes | None) -> list[Issue]:
                  f"{path} 是{what}：项目目录下不允许，审批台账和检查读到的内容会不一致。修改方法：删除它，"
                  "把文件以普通文件提交")
            for path, (commit, what) in sorted(walk.layout.items())]
-    if attributes and any(word in attributes for word in (b"filter", b"ident", b"encoding", b"eol", b"text")):
+    if attributes and any(word in attributes for word in (b"filter", b"ident", b"encoding", b"eol", b"text", b"crlf")):
         out.append(Issue("art24.repository-layout", "", ".gitattributes", "",
-                         ".gitattributes 中有 filter、ident、eol/text 或 encoding 设置：检出的文件可能与提交的内容不同，"
+                         ".gitattributes 中有 filter、ident、eol/text/crlf 或 encoding 设置：检出的文件可能与提交的内容不同，"
                          "审批台账与检查会读到不同的字节。修改方法：删除这些设置"))
     return out
 

@@ -366,7 +366,7 @@ class Approvals:
         """The ledger's records of the project, oldest first; None outside git, where there is no history."""
         from xzdoc.history import ledger
 
-        return None if self.book is None else ledger.of_project(self.book, project.id)
+        return None if self.book is None else ledger.of_folder(self.book, project.display)
 
     def rows(self, project: Project) -> list[dict[str, str]]:
         from xzdoc.history import ledger
@@ -375,7 +375,7 @@ class Approvals:
             return []
         # The page is evidence of what is in force: every approval, and any unapproved change still in effect.
         # An unapproved change later undone or superseded stays in `xzdoc ledger`, not on the submission.
-        shown = [r for r in ledger.of_project(self.book, project.id) if r.approved or r.current]
+        shown = [r for r in ledger.of_folder(self.book, project.display) if r.approved or r.current]
         records = ledger.with_evidence(self.config, self.book, shown)
         return [records_page.row(self.config, r, ledger.STATUS_ZH) for r in records]
 
