@@ -454,9 +454,8 @@ def test_first_adjustment_request_skips_the_stage_role(repo: Repo) -> None:
     caught(repo, "art24.content-drift")
 
 
-# OPEN (xfail strict) (hole): walk._future() trusts the committer date of the commit that entered a filing; a push dated
+# WAS A HOLE, now defended (hole): walk._future() trusts the committer date of the commit that entered a filing; a push dated
 # in the future (2026-12-01, followed by commits of 2026-03-02) hides a filing registered before it happened.
-@pytest.mark.xfail(strict=True, reason="open hole: the future-filing check trusts the committer date of one commit")
 def test_future_filing_hidden_by_a_forged_commit_date(repo: Repo) -> None:
     repo.write(YAML, repo.path.joinpath(YAML).read_text("utf-8") + "records:\n  review: {date: 2026-06-01}\n")
     _raw_commit(repo, DEV.ident.encode(), "登记审核意见\n".encode(), when=1796090400)   # 2026-12-01 10:00 +08:00

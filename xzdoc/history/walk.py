@@ -61,8 +61,15 @@ class Walk:
     layout: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (commit, what is wrong)
     attributes: str | None = None                                      # root .gitattributes blob on the head
     coverage: list[tuple[Folder, Commit, str, str]] = field(default_factory=list)
+    # commit -> the latest day it can have entered main: no later than any commit after it on the line,
+    # so one commit dated ahead cannot make a filing written before its date look already past
+    entered: dict[str, str] = field(default_factory=dict)
 
     def run(self) -> None:
+        latest = "9999-12-31"
+        for commit in reversed(self.history.commits):
+            latest = min(latest, commit.committed[:10])
+            self.entered[commit.sha] = latest
         for position, commit in enumerate(self.history.commits):
             policy = self.timeline.before[position]
             base = self.timeline.base
@@ -192,7 +199,7 @@ class Walk:
         """Filings dated after the commit that entered them (before adoption only after today: history then
         was not kept as evidence)."""
         before = dict(old.dates) if old else {}
-        entered = self.today.isoformat() if adopted else commit.committed[:10]
+        entered = self.today.isoformat() if adopted else self.entered.get(commit.sha, commit.committed[:10])
         for key, date in now.dates:
             if before.get(key) == date:
                 continue
