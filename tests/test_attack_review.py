@@ -339,9 +339,8 @@ def test_signed_merge_on_a_side_branch_fast_forwarded(signed: Repo) -> None:
 # -- Approved content and adjustment requests ---------------------------------------------------------
 
 
-# OPEN (xfail strict) (hole): field digests stop at two levels (budget.years), and drift._covers() lets a request naming a
+# WAS A HOLE, now defended (hole): field digests stop at two levels (budget.years), and drift._covers() lets a request naming a
 # deeper path (budget.years.2026) cover the whole budget.years, so the 2027 change rides along unapproved.
-@pytest.mark.xfail(strict=True, reason="open hole: field digests stop two levels deep, so a deeper name covers its parent")
 def test_adjustment_request_naming_one_year_covers_every_year(repo: Repo) -> None:
     years = "budget:\n  total: 100.00\n  years:\n    2026: 50.00\n    2027: 50.00\n"
     text = f"id: {PID}\nname: 测试项目\nstage: submitted\n{years}"
