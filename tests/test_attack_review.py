@@ -219,9 +219,8 @@ def test_projects_dir_moved_onto_a_prestaged_folder(repo: Repo) -> None:
     assert code == 1 and "XZJT-2026-666" in output, output
 
 
-# OPEN (xfail strict) (hole): policy.config_blobs() only knows a root xzdoc.yaml and paths are repository-relative, so a
+# WAS A HOLE, now defended (hole): policy.config_blobs() only knows a root xzdoc.yaml and paths are repository-relative, so a
 # bureau kept in a sub-folder of its repository gets an empty ledger: nothing is ever judged.
-@pytest.mark.xfail(strict=True, reason="open hole: an xzdoc.yaml below the repository's top level is not refused")
 def test_bureau_in_a_sub_folder_of_the_repository(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "mono", config=None)
     repo.write("bureau/xzdoc.yaml", policy(repo, False))
@@ -230,7 +229,7 @@ def test_bureau_in_a_sub_folder_of_the_repository(tmp_path: Path) -> None:
     repo.edit(f"bureau/{YAML}", "stage: draft", "stage: approved")
     repo.commit("直接推进", who=DEV)
     code, output = _in(repo.path / "bureau", "ledger")
-    assert code != 0, output
+    assert code == 1 and "不在 git 仓库的根目录" in output, output
 
 
 # WAS A HOLE, now defended (hole): layout_issues() looks for filter/ident/encoding/eol/text in .gitattributes but not for the

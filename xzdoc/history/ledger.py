@@ -110,6 +110,8 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     if where is None:
         raise XzdocError(f"{config.root} 不在 git 仓库中，无法从提交历史得出审批记录",
                          hint="在仓库根目录执行 git init 并提交；审批以主分支上的合并提交为准")
+    if workdir is None and repo:
+        _at_top(config, repo.workdir)
     reading = log.start(where, config.branch, tip, repo.shallow if repo else None)
     if reading is None:
         return None
@@ -155,6 +157,13 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     return Ledger(str(where), history.branch, commits[-1].sha if commits else "",
                   commits[base].sha if base is not None else None, tuple(records), steps.heads(), references,
                   at_base, tuple(issues), head_policy)
+
+
+def _at_top(config: Config, top: Path) -> None:
+    """The ledger reads paths from the top of the repository; a bureau kept below it would be walked as empty."""
+    if config.path and config.root.resolve() != top.resolve():
+        raise XzdocError(f"xzdoc.yaml 不在 git 仓库的根目录（仓库根目录是 {top}），无法从提交历史核对审批",
+                         config.path, hint="把 xzdoc.yaml 和项目目录放在仓库根目录，或为本单位单独建一个仓库")
 
 
 def _same_line(where: Path, history: log.History) -> None:
