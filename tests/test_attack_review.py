@@ -27,6 +27,7 @@ from tests.attacks import (
     art24_errors,
     bureau,
     caught,
+    clean,
     change,
     keygen,
     ledger_exit,
@@ -354,15 +355,29 @@ def test_adjustment_request_naming_one_year_covers_every_year(repo: Repo) -> Non
     caught(repo, "art24.content-drift")
 
 
-# OPEN (xfail strict) (hole, design): a baseline added by a later approved policy change adopts every commit up to it,
-# so findings the ledger had already reported (a direct push to `approved`) turn into 基线采纳.
-@pytest.mark.xfail(strict=True, reason="open hole: a baseline set by a later policy adopts commits already judged")
+# WAS A HOLE, now defended (hole, design): a baseline added by a later approved policy change adopted every commit up to
+# it, so findings the ledger had already reported (a direct push to `approved`) turned into 基线采纳.
 def test_baseline_added_later_launders_earlier_findings(repo: Repo) -> None:
     stage(PID, "approved")(repo)
     pushed = repo.commit("直接推进", who=DEV)
     caught(repo, "art24.unapproved-stage-change")
     change(repo, "adopt", PARTY, lambda r: r.write("xzdoc.yaml", policy(r, False, f'baseline: "{pushed}"\n')))
     caught(repo, "art24.unapproved-stage-change")
+
+
+def test_baseline_added_later_still_adopts_history_from_before_the_first_policy(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "late", config=None)
+    repo.project(PID, "draft")
+    repo.commit("迁入")
+    stage(PID, "approved")(repo)
+    before = repo.commit("xzdoc 之前已批复", who=DEV)
+    repo.write("README.md", "说明\n")
+    repo.write("xzdoc.yaml", policy(repo, False))
+    repo.commit("采用 xzdoc")
+    code, output = ledger_exit(repo)
+    assert code == 1 and "art24.unapproved-stage-change" in output, output
+    change(repo, "adopt", PARTY, lambda r: r.write("xzdoc.yaml", policy(r, False, f'baseline: "{before}"\n')))
+    clean(repo)
 
 
 # WAS A HOLE, now defended (hole): ledger.of_project() (the bundle's approval page) selects records by 项目编号, so a folder that
@@ -432,10 +447,9 @@ def test_mode_only_change_of_an_approved_folder(repo: Repo) -> None:
     caught(repo, "art24.content-drift")
 
 
-# OPEN (xfail strict) (hole): in walk._drift() a merge that passes any gate skips the edit role of the stage; the first
-# records.changes entry is itself a (局党组) gate, so a party-group member covers the drift of a project whose
-# `approved` stage (批复文号, budget) belongs to 数据中心. A second request would need 数据中心 too.
-@pytest.mark.xfail(strict=True, reason="open hole: a merge passing a gate skips the approved stage's edit role")
+# WAS A HOLE, now defended (hole): in walk._drift() a merge that passed any gate skipped the edit role of the stage; the
+# first records.changes entry is itself a (局党组) gate, so a party-group member covered the drift of a project whose
+# `approved` stage (批复文号, budget) belongs to 数据中心. A second request needed 数据中心 too.
 def test_first_adjustment_request_skips_the_stage_role(repo: Repo) -> None:
     approval = "records:\n  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n"
     submitted(repo)
@@ -450,6 +464,50 @@ def test_first_adjustment_request_skips_the_stage_role(repo: Repo) -> None:
                 "[budget.total, records.approval], reason: 调整, approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n")
     change(repo, "request", PARTY, request)
     caught(repo, "art24.content-drift")
+
+
+def _approved(repo: Repo) -> str:
+    approval = "records:\n  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n"
+    submitted(repo)
+    change(repo, "review", PARTY, stage(PID, "reviewed"))
+    return change(repo, "approve", CENTER, stage(PID, "approved", approval))
+
+
+def test_request_and_edit_in_one_merge_need_the_stage_role_too(repo: Repo) -> None:
+    # The same attack in one pull request: the request and the budget change arrive together, merged by 局党组.
+    _approved(repo)
+
+    def request(r: Repo) -> None:
+        r.edit(YAML, "total: 100.00", "total: 900.00")
+        r.write(YAML, r.path.joinpath(YAML).read_text("utf-8") + "  changes:\n    - {date: 2026-03-01, fields: "
+                "[budget.total], reason: 调整, approved: 2026-03-01, doc_no: 忻政数函〔2026〕9号}\n")
+    change(repo, "request", PARTY, request)
+    caught(repo, "art24.content-drift")
+
+
+def test_a_filing_alone_needs_only_the_filings_role(repo: Repo) -> None:
+    # 监理备案 (gate 局党组) on a project whose stage belongs to 数据中心: the filing is all that changed.
+    _approved(repo)
+    change(repo, "file", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
+                                                  + "  supervision: {date: 2026-03-01, unit: 某监理公司}\n"))
+    code, output = ledger_exit(repo)
+    assert "art24.content-drift" not in output and code == 0, output
+
+
+def test_a_filing_does_not_carry_other_edits_past_the_stage_role(repo: Repo) -> None:
+    _approved(repo)
+
+    def file(r: Repo) -> None:
+        r.edit(YAML, "total: 100.00", "total: 900.00")
+        r.write(YAML, r.path.joinpath(YAML).read_text("utf-8") + "  supervision: {date: 2026-03-01, unit: 某监理公司}\n")
+    approved = repo.path.joinpath(YAML).read_text("utf-8")
+    change(repo, "file", PARTY, file)
+    caught(repo, "art24.content-drift")
+    # The way out: back to the approved content, then the filing on its own.
+    change(repo, "revert", CENTER, lambda r: r.write(YAML, approved))
+    change(repo, "refile", PARTY, lambda r: r.write(YAML, approved + "  supervision: {date: 2026-03-01, unit: 某监理公司}\n"))
+    code, output = ledger_exit(repo)
+    assert "art24.content-drift" not in output and code == 0, output
 
 
 # WAS A HOLE, now defended (hole): walk._future() trusts the committer date of the commit that entered a filing; a push dated

@@ -7,7 +7,8 @@ approving merge judged by the policy before it (xzdoc/history/merges.py);
 until then the last approved policy stays in force and the change is an
 issue. A change back to the policy in force is clean again. ``baseline`` is
 write-once: a change that rewrites it is refused even from an approver.
-Commits at or before the baseline are adopted, their policy changes too.
+Commits at or before the baseline are adopted, their policy changes too; a baseline
+set by a later change reaches back only over commits no approver-naming policy judged.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def timeline(history: History, working: Config, parsed: Mapping[str, Config | Xz
             continue
         assert isinstance(version, Config)
         if out.base is None and version.baseline:
-            out.base = _locate(history, version, position)
+            out.base = _reach(out, _locate(history, version, position))
         policy, blob, pending = version, new, None
     out.before.append(policy)
     out.blob = blob
@@ -145,6 +146,18 @@ def _record(commit: Commit, policy: Config, blob: str, status: str, problem: str
                           merged_by=str(commit.author), held=held, tree=commit.tree, blob=blob, status=status,
                           problem=problem, current=current, signature=sig.status if sig else NOT_CHECKED,
                           key=sig.key if sig else "")
+
+
+def _reach(out: Timeline, base: int | None) -> int | None:
+    """A baseline set by a later change adopts only commits made before any policy named an approver.
+
+    Commits judged under a policy with approvers have been reported as they were; letting a later
+    baseline adopt them would turn every finding up to it into 基线采纳.
+    """
+    if base is None:
+        return None
+    judged = next((i for i, p in enumerate(out.before) if p.approvers), None)
+    return base if judged is None or base < judged else (judged - 1 if judged else None)
 
 
 def _locate(history: History, version: Config, position: int) -> int | None:

@@ -136,13 +136,15 @@ class Walk:
                 verdicts[roles] = self.judge.check(commit, policy, folder.path, tree, roles)
             return verdicts[roles]
 
-        gated, all_ok = False, True
+        staged, filings, all_ok = False, [], True
         for change, gates, frm, to in _changes(policy, old, now) if now is not None else ():
             assert now is not None
             roles = roles_for(policy, gates)
             v = verdict(roles) if roles and not adopted else None
             status = ADOPTED if adopted and roles else NO_GATE if not roles else APPROVED if v and v.ok else UNAPPROVED
-            gated = gated or bool(roles)
+            if roles:
+                staged = staged or change == "stage"
+                filings += [] if change == "stage" else [change]
             all_ok = all_ok and status != UNAPPROVED
             self.records.append(_record(commit, folder, now, change, gates, roles, frm, to, tree or "", blob or "",
                                         status, v, policy, self.timeline))
@@ -150,11 +152,13 @@ class Walk:
             self._future(folder, commit, old, now, adopted)
         else:
             folder.future.clear()
-        self._drift(folder, commit, policy, adopted, tree, blob, now, gated, all_ok, verdict)
+        self._drift(folder, commit, policy, adopted, tree, blob, now, (staged, tuple(filings), all_ok), verdict)
         folder.tree, folder.blob = tree, blob
 
     def _drift(self, folder: Folder, commit: Commit, policy: Config, adopted: bool, tree: str | None,
-               blob: str | None, now: Facts | None, gated: bool, all_ok: bool, verdict: object) -> None:
+               blob: str | None, now: Facts | None, passed: tuple[bool, tuple[str, ...], bool], verdict: object) -> None:
+        staged, filings, all_ok = passed
+        gated = staged or bool(filings)
         if adopted:
             if tree is not None and now is not None and now.stage and now.stage != "draft":
                 folder.approved_tree, folder.approved_blob, folder.approved_commit = tree, blob, commit.sha
@@ -169,7 +173,14 @@ class Walk:
                 self._approve(folder, commit, tree, blob)
             return
         if tree is not None and now is not None:
-            ok = all_ok if gated else verdict(_edit_roles(policy, self._facts(folder.approved_blob))).ok  # type: ignore[operator]
+            # A stage gate's role answers for the whole new version. A filing's role answers only for the filing:
+            # anything else changed since the approval still needs the role of the stage the project stands on.
+            if staged:
+                ok = all_ok
+            else:
+                ok = (not filings or all_ok) and (
+                    verdict(_edit_roles(policy, self._facts(folder.approved_blob))).ok  # type: ignore[operator]
+                    or bool(filings) and self._only(folder, tree, blob, now, filings))
             if ok and folder.tree == folder.approved_tree and folder.drifted is None:
                 self._approve(folder, commit, tree, blob)
                 return
@@ -179,17 +190,25 @@ class Walk:
                 return
         folder.drifted = folder.drifted or commit
 
+    def _only(self, folder: Folder, tree: str, blob: str | None, now: Facts, filings: tuple[str, ...]) -> bool:
+        """Is the filing itself all that changed since the approval?"""
+        return not self._left(folder, tree, blob, now, [{"fields": list(filings)}], {})
+
+    def _left(self, folder: Folder, tree: str, blob: str | None, now: Facts, requests: list[dict[str, object]],
+              groups: dict[str, list[str]]) -> list[str]:
+        """What changed since the approval that ``requests`` do not name; field digests are read only now."""
+        self.cache.complete([folder.approved_blob, blob])
+        approved, now = self._facts(folder.approved_blob), self._facts(blob) or now
+        assert folder.approved_tree is not None
+        files = gitlog.diff_names(self.history.workdir, [(folder.approved_tree, tree)])[(folder.approved_tree, tree)]
+        return drift.uncovered(files, approved, now, requests, groups)
+
     def _covered(self, folder: Folder, commit: Commit, policy: Config, tree: str, blob: str | None,
                  now: Facts) -> bool:
         requests = drift.valid_requests(self._facts(folder.approved_blob), now)
         if not requests or folder.approved_tree is None:
             return False
-        # Only now are the field digests worth reading: a request names fields, and they must cover the drift.
-        self.cache.complete([folder.approved_blob, blob])
-        approved, now = self._facts(folder.approved_blob), self._facts(blob) or now
-        files = gitlog.diff_names(self.history.workdir, [(folder.approved_tree, tree)])[(folder.approved_tree, tree)]
-        groups = policy.standard.caps.get("drift_groups") or {}
-        return not drift.uncovered(files, approved, now, requests, groups)
+        return not self._left(folder, tree, blob, now, requests, policy.standard.caps.get("drift_groups") or {})
 
     def _approve(self, folder: Folder, commit: Commit, tree: str, blob: str | None) -> None:
         folder.approved_tree, folder.approved_blob, folder.approved_commit = tree, blob, commit.sha
