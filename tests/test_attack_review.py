@@ -204,9 +204,8 @@ def test_unapproved_projects_dir_respelling_silences_validate(repo: Repo) -> Non
     caught(repo, "art24.unapproved-config", "art24.unapproved-stage-change")
 
 
-# OPEN (xfail strict) (hole): a merge is walked with the policy before it, and later commits only see changes; folders
-# already under the new projects_dir when an approved change moves it are never read (silently skipped).
-@pytest.mark.xfail(strict=True, reason="open hole: folders already under a newly approved projects_dir are not read as appearing")
+# WAS A HOLE, now defended (hole): a merge is walked with the policy before it, and later commits only see changes; folders
+# already under the new projects_dir when an approved change moved it were never read (silently skipped).
 def test_projects_dir_moved_onto_a_prestaged_folder(repo: Repo) -> None:
     repo.write("p2/XZJT-2026-666/project.yaml", "id: XZJT-2026-666\nname: 暗中项目\nstage: approved\n"
                                                 "budget:\n  total: 900.00\n")
@@ -218,6 +217,25 @@ def test_projects_dir_moved_onto_a_prestaged_folder(repo: Repo) -> None:
     change(repo, "move", PARTY, move, message="项目目录改名")
     code, output = ledger_exit(repo)
     assert code == 1 and "XZJT-2026-666" in output, output
+
+
+def test_projects_dir_moved_with_its_projects_is_clean(repo: Repo) -> None:
+    def move(r: Repo) -> None:
+        r.write("xzdoc.yaml", r.path.joinpath("xzdoc.yaml").read_text("utf-8") + "projects_dir: p2\n")
+        r.git("mv", "projects", "p2")
+    change(repo, "move", PARTY, move, message="项目目录改名")
+    code, output = ledger_exit(repo)
+    assert code == 0 and f"p2/{PID}" in output, output
+
+
+def test_folders_under_a_projects_dir_never_in_force_are_not_reported(repo: Repo) -> None:
+    repo.write("p3/XZJT-2026-667/project.yaml", "id: XZJT-2026-667\nname: 草稿\nstage: approved\n")
+    repo.commit("与项目无关的目录", who=DEV)
+    # A policy naming p3 that never takes effect: p3's folders stay outside the ledger, only the policy is reported.
+    repo.write("xzdoc.yaml", repo.path.joinpath("xzdoc.yaml").read_text("utf-8") + "projects_dir: p3\n")
+    repo.commit("改配置", who=DEV)
+    code, output = ledger_exit(repo)
+    assert code == 1 and "art24.unapproved-config" in output and "XZJT-2026-667" not in output, output
 
 
 # WAS A HOLE, now defended (hole): policy.config_blobs() only knows a root xzdoc.yaml and paths are repository-relative, so a

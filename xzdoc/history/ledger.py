@@ -140,7 +140,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     judge.read_signatures(policies)
     line = policy.timeline(history, config, versions, judge)
     judge.revoked = line.last.revoked_keys
-    steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today())
+    steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today(), prefixes=tuple(sorted(prefixes)))
     steps.run()
     judge.finish()
     head_policy = line.last

@@ -67,7 +67,9 @@ def parse_all(root: Path, blobs: Mapping[str, bytes]) -> dict[str, Config | Xzdo
 def timeline(history: History, working: Config, parsed: Mapping[str, Config | XzdocError], judge: Judge) -> Timeline:
     """Walk the line oldest first, keeping the policy in force; the policy of a change is that before it."""
     out = Timeline()
-    policy = Config(root=working.root, branch=working.branch, projects_dir=working.projects_dir)
+    # Before the first xzdoc.yaml on the line, its projects folder (not the working copy's, which anyone may edit).
+    first = next((v for b in config_blobs(history) if isinstance(v := parsed.get(b), Config)), working)
+    policy = Config(root=working.root, branch=working.branch, projects_dir=first.projects_dir)
     blob: str | None = None
     bootstrapped = False
     pending: tuple[Commit, str] | None = None     # first commit of a config change not in force, and why

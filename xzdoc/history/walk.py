@@ -64,45 +64,62 @@ class Walk:
     # commit -> the latest day it can have entered main: no later than any commit after it on the line,
     # so one commit dated ahead cannot make a filing written before its date look already past
     entered: dict[str, str] = field(default_factory=dict)
+    # Every projects folder any policy version names, walked from the first commit under the policy then in
+    # force: a folder prepared under a projects_dir before an approved change moves there is judged as it
+    # was committed, not skipped. Only folders under a projects_dir that was in force are reported.
+    prefixes: tuple[str, ...] = ()
 
     def run(self) -> None:
         latest = "9999-12-31"
         for commit in reversed(self.history.commits):
             latest = min(latest, commit.committed[:10])
             self.entered[commit.sha] = latest
+        in_force = tuple(dict.fromkeys(_prefix(p) for p in self.timeline.before))
+        self.prefixes = tuple(dict.fromkeys([*in_force, *self.prefixes]))
         for position, commit in enumerate(self.history.commits):
             policy = self.timeline.before[position]
             base = self.timeline.base
             adopted = base is not None and position <= base
-            for path, (tree, blob) in self._touched(commit, policy).items():
+            for path, (tree, blob) in self._touched(commit).items():
                 folder = self.folders.setdefault(path, Folder(path))
                 self._step(folder, commit, policy, adopted, tree, blob)
+        self._keep(in_force)
 
-    def _touched(self, commit: Commit, policy: Config) -> dict[str, tuple[str | None, str | None]]:
+    def _keep(self, prefixes: tuple[str, ...]) -> None:
+        """Forget what lies under folders no policy in force ever made the projects folder."""
+        def kept(path: str) -> bool:
+            return any(path.startswith(p) for p in prefixes)
+        self.folders = {k: v for k, v in self.folders.items() if kept(k + "/")}
+        self.records = [r for r in self.records if kept(r.folder + "/")]
+        self.layout = {k: v for k, v in self.layout.items() if kept(k) or any(k == p[:-1] for p in prefixes)}
+
+    def _touched(self, commit: Commit) -> dict[str, tuple[str | None, str | None]]:
         """Folder path -> (its new tree, its new project.yaml) for the folders ``commit`` changes."""
-        prefix = policy.projects_dir.strip("/") + "/"
         out: dict[str, tuple[str | None, str | None]] = {}
         for ch in commit.changes:
             if ch.path == ".gitattributes":
                 self.attributes = None if ch.status == "D" else ch.new
-            if not ch.path.startswith(prefix):
-                if ch.path == prefix[:-1] and ch.mode in (LINK, GITLINK):
+            for prefix in self.prefixes:
+                if ch.path.startswith(prefix):
+                    self._under(ch, commit, prefix, out)
+                elif ch.path == prefix[:-1] and ch.mode in (LINK, GITLINK):
                     self._bad(ch, commit, "项目目录本身是符号链接或子模块")
-                continue
-            rest = ch.path[len(prefix):]
-            name, _, sub = rest.partition("/")
-            self._check_layout(ch, commit, rest)
-            path = prefix + name
-            current = self.folders.get(path)
-            tree, blob = out.get(path, (current.tree, current.blob) if current else (None, None))
-            if not sub:
-                tree = ch.new if ch.mode == TREE and ch.status != "D" else None
-                if tree is None:
-                    blob = None
-            elif sub == PROJECT_FILE:
-                blob = ch.new if ch.status != "D" and ch.mode not in (TREE, LINK, GITLINK) else None
-            out[path] = (tree, blob)
         return out
+
+    def _under(self, ch: Change, commit: Commit, prefix: str, out: dict[str, tuple[str | None, str | None]]) -> None:
+        rest = ch.path[len(prefix):]
+        name, _, sub = rest.partition("/")
+        self._check_layout(ch, commit, rest)
+        path = prefix + name
+        current = self.folders.get(path)
+        tree, blob = out.get(path, (current.tree, current.blob) if current else (None, None))
+        if not sub:
+            tree = ch.new if ch.mode == TREE and ch.status != "D" else None
+            if tree is None:
+                blob = None
+        elif sub == PROJECT_FILE:
+            blob = ch.new if ch.status != "D" and ch.mode not in (TREE, LINK, GITLINK) else None
+        out[path] = (tree, blob)
 
     def _check_layout(self, ch: Change, commit: Commit, rest: str) -> None:
         leaf = rest.rsplit("/", 1)[-1]
@@ -251,6 +268,10 @@ class Walk:
             if facts is not None:
                 out[path] = facts
         return out
+
+
+def _prefix(policy: Config) -> str:
+    return policy.projects_dir.strip("/") + "/"
 
 
 def _edit_roles(policy: Config, approved: Facts | None) -> tuple[str, ...]:
