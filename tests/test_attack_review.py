@@ -9,6 +9,7 @@ tests/test_attacks_policy.py are not repeated here.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -416,6 +417,21 @@ def test_copied_id_does_not_borrow_another_folders_approvals(repo: Repo) -> None
 
 
 # -- Signatures -----------------------------------------------------------------------------------------
+
+
+# WAS A HOLE, now defended (hole): approver addresses went into the allowed-signers file unchecked; a line break in one
+# started a signer line of its own, and `*` or a comma there is a principal pattern that matches other addresses.
+@pytest.mark.parametrize("address", ["wang@xzjt.gov.cn\n* ssh-ed25519 AAAA", "*@xzjt.gov.cn", "wang@xzjt.gov.cn,x@y.cn",
+                                     "wang xzjt.gov.cn", "王建国"])
+def test_approver_address_that_is_not_one_plain_address(tmp_path: Path, address: str) -> None:
+    from xzdoc import config
+    from xzdoc.errors import XzdocError
+
+    (tmp_path / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\napprovers:\n  局党组:\n"
+                                         f"    - name: 王建国\n      email: {json.dumps(address, ensure_ascii=False)}\n", "utf-8")
+    with pytest.raises(XzdocError, match="不是有效的邮箱地址") as caught:
+        config.load(tmp_path)
+    assert caught.value.line == 4 and "\n" not in caught.value.message
 
 
 # PASSES (defended, but latent): member e-mails are not validated, so an unapproved policy version (later

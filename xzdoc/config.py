@@ -280,7 +280,21 @@ def _emails(data: YMap, key: str) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) and "@" in v for v in value):
         raise XzdocError(f"{key} 应为邮箱列表，如 [noreply@github.com]", CONFIG_NAME, data.at(key)[0])
-    return tuple(v.strip().lower() for v in value)
+    return tuple(_address(v, key, data.at(key)[0]) for v in value)
+
+
+# One address as git records it: the allowed-signers file takes comma-separated patterns with * and ?,
+# and a line break would start a line of its own, so anything beyond a plain address is refused.
+_ADDRESS = re.compile(r"[^\s@,*?!\"'<>\\]+@[^\s@,*?!\"'<>\\]+")
+
+
+def _address(value: Any, what: str, line: int | None) -> str:
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    if not _ADDRESS.fullmatch(text):
+        shown = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], str(value)[:60])
+        raise XzdocError(f"{what}“{shown}”不是有效的邮箱地址", CONFIG_NAME, line,
+                         hint="写提交代码所用的邮箱，如 zhang@example.gov.cn；不能含空格、逗号、引号或通配符 * ?")
+    return text
 
 
 def _keys(value: Any, what: str, line: int | None) -> list[Key]:
@@ -331,7 +345,8 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
             if not isinstance(emails, list):
                 emails = [emails]
             github = member.get("github")
-            out.append(Approver(role, str(member["name"]), tuple(str(e).strip().lower() for e in emails),
+            where = (f"角色“{role}”第 {i + 1} 个成员的邮箱", members.at(i)[0])
+            out.append(Approver(role, str(member["name"]), tuple(_address(e, *where) for e in emails),
                                 str(github).lstrip("@") if github else None,
                                 tuple(_keys(member.get("keys"), f"角色“{role}”第 {i + 1} 个成员的 keys",
                                             members.at(i)[0]))))
