@@ -56,12 +56,13 @@ DEFAULT_GATES: dict[str, str] = {
     "records.acceptance_filing": "局党组",  # 第二十一条
     "records.changes": "局党组",      # 第十六条 调整申请 only covers drift once it entered through the party group's merge
     "config": "局党组",               # xzdoc.yaml itself: who approves decides every other verdict
+    "systems": "数据中心",            # 第八条、第三十条 systems.yaml, the register the data centre keeps
 }
 GATE_ARTICLES: dict[str, str] = {
     "submitted": "第七条", "reviewed": "第十条", "approved": "第十条", "contracted": "第十四条",
     "building": "第十七条", "accepted": "第二十一条", "operating": "第二十一条", "terminated": "第二十四条",
     "records.supervision": "第十七条", "records.acceptance_filing": "第二十一条", "records.changes": "第十六条",
-    "config": "第二十四条",
+    "config": "第二十四条", "systems": "第八条",
 }
 _NOREPLY = re.compile(r"(?:\d+\+)?(?P<login>[a-z0-9-]+)@users\.noreply\.github\.com")
 _SHA = re.compile(r"[0-9a-f]{7,40}")
@@ -366,10 +367,11 @@ def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) 
             if key.split(".", 1)[1] not in records:
                 raise XzdocError(f"gates 中的“{key}”不是已知的备案记录", CONFIG_NAME, line,
                                  hint="可用的记录：" + "、".join(f"records.{r}" for r in sorted(records)))
-        elif key != "config" and key not in stages:
+        elif key not in ("config", "systems") and key not in stages:
             raise XzdocError(f"gates 中的“{key}”不是可审批的阶段", CONFIG_NAME, line,
                              hint="阶段：" + "、".join(stages)
-                             + "；config（xzdoc.yaml 本身）；或 records.<记录名>，如 records.supervision")
+                             + "；config（xzdoc.yaml 本身）；systems（系统目录 systems.yaml）；"
+                             "或 records.<记录名>，如 records.supervision")
         if role is None or role == "":
             out.pop(key, None)
             continue

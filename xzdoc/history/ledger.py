@@ -34,7 +34,7 @@ from typing import Any
 
 from xzdoc.config import Config
 from xzdoc.errors import UsageError, XzdocError
-from xzdoc.history import gitlog, log, policy, walk
+from xzdoc.history import gitlog, log, policy, register, walk
 from xzdoc.history.facts import Facts, FactsCache
 from xzdoc.history.merges import (
     COMMITTER,
@@ -48,7 +48,18 @@ from xzdoc.history.merges import (
     UNSIGNED,
     Judge,
 )
-from xzdoc.history.records import ADOPTED, APPROVED, CONFIG_FILE, NO_GATE, PROJECT_FILE, STATUS_ZH, UNAPPROVED, ApprovalRecord, Issue
+from xzdoc.history.records import (
+    ADOPTED,
+    APPROVED,
+    CONFIG_FILE,
+    NO_GATE,
+    PROJECT_FILE,
+    REGISTER_FILE,
+    STATUS_ZH,
+    UNAPPROVED,
+    ApprovalRecord,
+    Issue,
+)
 from xzdoc.history.stages import crossed, gates_in_force, roles_for
 
 __all__ = ["ADOPTED", "APPROVED", "COMMITTER", "DIRECT_PUSH", "NON_APPROVER", "NOT_FROM_BRANCH", "NO_GATE",
@@ -110,7 +121,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     if where is None:
         raise XzdocError(f"{config.root} 不在 git 仓库中，无法从提交历史得出审批记录",
                          hint="在仓库根目录执行 git init 并提交；审批以主分支上的合并提交为准")
-    if workdir is None and repo:
+    if workdir is None and repo and repo.workdir:
         _at_top(config, repo.workdir)
     reading = log.start(where, config.branch, tip, repo.shallow if repo else None)
     if reading is None:
@@ -142,12 +153,13 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today(), prefixes=tuple(sorted(prefixes)))
     steps.run()
+    listed, unlisted = register.walk(history, line, judge)
     judge.finish()
     head_policy = line.last
     index = {c.sha: i for i, c in enumerate(history.commits)}
-    records = sorted(line.records + steps.finish(head_policy), key=lambda r: index.get(r.commit, 0))
+    records = sorted(line.records + steps.finish(head_policy) + listed, key=lambda r: index.get(r.commit, 0))
     attributes = gitlog.read_objects(where, [steps.attributes]).get(steps.attributes) if steps.attributes else None
-    issues = line.issues + walk.layout_issues(steps, attributes) + walk.state_issues(steps, steps.folders.values())
+    issues = line.issues + unlisted + walk.layout_issues(steps, attributes) + walk.state_issues(steps, steps.folders.values())
     cache.save()   # after the drift findings, which add the field digests they read
     base = line.base
     references = {path: Reference(f.approved_commit, f.approved_tree, f.approved_blob or "", f.adopted)
@@ -202,7 +214,7 @@ def _merge_paths(history: log.History, prefixes: set[str]) -> dict[str, list[str
     for commit in history.commits:
         if len(commit.parents) != 2:
             continue
-        paths = [CONFIG_FILE] if any(ch.path == CONFIG_FILE for ch in commit.changes) else []
+        paths = [ch.path for ch in commit.changes if ch.path in (CONFIG_FILE, REGISTER_FILE)]
         for ch in commit.changes:
             for prefix in prefixes:
                 if ch.path.startswith(prefix) and "/" not in ch.path[len(prefix):]:
@@ -340,7 +352,7 @@ def as_text(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -
     for folder in dict.fromkeys(r.folder for r in records):
         mine = [r for r in records if r.folder == folder]
         head = ledger.heads.get(folder)
-        stage = "" if folder == CONFIG_FILE else f"  当前阶段：{head.stage if head and head.stage else '（已删除）'}"
+        stage = "" if folder in (CONFIG_FILE, REGISTER_FILE) else f"  当前阶段：{head.stage if head and head.stage else '（已删除）'}"
         lines += ["", f"{mine[-1].project}  {folder}{stage}"]
         for r in mine:
             mark = "✔" if r.approved else "✘"
@@ -362,7 +374,9 @@ def as_text(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -
 
 
 def _where(record: ApprovalRecord) -> str:
-    return CONFIG_FILE if record.change == "config" else f"{record.folder}/{PROJECT_FILE}"
+    if record.change == "config":
+        return CONFIG_FILE
+    return REGISTER_FILE if record.change == "systems" else f"{record.folder}/{PROJECT_FILE}"
 
 
 def rule_of(record: ApprovalRecord) -> str:
@@ -370,6 +384,8 @@ def rule_of(record: ApprovalRecord) -> str:
         return "art24.unsigned-merge"
     if record.change == "config":
         return "art24.unapproved-config"
+    if record.change == "systems":
+        return "art24.unapproved-register"
     return "art24.unapproved-stage-change" if record.change == "stage" else "art24.unapproved-filing"
 
 

@@ -13,9 +13,10 @@ APPROVED, ADOPTED, NO_GATE, UNAPPROVED = "approved", "adopted", "no-gate", "unap
 STATUS_ZH = {APPROVED: "已审批", ADOPTED: "基线采纳", NO_GATE: "无需审批", UNAPPROVED: "未经审批"}
 PROJECT_FILE = "project.yaml"
 CONFIG_FILE = "xzdoc.yaml"
-BASELINE_REWRITTEN, INVALID_CONFIG = "baseline-rewritten", "invalid-config"
+REGISTER_FILE = "systems.yaml"
+BASELINE_REWRITTEN, INVALID_CONFIG, SYMLINK = "baseline-rewritten", "invalid-config", "symlink"
 PROBLEM_ZH.update({BASELINE_REWRITTEN: "改写了已设定的 baseline（baseline 只能设定一次）",
-                   INVALID_CONFIG: "新的 xzdoc.yaml 无法读取"})
+                   INVALID_CONFIG: "新的 xzdoc.yaml 无法读取", SYMLINK: "提交的是符号链接或子模块，不是文件"})
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class ApprovalRecord:
 
     project: str                # 项目编号 (the folder name when project.yaml has no id); "xzdoc.yaml" for policy
     folder: str                 # projects/<id>, relative to the repository root
-    change: str                 # "stage", "records.<key>" for a filing, or "config"
+    change: str                 # "stage", "records.<key>" for a filing, "config", or "systems" (the register)
     from_stage: str | None      # None when the project first appears
     to_stage: str | None
     gates: tuple[str, ...]      # gate keys the change passes: stages entered, records.<key>, or config
@@ -67,6 +68,8 @@ class ApprovalRecord:
             return f"{self.from_stage or '（新建）'} → {self.to_stage}"
         if self.change == "config":
             return "修改 xzdoc.yaml"
+        if self.change == "systems":
+            return "修改 systems.yaml"
         return f"{self.change} 备案"
 
     def explain(self) -> str:
@@ -77,6 +80,8 @@ class ApprovalRecord:
         if self.status == NO_GATE:
             if self.change == "config":
                 return f"首个 xzdoc.yaml（提交 {short}）"
+            if self.change == "systems":
+                return f"首个 systems.yaml，或尚无审批人、无审批关口（提交 {short}）"
             return "新建项目" if self.from_stage is None else "阶段回退或无审批关口"
         roles = "、".join(self.roles)
         signed = "" if self.signature == NOT_CHECKED else f"，{self.signature_text}"

@@ -197,7 +197,7 @@ class Walk:
             else:
                 ok = (not filings or all_ok) and (
                     verdict(_edit_roles(policy, self._facts(folder.approved_blob))).ok  # type: ignore[operator]
-                    or bool(filings) and self._only(folder, tree, blob, now, filings))
+                    or (bool(filings) and self._only(folder, tree, blob, now, filings)))
             if ok and folder.tree == folder.approved_tree and folder.drifted is None:
                 self._approve(folder, commit, tree, blob)
                 return

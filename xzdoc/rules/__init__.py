@@ -200,6 +200,8 @@ RULES: tuple[Rule, ...] = (
          art24.check_signed_records),
     Rule("art24.unapproved-config", "第二十四条", ERROR, "xzdoc.yaml 的修改经局党组成员合并（gates.config），baseline 只设一次",
          art24.check_config),
+    Rule("art24.unapproved-register", "第八条", ERROR,
+         "全局政务信息系统目录 systems.yaml 的修改经数据中心成员合并（gates.systems）", art24.check_register),
     Rule("art24.deleted-project", "第二十四条", ERROR, "经审批的项目不从主分支删除（终止须经审批）", art24.check_deleted),
     Rule("art24.repository-layout", "第二十四条", ERROR,
          "项目目录下没有符号链接、子模块、.gitattributes 或嵌套的 xzdoc.yaml", art24.check_layout),

@@ -175,6 +175,7 @@ def _issues(rule: str) -> Callable[[Project, Context], Iterator[Hit]]:
 check_drift = _issues("art24.content-drift")
 check_deleted = _issues("art24.deleted-project")
 check_config = _issues("art24.unapproved-config")
+check_register = _issues("art24.unapproved-register")
 check_layout = _issues("art24.repository-layout")
 check_unreadable = _issues("art24.unreadable-project")
 _future_in_history = _issues("art24.future-filing")
