@@ -263,7 +263,13 @@ def _projects_dir(data: YMap) -> str:
                          data.at("projects_dir")[0], hint="项目目录必须在仓库中，审批台账才能从提交历史中读到它")
     # One spelling per folder: the ledger matches git's paths against it, so `./projects`, `projects/`
     # and `projects//` must all read as the `projects` git writes.
-    return "/".join(part for part in parts if part not in ("", ".")) or "."
+    normal = "/".join(part for part in parts if part not in ("", "."))
+    # The root would make every top-level folder a project, and git's own folder never appears in its history:
+    # either way the ledger would read no project folder at all.
+    if not normal or normal.split("/")[0].lower() == ".git":
+        raise XzdocError(f"projects_dir 不能是“{text[:60]}”：须是仓库根目录下的一个子目录，如 projects", CONFIG_NAME,
+                         data.at("projects_dir")[0], hint="把项目目录放进 projects/ 之类的子目录，审批台账才能逐个项目目录判断")
+    return normal
 
 
 def _flag(data: YMap, key: str) -> bool:

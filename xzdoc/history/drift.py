@@ -29,9 +29,11 @@ def changed_fields(old: Facts | None, new: Facts | None) -> list[str]:
     return [path for path in dict.fromkeys([*a, *b]) if a.get(path) != b.get(path)]
 
 
-def valid_requests(approved: Facts | None, now: Facts) -> list[dict[str, Any]]:
-    """Adjustment requests new since the approved version that carry the opinion and name what they cover."""
-    before = set(approved.changes) if approved else set()
+def valid_requests(approved: Facts | None, now: Facts, parent: Facts | None = None) -> list[dict[str, Any]]:
+    """Adjustment requests that carry the opinion and name what they cover, new since the approved version and
+    new in this commit (absent from ``parent``, the first parent's version): a request pushed to main before
+    an approving merge did not come through that merge, and its approver never saw it."""
+    before = (set(approved.changes) if approved else set()) | (set(parent.changes) if parent else set())
     out = []
     for text in now.changes:
         if text in before:
@@ -56,10 +58,22 @@ def uncovered(files: list[str], approved: Facts | None, now: Facts, requests: It
     for file in files:
         if file == PROJECT_FILE:
             fields = changed_fields(approved, now)
-            left += [f for f in fields if not f.startswith(_NOT_CONTENT) and not _covers(names, f)]
+            left += [f for f in fields if not _not_content(f) and not _covers(names, f)]
         elif not _covers_file(names, file):
             left.append(file)
     return left
+
+
+def fields_only(files: list[str], approved: Facts | None, now: Facts, names: Iterable[str]) -> bool:
+    """Is every change since the approval a project.yaml field among ``names`` (a filing's own record)?"""
+    if any(file != PROJECT_FILE for file in files):
+        return False
+    wanted = set(names)
+    return all(_covers(wanted, f) for f in changed_fields(approved, now) if not _not_content(f))
+
+
+def _not_content(path: str) -> bool:
+    return any(path == n or path.startswith(n + ".") for n in _NOT_CONTENT)
 
 
 def _covers(names: set[str], path: str) -> bool:

@@ -90,7 +90,9 @@ def timeline(history: History, working: Config, parsed: Mapping[str, Config | Xz
             pending = None
             continue
         adopted = out.base is not None and position <= out.base
-        roles = (policy.gates["config"],) if "config" in policy.gates else ()
+        # A policy naming no approver protects nothing, and nobody could approve a change of it: the change
+        # that first names approvers starts the ledger, as a first xzdoc.yaml does.
+        roles = (policy.gates["config"],) if "config" in policy.gates and policy.approvers else ()
         verdict = judge.check(commit, policy, CONFIG_FILE, new, roles) if roles and not adopted else None
         problem = verdict.problem if verdict is not None else ""
         if not problem and not isinstance(version, Config):

@@ -79,7 +79,7 @@ class ApprovalRecord:
             return f"基线之前已达到，按记录采纳（{self.evidence or '无记录可引'}）"
         if self.status == NO_GATE:
             if self.change == "config":
-                return f"首个 xzdoc.yaml（提交 {short}）"
+                return f"首个 xzdoc.yaml，或此前的配置没有审批人（提交 {short}）"
             if self.change == "systems":
                 return f"首个 systems.yaml，或尚无审批人、无审批关口（提交 {short}）"
             return "新建项目" if self.from_stage is None else "阶段回退或无审批关口"

@@ -80,10 +80,31 @@ class Walk:
             policy = self.timeline.before[position]
             base = self.timeline.base
             adopted = base is not None and position <= base
-            for path, (tree, blob) in self._touched(commit).items():
+            touched = self._touched(commit)
+            after = _prefix(self.timeline.before[position + 1])
+            if after != _prefix(policy):
+                self._moved(touched, _prefix(policy), after)
+            for path, (tree, blob) in touched.items():
                 folder = self.folders.setdefault(path, Folder(path))
                 self._step(folder, commit, policy, adopted, tree, blob)
         self._keep(in_force)
+
+    def _moved(self, touched: dict[str, tuple[str | None, str | None]], old: str, new: str) -> None:
+        """The commit that puts a new projects folder in force moves the projects there: a folder that leaves
+        the old one and arrives, under the same name, in the new one keeps its approvals and its state, and
+        whatever the move changed in it is judged as any change of the folder."""
+        for path, (tree, _) in list(touched.items()):
+            if not path.startswith(new) or tree is None:
+                continue
+            source = old + path[len(new):]
+            before = self.folders.get(source)
+            arrived = self.folders.get(path)
+            if (before is None or before.tree is None or touched.get(source, (tree, None))[0] is not None
+                    or (arrived is not None and arrived.tree is not None)):
+                continue
+            del touched[source], self.folders[source]
+            self.folders[path] = replace(before, path=path)
+            self.records = [replace(r, folder=path) if r.folder == source else r for r in self.records]
 
     def _keep(self, prefixes: tuple[str, ...]) -> None:
         """Forget what lies under folders no policy in force ever made the projects folder."""
@@ -146,6 +167,11 @@ class Walk:
     def _step(self, folder: Folder, commit: Commit, policy: Config, adopted: bool, tree: str | None,
               blob: str | None) -> None:
         old, now = self._facts(folder.blob if folder.tree else None), self._facts(blob if tree else None)
+        if tree is not None and tree == folder.approved_tree and not _on_stage(policy, old):
+            # Back to the approved content after a deletion, a broken file or a misspelt stage: no stage was
+            # left, so none is entered again. (A real step back, to a stage that exists, is a decision of its
+            # own: stepping forward again needs the gate's merge, even onto the same content.)
+            old = self._facts(folder.approved_blob)
         verdicts: dict[tuple[str, ...], Verdict] = {}
 
         def verdict(roles: tuple[str, ...]) -> Verdict:
@@ -202,30 +228,31 @@ class Walk:
                 self._approve(folder, commit, tree, blob)
                 return
             role = policy.gates.get("records.changes")
-            if ok and (not role or verdict((role,)).ok) and self._covered(folder, commit, policy, tree, blob, now):  # type: ignore[operator]
+            if ok and (not role or verdict((role,)).ok) and self._covered(folder, policy, tree, blob, now):  # type: ignore[operator]
                 self._approve(folder, commit, tree, blob)
                 return
         folder.drifted = folder.drifted or commit
 
     def _only(self, folder: Folder, tree: str, blob: str | None, now: Facts, filings: tuple[str, ...]) -> bool:
-        """Is the filing itself all that changed since the approval?"""
-        return not self._left(folder, tree, blob, now, [{"fields": list(filings)}], {})
+        """Is the filing itself (its project.yaml record, no file) all that changed since the approval?"""
+        approved, now, files = self._since(folder, tree, blob, now)
+        return drift.fields_only(files, approved, now, filings)
 
-    def _left(self, folder: Folder, tree: str, blob: str | None, now: Facts, requests: list[dict[str, object]],
-              groups: dict[str, list[str]]) -> list[str]:
-        """What changed since the approval that ``requests`` do not name; field digests are read only now."""
+    def _since(self, folder: Folder, tree: str, blob: str | None, now: Facts) -> tuple[Facts | None, Facts, list[str]]:
+        """The approved facts, the new ones with their field digests (read only now), and the files changed."""
         self.cache.complete([folder.approved_blob, blob])
         approved, now = self._facts(folder.approved_blob), self._facts(blob) or now
         assert folder.approved_tree is not None
         files = gitlog.diff_names(self.history.workdir, [(folder.approved_tree, tree)])[(folder.approved_tree, tree)]
-        return drift.uncovered(files, approved, now, requests, groups)
+        return approved, now, files
 
-    def _covered(self, folder: Folder, commit: Commit, policy: Config, tree: str, blob: str | None,
-                 now: Facts) -> bool:
-        requests = drift.valid_requests(self._facts(folder.approved_blob), now)
+    def _covered(self, folder: Folder, policy: Config, tree: str, blob: str | None, now: Facts) -> bool:
+        """Do adjustment requests this commit brings cover everything changed since the approval?"""
+        requests = drift.valid_requests(self._facts(folder.approved_blob), now, self._facts(folder.blob))
         if not requests or folder.approved_tree is None:
             return False
-        return not self._left(folder, tree, blob, now, requests, policy.standard.caps.get("drift_groups") or {})
+        approved, now, files = self._since(folder, tree, blob, now)
+        return not drift.uncovered(files, approved, now, requests, policy.standard.caps.get("drift_groups") or {})
 
     def _approve(self, folder: Folder, commit: Commit, tree: str, blob: str | None) -> None:
         folder.approved_tree, folder.approved_blob, folder.approved_commit = tree, blob, commit.sha
@@ -268,6 +295,10 @@ class Walk:
             if facts is not None:
                 out[path] = facts
         return out
+
+
+def _on_stage(policy: Config, facts: Facts | None) -> bool:
+    return facts is not None and not facts.error and any(s.name == facts.stage for s in policy.standard.stages)
 
 
 def _prefix(policy: Config) -> str:

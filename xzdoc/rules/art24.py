@@ -181,6 +181,35 @@ check_unreadable = _issues("art24.unreadable-project")
 _future_in_history = _issues("art24.future-filing")
 
 
+def unattached(ctx: Context, present: set[str]) -> Iterator[tuple[str, Hit]]:
+    """(rule id, hit) for what the ledger holds against folders the run did not check, not yet reported.
+
+    The per-project checks report a folder's own findings and, once, those of the repository. When the
+    working copy's projects_dir names a folder without those projects (an unapproved change of it can),
+    nothing would carry them: they are reported here, once per full run.
+    """
+    found = ledger_for(ctx)
+    if found is None:
+        return
+    if isinstance(found, XzdocError):
+        if not ctx.extras.get(_REPORTED):
+            hint = f"修改方法：{found.hint}" if found.hint else ""
+            yield "art24.approval-history", Hit((1, 1), f"无法核对审批记录：{found.message}。{hint}",
+                                                path=found.path or "xzdoc.yaml")
+        return
+    from xzdoc.history import ledger  # loaded already: there is a ledger
+
+    for record in found.problems():
+        if record.folder not in present and record.change not in ("config", "systems"):
+            yield ledger.rule_of(record), Hit((1, 1), f"{record.folder}（不在本次检查的项目目录 {ctx.config.projects_dir} 中）"
+                                                      f"的“{record.describe()}”未经审批：{record.explain()}",
+                                              path=f"{record.folder}/project.yaml")
+    for issue in found.issues:
+        if issue.folder in present or ctx.extras.get(f"{_REPORTED}.{issue.rule}"):
+            continue
+        yield issue.rule, Hit((1, 1), issue.message, path=issue.path)
+
+
 def check_future_filing(project: Project, ctx: Context) -> Iterator[Hit]:
     """Filings dated after the day the check runs for (--as-of), and those dated after the commit that entered them."""
     yield from _future_in_history(project, ctx)

@@ -145,7 +145,16 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
                 _cached(config, folder, source, ctx, index, asked, store)
             else:
                 _one(config, Path(folder), ctx, index, asked)
+    if shard is None and _whole(config, paths):
+        shown = {os.path.relpath(f, config.root).replace(os.sep, "/") for f in folders}
+        index.findings += [f for rule, hit in art24.unattached(ctx, shown) for f in _findings(rules.BY_ID[rule], iter([hit]), "")]
     return index
+
+
+def _whole(config: Config, paths: list[Path]) -> bool:
+    """Does the run cover the repository (no paths, its root, or its projects folder)?"""
+    whole = {config.root.resolve(), (config.root / config.projects_dir).resolve()}
+    return not paths or any(p.resolve() in whole for p in paths)
 
 
 def _one(config: Config, folder: Path, ctx: rules.Context, index: Index, asked: bool) -> None:
