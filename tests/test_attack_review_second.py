@@ -206,3 +206,16 @@ def test_a_policy_without_approvers_can_be_given_some(tmp_path: Path) -> None:
 # when its date is later than a commit after it on the main line or than the check day; when the forged commit
 # is the head, nothing later bounds it, and a date before the check day is not in the future by any evidence git
 # holds. A server-side guard (`xzdoc guard`) sees pushes when they happen.
+
+
+# WAS A HOLE: approved content whose stage does not exist (kept as it was at adoption) had no edit role, so any
+# `--no-ff` merge, the attacker's own included, approved edits of it. Such content now falls to the party group.
+def test_content_without_a_real_stage_is_not_open_to_any_merge(tmp_path: Path) -> None:
+    r = Repo(tmp_path / "typo", config=None)
+    r.project(PID, text=f"id: {PID}\nname: 测试项目\nstage: biulding\nbudget:\n  total: 100.00\n")
+    r.commit("迁入")
+    r.write("xzdoc.yaml", policy(r, False, f'baseline: "{r.head()}"\n'))
+    r.commit("采用 xzdoc")
+    change(r, "budget", ATTACKER, lambda x: x.edit(YAML, "total: 100.00", "total: 900.00"))
+    code, output = ledger_exit(r)
+    assert code == 1 and "art24.content-drift" in output, output

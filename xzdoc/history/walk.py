@@ -306,9 +306,14 @@ def _prefix(policy: Config) -> str:
 
 
 def _edit_roles(policy: Config, approved: Facts | None) -> tuple[str, ...]:
-    """Who may change an approved project without passing a gate: the role of the stage it stands on."""
-    if approved is None or not approved.stage:
-        return ()
+    """Who may change an approved project without passing a gate: the role of the stage it stands on.
+
+    Approved content with no stage that exists (a version without one, a misspelt one kept at adoption)
+    falls to the party group's role (gate ``config``): "no stage" must not mean "anyone may merge".
+    """
+    if not _on_stage(policy, approved):
+        return (policy.gates["config"],) if "config" in policy.gates else ()
+    assert approved is not None
     stages = [g for g in gates_in_force(policy, approved.stage, ()) if g in policy.gates]
     if stages:
         return (policy.gates[stages[-1]],)
