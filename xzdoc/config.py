@@ -388,6 +388,12 @@ def _gates(data: YMap, approvers: tuple[Approver, ...], standard: std.Standard) 
             raise XzdocError(f"gates.{key} 需要“{role}”批准，但 approvers 中没有“{role}”的成员", CONFIG_NAME, line,
                              hint=f"在 approvers 下添加“{role}”的成员，或把 gates.{key} 改为已有成员的角色")
         out[key] = str(role)
+    config = out.get("config")
+    if approvers and config and not any(a.role == config for a in approvers):
+        # Nobody could approve a change of the policy itself: it could never be changed again.
+        line = raw.at("config")[0] if isinstance(raw, YMap) and "config" in raw else data.at("approvers")[0]
+        raise XzdocError(f"approvers 中没有“{config}”的成员，而修改 xzdoc.yaml 本身须由“{config}”成员合并（gates.config）",
+                         CONFIG_NAME, line, hint=f"在 approvers 下添加“{config}”的成员；否则这份配置以后再也无法经审批修改")
     return out
 
 

@@ -26,12 +26,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from xzdoc.config import Config
+from xzdoc.history import attributes as attributes_mod
 from xzdoc.history import drift, gitlog
 from xzdoc.history.facts import Facts, FactsCache
 from xzdoc.history.log import GITLINK, LINK, TREE, Change, Commit, History
 from xzdoc.history.merges import Judge, Verdict
 from xzdoc.history.policy import Timeline
-from xzdoc.history.records import ADOPTED, APPROVED, NO_GATE, PROJECT_FILE, UNAPPROVED, ApprovalRecord, Issue
+from xzdoc.history.records import (
+    ADOPTED,
+    APPROVED,
+    CONFIG_FILE,
+    NO_GATE,
+    PROJECT_FILE,
+    REGISTER_FILE,
+    UNAPPROVED,
+    ApprovalRecord,
+    Issue,
+)
 from xzdoc.history.signatures import NOT_CHECKED
 from xzdoc.history.stages import crossed, gates_in_force, roles_for
 
@@ -81,30 +92,52 @@ class Walk:
             base = self.timeline.base
             adopted = base is not None and position <= base
             touched = self._touched(commit)
-            after = _prefix(self.timeline.before[position + 1])
-            if after != _prefix(policy):
-                self._moved(touched, _prefix(policy), after)
+            self._moved(touched, position)
             for path, (tree, blob) in touched.items():
                 folder = self.folders.setdefault(path, Folder(path))
                 self._step(folder, commit, policy, adopted, tree, blob)
         self._keep(in_force)
 
-    def _moved(self, touched: dict[str, tuple[str | None, str | None]], old: str, new: str) -> None:
-        """The commit that puts a new projects folder in force moves the projects there: a folder that leaves
-        the old one and arrives, under the same name, in the new one keeps its approvals and its state, and
-        whatever the move changed in it is judged as any change of the folder."""
+    def _moved(self, touched: dict[str, tuple[str | None, str | None]], position: int) -> None:
+        """Projects that move to the projects folder in force keep their approvals and their state.
+
+        A folder arriving, new, under the projects folder in force after ``position`` takes over the state
+        of the folder of the same name under another projects folder when that one leaves in the same
+        commit (whatever the move changed is then judged as any change), or is the very same tree (a copy
+        out of a folder no longer in force). At the commit that puts a projects folder in force, a folder
+        already there whose tree is the approved tree of a same-named folder deleted elsewhere takes that
+        folder's approvals (the projects were moved first, the policy after).
+        """
+        dest = _prefix(self.timeline.before[position + 1])
         for path, (tree, _) in list(touched.items()):
-            if not path.startswith(new) or tree is None:
-                continue
-            source = old + path[len(new):]
-            before = self.folders.get(source)
             arrived = self.folders.get(path)
-            if (before is None or before.tree is None or touched.get(source, (tree, None))[0] is not None
-                    or (arrived is not None and arrived.tree is not None)):
+            if not path.startswith(dest) or tree is None or (arrived is not None and arrived.tree is not None):
                 continue
-            del touched[source], self.folders[source]
-            self.folders[path] = replace(before, path=path)
-            self.records = [replace(r, folder=path) if r.folder == source else r for r in self.records]
+            for prefix in self.prefixes:
+                source = prefix + path[len(dest):]
+                before = self.folders.get(source)
+                if prefix == dest or before is None or before.tree is None:
+                    continue
+                if touched.get(source, (before.tree, None))[0] is None or before.tree == tree:
+                    touched.pop(source, None)
+                    self._carry(before, path)
+                    break
+        if dest != _prefix(self.timeline.before[position]):
+            for path, folder in list(self.folders.items()):
+                if not path.startswith(dest) or folder.tree is None:
+                    continue
+                for prefix in self.prefixes:
+                    old = self.folders.get(prefix + path[len(dest):])
+                    if prefix != dest and old is not None and old.tree is None and old.approved_tree == folder.tree:
+                        self.records = [r for r in self.records if r.folder != path]
+                        self._carry(replace(old, tree=folder.tree, blob=folder.blob, drifted=None), path, old.path)
+                        break
+
+    def _carry(self, folder: Folder, path: str, source: str = "") -> None:
+        source = source or folder.path
+        del self.folders[source]
+        self.folders[path] = replace(folder, path=path)
+        self.records = [replace(r, folder=path) if r.folder == source else r for r in self.records]
 
     def _keep(self, prefixes: tuple[str, ...]) -> None:
         """Forget what lies under folders no policy in force ever made the projects folder."""
@@ -313,7 +346,7 @@ def _edit_roles(policy: Config, approved: Facts | None) -> tuple[str, ...]:
     """
     if not _on_stage(policy, approved):
         return (policy.gates["config"],) if "config" in policy.gates else ()
-    assert approved is not None
+    assert approved is not None and approved.stage
     stages = [g for g in gates_in_force(policy, approved.stage, ()) if g in policy.gates]
     if stages:
         return (policy.gates[stages[-1]],)
@@ -364,10 +397,13 @@ def layout_issues(walk: Walk, attributes: bytes | None) -> list[Issue]:
                  f"{path} 是{what}：项目目录下不允许，审批台账和检查读到的内容会不一致。修改方法：删除它，"
                  "把文件以普通文件提交")
            for path, (commit, what) in sorted(walk.layout.items())]
-    if attributes and any(word in attributes for word in (b"filter", b"ident", b"encoding", b"eol", b"text", b"crlf")):
+    guarded = {p.split("/", 1)[0] for p in walk.prefixes} | {CONFIG_FILE, REGISTER_FILE}
+    risky = attributes_mod.risky(attributes, guarded) if attributes else []
+    if risky:
         out.append(Issue("art24.repository-layout", "", ".gitattributes", "",
-                         ".gitattributes 中有 filter、ident、eol/text/crlf 或 encoding 设置：检出的文件可能与提交的内容不同，"
-                         "审批台账与检查会读到不同的字节。修改方法：删除这些设置"))
+                         f".gitattributes 第 {risky[0]} 行对项目目录、xzdoc.yaml 或 systems.yaml 设置了 filter、ident、"
+                         "eol/text/crlf 或 encoding：检出的文件可能与提交的内容不同，审批台账与检查会读到不同的字节。"
+                         "修改方法：删除这些设置，或把规则限定在其他目录（如 docs/*.pdf）"))
     return out
 
 

@@ -128,6 +128,7 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
     # Every shard scans its drafts for the names of all projects, its own and the other shards'.
     sources: dict[str, str] | None = {} if store is not None else None
     ctx.extras[NAMES_KEY] = name_candidates(_sources([*folders, *others], sources))
+    shown = {os.path.relpath(f, config.root).replace(os.sep, "/") for f in folders}
     if shard is not None:
         folders = [f for f in folders if shard.holds(f)]
         others = [f for f in others if shard.holds(f)]
@@ -145,8 +146,8 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
                 _cached(config, folder, source, ctx, index, asked, store)
             else:
                 _one(config, Path(folder), ctx, index, asked)
-    if shard is None and _whole(config, paths):
-        shown = {os.path.relpath(f, config.root).replace(os.sep, "/") for f in folders}
+    # Once for the run: by the first shard, the others' folders counting as checked (they are, by their shard).
+    if (shard is None or shard.number == 1) and _whole(config, paths):
         index.findings += [f for rule, hit in art24.unattached(ctx, shown) for f in _findings(rules.BY_ID[rule], iter([hit]), "")]
     return index
 

@@ -54,11 +54,13 @@ def discover_names(config: Config, paths: Iterable[Path]) -> list[str]:
         if not target.exists():
             raise UsageError(f"路径不存在：{target}", "命令行参数 PATH",
                              hint="PATH 可以是仓库根目录、projects/、某个项目目录或项目编号")
-        if (target / PROJECT_FILE).is_file():
-            out.append(str(target))
-            continue
         if (target / config.projects_dir).is_dir() and target == config.root:
             target = target / config.projects_dir
+        # The projects folder is read as the folder of projects even with a project.yaml of its own in it:
+        # one stray file must not make the run check that file alone.
+        if (target / PROJECT_FILE).is_file() and target != (config.root / config.projects_dir).resolve():
+            out.append(str(target))
+            continue
         found = project_folders(target)
         if not found and target == (config.root / config.projects_dir).resolve():
             continue   # a new bureau repository before its first project: nothing to check is not an error
