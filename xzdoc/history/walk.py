@@ -110,8 +110,7 @@ class Walk:
         """
         dest = _prefix(self.timeline.before[position + 1])
         for path, (tree, _) in list(touched.items()):
-            arrived = self.folders.get(path)
-            if not path.startswith(dest) or tree is None or (arrived is not None and arrived.tree is not None):
+            if not path.startswith(dest) or tree is None or not self._fresh(path):
                 continue
             for prefix in self.prefixes:
                 source = prefix + path[len(dest):]
@@ -133,6 +132,12 @@ class Walk:
                         self._carry(replace(old, tree=folder.tree, blob=folder.blob, drifted=None), path, old.path)
                         break
 
+    def _fresh(self, path: str) -> bool:
+        """A folder that never held anything judged: only such a one may take over another's state."""
+        folder = self.folders.get(path)
+        return folder is None or (folder.tree is None and folder.approved_tree is None
+                                  and not any(r.folder == path for r in self.records))
+
     def _carry(self, folder: Folder, path: str, source: str = "") -> None:
         source = source or folder.path
         del self.folders[source]
@@ -150,7 +155,9 @@ class Walk:
     def _touched(self, commit: Commit) -> dict[str, tuple[str | None, str | None]]:
         """Folder path -> (its new tree, its new project.yaml) for the folders ``commit`` changes."""
         out: dict[str, tuple[str | None, str | None]] = {}
-        for ch in commit.changes:
+        # Deletions first: a folder replaced by a symlink in one commit is listed as the link's addition and
+        # then the tree's deletion, and the deletion must not clear what the addition found.
+        for ch in sorted(commit.changes, key=lambda c: c.status != "D"):
             if ch.path == ".gitattributes":
                 self.attributes = None if ch.status == "D" else ch.new
             for prefix in self.prefixes:

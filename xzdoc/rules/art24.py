@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 LEDGER_KEY = _KEY = "art24.ledger"
 _REPORTED = "art24.reported"
+# Set by a whole-repository run (each of its shards too): what other folders and the repository have is
+# then left to ``unattached``, which the run calls once, so no shard repeats it.
+RUN_WIDE = "art24.run-wide"
 
 
 def ledger_for(ctx: Context) -> ledger.Ledger | XzdocError | None:
@@ -72,12 +75,17 @@ def _state(project: Project, ctx: Context) -> tuple[ledger.Ledger, str] | None:
 
 def check_history(project: Project, ctx: Context) -> Iterator[Hit]:
     found = ledger_for(ctx)
-    if not isinstance(found, XzdocError) or _folder(project, ctx) is None or ctx.extras.get(_REPORTED):
+    if not isinstance(found, XzdocError) or _folder(project, ctx) is None or ctx.extras.get(_REPORTED) \
+            or ctx.extras.get(RUN_WIDE):
         return
     ctx.extras[_REPORTED] = True
+    yield _history_hit(found, None)
+
+
+def _history_hit(found: XzdocError, default: str | None) -> Hit:
     hint = f"修改方法：{found.hint}" if found.hint else ""
     level = "warning" if "找不到 git" in found.message else None
-    yield Hit((1, 1), f"无法核对审批记录：{found.message}。{hint}", path=found.path if found.path else None, level=level)
+    return Hit((1, 1), f"无法核对审批记录：{found.message}。{hint}", path=found.path or default, level=level)
 
 
 def _unapproved(project: Project, ctx: Context, signed: bool = False) -> list[ledger.ApprovalRecord]:
@@ -157,6 +165,9 @@ def _issues(rule: str) -> Callable[[Project, Context], Iterator[Hit]]:
         if state is None:
             return
         book, folder = state
+        if ctx.extras.get(RUN_WIDE):
+            yield from (Hit(project.data.pos, i.message) for i in book.issues if i.rule == rule and i.folder == folder)
+            return
         present = {_folder(p, ctx) for p in ctx.projects} | {folder}
         once = f"art24.reported.{rule}"
         for issue in book.issues:
@@ -192,10 +203,7 @@ def unattached(ctx: Context, present: set[str]) -> Iterator[tuple[str, Hit]]:
     if found is None:
         return
     if isinstance(found, XzdocError):
-        if not ctx.extras.get(_REPORTED):
-            hint = f"修改方法：{found.hint}" if found.hint else ""
-            yield "art24.approval-history", Hit((1, 1), f"无法核对审批记录：{found.message}。{hint}",
-                                                path=found.path or "xzdoc.yaml")
+        yield "art24.approval-history", _history_hit(found, "xzdoc.yaml")
         return
     from xzdoc.history import ledger  # loaded already: there is a ledger
 
@@ -205,9 +213,8 @@ def unattached(ctx: Context, present: set[str]) -> Iterator[tuple[str, Hit]]:
                                                       f"的“{record.describe()}”未经审批：{record.explain()}",
                                               path=f"{record.folder}/project.yaml")
     for issue in found.issues:
-        if issue.folder in present or ctx.extras.get(f"{_REPORTED}.{issue.rule}"):
-            continue
-        yield issue.rule, Hit((1, 1), issue.message, path=issue.path)
+        if issue.folder not in present:
+            yield issue.rule, Hit((1, 1), issue.message, path=issue.path)
 
 
 def check_future_filing(project: Project, ctx: Context) -> Iterator[Hit]:

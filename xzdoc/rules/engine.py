@@ -128,7 +128,12 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
     # Every shard scans its drafts for the names of all projects, its own and the other shards'.
     sources: dict[str, str] | None = {} if store is not None else None
     ctx.extras[NAMES_KEY] = name_candidates(_sources([*folders, *others], sources))
-    shown = {os.path.relpath(f, config.root).replace(os.sep, "/") for f in folders}
+    # Where each folder really is: a project reached through a symlink is checked (and shown) at its target,
+    # so what the ledger holds against the link's own path is no checked project's to report.
+    root = os.path.realpath(config.root)
+    shown = {os.path.relpath(os.path.realpath(f), root).replace(os.sep, "/") for f in folders}
+    whole = _whole(config, paths)
+    ctx.extras[art24.RUN_WIDE] = whole
     if shard is not None:
         folders = [f for f in folders if shard.holds(f)]
         others = [f for f in others if shard.holds(f)]
@@ -147,7 +152,7 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
             else:
                 _one(config, Path(folder), ctx, index, asked)
     # Once for the run: by the first shard, the others' folders counting as checked (they are, by their shard).
-    if (shard is None or shard.number == 1) and _whole(config, paths):
+    if (shard is None or shard.number == 1) and whole:
         index.findings += [f for rule, hit in art24.unattached(ctx, shown) for f in _findings(rules.BY_ID[rule], iter([hit]), "")]
     return index
 
