@@ -178,3 +178,29 @@ __all__ = [
     "prepare",
     "stage",
 ]
+
+
+APPROVAL = "records:\n  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n"
+
+
+def approved(repo: Repo) -> str:
+    """The project through submitted and reviewed (局党组) to approved (数据中心), each by its role's merge."""
+    submitted(repo)
+    change(repo, "review", PARTY, stage(PID, "reviewed"))
+    return change(repo, "approve", CENTER, stage(PID, "approved", APPROVAL))
+
+
+def validate_errors(repo: Repo, *args: str) -> tuple[int, list[tuple[str, str]]]:
+    """``xzdoc validate`` run as CI runs it (from the repository's top): exit code and errors as (rule, path)."""
+    import os
+
+    from tests.conftest import AS_OF, invoke
+
+    old = os.getcwd()
+    os.chdir(repo.path)
+    try:
+        result = invoke("validate", *args, "--format", "json", "--as-of", AS_OF)
+    finally:
+        os.chdir(old)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, [(f["rule"], f["path"]) for f in json.loads(result.output) if f["level"] == "error"]

@@ -25,6 +25,7 @@ from tests.attacks import (
     PARTY,
     PID,
     YAML,
+    approved,
     art24_errors,
     bureau,
     caught,
@@ -500,16 +501,9 @@ def test_first_adjustment_request_skips_the_stage_role(repo: Repo) -> None:
     caught(repo, "art24.content-drift")
 
 
-def _approved(repo: Repo) -> str:
-    approval = "records:\n  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n"
-    submitted(repo)
-    change(repo, "review", PARTY, stage(PID, "reviewed"))
-    return change(repo, "approve", CENTER, stage(PID, "approved", approval))
-
-
 def test_request_and_edit_in_one_merge_need_the_stage_role_too(repo: Repo) -> None:
     # The same attack in one pull request: the request and the budget change arrive together, merged by 局党组.
-    _approved(repo)
+    approved(repo)
 
     def request(r: Repo) -> None:
         r.edit(YAML, "total: 100.00", "total: 900.00")
@@ -521,7 +515,7 @@ def test_request_and_edit_in_one_merge_need_the_stage_role_too(repo: Repo) -> No
 
 def test_a_filing_alone_needs_only_the_filings_role(repo: Repo) -> None:
     # 监理备案 (gate 局党组) on a project whose stage belongs to 数据中心: the filing is all that changed.
-    _approved(repo)
+    approved(repo)
     change(repo, "file", PARTY, lambda r: r.write(YAML, r.path.joinpath(YAML).read_text("utf-8")
                                                   + "  supervision: {date: 2026-03-01, unit: 某监理公司}\n"))
     code, output = ledger_exit(repo)
@@ -529,17 +523,17 @@ def test_a_filing_alone_needs_only_the_filings_role(repo: Repo) -> None:
 
 
 def test_a_filing_does_not_carry_other_edits_past_the_stage_role(repo: Repo) -> None:
-    _approved(repo)
+    approved(repo)
 
     def file(r: Repo) -> None:
         r.edit(YAML, "total: 100.00", "total: 900.00")
         r.write(YAML, r.path.joinpath(YAML).read_text("utf-8") + "  supervision: {date: 2026-03-01, unit: 某监理公司}\n")
-    approved = repo.path.joinpath(YAML).read_text("utf-8")
+    content = repo.path.joinpath(YAML).read_text("utf-8")
     change(repo, "file", PARTY, file)
     caught(repo, "art24.content-drift")
     # The way out: back to the approved content, then the filing on its own.
-    change(repo, "revert", CENTER, lambda r: r.write(YAML, approved))
-    change(repo, "refile", PARTY, lambda r: r.write(YAML, approved + "  supervision: {date: 2026-03-01, unit: 某监理公司}\n"))
+    change(repo, "revert", CENTER, lambda r: r.write(YAML, content))
+    change(repo, "refile", PARTY, lambda r: r.write(YAML, content + "  supervision: {date: 2026-03-01, unit: 某监理公司}\n"))
     code, output = ledger_exit(repo)
     assert "art24.content-drift" not in output and code == 0, output
 

@@ -6,28 +6,15 @@ Same conventions as tests/test_attack_review.py: real repositories with pinned d
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
-from tests.attacks import ATTACKER, FOLDER, PID, YAML, bureau, ledger_exit, policy, submitted
-from tests.conftest import AS_OF, invoke
+from tests.attacks import ATTACKER, FOLDER, PID, YAML, bureau, ledger_exit, policy, submitted, validate_errors
 from tests.gitrepo import Repo
 
 LINKED = "XZJT-2025-902"
-
-
-def _validate(r: Repo, *args: str) -> tuple[int, list[tuple[str, str]]]:
-    old = os.getcwd()
-    os.chdir(r.path)
-    try:
-        result = invoke("validate", *args, "--format", "json", "--as-of", AS_OF)
-    finally:
-        os.chdir(old)
-    assert result.exit_code in (0, 1), result.output
-    return result.exit_code, [(f["rule"], f["path"]) for f in json.loads(result.output) if f["level"] == "error"]
 
 
 # WAS A HOLE: a folder arriving under the projects folder took over the state of a same-named folder elsewhere
@@ -80,7 +67,7 @@ def test_a_draft_swapped_for_a_symlink_and_pushed_forward_is_reported(tmp_path: 
     r = _linked(tmp_path, "building")
     code, output = ledger_exit(r)
     assert code == 1 and "符号链接" in output, output
-    assert _validate(r)[0] == 1
+    assert validate_errors(r)[0] == 1
 
 
 @pytest.mark.parametrize("args", [(), (".",), ("projects",), ("--shard", "1/2")])
@@ -88,7 +75,7 @@ def test_an_approved_project_swapped_for_a_symlink_is_reported(tmp_path: Path, a
     r = _linked(tmp_path, None)
     code, output = ledger_exit(r)
     assert code == 1 and "符号链接" in output and "art24.deleted-project" in output, output
-    assert _validate(r, *args)[0] == 1
+    assert validate_errors(r, *args)[0] == 1
 
 
 # WAS A HOLE: the .gitattributes reader split lines at a CR, kept a leading BOM in the first pattern, and only knew
@@ -116,6 +103,6 @@ def test_shards_report_each_ledger_finding_once(tmp_path: Path) -> None:
     r.write(".gitattributes", "*.md text\n")
     r.commit("attrs", who=ATTACKER)
     wanted = ("art24.content-drift", "art24.repository-layout")
-    whole = [e for e in _validate(r)[1] if e[0] in wanted]
-    shards = [e for i in (1, 2, 3) for e in _validate(r, "--shard", f"{i}/3")[1] if e[0] in wanted]
+    whole = [e for e in validate_errors(r)[1] if e[0] in wanted]
+    shards = [e for i in (1, 2, 3) for e in validate_errors(r, "--shard", f"{i}/3")[1] if e[0] in wanted]
     assert sorted(whole) == sorted(shards) and len(whole) == 2, (whole, shards)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from tests.attacks import (
     ATTACKER,
-    CENTER,
     DEV,
     FOLDER,
     PARTY,
     PID,
     YAML,
+    approved,
     art24_errors,
     caught,
     change,
@@ -35,12 +35,6 @@ def _append(r: Repo, text: str) -> None:
 def _request(n: int, fields: str) -> str:
     return (f"    - {{date: 2026-03-0{n}, fields: [{fields}], reason: 调整{n}, "
             f"approved: 2026-03-0{n}, doc_no: 忻政数函〔2026〕{n}号}}\n")
-
-
-def _approved(r: Repo) -> None:
-    submitted(r)
-    change(r, "review", PARTY, stage(PID, "reviewed"))
-    change(r, "approve", CENTER, stage(PID, "approved", "records:\n  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n"))
 
 
 # WAS A HOLE: an adjustment request counted when it was new since the approval, not new in the merge; one pushed
@@ -92,7 +86,7 @@ def test_projects_dir_at_the_top_of_the_repository_is_refused(tmp_path: Path) ->
 # WAS A HOLE: a filing's own name ("records.supervision") was also matched against file paths, so any file
 # under <folder>/records.supervision/ rode along with a 局党组 filing on a project whose stage is 数据中心's.
 def test_a_file_named_like_the_filing_does_not_ride_along(repo: Repo) -> None:
-    _approved(repo)
+    approved(repo)
 
     def file(r: Repo) -> None:
         _append(r, "  supervision: {date: 2026-03-01, unit: 某监理公司}\n")
@@ -173,7 +167,7 @@ def test_an_approved_move_keeps_the_projects_approvals(repo: Repo) -> None:
 
 
 def test_a_move_that_edits_the_project_on_the_way_is_judged(repo: Repo) -> None:
-    _approved(repo)   # its stage's edits are 数据中心's; the move is merged by 局党组
+    approved(repo)   # its stage's edits are 数据中心's; the move is merged by 局党组
 
     def move(r: Repo) -> None:
         r.write("xzdoc.yaml", r.path.joinpath("xzdoc.yaml").read_text("utf-8") + "projects_dir: p2\n")

@@ -6,8 +6,6 @@ Same conventions as tests/test_attack_review.py: real repositories with pinned d
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from tests.attacks import (
     PARTY,
     PID,
     YAML,
+    approved,
     bureau,
     caught,
     change,
@@ -28,21 +27,9 @@ from tests.attacks import (
     policy,
     stage,
     submitted,
+    validate_errors,
 )
-from tests.conftest import AS_OF, invoke
 from tests.gitrepo import BASE_PROJECT, Repo
-
-
-def _validate(r: Repo, *args: str) -> tuple[int, list[tuple[str, str]]]:
-    """validate run the way CI runs it (from the repository's top), errors as (rule, path)."""
-    old = os.getcwd()
-    os.chdir(r.path)
-    try:
-        result = invoke("validate", *args, "--format", "json", "--as-of", AS_OF)
-    finally:
-        os.chdir(old)
-    assert result.exit_code in (0, 1), result.output
-    return result.exit_code, [(f["rule"], f["path"]) for f in json.loads(result.output) if f["level"] == "error"]
 
 
 def _policy_plus(r: Repo, extra: str) -> None:
@@ -57,7 +44,7 @@ def test_a_project_file_on_top_of_the_projects_folder_hides_nothing(repo: Repo, 
     repo.commit("草稿", who=DEV)
     shutil.copytree(BASE_PROJECT, repo.path / "projects", dirs_exist_ok=True)   # projects/project.yaml + drafts/
     repo.commit("模板", who=ATTACKER)
-    code, errors = _validate(repo, *args)
+    code, errors = validate_errors(repo, *args)
     assert code == 1 and any(path.startswith(FOLDER) for _, path in errors), errors
 
 
@@ -69,7 +56,7 @@ def test_a_decoy_does_not_hide_an_unregistered_upgrade(tmp_path: Path) -> None:
     r.commit("升级未登记的系统", who=DEV)
     shutil.copytree(BASE_PROJECT, r.path / "projects", dirs_exist_ok=True)
     r.commit("模板", who=ATTACKER)
-    assert _validate(r, "projects")[0] == 1
+    assert validate_errors(r, "projects")[0] == 1
 
 
 # WAS A HOLE: what the ledger holds against folders no checked project carries (a folder left under an old
@@ -88,12 +75,12 @@ def test_a_shard_run_reports_what_no_project_carries(tmp_path: Path) -> None:
         (x.path / "p2").mkdir()
         x.git("mv", f"projects/{moved}", f"p2/{moved}")
     change(r, "move", PARTY, move)
-    assert ledger_exit(r)[0] == 0 and _validate(r) == (0, [])
+    assert ledger_exit(r)[0] == 0 and validate_errors(r) == (0, [])
     stage(left, "approved")(r)
     r.commit("推进留在旧目录的项目", who=ATTACKER)
-    assert _validate(r)[0] == 1
-    assert _validate(r, "--shard", "1/2")[0] == 1 or _validate(r, "--shard", "2/2")[0] == 1
-    assert _validate(r, "--shard", "1/1")[0] == 1
+    assert validate_errors(r)[0] == 1
+    assert validate_errors(r, "--shard", "1/2")[0] == 1 or validate_errors(r, "--shard", "2/2")[0] == 1
+    assert validate_errors(r, "--shard", "1/1")[0] == 1
 
 
 # WAS A FALSE POSITIVE: only a move made in the very merge that changed projects_dir kept the projects' approvals;
@@ -128,9 +115,7 @@ def test_copy_with_the_policy_then_delete_the_old_folder(repo: Repo) -> None:
 
 
 def test_a_move_does_not_carry_an_edit_past_the_stage_role(repo: Repo) -> None:
-    submitted(repo)
-    change(repo, "review", PARTY, stage(PID, "reviewed"))
-    change(repo, "approve", CENTER, stage(PID, "approved", "records:\n  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n"))
+    approved(repo)
     change(repo, "cfg", PARTY, lambda r: _policy_plus(r, "projects_dir: p2\n"), message="改项目目录")
 
     def move(r: Repo) -> None:
