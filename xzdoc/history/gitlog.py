@@ -8,11 +8,10 @@ tree, or a bare repository's git directory for the server-side guard).
 
 History is read with one ``git log --first-parent --raw`` and file contents
 with one ``git cat-file --batch`` fed in a plain loop (xzdoc/history/log.py
-takes the log apart). Nothing here interprets what it reads.
-
-Every command writes into an unnamed temporary file (``start``), so the
-ledger can start the next one, or do its own work, while git runs; the
-second-parent lookup is read line by line as git answers (``kinds_in_order``).
+takes the log apart). Nothing here interprets what it reads. Every command
+writes into an unnamed temporary file (``start``), so the ledger can start the
+next one, or do its own work, while git runs; the second-parent lookup is read
+line by line as git answers (``kinds_in_order``).
 """
 
 from __future__ import annotations
@@ -27,8 +26,7 @@ from typing import IO, Any
 
 from xzdoc.errors import UsageError, XzdocError
 
-# subprocess is imported where git is started: `xzdoc validate` outside a repository imports this
-# module only to learn that (repository_root) and should not pay for loading subprocess.
+# subprocess is imported where git starts: outside a repository, `xzdoc validate` loads this only to learn that.
 
 _NO_GIT_HINT = "安装 git（如 apt-get install -y git，或从 https://git-scm.com 下载），并确认 git 在 PATH 中"
 SHALLOW_HINT = ("在本地执行 git fetch --unshallow；在 GitHub Actions 中为 actions/checkout 设置 "
@@ -55,10 +53,8 @@ def _env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 class Pending:
     """A git command under way: its output goes to an unnamed file, read by ``result`` (and ``available``).
 
-    A file rather than a pipe: git never waits for the reader, so the caller
-    can do other work meanwhile without a loop that drains pipes. A command
-    started ``piped`` is read line by line instead (``lines``), as git answers.
-    """
+    A file rather than a pipe: git never waits for the reader, so the caller can do other work meanwhile
+    without a loop that drains pipes. One started ``piped`` is read line by line (``lines``) as git answers."""
 
     def __init__(self, name: str, process: Any, out: IO[bytes] | None, err: IO[bytes], check: bool) -> None:
         self.name, self.process, self.out, self.err, self.check = name, process, out, err, check
@@ -68,9 +64,8 @@ class Pending:
     def available(self) -> bytes:
         """The output git has written so far and ``available`` has not returned yet, without waiting.
 
-        Git only appends, so this is always a prefix of what is to come. Read
-        by position: git writes through the same file offset, which must not move.
-        """
+        Git only appends, so this is a prefix of what is to come; read by position, since git writes
+        through the same file offset, which must not move."""
         if self._result is not None or self.out is None:
             return b""
         fd = self.out.fileno()
@@ -190,9 +185,7 @@ def head(root: Path) -> Head | None:
 
 def state_dir(root: Path) -> Path | None:
     """A folder inside the git directory where xzdoc may keep caches; None outside a repository."""
-    if repository_root(root) is None:
-        return None
-    found = git_dir(root)
+    found = git_dir(root) if repository_root(root) is not None else None
     return found / "xzdoc" if found else None
 
 
@@ -232,13 +225,17 @@ def resolve(where: Path, name: str) -> str | None:
 
 
 def refs(where: Path, pattern: str = "refs/") -> list[str]:
-    out = run(where, "for-each-ref", "--format=%(refname)", pattern, check=False)
-    return [line for line in out.decode("utf-8", "surrogateescape").splitlines() if line]
+    return [line for line in run(where, "for-each-ref", "--format=%(refname)", pattern, check=False)
+            .decode("utf-8", "surrogateescape").splitlines() if line]
 
 
-def branch_ref(where: Path, wanted: str | None) -> str | None:
-    """The ref to walk: the configured branch, else main or master (not both: anyone may push the other)."""
+def branch_ref(where: Path, wanted: str | None, head_first: bool = False) -> str | None:
+    """The ref to walk: the configured branch, else main or master (not both: anyone may push the other),
+    unless (``head_first``) a server's own HEAD, which no push moves, names which of the two it is."""
     names = [wanted] if wanted else ["main", "master"]
+    head = run(where, "symbolic-ref", "-q", "HEAD", check=False).decode().strip() if head_first and not wanted else ""
+    if head in (f"refs/heads/{n}" for n in names):
+        return head
     candidates = [f"refs/heads/{n}" for n in names] + [f"refs/remotes/origin/{n}" for n in names]
     if wanted:
         candidates.insert(0, wanted)
@@ -385,16 +382,18 @@ def diff_names(where: Path, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str,
     out: dict[tuple[str, str], list[str]] = {pair: [] for pair in wanted}
     if not wanted:
         return out
-    text = run(where, "diff-tree", "--stdin", "-r", "-z", "--name-only", "--no-renames",
+    text = run(where, "diff-tree", "--stdin", "-r", "-z", "--raw", "--no-renames",
                stdin="".join(f"{a} {b}\n" for a, b in wanted).encode("ascii"))
-    current: list[str] | None = None
-    for token in text.split(b"\0"):
-        found = _PAIR.match(token)
-        if found:
+    # By position: "<pair>\n" lines glued to each ":<modes> <ids> <status>" token, its path the next token.
+    # A path is never searched for a pair header: a file may be named like one.
+    current, tokens = None, text.split(b"\0")
+    for i in range(0, len(tokens) - 1, 2):
+        head = tokens[i]
+        while (found := _PAIR.match(head)) is not None:
             current = out.setdefault((found[1].decode(), found[2].decode()), [])
-            token = token[found.end():]
-        if token and current is not None:
-            current.append(token.decode("utf-8", "surrogateescape"))
+            head = head[found.end():]
+        if head.startswith(b":") and current is not None:
+            current.append(tokens[i + 1].decode("utf-8", "surrogateescape"))
     return out
 
 

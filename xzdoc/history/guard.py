@@ -52,7 +52,7 @@ def _main_ref(where: Path, old: str | None) -> str:
     branch = policy.branch if policy is not None and policy.branch else None
     if branch:
         return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
-    return gitlog.branch_ref(where, None) or "refs/heads/main"
+    return gitlog.branch_ref(where, None, head_first=True) or "refs/heads/main"
 
 
 def _policy(where: Path, commit: str | None) -> Config | None:
@@ -96,8 +96,13 @@ def _findings(where: Path, tip: str, ref: str) -> dict[tuple[str, ...], str]:
     for r in book.problems():
         out[("record", r.folder, r.change, r.commit)] = (f"[{ledger.rule_of(r)}] {r.project} {r.describe()}："
                                                         f"{r.explain()}")
+    # A drift is keyed by the folder's content too: a folder already drifting when the guard came (or after a
+    # forced push) must not hide a further unapproved change of it behind the same first drifted commit.
+    drifted = [f"{tip}:{i.folder}" for i in book.issues if i.rule == "art24.content-drift" and i.folder]
+    trees = gitlog.read_objects(where, drifted) if drifted else {}
     for issue in book.issues:
-        out[("issue", issue.rule, issue.folder, issue.path, issue.commit)] = f"[{issue.rule}] {issue.message}"
+        content = trees.get(f"{tip}:{issue.folder}", b"").hex() if issue.rule == "art24.content-drift" else ""
+        out[("issue", issue.rule, issue.folder, issue.path, issue.commit, content)] = f"[{issue.rule}] {issue.message}"
     return out
 
 

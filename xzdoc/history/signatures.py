@@ -84,25 +84,24 @@ def judge(raw: tuple[str, ...] | None, policy: Config, author: str, revoked: Ite
     """The verdict on one merge authored by ``author`` (an e-mail) under ``policy`` (as of its first parent)."""
     if raw is None:
         return Signature(UNSIGNED)
-    code, signer, fingerprint = raw[0], raw[1], raw[2] or raw[3]
+    code, fingerprint = raw[0], raw[2] or raw[3]
     if code == "N":
         return Signature(UNSIGNED)
+    primary = raw[3] if len(raw) > 3 else ""
+    # A gpg signing subkey (%GF) belongs to the primary key (%GP) the policy lists and revokes.
     revoked_prints = {k.fingerprint for k in (*policy.revoked_keys, *revoked)}
-    if fingerprint and fingerprint in revoked_prints:
+    if {fingerprint, primary} & revoked_prints - {""}:
         return Signature(REVOKED, fingerprint)
     people = policy.entries_of(author)
     mine = {k.fingerprint: k.kind for person in people for k in person.keys}
-    primary = raw[3] if len(raw) > 3 else ""
     listed = mine.get(fingerprint) or mine.get(primary)
     # A gpg key in a keyring of its own has no trust ("U"); the fingerprint listed in the policy stands for it.
     if code != "G" and not (code == "U" and listed == "gpg"):
         # E (key unknown: not in the allowed signers or keyring), U for ssh, B, X, Y, R
         return Signature(UNKNOWN_KEY if code in "UE" else BAD, fingerprint)
     if listed is None:
-        return Signature(UNKNOWN_KEY, fingerprint)
-    principals = {p.strip().lower() for p in signer.split(",")}
-    if listed == "gpg":   # %GS is the key's user id, "name <e-mail>"
-        principals = {signer[signer.find("<") + 1:signer.rfind(">")].strip().lower()} if "<" in signer else set()
-    if author.strip().lower() not in principals:
-        return Signature(WRONG_SIGNER, fingerprint)
+        others = {k.fingerprint for person in policy.approvers for k in person.keys}
+        return Signature(WRONG_SIGNER if {fingerprint, primary} & others - {""} else UNKNOWN_KEY, fingerprint)
+    # The key the policy lists for the author verified the merge. Which name git prints for it (the first of
+    # an approver's addresses, a gpg key's primary user id) does not matter: the key is the binding.
     return Signature(VERIFIED, fingerprint)
