@@ -34,15 +34,22 @@ def valid_requests(approved: Facts | None, now: Facts, parent: Facts | None = No
     new in this commit (absent from ``parent``, the first parent's version): a request pushed to main before
     an approving merge did not come through that merge, and its approver never saw it."""
     before = (set(approved.changes) if approved else set()) | (set(parent.changes) if parent else set())
+    # An opinion already used (its 文号 in an earlier version) is not new for a touched-up reason or date.
+    used = {_doc_no(json.loads(text)) for text in before} - {""}
     out = []
     for text in now.changes:
         if text in before:
             continue
         entry = json.loads(text)
         fields = entry.get("fields") if isinstance(entry, dict) else None
-        if fields and isinstance(fields, list) and entry.get("approved") and entry.get("doc_no"):
+        if fields and isinstance(fields, list) and entry.get("approved") and entry.get("doc_no") \
+                and _doc_no(entry) not in used:
             out.append(entry)
     return out
+
+
+def _doc_no(entry: Any) -> str:
+    return "".join(str(entry.get("doc_no") or "").split()) if isinstance(entry, dict) else ""
 
 
 def uncovered(files: list[str], approved: Facts | None, now: Facts, requests: Iterable[dict[str, Any]],

@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from xzdoc.errors import XzdocError
+from xzdoc.source.yamlio import as_date
 
 # hashlib is imported in the functions that hash: loading it (OpenSSL) is a noticeable part of the
 # start-up of `xzdoc validate`, which imports this module for EVENT_DATES and FILINGS even outside git.
 
 PROJECT_FILE = "project.yaml"
-_CACHE_VERSION = f"xzdoc-facts-9-marshal{marshal.version}"
+_CACHE_VERSION = f"xzdoc-facts-10-marshal{marshal.version}"
 # Fields of a filing that say when something happened (planned_end and the like look ahead on purpose).
 EVENT_DATES = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered"})
 # The records that are filings, opinions and approvals (progress reports and evaluations are not dated claims
@@ -129,8 +130,9 @@ def _canonical(value: Any) -> str:
 
 
 def _text_keys(value: Any) -> Any:
+    # A key keeps its type in its text: 2025 and '2025' are two keys, and must not collapse into one.
     if isinstance(value, dict):
-        return {str(k): _text_keys(v) for k, v in value.items()}
+        return {k if isinstance(k, str) else f"\0{type(k).__name__}\0{k}": _text_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_text_keys(v) for v in value]
     return value
@@ -144,6 +146,11 @@ def _dates(value: Any, event: bool) -> Iterable[str]:
     elif isinstance(value, dt.date):
         if event:
             yield value.isoformat()
+    elif isinstance(value, str):
+        # Quoted, a date is still one: the schema's date format takes "2027-06-01" as well.
+        day = as_date(value) if event else None
+        if day is not None:
+            yield day.isoformat()
     elif isinstance(value, dict):
         for k, v in value.items():
             yield from _dates(v, str(k) in EVENT_DATES)

@@ -65,7 +65,7 @@ class ApprovalRecord:
 
     def describe(self) -> str:
         if self.change == "stage":
-            return f"{self.from_stage or '（新建）'} → {self.to_stage}"
+            return f"{self.from_stage or '（新建）'} → {self.to_stage or '（无阶段）'}"
         if self.change == "config":
             return "修改 xzdoc.yaml"
         if self.change == "systems":

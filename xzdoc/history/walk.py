@@ -83,7 +83,7 @@ class Walk:
     def run(self) -> None:
         latest = "9999-12-31"
         for commit in reversed(self.history.commits):
-            latest = min(latest, commit.committed[:10])
+            latest = min(latest, _day(commit.committed))
             self.entered[commit.sha] = latest
         in_force = tuple(dict.fromkeys(_prefix(p) for p in self.timeline.before))
         self.prefixes = tuple(dict.fromkeys([*in_force, *self.prefixes]))
@@ -302,7 +302,7 @@ class Walk:
         """Filings dated after the commit that entered them (before adoption only after today: history then
         was not kept as evidence)."""
         before = dict(old.dates) if old else {}
-        entered = self.today.isoformat() if adopted else self.entered.get(commit.sha, commit.committed[:10])
+        entered = self.today.isoformat() if adopted else self.entered.get(commit.sha, _day(commit.committed))
         for key, date in now.dates:
             if before.get(key) == date:
                 continue
@@ -335,6 +335,17 @@ class Walk:
             if facts is not None:
                 out[path] = facts
         return out
+
+
+_BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def _day(iso: str) -> str:
+    """The day a commit time falls on in China (UTC+8, no summer time), whatever zone its committer's clock used."""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone(_BEIJING).date().isoformat()
+    except ValueError:
+        return iso[:10]
 
 
 def _on_stage(policy: Config, facts: Facts | None) -> bool:

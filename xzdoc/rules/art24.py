@@ -20,7 +20,7 @@ from xzdoc.history import gitlog
 from xzdoc.history.facts import EVENT_DATES, FILINGS
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping
-from xzdoc.source.yamlio import YMap
+from xzdoc.source.yamlio import YMap, as_date
 
 if TYPE_CHECKING:
     from xzdoc.history import ledger
@@ -235,8 +235,8 @@ def check_future_filing(project: Project, ctx: Context) -> Iterator[Hit]:
 def _event_dates(value: Any) -> Iterator[dt.date]:
     if isinstance(value, dict):
         for k, v in value.items():
-            if k in EVENT_DATES and isinstance(v, dt.date):
-                yield v.date() if isinstance(v, dt.datetime) else v
+            if k in EVENT_DATES and (day := as_date(v)) is not None:   # quoted or not
+                yield day
             elif isinstance(v, (dict, list)):
                 yield from _event_dates(v)
     elif isinstance(value, list):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from xzdoc.history.facts import EVENT_DATES
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, mapping, money, text, yuan
 from xzdoc.source.yamlio import Pos, YList, YMap, as_date
@@ -111,9 +112,12 @@ def check_future_records(project: Project, ctx: Context) -> Iterator[Hit]:
 def _dates(value: object, pos: Pos) -> Iterator[tuple[Pos, dt.date]]:
     if isinstance(value, YMap):
         for k, v in value.items():
-            if isinstance(v, dt.date):  # YAML gives dates as dates; the schema reports any other spelling
+            # A date as YAML typed it, or a quoted one in a field that says when something happened
+            # (the schema's date format takes both spellings).
+            day = v if isinstance(v, dt.date) else as_date(v) if isinstance(v, str) and k in EVENT_DATES else None
+            if day is not None:
                 if k not in PLANNED:
-                    yield value.at(k), v
+                    yield value.at(k), day
             elif isinstance(v, (YMap, YList)):
                 yield from _dates(v, value.at(k))
     elif isinstance(value, YList):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import yaml
 
 from xzdoc.errors import XzdocError
+from xzdoc.source.textio import decode, read_text
 from xzdoc.source.yamlerrors import COLON_FIX, SPACE_FIX, colon_slip, syntax_error
 
 try:
@@ -26,7 +26,6 @@ try:
 except ImportError:  # pragma: no cover - libyaml is in every wheel we support
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
 # Far beyond any project file (they nest five or six levels), and well inside Python's recursion limit.
 MAX_DEPTH = 100
@@ -79,69 +78,6 @@ class YList(list):  # type: ignore[type-arg]
         if index is None or index >= len(self.itempos):
             return self.pos
         return self.itempos[index]
-
-
-def decode(data: bytes, path: str) -> str:
-    """UTF-8 text with BOM and CRLF tolerated; anything else is refused with the fix."""
-    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        raise XzdocError(
-            "文件是 UTF-16 编码，xzdoc 只接受 UTF-8",
-            path,
-            1,
-            hint=f"在编辑器中另存为 UTF-8，或执行：iconv -f UTF-16 -t UTF-8 {path} -o {path}.utf8 && mv {path}.utf8 {path}",
-        )
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        guess = _guess_encoding(data)
-        raise XzdocError(
-            f"文件不是 UTF-8 编码（{guess}），xzdoc 只接受 UTF-8",
-            path,
-            line,
-            hint=(
-                "在 VS Code 中点击右下角编码→“通过编码保存”→UTF-8，或执行："
-                f"iconv -f GB18030 -t UTF-8 {path} -o {path}.utf8 && mv {path}.utf8 {path}"
-            ),
-        ) from None
-    # Asked of the bytes, not the text: in UTF-8 a NUL or CR byte is exactly that character, and
-    # memchr over bytes is many times faster than a search of (mostly two-byte) Chinese text.
-    if b"\x00" in data:
-        raise XzdocError("文件含有空字符（NUL），不是文本文件", path, data.count(b"\n", 0, data.index(b"\x00")) + 1,
-                         hint="确认文件未损坏，且不是二进制文件")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if b"\r" in data else text
-
-
-def _guess_encoding(data: bytes) -> str:
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return "编码无法识别"
-    return "看起来是 GBK/GB18030 编码"
-
-
-def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> str:
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
-    if not stat.S_ISREG(info.st_mode):
-        # A FIFO blocks the read and /dev/zero never ends it: only a regular file is read.
-        raise XzdocError("不是普通文件（是目录、管道或设备）", display, hint="把它换成普通的文本文件")
-    size = info.st_size
-    if size > limit:
-        raise XzdocError(
-            f"文件过大（{size / 1048576:.1f} MB），超过 {limit / 1048576:.0f} MB 的上限",
-            display,
-            hint="项目元数据和文稿应当是几十 KB 的文本；请检查是否误放了数据文件或附件",
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
-    return decode(data, display)
 
 
 def load_file(path: Path, display: str) -> Any:
@@ -250,11 +186,13 @@ class _Builder:
     # cost of validation after libyaml itself, so each event costs as few Python calls as possible.
 
     def mapping(self, start: Any) -> YMap:
+        # One loop with the common cases inlined, on purpose: building maps is validation's hottest code.
         self.enter(start)
         m = start.start_mark
         out = YMap(self.path, (m.line + 1, m.column + 1))
         keypos, valpos, get, notes = out.keypos, out.valpos, self.get, self.notes
         typed, keys = _TYPED.get, _KEYS.get
+        texts: dict[str, Any] | None = None   # the text of each key YAML typed (a year as a number) -> the key
         while True:
             event = get()
             kind = type(event)
@@ -275,6 +213,8 @@ class _Builder:
                         key = self.typed_key(event)
             else:
                 key = self.scalar(event, as_key=True)
+            if type(key) is not str or texts is not None:
+                texts = self.twin(key, keypos, texts, km)
             if key in keypos:
                 raise XzdocError(
                     f"重复的键“{key}”（第 {keypos[key][0]} 行已出现）",
@@ -308,6 +248,22 @@ class _Builder:
                 out[key] = self.sequence(event)
             else:
                 out[key] = self.value(event)
+
+    def twin(self, key: Any, keypos: dict[Any, Pos], texts: dict[str, Any] | None, km: Any) -> dict[str, Any] | None:
+        """Refuse a key that reads as one already there: 2025 and '2025' are two keys to YAML and one to a
+        reader (and to budget.years[2025]). ``texts`` maps the text of each key YAML typed to the key."""
+        text = str(key)
+        found = texts.get(text, _MISS) if texts is not None else _MISS
+        if found is _MISS and type(key) is not str and text in keypos:
+            found = text
+        if found is not _MISS and found != key:
+            raise XzdocError(f"重复的键“{text}”（第 {keypos[found][0]} 行已出现，一处写成数字或日期，一处写成文字）",
+                             self.path, km.line + 1, column=km.column + 1,
+                             hint="同一层级的键只能出现一次；年份等键统一不加引号")
+        if type(key) is not str:
+            texts = texts if texts is not None else {}
+            texts[text] = key
+        return texts
 
     def sequence(self, start: Any) -> YList:
         self.enter(start)
