@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -138,6 +138,7 @@ class Review:
     systems: SystemCount
     warnings: tuple[str, ...] = ()      # duplicate construction the change introduces, unreadable files
     register: tuple[str, ...] = ()      # what the change does to systems.yaml
+    shared: tuple[str, ...] = ()        # changed files every bundle is made with (templates/, xzdoc.yaml, ...)
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -163,7 +164,7 @@ def review(config: Config, base: str, head: str | None = None) -> Review:
     touched = gitlog.changed_files(base_rev, head_rev)
     before = from_revision(config, base_rev)
     after = from_revision(config, head_rev) if head_rev else from_disk(config)
-    return compare(config, before, after, touched)
+    return replace(compare(config, before, after, touched), shared=tuple(shared_inputs(config, base, head)))
 
 
 def changed(config: Config, base: str, head: str | None = None) -> tuple[str, ...]:
@@ -176,10 +177,39 @@ def changed(config: Config, base: str, head: str | None = None) -> tuple[str, ..
     head_rev = gitlog.revision(config.root, head, config.projects_dir) if head else None
     folders = _folders(gitlog.changed_files(base_rev, head_rev))
     if head_rev is None:
-        present = {f for f in folders if (config.root / config.projects_dir / f / PROJECT_FILE).is_file()}
+        every = {p.name for p in (config.root / config.projects_dir).iterdir() if (p / PROJECT_FILE).is_file()} \
+            if (config.root / config.projects_dir).is_dir() else set()
     else:
-        present = {p.split("/", 1)[0] for p in gitlog.tree_files(head_rev) if _is_project_file(p)}
-    return tuple(f"{config.projects_dir}/{f}" for f in sorted(folders & present))
+        every = {p.split("/", 1)[0] for p in gitlog.tree_files(head_rev) if _is_project_file(p)}
+    if shared_inputs(config, base, head):
+        return tuple(f"{config.projects_dir}/{f}" for f in sorted(every))
+    return tuple(f"{config.projects_dir}/{f}" for f in sorted(folders & every))
+
+
+# Files every bundle is made with besides its own folder: a change to one of them changes every bundle.
+SHARED_INPUTS = ("templates", "xzdoc.yaml", reg.REGISTER_NAME)
+
+
+def shared_inputs(config: Config, base: str, head: str | None = None) -> list[str]:
+    """The repository's templates/, xzdoc.yaml and systems.yaml files that differ between the two revisions."""
+    out: list[str] = []
+    for name in SHARED_INPUTS:
+        base_rev = gitlog.revision(config.root, base, name)
+        head_rev = gitlog.revision(config.root, head, name) if head else None
+        if name == "templates":
+            out += [f"templates/{p}" for p in gitlog.changed_files(base_rev, head_rev)]
+            continue
+        after = gitlog.file_at(head_rev, head_rev.prefix) if head_rev else _read(config.root / name)
+        if gitlog.file_at(base_rev, base_rev.prefix) != after:
+            out.append(name)
+    return out
+
+
+def _read(path: Any) -> bytes | None:
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
 
 
 def changed_json(folders: Sequence[str]) -> str:

@@ -17,7 +17,8 @@ def as_markdown(result: Review) -> str:
     lines = ["## xzdoc 变更审查摘要", "", f"比较 `{result.base}` → `{result.head}`。", ""]
     if result.errors:
         lines += [f"> **错误**：{e}" for e in result.errors] + [""]
-    lines += _projects(result) + _stages(result) + _budgets(result) + _catalog_changes(result) + _count_lines(result)
+    lines += _shared(result) + _projects(result) + _stages(result) + _budgets(result) + _catalog_changes(result)
+    lines += _count_lines(result)
     if result.warnings:
         lines += ["### 提示", "", *(f"- {w}" for w in result.warnings), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -30,6 +31,14 @@ def _cell(value: object) -> str:
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows), ""]
+
+
+def _shared(result: Review) -> list[str]:
+    if not result.shared:
+        return []
+    return ["### 影响全部材料包的文件", "",
+            "以下文件决定每个项目材料包的内容和版式（模板还决定审批记录页），改动会影响全部项目，请逐行审阅：", "",
+            *(f"- `{name}`" for name in result.shared), ""]
 
 
 def _projects(result: Review) -> list[str]:

@@ -28,8 +28,14 @@ def search_path(config: Config) -> list[Path]:
 
 
 def environment(config: Config, html: bool = False) -> jinja2.Environment:
-    """Templates from the loader chain; ``html`` turns on autoescaping, since project data comes from pull requests."""
-    return jinja2.Environment(
+    """Templates from the loader chain; ``html`` turns on autoescaping, since project data comes from pull requests.
+
+    Sandboxed: the repository's own templates/ come from pull requests too, and run in CI with its
+    tokens; a template may lay out what it is given, never reach Python's internals or change its input.
+    """
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(p) for p in search_path(config)]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
