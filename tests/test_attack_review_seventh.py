@@ -57,3 +57,14 @@ def test_a_policy_change_rebuilds_every_bundle_and_a_project_change_only_its_own
     repo.git("checkout", "--", "xzdoc.yaml")
     repo.project("XZJT-2026-102", "draft")
     assert _run(repo, "changed", base).output.split() == ["projects/XZJT-2026-102"]
+
+
+# WAS A HOLE: a second entry of one system id in a project (another owner, `action: 新建`, a machine room of its
+# own) passed validate, and `xzdoc diff`, comparing systems by id, showed nothing of it.
+def test_a_system_listed_twice_in_one_project_is_reported(repo: Repo) -> None:
+    entry = "  - {id: XZJT-SYS-001, name: 旧系统, owner: 局办公室, action: 升级, cloud: 市级政务云}\n"
+    twin = "  - {id: XZJT-SYS-001, name: 旧系统, owner: 某公司, action: 新建, cloud: 本地机房, cloud_exemption: 保密}\n"
+    repo.project(PID, text=f"id: {PID}\nname: 测试项目\nstage: draft\nbudget:\n  total: 100.00\nsystems:\n{entry}{twin}")
+    repo.commit("两次写同一个系统")
+    result = _run(repo, "validate", "--format", "json", "--as-of", "2026-11-20")
+    assert "系统编号 XZJT-SYS-001 在本项目中重复" in result.output and '"line": 8' in result.output, result.output

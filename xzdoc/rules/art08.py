@@ -80,7 +80,14 @@ def check_system_catalog(project: Project, ctx: Context) -> Iterator[Hit]:
 
 
 def check_unique_ids(project: Project, ctx: Context) -> Iterator[Hit]:
-    """Within the project: a resource code listed twice. Across projects: see portfolio_unique_ids."""
+    """Within the project: a system id or a resource code listed twice. Across projects: see portfolio_unique_ids."""
+    systems: set[str] = set()
+    for _, system in items(project.data.get("systems")):
+        sid = text(system.get("id"))
+        if sid in systems:
+            yield Hit(system.at("id"), f"系统编号 {sid} 在本项目中重复：同一个系统只写一项（升级、整合、新建只能选一种）")
+        elif sid:
+            systems.add(sid)
     seen: set[str] = set()
     for _, res in _resources(project):
         code = text(res.get("code"))
