@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,16 @@ def bureau(path: Path, signed: bool = False, extra: str = "") -> Repo:
 def repo(tmp_path: Path) -> Repo:
     """The unsigned bureau (pytest fixture, imported by the attack modules)."""
     return bureau(tmp_path / "bureau")
+
+
+@pytest.fixture
+def gnupg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A gpg home for the test's keys, the one the machine would export public keys from; its agent is stopped after."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    yield home
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, check=False)
 
 
 @pytest.fixture

@@ -84,4 +84,4 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
 # The attack modules' bureau repositories (unsigned and signed), shared as fixtures. tests/attacks.py imports
 # this module only inside its functions; this import still comes last.
-from tests.attacks import repo, signed  # noqa: E402,F401
+from tests.attacks import gnupg, repo, signed  # noqa: E402,F401

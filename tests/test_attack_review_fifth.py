@@ -8,7 +8,6 @@ Same conventions as tests/test_attack_review.py: real repositories with pinned d
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,15 +69,6 @@ def test_a_file_named_like_a_diff_header_hides_nothing(repo: Repo) -> None:
 
 
 # -- Signatures ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def gnupg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    home = tmp_path / "gnupg"
-    home.mkdir(mode=0o700)
-    monkeypatch.setenv("GNUPGHOME", str(home))
-    yield home
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, check=False)
 
 
 def _gpg(*args: str) -> str:

@@ -8,7 +8,6 @@ removed later, an approved policy change, an approved adjustment request.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -276,16 +275,6 @@ def _gpg_key(home: Path, who: object) -> str:
     out = subprocess.run(["gpg", "--batch", "--with-colons", "--list-keys", who.email],  # type: ignore[attr-defined]
                          env=env, capture_output=True, text=True, check=True).stdout
     return next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:"))
-
-
-@pytest.fixture
-def gnupg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A gpg home for the test's keys, the one the machine would export public keys from; its agent is stopped after."""
-    home = tmp_path / "gnupg"
-    home.mkdir(mode=0o700)
-    monkeypatch.setenv("GNUPGHOME", str(home))
-    yield home
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, check=False)
 
 
 @pytest.mark.parametrize("listed", [True, False])
