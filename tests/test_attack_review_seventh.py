@@ -68,3 +68,19 @@ def test_a_system_listed_twice_in_one_project_is_reported(repo: Repo) -> None:
     repo.commit("两次写同一个系统")
     result = _run(repo, "validate", "--format", "json", "--as-of", "2026-11-20")
     assert "系统编号 XZJT-SYS-001 在本项目中重复" in result.output and '"line": 8' in result.output, result.output
+
+
+# WAS A WRONG REPORT: `xzdoc diff main` from a pull-request branch compared main's tip with the branch, so what main
+# gained after the branch was made showed as the pull request undoing it. The base is now taken at the fork point.
+def test_diff_against_a_branch_that_moved_on_shows_only_the_pull_request(repo: Repo) -> None:
+    repo.branch("pr")
+    repo.write("projects/XZJT-2026-200/project.yaml", "id: XZJT-2026-200\nname: 供应商项目\nstage: draft\nbudget:\n"
+                                                       "  total: 10.00\n")
+    repo.commit("pr")
+    repo.checkout("main")
+    repo.edit(f"projects/{PID}/project.yaml", "total: 100.00", "total: 300.00")
+    repo.commit("主分支上的另一次修改")
+    repo.checkout("pr")
+    summary = _run(repo, "diff", "main").output
+    assert "XZJT-2026-200" in summary and PID not in summary, summary
+    assert _run(repo, "changed", "main").output.split() == ["projects/XZJT-2026-200"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from xzdoc.config import GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
-from xzdoc.history import gitlog
+from xzdoc.history import gitlog, revisions
 from xzdoc.model import Project
 from xzdoc.portfolio import catalog as portfolio
 from xzdoc.source import register as reg
@@ -159,9 +159,9 @@ class Review:
 
 def review(config: Config, base: str, head: str | None = None) -> Review:
     """Compare ``base`` with ``head`` (a revision), or with the working tree when ``head`` is None."""
-    base_rev = gitlog.revision(config.root, base, config.projects_dir)
-    head_rev = gitlog.revision(config.root, head, config.projects_dir) if head else None
-    touched = gitlog.changed_files(base_rev, head_rev)
+    head_rev = revisions.revision(config.root, head, config.projects_dir) if head else None
+    base_rev = revisions.fork_point(revisions.revision(config.root, base, config.projects_dir), head_rev)
+    touched = revisions.changed_files(base_rev, head_rev)
     before = from_revision(config, base_rev)
     after = from_revision(config, head_rev) if head_rev else from_disk(config)
     return replace(compare(config, before, after, touched), shared=tuple(shared_inputs(config, base, head)))
@@ -173,14 +173,14 @@ def changed(config: Config, base: str, head: str | None = None) -> tuple[str, ..
     A removed project is not listed: there is nothing left to validate or
     bundle, and ``xzdoc diff`` reports the removal.
     """
-    base_rev = gitlog.revision(config.root, base, config.projects_dir)
-    head_rev = gitlog.revision(config.root, head, config.projects_dir) if head else None
-    folders = _folders(gitlog.changed_files(base_rev, head_rev))
+    head_rev = revisions.revision(config.root, head, config.projects_dir) if head else None
+    base_rev = revisions.fork_point(revisions.revision(config.root, base, config.projects_dir), head_rev)
+    folders = _folders(revisions.changed_files(base_rev, head_rev))
     if head_rev is None:
         every = {p.name for p in (config.root / config.projects_dir).iterdir() if (p / PROJECT_FILE).is_file()} \
             if (config.root / config.projects_dir).is_dir() else set()
     else:
-        every = {p.split("/", 1)[0] for p in gitlog.tree_files(head_rev) if _is_project_file(p)}
+        every = {p.split("/", 1)[0] for p in revisions.tree_files(head_rev) if _is_project_file(p)}
     if shared_inputs(config, base, head):
         return tuple(f"{config.projects_dir}/{f}" for f in sorted(every))
     return tuple(f"{config.projects_dir}/{f}" for f in sorted(folders & every))
@@ -194,13 +194,13 @@ def shared_inputs(config: Config, base: str, head: str | None = None) -> list[st
     """The repository's templates/, xzdoc.yaml and systems.yaml files that differ between the two revisions."""
     out: list[str] = []
     for name in SHARED_INPUTS:
-        base_rev = gitlog.revision(config.root, base, name)
-        head_rev = gitlog.revision(config.root, head, name) if head else None
+        head_rev = revisions.revision(config.root, head, name) if head else None
+        base_rev = revisions.fork_point(revisions.revision(config.root, base, name), head_rev)
         if name == "templates":
-            out += [f"templates/{p}" for p in gitlog.changed_files(base_rev, head_rev)]
+            out += [f"templates/{p}" for p in revisions.changed_files(base_rev, head_rev)]
             continue
-        after = gitlog.file_at(head_rev, head_rev.prefix) if head_rev else _read(config.root / name)
-        if gitlog.file_at(base_rev, base_rev.prefix) != after:
+        after = revisions.file_at(head_rev, head_rev.prefix) if head_rev else _read(config.root / name)
+        if revisions.file_at(base_rev, base_rev.prefix) != after:
             out.append(name)
     return out
 
@@ -217,13 +217,13 @@ def changed_json(folders: Sequence[str]) -> str:
     return json.dumps({"project": list(folders)}, ensure_ascii=False)
 
 
-def from_revision(config: Config, rev: gitlog.Revision) -> Snapshot:
-    files = {p: blob for p, blob in gitlog.tree_files(rev).items() if _is_project_file(p)}
+def from_revision(config: Config, rev: revisions.Revision) -> Snapshot:
+    files = {p: blob for p, blob in revisions.tree_files(rev).items() if _is_project_file(p)}
     blobs = gitlog.read_objects(rev.workdir, files.values())
     named = rev.empty or rev.oid.startswith(rev.name.lower())
     label = rev.short if named else f"{rev.name}（{rev.short}）"
     root = config.root.resolve().relative_to(rev.workdir).as_posix()
-    raw = gitlog.file_at(rev, reg.REGISTER_NAME if root == "." else f"{root}/{reg.REGISTER_NAME}")
+    raw = revisions.file_at(rev, reg.REGISTER_NAME if root == "." else f"{root}/{reg.REGISTER_NAME}")
     return _snapshot(config, label, {p.split("/", 1)[0]: blobs.get(b, b"") for p, b in files.items()},
                      lambda: None if raw is None else reg.loads_register(raw))
 

@@ -62,10 +62,10 @@ def approving(records: Iterable[Any], gate: str | None = APPROVED_GATE) -> Any |
 
 def load(config: Config, record: Any, workdir: Path) -> Project:
     """The project folder at ``record.commit``, written to ``workdir`` and loaded like any other."""
-    from xzdoc.history import gitlog
+    from xzdoc.history import gitlog, revisions
 
-    rev = gitlog.revision(config.root, record.commit, record.folder)
-    files = gitlog.tree_files(rev)
+    rev = revisions.revision(config.root, record.commit, record.folder)
+    files = revisions.tree_files(rev)
     blobs = gitlog.read_objects(rev.workdir, set(files.values()))
     folder = workdir / record.commit[:12] / Path(record.folder).name
     for rel, blob in files.items():
