@@ -108,6 +108,8 @@ class Walk:
         already there whose tree is the approved tree of a same-named folder deleted elsewhere takes that
         folder's approvals (the projects were moved first, the policy after).
         """
+        if len(self.prefixes) < 2:
+            return   # one projects folder ever named (the usual case): nothing can move
         dest = _prefix(self.timeline.before[position + 1])
         for path, (tree, _) in list(touched.items()):
             if not path.startswith(dest) or tree is None or not self._fresh(path):

@@ -164,7 +164,7 @@ def review(config: Config, base: str, head: str | None = None) -> Review:
     touched = revisions.changed_files(base_rev, head_rev)
     before = from_revision(config, base_rev)
     after = from_revision(config, head_rev) if head_rev else from_disk(config)
-    return replace(compare(config, before, after, touched), shared=tuple(shared_inputs(config, base, head)))
+    return replace(compare(config, before, after, touched), shared=tuple(shared_inputs(config, base_rev, head_rev)))
 
 
 def changed(config: Config, base: str, head: str | None = None) -> tuple[str, ...]:
@@ -181,7 +181,7 @@ def changed(config: Config, base: str, head: str | None = None) -> tuple[str, ..
             if (config.root / config.projects_dir).is_dir() else set()
     else:
         every = {p.split("/", 1)[0] for p in revisions.tree_files(head_rev) if _is_project_file(p)}
-    if shared_inputs(config, base, head):
+    if shared_inputs(config, base_rev, head_rev):
         return tuple(f"{config.projects_dir}/{f}" for f in sorted(every))
     return tuple(f"{config.projects_dir}/{f}" for f in sorted(folders & every))
 
@@ -190,17 +190,19 @@ def changed(config: Config, base: str, head: str | None = None) -> tuple[str, ..
 SHARED_INPUTS = ("templates", "xzdoc.yaml", reg.REGISTER_NAME)
 
 
-def shared_inputs(config: Config, base: str, head: str | None = None) -> list[str]:
-    """The repository's templates/, xzdoc.yaml and systems.yaml files that differ between the two revisions."""
+def shared_inputs(config: Config, base: revisions.Revision, head: revisions.Revision | None) -> list[str]:
+    """The repository's templates/, xzdoc.yaml and systems.yaml files that differ between the two revisions
+    (already resolved: only the folder compared changes, so git is not asked to resolve them again)."""
+    root = config.root.resolve().relative_to(base.workdir).as_posix()
     out: list[str] = []
     for name in SHARED_INPUTS:
-        head_rev = revisions.revision(config.root, head, name) if head else None
-        base_rev = revisions.fork_point(revisions.revision(config.root, base, name), head_rev)
+        path = name if root == "." else f"{root}/{name}"
         if name == "templates":
-            out += [f"templates/{p}" for p in revisions.changed_files(base_rev, head_rev)]
+            at = (replace(base, prefix=path), replace(head, prefix=path) if head else None)
+            out += [f"templates/{p}" for p in revisions.changed_files(*at)]
             continue
-        after = revisions.file_at(head_rev, head_rev.prefix) if head_rev else _read(config.root / name)
-        if revisions.file_at(base_rev, base_rev.prefix) != after:
+        after = revisions.file_at(head, path) if head else _read(config.root / name)
+        if revisions.file_at(base, path) != after:
             out.append(name)
     return out
 
