@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -101,6 +102,23 @@ def test_not_a_repository_and_shallow_clone(repo: Repo, tmp_path: Path) -> None:
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone)], check=True)
     with pytest.raises(XzdocError, match="浅克隆"):
         log.read(clone, None)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving the repository away needs root")
+def test_repository_of_another_user_names_safe_directory(repo: Repo, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # A CI container's checkout is often owned by another uid: git refuses it, and the user needs
+    # git's safe.directory fix, not "不在 git 仓库中".
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for folder in [repo.path, *repo.path.rglob("*")]:
+        os.chown(folder, 12345, 12345, follow_symlinks=False)
+    with pytest.raises(XzdocError) as caught:
+        gitlog.toplevel(repo.path)
+    assert "safe.directory" in (caught.value.hint or "") and str(repo.path) in (caught.value.hint or "")
+    result = invoke("validate", str(repo.path), "--as-of", AS_OF)
+    assert result.exit_code == 1 and "safe.directory" in result.output and "不在 git 仓库中" not in result.output
+    assert "Traceback" not in result.output
 
 
 def test_unborn_branch_has_no_history(tmp_path: Path) -> None:

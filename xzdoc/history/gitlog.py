@@ -31,6 +31,7 @@ from xzdoc.errors import XzdocError
 _NO_GIT_HINT = "安装 git（如 apt-get install -y git，或从 https://git-scm.com 下载），并确认 git 在 PATH 中"
 SHALLOW_HINT = ("在本地执行 git fetch --unshallow；在 GitHub Actions 中为 actions/checkout 设置 "
                 "with: {fetch-depth: 0}；其他 CI 请关闭浅克隆（clone depth）")
+_DUBIOUS = re.compile(r"detected dubious ownership in repository at '([^'\n]*)'")
 _NULL_SHA = re.compile(r"0{40}(?:0{24})?")
 
 
@@ -143,6 +144,12 @@ def _text(where: Path, *args: str) -> str | None:
     except XzdocError as exc:
         if "找不到 git" in exc.message or "无法运行 git" in exc.message:
             raise
+        if found := _DUBIOUS.search(exc.message):
+            # Git refuses a repository another user owns (a CI container's checkout, a shared folder):
+            # it is a repository, and the user needs git's own fix, not "not a repository".
+            raise XzdocError(f"git 拒绝读取仓库 {found[1]}：该目录属于另一个用户（git 的 safe.directory 检查）",
+                             hint=f"确认这个仓库可信后执行 git config --global --add safe.directory {found[1]}"
+                             "（CI 容器中在检出之后、运行 xzdoc 之前执行）") from None
         return None
     return out.decode("utf-8", "surrogateescape").rstrip("\n")
 
