@@ -173,7 +173,7 @@ def find_root(start: Path) -> Path:
     top = next((f for f in (start, *start.parents) if (f / ".git").exists()), None)
     fenced = _projects_of(top) if top is not None else None
     for folder in (start, *start.parents):
-        if (folder / CONFIG_NAME).is_file() and (fenced is None or not folder.is_relative_to(fenced)):
+        if _present(folder / CONFIG_NAME) and (fenced is None or not folder.is_relative_to(fenced)):
             return folder
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
@@ -183,7 +183,7 @@ def find_root(start: Path) -> Path:
 
 def _projects_of(top: Path) -> Path | None:
     """The projects folder named by the top-level xzdoc.yaml (``projects`` when it names none)."""
-    if not (top / CONFIG_NAME).is_file():
+    if not _present(top / CONFIG_NAME):
         return None
     try:
         return top / load(top).projects_dir
@@ -191,11 +191,24 @@ def _projects_of(top: Path) -> Path | None:
         return top / "projects"
 
 
+def _present(file: Path) -> bool:
+    """Is there an xzdoc.yaml (a file, or a link to be refused)? A name the system cannot look up is none."""
+    try:
+        return file.is_symlink() or file.is_file()
+    except OSError:
+        return False
+
+
 def load(root: Path, text: str | None = None) -> Config:
     """The repository's configuration; ``text`` stands for xzdoc.yaml as an editor holds it, unsaved."""
     file = root / CONFIG_NAME
-    if text is None and not file.is_file():
+    if text is None and not _present(file):
         return Config(root=root)
+    if text is None and file.is_symlink():
+        # Git keeps a link as its target's text: a link whose text is the approved policy would pass every
+        # history check while the checkout reads another file.
+        raise XzdocError("xzdoc.yaml 是符号链接，不是文件", CONFIG_NAME,
+                         hint="删除这个链接，在原处写入普通的 xzdoc.yaml 文件后再提交")
     return _from_data(load_file(file, CONFIG_NAME) if text is None else loads(text, CONFIG_NAME), root)
 
 

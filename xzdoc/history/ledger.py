@@ -141,15 +141,11 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     objects = gitlog.read_objects(where, [*config_names, *wanted])
     versions = policy.parse_all(config.root, {b: objects[b] for b in dict.fromkeys(config_names) if b in objects})
     policies = [v for v in versions.values() if isinstance(v, Config)]
-    prefixes = {p.projects_dir.strip("/") + "/" for p in [config, *policies]}
-    contents = {b: objects[b] for b in wanted if b in objects}
-    if prefixes - known:
-        judge.ask(_merge_paths(history, prefixes))
-        contents.update(gitlog.read_objects(where, cache.missing(b for b in _project_blobs(history, prefixes)
-                                                                 if b not in contents)))
-    cache.add(contents)
     judge.read_signatures(policies)
     line = policy.timeline(history, config, versions, judge)
+    if tip is None and workdir is None:
+        _approved_branch(history, line.last)
+    prefixes = _in_force(where, history, config, line, judge, cache, known, {b: objects[b] for b in wanted if b in objects})
     judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today(), prefixes=tuple(sorted(prefixes)))
     steps.run()
@@ -194,6 +190,37 @@ def _same_line(where: Path, history: log.History) -> None:
         raise XzdocError(f"主分支 {history.branch.removeprefix('refs/heads/')} 与当前检出的提交不是同一段历史"
                          f"（起点不同），不能以它核对审批",
                          hint="检出主分支或基于主分支的提交后再运行；xzdoc.yaml 中的 branch: 应指向本单位的主分支")
+
+
+def _in_force(where: Path, history: log.History, config: Config, line: policy.Timeline, judge: Judge,
+              cache: FactsCache, known: set[str], contents: dict[str, bytes]) -> set[str]:
+    """The projects folders to walk, with the versions under them read into the cache.
+
+    Only folders a policy in force named hold projects: one pushed and reverted unapproved would have a
+    folder inside an approved project judged as a project of its own, inheriting that project's merges.
+    """
+    prefixes = {p.projects_dir.strip("/") + "/" for p in [config, *line.before]}
+    if prefixes - known:
+        judge.ask(_merge_paths(history, prefixes))
+        contents.update(gitlog.read_objects(where, cache.missing(b for b in _project_blobs(history, prefixes)
+                                                                 if b not in contents)))
+    cache.add(contents)
+    return prefixes
+
+
+def _approved_branch(history: log.History, approved: Config) -> None:
+    """The branch walked must be the one the policy in force on it names (main or master when it names none).
+
+    ``branch:`` is read from the working copy, which a push can change: pointed at an older branch that
+    shares main's root, the ledger would judge that branch and never see what main holds.
+    """
+    walked = history.branch.removeprefix("refs/heads/")
+    if walked == approved.branch or (approved.branch is None and walked in ("main", "master")):
+        return
+    named = f"branch: {approved.branch}" if approved.branch else "未写 branch:，即 main 或 master"
+    raise XzdocError(f"当前 xzdoc.yaml 指定的主分支 {walked} 未经审批：{walked} 上经审批的配置为“{named}”，不能以它核对审批",
+                     CONFIG_FILE,
+                     hint="把 xzdoc.yaml 的 branch: 恢复为经审批的值；更改主分支须先由局党组成员合并修改 branch: 的拉取请求")
 
 
 def _project_blobs(history: log.History, prefixes: set[str]) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from xzdoc.config import Config, parse
 from xzdoc.errors import XzdocError
-from xzdoc.history.log import TREE, Commit, History
+from xzdoc.history.log import GITLINK, LINK, TREE, Commit, History
 from xzdoc.history.merges import Judge
 from xzdoc.history.records import (
     ADOPTED,
@@ -28,6 +28,8 @@ from xzdoc.history.records import (
     CONFIG_FILE,
     INVALID_CONFIG,
     NO_GATE,
+    ON_UNAPPROVED,
+    SYMLINK,
     UNAPPROVED,
     ApprovalRecord,
     Issue,
@@ -78,15 +80,20 @@ def timeline(history: History, working: Config, parsed: Mapping[str, Config | Xz
         change = next((ch for ch in commit.changes if ch.path == CONFIG_FILE and ch.mode != TREE), None)
         if change is None:
             continue
+        # Git keeps a link as its target's text: a link reading as the approved policy is still no policy.
+        plain = change.status == "D" or change.mode not in (LINK, GITLINK)
         new = None if change.status == "D" else change.new
-        version = parsed.get(new) if new else None
+        version = parsed.get(new) if new and plain else None
         if not bootstrapped:
             if isinstance(version, Config):
                 policy, blob, bootstrapped = version, new, True
                 out.base = _locate(history, version, position)
                 out.records.append(_record(commit, policy, new or "", NO_GATE, "", (), current=False))
             continue
-        if new == blob:
+        # What main held before this change: a merge answers for its own diff, so one made over an
+        # unapproved change would have its approver sign for lines the pull request never showed.
+        over_pending = pending is not None
+        if new == blob and plain:
             pending = None
             continue
         adopted = out.base is not None and position <= out.base
@@ -95,8 +102,12 @@ def timeline(history: History, working: Config, parsed: Mapping[str, Config | Xz
         roles = (policy.gates["config"],) if "config" in policy.gates and policy.approvers else ()
         verdict = judge.check(commit, policy, CONFIG_FILE, new, roles) if roles and not adopted else None
         problem = verdict.problem if verdict is not None else ""
+        if not problem and not plain:
+            problem = SYMLINK
         if not problem and not isinstance(version, Config):
             problem = INVALID_CONFIG
+        if not problem and roles and not adopted and over_pending:
+            problem = ON_UNAPPROVED
         if not problem and isinstance(version, Config) and policy.baseline and version.baseline != policy.baseline:
             problem = BASELINE_REWRITTEN
         status = ADOPTED if adopted else NO_GATE if not roles else APPROVED if not problem else UNAPPROVED

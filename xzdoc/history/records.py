@@ -15,8 +15,10 @@ PROJECT_FILE = "project.yaml"
 CONFIG_FILE = "xzdoc.yaml"
 REGISTER_FILE = "systems.yaml"
 BASELINE_REWRITTEN, INVALID_CONFIG, SYMLINK = "baseline-rewritten", "invalid-config", "symlink"
+ON_UNAPPROVED = "on-unapproved"
 PROBLEM_ZH.update({BASELINE_REWRITTEN: "改写了已设定的 baseline（baseline 只能设定一次）",
-                   INVALID_CONFIG: "新的 xzdoc.yaml 无法读取", SYMLINK: "提交的是符号链接或子模块，不是文件"})
+                   INVALID_CONFIG: "新的 xzdoc.yaml 无法读取", SYMLINK: "提交的是符号链接或子模块，不是文件",
+                   ON_UNAPPROVED: "合并时主分支上已有未经审批的修改，合并人看到的差异不含这些修改（先恢复为经审批的版本）"})
 
 
 @dataclass(frozen=True)
