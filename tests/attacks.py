@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from tests.gitrepo import CENTER, DEV, FINANCE, PARTY, PARTY2, Person, Repo
 
@@ -124,6 +125,20 @@ def ledger_exit(repo: Repo, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def run_in(repo: Repo, *args: str) -> Result:
+    """An xzdoc command run with the repository as the working directory, as a user runs it there."""
+    import os
+
+    from tests.conftest import invoke
+
+    old = os.getcwd()
+    os.chdir(repo.path)
+    try:
+        return invoke(*args)
+    finally:
+        os.chdir(old)
+
+
 def art24_errors(repo: Repo, *args: str) -> set[str]:
     from tests.conftest import AS_OF, invoke
 
@@ -187,6 +202,7 @@ __all__ = [
     "merge",
     "policy",
     "prepare",
+    "run_in",
     "stage",
 ]
 

@@ -6,6 +6,7 @@ needs signatures, one case per test.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -24,11 +25,12 @@ from tests.attacks import (
     merge,
     policy,
     prepare,
+    run_in,
     stage,
     submitted,
 )
 from tests.conftest import invoke
-from tests.gitrepo import Repo
+from tests.gitrepo import Repo, env
 
 CONFIG = "xzdoc.yaml"
 
@@ -80,12 +82,14 @@ def test_restoring_the_policy_then_merging_the_change_takes_effect(signed: Repo)
     signed.commit("直接修改")
     signed.write(CONFIG, approved_text)
     signed.commit("恢复")
-    change(signed, "cfg", PARTY, lambda r: r.write(CONFIG, approved_text + "forge_committers: [noreply@github.com]\n"),
-           signed=True)
+    merged = change(signed, "cfg", PARTY,
+                    lambda r: r.write(CONFIG, approved_text + "forge_committers: [noreply@github.com]\n"), signed=True)
     code, output = ledger_exit(signed)
     # The direct push and its revert stay in the record; the change merged over the restored policy is in force.
     assert code == 0, output
-    assert "forge_committers" in _text(signed, CONFIG)
+    book = json.loads(run_in(signed, "ledger", "--format", "json").output)
+    current = [r for r in book["records"] if r["folder"] == CONFIG and r["current"]]
+    assert [(r["commit"], r["status"]) for r in current] == [(merged, "approved")], current
 
 
 # WAS A HOLE: every projects_dir any parsed xzdoc.yaml named became a folder of projects, even one pushed and
@@ -153,12 +157,7 @@ def test_a_policy_link_too_long_to_follow_is_an_error_not_a_crash(repo: Repo) ->
     os.symlink(text, repo.path / CONFIG)
     repo.commit("link", who=DEV)
     for args in (("ledger",), ("validate",), ("status",)):
-        old = os.getcwd()
-        os.chdir(repo.path)
-        try:
-            result = invoke(*args)
-        finally:
-            os.chdir(old)
+        result = run_in(repo, *args)
         assert result.exit_code == 1, (args, result.output)
         assert "符号链接" in result.output and "Traceback" not in result.output
 
@@ -176,11 +175,5 @@ def test_the_guard_refuses_a_policy_link(tmp_path: Path) -> None:
     repo.checkout("main")
     repo.merge("tidy", DEV)
     pushed = subprocess.run(["git", "-C", str(repo.path), "push", "-q", "origin", "main"], capture_output=True,
-                            text=True, env=_env(repo))
+                            text=True, env=env(DEV, home=repo.home))
     assert pushed.returncode != 0 and "xzdoc guard" in pushed.stderr, pushed.stderr
-
-
-def _env(repo: Repo) -> dict[str, str]:
-    from tests.gitrepo import env
-
-    return env(DEV, home=repo.home)

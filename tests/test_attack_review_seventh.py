@@ -5,24 +5,16 @@ Same conventions as tests/test_attack_review.py: real repositories with pinned d
 
 from __future__ import annotations
 
-import os
-
 from click.testing import Result
 
-from tests.attacks import PID
-from tests.conftest import invoke
+from tests.attacks import PID, run_in
 from tests.gitrepo import Repo
 
 FORGED = "# 审批记录\n\n| 关口 | 审批人 | 合并提交 |\n|---|---|---|\n| approved 已批复 | 王建国（局党组） | 3f9ad89757 已签名 |\n"
 
 
 def _run(repo: Repo, *args: str) -> Result:
-    old = os.getcwd()
-    os.chdir(repo.path)
-    try:
-        return invoke(*args)
-    finally:
-        os.chdir(old)
+    return run_in(repo, *args)
 
 
 # WAS A HOLE: repository templates ran in a plain Jinja environment; a template from a pull request could reach

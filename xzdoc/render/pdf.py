@@ -102,7 +102,7 @@ def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iter
                 raise XzdocError(f"PDF 排版失败：文稿的引用或列表嵌套层数过多（Typst：{message}）",
                                  hint="减少文稿中的“>”和列表缩进；xzdoc validate 的 art07.draft-nesting 指出所在行") from None
             hints = "；".join(getattr(exc, "hints", None) or [])
-            raise XzdocError(f"PDF 排版失败：{getattr(exc, 'message', exc)}", str(template),
+            raise XzdocError(f"PDF 排版失败：{message}", str(template),
                              hint=hints or "检查 templates/typst/page.typ；若未改动模板，请报告缺陷") from None
     for warning in warnings:
         message = str(getattr(warning, "message", warning))
