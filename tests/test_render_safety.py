@@ -215,3 +215,38 @@ def test_allow_marks_and_full_width_indents_never_reach_the_documents(repo: Path
         assert "示例文件首页标注" in rendered and "13912345678" in rendered
         assert "allow" not in rendered and "xzdoc" not in rendered
     assert "\u3000示例" not in xml, "the layout indents paragraphs; a full-width indent would double it"
+
+
+# -- long paragraphs ------------------------------------------------------------
+
+
+def test_cut_words_typeset_exactly_like_whole_ones() -> None:
+    """A long Str is cut for pandoc's Typst writer, which is quadratic in a word's length; the text must not change."""
+    import json
+    import random
+
+    from xzdoc.render import pandoc, safety
+    rnd = random.Random(7)
+    # Typst's special characters, pairs that start comments or markup, CJK and Latin letters and digits.
+    alphabet = [*list("字汉中文abcXYZ0123456789#$*\\_`<@[]~/=+-.:;,!?'\"()&%^{}|，。：“”（）"), "//", "--", "..."]
+    paragraphs = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(safety.WORD, 3 * safety.WORD)))
+                  for _ in range(60)] + ["字" * (20 * safety.WORD)]
+    ast = {"pandoc-api-version": pandoc.to_ast("x")["pandoc-api-version"], "meta": {},
+           "blocks": [{"t": "Para", "c": [{"t": "Str", "c": p}]} for p in paragraphs]}
+    before = json.dumps(ast)
+    cut = safety.retarget(ast, {})
+    assert json.dumps(ast) == before   # the caller's tree is left as it was
+    pieces = [x["c"] for block in json.loads(cut)["blocks"] for x in block["c"]]
+    assert len(pieces) > len(paragraphs) and max(map(len, pieces)) < 2 * safety.WORD + 200
+    assert pandoc.to_typst(cut) == pandoc.to_typst(before.encode("utf-8"))
+
+
+@NEEDS_POPPLER
+def test_a_paragraph_of_sixty_thousand_characters_renders_whole(repo: Path) -> None:
+    sentence = "交通运输数据资源共享交换平台建设内容，"
+    body = sentence * 3000 + "段落结束。"
+    draft(repo, body)
+    code, output = render("pdf")
+    assert code == 0, output
+    text = re.sub(r"—\d+—", "", pdftext(repo / "out" / "项目建议书.pdf"))   # the page numbers between pages
+    assert text.count(sentence) == 3000 and "段落结束。" in text

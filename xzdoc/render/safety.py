@@ -97,12 +97,51 @@ def retarget(ast: dict[str, Any], targets: dict[str, str], full_width: bool = Fa
             # Typst places an image at its natural size; a wide screenshot would run off the page.
             if full_width and not any(k in ("width", "height") for k, _ in attrs):
                 attrs.append(["width", "100%"])
+    split = _short_words(ast.get("blocks", []))
     try:
         return json.dumps(ast, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     finally:
         for link, original, attrs, before in saved:
             link[0] = original
             attrs[:] = before
+        for inlines, before in split:
+            inlines[:] = before
+
+
+# pandoc's Typst writer takes time quadratic in the length of one word, and Chinese prose has no spaces:
+# a 40,000-character paragraph took 5 s, 200,000 over 3 minutes. Pieces this long keep it linear.
+WORD = 200
+
+
+def _short_words(blocks: list[Any]) -> list[tuple[list[Any], list[Any]]]:
+    """Cut each long Str between two letters or digits (which Typst never escapes); returns what to restore."""
+    changed = []
+    stack: list[Any] = [blocks]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.append(item.get("c"))
+        elif isinstance(item, list):
+            if any(isinstance(x, dict) and x.get("t") == "Str" and len(x["c"]) > WORD for x in item):
+                changed.append((item, list(item)))
+                item[:] = [piece for x in item for piece in _pieces(x)]
+            stack.extend(item)
+    return changed
+
+
+def _pieces(node: Any) -> list[Any]:
+    if not (isinstance(node, dict) and node.get("t") == "Str" and len(node["c"]) > WORD):
+        return [node]
+    text: str = node["c"]
+    out, start, i = [], 0, WORD
+    while i < len(text):
+        if text[i - 1].isalnum() and text[i].isalnum():
+            out.append({"t": "Str", "c": text[start:i]})
+            start, i = i, i + WORD
+        else:
+            i += 1
+    out.append({"t": "Str", "c": text[start:]})
+    return out
 
 
 def _nodes(value: Any) -> Iterator[dict[str, Any]]:
