@@ -11,6 +11,7 @@ from typing import Any
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
 from xzdoc.rules import (
+    amounts,
     art01,
     art03,
     art06,
@@ -76,7 +77,7 @@ RULES: tuple[Rule, ...] = (
     Rule("art07.draft-references", "第七条", ERROR, "文稿中的 {{ … }} 引用的元数据存在，且在渲染所用的沙箱中可以计算",
          prose.check_references),
     Rule("art07.prose-amounts", "第七条", ERROR, "正文写明的总投资、年度预算、资金来源、概算项和费用小计与元数据一致",
-         prose.check_amounts),
+         amounts.check_amounts),
     Rule("art07.multi-year-budget", "第七条", ERROR, "分年度预算之和等于总预算", art07.check_multi_year),
     Rule("art07.budget-sources", "第七条", ERROR, "资金来源之和等于总预算", art07.check_sources),
     Rule("art07.cross-department", "第七条", ERROR, "跨部门项目有牵头部门、共建部门和整体方案", art07.check_cross_department),

@@ -1,10 +1,10 @@
-"""What the drafts say against what project.yaml holds: amounts, 等保 levels, system and project ids.
+"""What the drafts say against what project.yaml holds: template references, 等保 levels, system and project ids.
 
 Each check scans a draft's text once with a compiled regular expression and
-looks only at the few places it finds; a sentence is compared with the
-metadata only where it ties a number to a known label right before it
-("总投资2040.00万元", "2026年安排1180万元", "市级财政资金1640万元"),
-so prose that merely mentions numbers is never judged.
+looks only at the few places it finds; a level is judged only where the
+text ties it to 等保 (or GB/T 22239) and to this project, so prose that
+quotes the regulations or describes a connected system is left alone.
+Amounts are in ``amounts``.
 """
 
 from __future__ import annotations
@@ -12,50 +12,29 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from xzdoc.model import Draft, Project
+from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, mapping, text
 from xzdoc.rules.index import Entry, Index, summaries
 from xzdoc.source import sandbox
 from xzdoc.source.yamlio import Pos
 
-# A figure of something else: an earlier phase, the old system, the whole city (within the label's own clause).
-_NOT_THIS_PROJECT = re.compile(r"一期|二期|三期|上期|前期|原有|原系统|原项目|原平台|已建|既有|全市|全省|全国|累计|该项目|其他项目")
-TOTAL_LABELS = ("项目总投资", "总投资额", "总投资", "总预算", "项目总预算", "概算总投资", "投资总额", "总概算", "项目投资",
-                "项目预算", "预算总额", "概算总额", "估算总投资")
-GROUP_ALIASES = {
-    "建筑工程": ("建筑工程费", "建筑工程费用"),
-    "硬件设备购置": ("硬件设备购置费", "硬件购置费", "设备购置费", "硬件设备费"),
-    "软件购置开发与系统集成": ("软件购置、开发与系统集成费", "软件购置开发与系统集成费", "软件开发及购置费",
-                        "软件购置及开发费", "软件开发与系统集成费", "软件开发及系统集成费", "软件购置开发及系统集成费",
-                        "软件开发及集成费", "软件开发与集成费"),
-    "工程建设其他费用": ("工程建设其他费用", "工程建设其他费"),
-    "预备费": ("预备费",),
-}
-_YEAR_SUFFIXES = ("年", "年度", "年预算", "年度预算", "年安排", "年度安排", "年安排资金", "年度安排资金", "年投资", "年度投资",
-                  "年计划投资", "年拟安排")
 _CN_LEVEL = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
-_MLPS_ANCHORS = ("等级保护", "等保", "定级", "保护等级")
+_MLPS_ANCHORS = ("等级保护", "等保", "定级", "保护等级", "22239")
 _MLPS_AFTER = re.compile(
-    r"(?:等级保护|等保|保护等级|定级)(?:2\.0)?"
-    r"(?P<gap>[^，。；;,\n\d]{0,8}?)第?(?P<level>[一二三四五1-5])级(?!以上|以下|及以上)")
+    r"(?:等级保护|等保|保护等级|定级|22239(?:[-—–]\d{4})?)(?:2\.0)?"
+    r"(?P<gap>[^，。；;,\n\d]{0,8}?)第?(?P<level>[一二三四五1-5])级(?P<floor>以上|及以上|以下|及以下)?")
+# "定为第三级信息系统", "按第二级系统要求": the level of a system without the word 等保.
+_MLPS_SYSTEM = re.compile(r"(?:定为|确定为|为|属于|是|按|按照)第?(?P<level>[一二三四五])级(?:信息)?系统")
+# "按照等保第四级以上要求建设" claims a floor; "第三级以上系统应当每年测评" quotes the regulations.
+_BUILT_TO = re.compile(r"按|按照|达到|满足|符合")
 _MLPS_BEFORE = re.compile(r"(?<![一二三四五六七八九十\d])第?(?P<level>[一二三四五])级$")
 # Both start with a literal, so the scan skips ahead at C speed; the prefix letters are read back by _ids.
 _SYSTEM_ID = re.compile(r"-SYS-\d{3}(?!\d)")
 _PROJECT_ID = re.compile(r"-\d{4}-\d{3}(?!\d)")
 _PREFIX = re.compile(r"(?<![A-Za-z0-9-])[A-Z][A-Z0-9]*$")
 _SENTENCE_END = "。；;！？!?\n"
-
-
-@dataclass(frozen=True)
-class Figure:
-    label: str
-    amount: Decimal
-    pos: Pos
-    field: str
 
 
 def where(project: Project, pos: Pos) -> str:
@@ -113,157 +92,55 @@ def _missing_metadata(project: Project, body: str, line: int) -> str:
     return ""
 
 
-def figures(project: Project) -> dict[str, Figure]:
-    """Label -> the metadata figure prose ties to it."""
-    out: dict[str, Figure] = {}
-    budget = mapping(project.data.get("budget"))
-    if budget is None:
-        return out
-    total = project.money.get(("budget", "total"))
-    if total is not None:
-        for label in TOTAL_LABELS:
-            out[label] = Figure(label, total, budget.at("total"), "budget.total")
-    years = mapping(budget.get("years"))
-    for year in years or ():
-        amount = project.money.get(("budget", "years", year))
-        if amount is not None:
-            # One frozen record serves every spelling of the year's label.
-            figure = Figure(f"{year}年", amount, years.at(year), f"budget.years.{year}")  # type: ignore[union-attr]
-            for suffix in _YEAR_SUFFIXES:
-                out[f"{year}{suffix}"] = figure
-    sources = mapping(budget.get("sources"))
-    for name in sources or ():
-        amount = project.money.get(("budget", "sources", name))
-        if amount is not None and len(str(name)) >= 4:
-            out[str(name)] = Figure(str(name), amount, sources.at(name), f"budget.sources.{name}")  # type: ignore[union-attr]
-    _estimate_figures(project, out)
-    return out
-
-
-def _estimate_figures(project: Project, out: dict[str, Figure]) -> None:
-    groups: dict[str, tuple[Decimal, Pos]] = {}
-    seen: dict[str, int] = {}
-    estimate = project.data.get("estimate")
-    for i, item in items(estimate):
-        amount = project.money.get(("estimate", i, "amount"))
-        if amount is None:
-            continue
-        name, group = text(item.get("name")), text(item.get("group"))
-        seen[name] = seen.get(name, 0) + 1
-        if len(name) >= 3:
-            out[name] = Figure(name, amount, item.at("amount"), f"estimate[{i}].amount")
-        if group:
-            sum_, pos = groups.get(group, (Decimal(0), item.pos))
-            groups[group] = (sum_ + amount, pos)
-    for name, count in seen.items():
-        if count > 1:          # the same name twice is no single figure
-            out.pop(name, None)
-    for group, (amount, pos) in groups.items():
-        for label in GROUP_ALIASES.get(group, (group,)):
-            if label not in seen:
-                out[label] = Figure(label, amount, pos, f"estimate（{group}小计）")
-
-
-@functools.lru_cache(maxsize=256)
-def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
-    """Amount, gap and label read backwards from the unit, so one anchored match judges each 元 found."""
-    alternatives = "|".join(re.escape(label[::-1]) for label in sorted(labels, key=len, reverse=True))
-    return re.compile(_AMOUNT_GAP_REVERSED + f"(?P<label>{alternatives})")
-
-
-# The text before 万元/元, reversed: "2040.00" then a copula or colon, then a quantity ("12台"), then the label.
-_AMOUNT_GAP_REVERSED = (r"[ \t]*(?P<frac>\d+\.)?(?P<int>(?:\d{3},)+\d{1,3}|\d+)(?![\d.,])"
-                        r"[ \t]*[：:]?(?:为约|为|是|约|共|计|达)?(?:算估|算概|算预|资投|额总|额金|计合|计总|计共|排安)?"
-                        r"(?:[，,、]?(?:套|台|项|个|块|处|组|批|路)\d+)?")
-
-
-def check_amounts(project: Project, ctx: Context) -> Iterator[Hit]:
-    known = figures(project)
-    if not known:
-        return
-    pattern = _label_pattern(tuple(known))
-    for draft in project.drafts.values():
-        if draft.text and "元" in draft.text:
-            yield from _amounts(project, draft, draft.text, known, pattern)
-
-
-def _amounts(project: Project, draft: Draft, body: str, known: dict[str, Figure],
-             pattern: re.Pattern[str]) -> Iterator[Hit]:
-    for label_start, start, end, label, said in _tied_amounts(body, pattern):
-        figure = known[label]
-        places = -said.as_tuple().exponent  # type: ignore[operator]
-        if figure.amount.quantize(Decimal(1).scaleb(-places)) == said:
-            continue
-        before = body[max(0, label_start - 16): label_start]
-        if _inside_compound(before) or (_NOT_THIS_PROJECT.search(before) and _NOT_THIS_PROJECT.search(
-                before[max(before.rfind(c) for c in "，。；、,;\n") + 1:])):
-            continue
-        line = body.count("\n", 0, start) + 1
-        yield Hit((line, start - body.rfind("\n", 0, start)),
-                  f"《{draft.kind}》第{line}行写“{body[label_start:end].strip()}”，与 "
-                  f"{where(project, figure.pos)} 的 {figure.field}（{figure.amount:.2f}万元）不一致；"
-                  "请改正文或元数据，或在正文中引用元数据", path=draft.path)
-
-
-def _tied_amounts(body: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, int, int, str, Decimal]]:
-    """(label start, amount start, end, label, 万元) of each amount written right after a known label.
-
-    Found from each 元 with str.find and judged by one anchored match of the
-    reversed text before it, not by a regular-expression scan of the draft.
-    """
-    at = body.find("元")
-    while at >= 0:
-        here, at = at, body.find("元", at + 1)
-        unit_at = here - 1 if here and body[here - 1] == "万" else here
-        if unit_at == 0 or (not body[unit_at - 1].isdigit() and body[unit_at - 1] not in " \t"):
-            continue
-        if body[here + 1: here + 2] in ("/", "每"):
-            continue          # 4.50万元/台 is a unit price
-        window = body[max(0, unit_at - 48): unit_at][::-1]
-        m = pattern.match(window)
-        if m is None:
-            continue
-        frac = m.group("frac")
-        said = _said(m.group("int")[::-1], frac[::-1] if frac else None, unit_at == here)
-        if said is not None:
-            yield unit_at - m.end(), unit_at - m.end("int"), here + 1, m.group("label")[::-1], said
-
-
-def _inside_compound(before: str) -> bool:
-    """“软件开发及系统集成费”: a conjunction that joins nouns, not list entries, makes the label part of a longer name."""
-    return before.endswith(("及", "与", "和", "、")) and not re.search(r"元\s*[及与和、]$", before)
-
-
-# Decimals are immutable and the default context is never changed, so each spelling is read once.
-@functools.lru_cache(maxsize=4096)
-def _said(whole: str, fraction: str | None, in_yuan: bool) -> Decimal | None:
-    try:
-        value = Decimal(whole.replace(",", "") + (fraction or ""))
-    except InvalidOperation:
-        return None
-    if in_yuan:
-        if value < 10000:
-            return None      # small sums in 元 are unit prices, not the figures above
-        value = value / 10000
-        places = max(0, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
-        value = value.quantize(Decimal(1).scaleb(-min(places, 6)))
-    return value
-
-
-def _mlps_mentions(body: str) -> list[tuple[int, str, int]]:
-    """(offset, words, level) of each 等保 level the text states, found from a few anchors with str.find."""
-    found: dict[int, tuple[int, str, int]] = {}
+def _mlps_mentions(body: str) -> list[tuple[int, str, int, bool]]:
+    """(offset, words, level, a floor?) of each 等保 level the text states, found from a few anchors with str.find."""
+    found: dict[int, tuple[int, str, int, bool]] = {}
     for anchor in _MLPS_ANCHORS:
         at = body.find(anchor)
         while at >= 0:
             m = _MLPS_AFTER.match(body, at)
             if m and "密" not in m.group("gap"):    # 商用密码应用第三级 is the crypto level
-                found.setdefault(m.start("level"), (at, m.group(0), _CN_LEVEL[m.group("level")]))
+                floor = m.group("floor")
+                claimed = not floor or (floor.endswith("以上") and body.startswith(("要求", "标准"), m.end())
+                                        and _BUILT_TO.search(body, max(0, at - 8), at) is not None)
+                if claimed:
+                    found.setdefault(m.start("level"), (at, m.group(0), _CN_LEVEL[m.group("level")], bool(floor)))
             if anchor in ("等保", "等级保护") and (b := _MLPS_BEFORE.search(body, max(0, at - 3), at)):
                 found.setdefault(b.start("level"), (b.start(), body[b.start(): at + len(anchor)],
-                                                    _CN_LEVEL[b.group("level")]))
+                                                    _CN_LEVEL[b.group("level")], False))
             at = body.find(anchor, at + len(anchor))
+    at = body.find("级")
+    while at >= 0:
+        if body.startswith(("级系统", "级信息系统"), at) and (m := _MLPS_SYSTEM.search(body, max(0, at - 5), at + 6)):
+            found.setdefault(m.start("level"), (m.start(), m.group(0), _CN_LEVEL[m.group("level")], False))
+        at = body.find("级", at + 1)
     return sorted(found.values())
+
+
+# The subject right before a figure or a level, when it is a named system the project does not hold:
+# "对接的山西省公路养护管理平台为等保第三级系统", "省平台总投资2000万元".
+_SUBJECT_TAIL = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{4,40}$")
+_SUBJECT_LINK = re.compile(r"^.*(?:的|与|和|及|对接|向|在|从|将|即|经|通过|依托)")
+_SUBJECT_VERB = re.compile(r"(?:拟定为|确定为|定为|属于|按照|为|是|按|已|的)$")
+_THINGS = ("平台", "系统", "中心", "工程", "项目", "网")
+
+
+def subjects(project: Project) -> tuple[str, ...]:
+    """The names this project goes by: its own and those of the systems it lists."""
+    names = [text(project.data.get("name"))]
+    for _, s in items(project.data.get("systems")):
+        names += [text(s.get("name")), text(s.get("id"))]
+    return tuple(n for n in names if n)
+
+
+def other_subject(before: str, names: tuple[str, ...]) -> bool:
+    m = _SUBJECT_TAIL.search(_SUBJECT_VERB.sub("", before))
+    if m is None:
+        return False
+    tail = _SUBJECT_LINK.sub("", m.group(0))
+    if len(tail) < 4 or not tail.endswith(_THINGS) or tail.startswith(("本", "该", "此", "项目", "新", "拟")):
+        return False
+    return not any(tail in name for name in names)
 
 
 _CLAUSE_REVERSED = re.compile(f"[^{_SENTENCE_END}]*")
@@ -282,11 +159,12 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
     if not isinstance(level, int) or security is None:
         return
     systems = [(text(s.get("name")), text(s.get("id")), s) for _, s in items(project.data.get("systems"))]
+    names = subjects(project)
     for draft in project.drafts.values():
         body = draft.text
         if not body or "级" not in body:
             continue
-        for at, written, said in _mlps_mentions(body):
+        for at, written, said, floor in _mlps_mentions(body):
             start = _clause_start(body, at)
             clause = body[start: at]
             named = [(name, s) for name, sid, s in systems if (name and name in clause) or (sid and sid in clause)]
@@ -297,7 +175,9 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
                 if not isinstance(sys_level, int):
                     continue
                 want, pos, what = sys_level, system.at("mlps_level"), f"“{name}”的 mlps_level"
-            if said != want:
+            elif other_subject(clause, names):
+                continue
+            if (want < said) if floor else (said != want):
                 line = body.count("\n", 0, at) + 1
                 yield Hit((line, at - body.rfind("\n", 0, at)),
                           f"《{draft.kind}》第{line}行写“{written}”（第{said}级），与 {where(project, pos)} "
