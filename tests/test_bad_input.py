@@ -175,3 +175,16 @@ def test_hostile_yaml_values(edit, line, phrase, tmp_path: Path, monkeypatch: py
     assert result.exit_code == 1, result.output
     check_failure(result.output, f"{PROJECT}/project.yaml", line, phrase)
     assert snapshot(repo) == before
+
+
+def test_project_folder_name_that_is_no_utf8_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAS A CRASH: exit 3 (UnicodeEncodeError) when the index wrote the folder name."""
+    repo = copy_case("duplicate-key", tmp_path)
+    shutil.copy(RESOURCES / "base_project" / "project.yaml", repo / PROJECT / "project.yaml")
+    odd = os.fsdecode(bytes(repo / "projects") + b"/X\xff\xfe")
+    shutil.copytree(repo / PROJECT, odd)
+    monkeypatch.chdir(repo)
+    for args in (["validate"], ["validate", "--format", "json"]):
+        result = invoke(*args)
+        assert result.exit_code == 1, result.output
+        assert "项目目录名不是有效的 UTF-8 文本" in result.output and "X\ufffd\ufffd" in result.output

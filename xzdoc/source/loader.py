@@ -68,7 +68,18 @@ def discover_names(config: Config, paths: Iterable[Path]) -> list[str]:
             raise XzdocError(f"{_rel(config, target)} 下没有找到任何项目（含 {PROJECT_FILE} 的目录）",
                              hint="用 xzdoc new projects/<编号> --id <编号> --name <名称> 创建项目")
         out += found
+    for name in out:
+        _readable_name(name)
     return list(dict.fromkeys(out))
+
+
+def _readable_name(name: str) -> None:
+    """A folder name that is no UTF-8 can be neither a project id nor written into a report."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(name).decode("utf-8", "replace")
+        raise XzdocError(f"项目目录名不是有效的 UTF-8 文本：{shown}", hint="把该目录改名为项目编号，例如 XZJT-2026-001") from None
 
 
 def project_folders(folder: Path) -> list[str]:
