@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,16 @@ def test_unreadable_project_is_a_warning_not_a_crash(repo: Repo) -> None:
 def test_outside_git_is_a_clear_error(demo_repo: Path) -> None:
     result = invoke("changed", "main")
     assert result.exit_code == 1 and "不在 git 仓库中" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_project_yaml_that_is_no_file_is_no_project_in_the_working_tree(repo: Repo, kind: str) -> None:
+    """WAS A CRASH (a folder: exit 3) and a HANG (a FIFO: diff blocked reading it)."""
+    target = repo.path / "projects" / PARK / "project.yaml"
+    target.unlink()
+    if kind == "folder":
+        target.mkdir()
+    else:
+        os.mkfifo(target)
+    result = review.review(config.load(repo.path), "main")
+    assert {p.project: p.status for p in result.projects} == {PARK: "removed"}

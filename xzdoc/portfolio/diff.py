@@ -232,7 +232,8 @@ def from_revision(config: Config, rev: revisions.Revision) -> Snapshot:
 
 def from_disk(config: Config) -> Snapshot:
     folder = config.root / config.projects_dir
-    found = sorted(folder.glob(f"*/{PROJECT_FILE}")) if folder.is_dir() else []
+    # Only regular files, as validate reads them: a folder named project.yaml is no project, and a FIFO would block.
+    found = sorted(f for f in folder.glob(f"*/{PROJECT_FILE}") if f.is_file()) if folder.is_dir() else []
     return _snapshot(config, WORKTREE, {f.parent.name: f.read_bytes() for f in found}, lambda: reg.load(config.root))
 
 
