@@ -19,7 +19,7 @@ _STARRED = re.compile(rf"{_LEVEL}\s*[★☆]")
 _HEADER = re.compile(rf"(?:{_LEVEL}|涉密)(?:文件|文档|资料|件)?[\s★☆]*(?:\d+年|[一二三四五六七八九十]+年|长期|启用前)?")
 _PAREN = re.compile(r"[（(【\[〔]\s*涉密\s*[）)】\]〕]")
 _SUBJECT = re.compile(r"(?:本|该|此)(?:项目|系统|平台|文件|文档|报告|材料|方案|文稿|资料|数据库|数据|件)")
-_VERB = re.compile(r"(?:属于|定为|列为|含有|包含|涉及|存储|处理|传输|承载|存放|汇聚|为|系|是|含)(?:的|了)?$")
+_VERB = re.compile(r"(?:属于|定为|列为|含有|包含|涉及|存储|处理|传输|承载|存放|汇聚|为|系|是|含|属)(?:的|了)?$")
 _NEGATION = re.compile(r"不|非|未|无|严禁|禁止|杜绝|防止|避免|拒绝|否")
 _CLAUSE_END = "，。；！？：,;!?\n"
 _MARKUP = " \t\u3000#*>_【】[]"
@@ -85,8 +85,8 @@ def _marker(text: str, here: int, line_start: int, line: str) -> tuple[int, str]
         return start, word
     if word == "秘密" and text[start - 2: start] == "国家":
         start, word = start - 2, "国家秘密"
-    elif word != "涉密" and not text.startswith("级", here + 1):
-        return None     # 商业秘密, 机密性, a list of the levels: not marks
+    elif word != "涉密" and not text.startswith(("级", "文件", "文档", "材料", "资料"), here + 1):
+        return None     # 商业秘密, 机密性, a list of the levels: not marks; 本报告为秘密文件 is one
     return (start, word) if _affirmed(text, start, line_start) else None
 
 
