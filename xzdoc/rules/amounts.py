@@ -173,9 +173,9 @@ def _tied_amounts(body: str, pattern: re.Pattern[str]) -> Iterator[tuple[int, in
         frac = m.group("frac")
         said = _said(m.group("int")[::-1], frac[::-1] if frac else None, unit)
         if said is not None:
-            shift = len(digits)
-            yield (number_at - m.end() + shift, number_at - (m.end("int") - shift) if not digits else number_at,
-                   here + 1, m.group("label")[::-1], said)
+            # The window ends with the digits read from a Chinese numeral, which stand for body[number_at:unit_at].
+            amount_at = number_at if digits else number_at - m.end("int")
+            yield number_at - (m.end() - len(digits)), amount_at, here + 1, m.group("label")[::-1], said
 
 
 _THRESHOLDS = ("以上", "以下", "以内", "及以上", "及以下", "（含）以上", "(含)以上", "（含）以下", "(含)以下")
