@@ -18,7 +18,7 @@ from xzdoc.errors import XzdocError
 from xzdoc.source.yamlio import plain
 
 if TYPE_CHECKING:
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from xzdoc.source.bounds import GuardedEnvironment
 
 # jinja2 is imported where a template is compiled or a value looked up through the sandbox, not
 # here: the plain dictionary references most drafts hold are resolved without it (see
@@ -26,17 +26,17 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 REFERENCE_HINT = "文稿中只能引用项目元数据，例如 {{ name }}、{{ id }}、{{ budget.total }}、{{ budget.years[2026] }}"
+BOUND_HINT = "文稿中的模板只用于引用项目元数据；请删去循环、大数运算或超长的重复，直接写出文字"
 _UNSAFE_ATTR = re.compile(r"attribute '([^']+)'")
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _BRACES = 512
 
 
 @functools.lru_cache(maxsize=1)
-def environment() -> ImmutableSandboxedEnvironment:
-    import jinja2
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
+def environment() -> GuardedEnvironment:
+    from xzdoc.source import bounds
 
-    return ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    return bounds.environment()
 
 
 def variables(data: Mapping[str, Any], money: Mapping[tuple[object, ...], Decimal],
@@ -73,8 +73,18 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
     import jinja2
     from jinja2.sandbox import SecurityError
 
+    from xzdoc.source import bounds
+
     try:
-        return environment().from_string(text).render(values)
+        # Compiling is linear in the text and runs no filter (see bounds); only rendering is bounded.
+        template = environment().from_string(text)
+        with bounds.bounded():
+            return template.render(values)
+    except bounds.Exhausted as exc:
+        line, ran = template_line(exc), bounds.last_line()
+        if line is None and ran is not None:
+            line = template.get_corresponding_lineno(ran)
+        raise XzdocError(str(exc), path, line, hint=BOUND_HINT) from None
     except jinja2.TemplateSyntaxError as exc:
         raise XzdocError(f"文稿中的模板语法有误：{exc.message}", path, exc.lineno,
                          hint=REFERENCE_HINT + "；要原样显示花括号，写作 {{ '{{' }}") from None
@@ -159,7 +169,10 @@ def references_ok(found: list[str], values: Mapping[str, Any]) -> bool:
         try:
             steps = path(source)
             if steps is None:
-                value = _compiled(source)(values)
+                from xzdoc.source import bounds
+
+                with bounds.bounded():
+                    value: Any = str(_compiled(source)(values))
             else:
                 value = _plain_lookup(steps, values)
                 if value is _UNDECIDED:
