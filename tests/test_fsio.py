@@ -29,6 +29,20 @@ def test_failed_rename_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zip"] and (target / "keep").exists()
 
 
+def test_a_fifo_or_device_at_the_target_is_refused_not_replaced(tmp_path: Path) -> None:
+    """WAS A HOLE: the rename put a regular file where /dev/full was (as root)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(XzdocError) as caught:
+        write_atomic(fifo, "内容")
+    assert "不是普通文件" in caught.value.message
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+    link = tmp_path / "link"
+    link.symlink_to(os.devnull)  # a link is replaced, never written through
+    write_atomic(link, "内容")
+    assert link.is_file() and not link.is_symlink() and Path(os.devnull).is_char_device()
+
+
 def test_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")

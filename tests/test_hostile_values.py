@@ -43,7 +43,9 @@ def validate(*extra: str) -> tuple[int, str]:
     ("total: 620.00", "total: " + "9" * 5000, "有 5000 位"),                       # past int()'s digit limit
     ("total: 620.00", "total: " + "9" * 40, "有 40 位整数"),                         # past decimal's precision
     ("total: 620.00", "total: 0x" + "f" * 60, "位整数"),
-    ("quantity: 260,", "quantity: .nan,", "不是有限数值"),                            # NaN does not compare
+    ("quantity: 260,", "quantity: .nan,", "的值为非数（.nan），不是有限数值"),          # NaN does not compare
+    ("quantity: 260,", "quantity: .inf,", "的值为无穷大（.inf），不是有限数值"),        # WAS: shown as NaN
+    ("quantity: 260,", "quantity: -.Inf,", "的值为无穷大（.inf），不是有限数值"),
     ("quantity: 260,", "quantity: " + "1" * 40 + ",", "≠ 数量"),                      # product past precision
     ("planned_end: 2027-03-31", "planned_end: 9999-12-31", "年份不在 1900–2199"),    # deadline would overflow
     ("date: 2025-04-18", "date: '9999-12-31'", "应为日期"),
@@ -180,5 +182,5 @@ def test_render_of_a_draft_nested_too_deep(project_repo: Path) -> None:
         handle.write("\n" + ">" * 2000 + " 过深的引用\n")
     result = invoke("render", f"projects/{BASE_PID}", "--format", "docx", "--out", "out")
     clean(result.output)
-    assert result.exit_code == 1 and "嵌套层次过深" in result.output and DRAFT in result.output, result.output
+    assert result.exit_code == 1 and "嵌套过深" in result.output and f"{DRAFT}:" in result.output, result.output
     assert not (project_repo / "out").exists()

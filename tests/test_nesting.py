@@ -70,10 +70,10 @@ def test_validate_names_the_line_and_bundle_explains_the_failure(demo_repo: Path
     found = _nesting(demo_repo)
     assert len(found) == 1 and found[0]["path"] == DRAFT.as_posix() and found[0]["line"] == before + 3
     assert "17 层" in str(found[0]["message"])
-    # Rendering what validate refused fails with the draft's nesting named, not the template blamed.
+    # Rendering what validate refused fails at the same line before pandoc and Typst, not the template blamed.
     result = invoke("render", "projects/XZJT-2026-003", "--format", "pdf", "--out", "out")
     assert result.exit_code == 1, result.output
-    assert "嵌套层数过多" in result.output and "art07.draft-nesting" in result.output
+    assert "17 层，嵌套过深" in result.output and f"位置：{DRAFT.as_posix()}:{before + 3}" in result.output
     assert "page.typ" not in result.output
     assert not (demo_repo / "out" / "项目建议书.pdf").exists()
 

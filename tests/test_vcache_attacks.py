@@ -207,7 +207,7 @@ def test_a_drafts_folder_link_retargeted(repo: Path) -> None:
 
 
 def test_files_no_rule_reads_change_nothing(repo: Path) -> None:
-    """records/, images a draft links to and extra drafts are not read: adding or changing them keeps findings."""
+    """records/ and extra drafts are not read; an image a draft links to is (art07.draft-images), and its arrival is seen."""
     draft = _draft(repo)
     project = draft.parent.parent
     draft.write_text(draft.read_text("utf-8") + "\n![拓扑图](../images/net.png)\n", "utf-8")
@@ -220,6 +220,42 @@ def test_files_no_rule_reads_change_nothing(repo: Path) -> None:
         (draft.parent / "unlisted.md").write_text("# 草稿\n", "utf-8")
 
     after(repo, extras)
+
+
+PNG_HEADER = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("change", ["repaired", "broken", "large-broken", "swapped-link", "removed"])
+def test_an_image_a_draft_shows_is_a_dependency(repo: Path, change: str) -> None:
+    """WAS A HOLE (while the images rule was new): a cached result kept the verdict on an image since changed."""
+    draft = _draft(repo)
+    images = draft.parent.parent / "images"
+    images.mkdir(exist_ok=True)
+    image = images / "net.png"
+    image.write_bytes((b"not a png" if change == "repaired" else PNG_HEADER) + b"\0" * (3 << 20 if "large" in change else 8))
+    (images / "bad.png").write_bytes(b"GIF89a")
+    if change == "swapped-link":
+        image.unlink()
+        (images / "good.png").write_bytes(PNG_HEADER)
+        image.symlink_to("good.png")
+    draft.write_text(draft.read_text("utf-8") + "\n![拓扑图](../images/net.png)\n", "utf-8")
+
+    def edit() -> None:
+        if change == "repaired":
+            image.write_bytes(PNG_HEADER)
+        elif change in ("broken", "large-broken"):
+            data = bytearray(image.read_bytes())
+            data[1] = ord("X")
+            image.write_bytes(bytes(data))
+        elif change == "swapped-link":
+            image.unlink()
+            image.symlink_to("bad.png")
+        else:
+            image.unlink()
+
+    before = [f["message"] for f in agree(repo) if f["rule"] == "art07.draft-images"]
+    now = [f["message"] for f in after(repo, edit) if f["rule"] == "art07.draft-images"]
+    assert before != now, (before, now)
 
 
 # --- files outside the project -----------------------------------------------------------------------------------

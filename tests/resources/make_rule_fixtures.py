@@ -206,7 +206,9 @@ def _long_operating(data: dict, skip_year: int) -> None:
     first = data["records"]["self_evaluations"][0]
     for year in (2024, 2025):
         if year != skip_year:
-            data["records"]["self_evaluations"].append({**first, "year": year, "date": dt.date(year + 1, 3, 20)})
+            spent = min(first["spent"], data["budget"]["years"].get(year, first["spent"]))
+            data["records"]["self_evaluations"].append({**first, "year": year, "date": dt.date(year + 1, 3, 20),
+                                                        "spent": spent})
     data["security"]["crypto"]["assessments"] += [{"date": dt.date(2025, 5, 20), "conclusion": "符合"},
                                                   {"date": dt.date(2026, 5, 20), "conclusion": "符合"}]
     data["security"]["drills"].append({"date": dt.date(2026, 6, 12), "summary": "数据库故障切换演练"})

@@ -20,7 +20,8 @@ from xzdoc.errors import XzdocError
 from xzdoc.model import Draft, Project
 from xzdoc.render import records, templates
 from xzdoc.render.context import Cover, RenderContext
-from xzdoc.source import sandbox
+from xzdoc.rules import nesting
+from xzdoc.source import sandbox, textio
 from xzdoc.source.drafts import ALLOW_MARK, ALLOW_TEXT, GUIDANCE
 
 SLUGS = {"项目建议书": "proposal", "可行性研究报告": "feasibility", "初步设计": "design", "投资概算": "estimate",
@@ -66,6 +67,10 @@ def documents(config: Config, ctx: RenderContext, wanted: Iterable[str]) -> list
         body = render_draft(draft, ctx.variables)
         markdown = templates.render(env, [f"{SLUGS.get(kind, FALLBACK)}/document.md.j2", f"{FALLBACK}/document.md.j2"],
                            {**ctx.template_vars(), "kind": kind, "body": body})
+        bad = textio.control_character(markdown, ctx.project.yaml_path)
+        if bad is not None:  # not in the draft (render_draft looked): a YAML escape such as "\a" in the metadata
+            raise XzdocError("项目元数据中有控制字符（例如 YAML 双引号字符串里的 \\a、\\x1b 转义），PDF 和 DOCX 都无法容纳",
+                             ctx.project.yaml_path, hint="删去元数据中的这类转义字符")
         out.append(Document(kind, markdown, ctx.cover(kind), draft.path, draft.text))
     return out
 
@@ -113,4 +118,14 @@ def prepare(text: str) -> str:
 
 
 def render_draft(draft: Draft, variables: Mapping[str, Any]) -> str:
-    return sandbox.render(prepare(draft.text or ""), draft.path, variables)
+    """The draft's Markdown with its references filled in; refused at its line when it cannot be typeset."""
+    text = prepare(draft.text or "")
+    for problem in (textio.control_character(text, draft.path), nesting.too_deep(text, draft.path, draft.kind)):
+        if problem is not None:
+            raise problem
+    body = sandbox.render(text, draft.path, variables)
+    bad = textio.control_character(body, draft.path)
+    if bad is not None:  # made by an expression, from the metadata: the line is that of the filled-in text
+        raise XzdocError(f"文稿第{bad.line}行的 {{{{ … }}}} 引用的元数据含有控制字符，PDF 和 DOCX 都无法容纳", draft.path, bad.line,
+                         hint="删去 project.yaml 中对应值里的 \\a、\\x1b 等转义字符（xzdoc validate 会指出所在行）")
+    return body

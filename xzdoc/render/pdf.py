@@ -101,9 +101,14 @@ def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iter
                 # Typst's depth limits are reached by the draft's quotes and lists, not by the template.
                 raise XzdocError(f"PDF 排版失败：文稿的引用或列表嵌套层数过多（Typst：{message}）",
                                  hint="减少文稿中的“>”和列表缩进；xzdoc validate 的 art07.draft-nesting 指出所在行") from None
+            # Typst gives no place for these; they come from what the drafts bring (an image Typst cannot
+            # decode, a character no font has) far more often than from the page template, so neither
+            # is named as the place. Typst's own hints are English and stay in the detail.
             hints = "；".join(getattr(exc, "hints", None) or [])
-            raise XzdocError(f"PDF 排版失败：{message}", str(template),
-                             hint=hints or "检查 templates/typst/page.typ；若未改动模板，请报告缺陷") from None
+            detail = f"{message}（{hints}）" if hints else message
+            raise XzdocError(f"PDF 排版失败（Typst：{detail}）",
+                             hint="多由文稿中的图片或特殊字符引起：先运行 xzdoc validate 查看所在行；"
+                                  f"若 validate 无误，检查 {template.name} 是否改动过，未改动请报告缺陷") from None
     for warning in warnings:
         message = str(getattr(warning, "message", warning))
         if "unknown font family" in message:

@@ -11,18 +11,16 @@ import base64
 import hashlib
 import json
 import mimetypes
-import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from xzdoc.errors import XzdocError
+from xzdoc.source import assets
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".svg": "image/svg+xml"}
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+IMAGE_TYPES = assets.IMAGE_TYPES
 LINK_SCHEMES = {"http", "https", "mailto"}
 _EMPTY_ATTR: list[Any] = ["", [], []]
 
@@ -157,42 +155,11 @@ def _nodes(value: Any) -> Iterator[dict[str, Any]]:
 
 
 def _contained(target: str, where: Where, what: str) -> Path:
-    """The file ``target`` names, provided it stays inside the project folder, symlinks included."""
-    line = where.line_of(target)
-    path = unquote(target.split("#", 1)[0].split("?", 1)[0])
-    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
-        raise XzdocError(f"{what}“{target}”使用了绝对路径", where.source, line,
-                         hint="改用相对于文稿所在目录的路径，且文件须在项目目录之内")
-    base = where.base.relative_to(where.folder).as_posix() if where.base != where.folder else ""
-    normal = posixpath.normpath(posixpath.join(base, path.replace("\\", "/")))
-    if normal == ".." or normal.startswith("../"):
-        raise XzdocError(f"{what}“{target}”指向项目目录之外", where.source, line,
-                         hint="只能引用本项目目录内的文件；把文件复制到项目目录（如 images/）后再引用")
-    file = where.folder / normal
-    try:
-        file.resolve().relative_to(where.folder.resolve())
-    except ValueError:
-        raise XzdocError(f"{what}“{target}”经符号链接指向项目目录之外", where.source, line,
-                         hint="不要用符号链接引用项目目录之外的文件；把文件复制到项目目录内") from None
-    return file
+    return assets.contained(target, where.folder, where.base, what, where.source, where.line_of(target))
 
 
 def _image(target: str, where: Where) -> Path:
-    scheme = urlsplit(target).scheme
-    if scheme and len(scheme) > 1:
-        raise XzdocError(f"图片“{target[:80]}”不是项目目录内的文件", where.source, where.line_of(target),
-                         hint="图片须保存在项目目录内（如 images/），用相对路径引用：![说明](../images/图1.png)")
-    file = _contained(target, where, "图片")
-    if not file.is_file():
-        raise XzdocError(f"图片“{target}”不存在", where.source, where.line_of(target),
-                         hint="检查文件名和路径；路径相对于文稿所在目录")
-    if file.suffix.lower() not in IMAGE_TYPES:
-        raise XzdocError(f"图片“{target}”的格式不受支持", where.source, where.line_of(target),
-                         hint="使用 PNG、JPEG、GIF 或 SVG 格式")
-    if file.stat().st_size > MAX_IMAGE_BYTES:
-        raise XzdocError(f"图片“{target}”超过 {MAX_IMAGE_BYTES // 1048576} MB", where.source, where.line_of(target),
-                         hint="压缩图片后再引用")
-    return file
+    return assets.image(target, where.folder, where.base, where.source, where.line_of(target))
 
 
 def _link(target: str, where: Where) -> None:

@@ -29,8 +29,10 @@ from xzdoc.rules import (
     placeholders,
     prose,
     reuse,
+    sequence,
     substance,
     tables,
+    typeset,
 )
 from xzdoc.rules.base import Context, Hit
 from xzdoc.rules.index import Index
@@ -73,6 +75,9 @@ RULES: tuple[Rule, ...] = (
          placeholders.check_placeholders),
     Rule("art07.draft-nesting", "第七条", ERROR, "文稿的引用（至多 8 层）和列表（至多 12 层）嵌套在排版能承受的范围内",
          nesting.check_nesting),
+    Rule("art07.draft-images", "第七条", ERROR, "文稿引用的图片在项目目录内、格式受支持且内容与扩展名相符，SVG 不引用外部文件",
+         typeset.check_images),
+    Rule("art07.draft-characters", "第七条", ERROR, "文稿不含排版无法显示的控制字符", typeset.check_characters),
     Rule("art07.outline", "第七条", ERROR, "每份文稿包含提纲要求的全部章节且章节不为空", art07.check_outline),
     Rule("art07.draft-references", "第七条", ERROR, "文稿中的 {{ … }} 引用的元数据存在，且在渲染所用的沙箱中可以计算",
          prose.check_references),
@@ -137,6 +142,13 @@ RULES: tuple[Rule, ...] = (
     Rule("art24.acceptance-overdue", "第二十四条", ERROR, "不无故长期拖延竣工验收（以批复的计划完工日期为准）",
          lifecycle.check_acceptance_overdue),
     Rule("art32.emergency-drill", "第三十二条", ERROR, "运维阶段定期组织应急演练", lifecycle.check_drill),
+    Rule("art32.plan-before-drills", "第三十二条", ERROR, "应急演练在应急预案制定之后", sequence.check_plan_before_drills),
+    Rule("art18.acceptance-dates", "第十八条", ERROR, "试运行、第三方测试和验收申请在合同签订之后、竣工验收之前",
+         sequence.check_acceptance_dates),
+    Rule("art10.planned-end", "第十条", ERROR, "批复的计划完工日期在批复日期之后", sequence.check_planned_end),
+    Rule("art16.progress-after-contract", "第十六条", ERROR, "建设进度记录在合同签订之后", sequence.check_progress_after_contract),
+    Rule("art22.self-evaluation-dates", "第二十二条", ERROR, "自评价在其预算年度结束之后，支出不超过该年度预算",
+         sequence.check_self_evaluation_dates),
     Rule("art21.funding-eligibility", "第二十一条", INFO,
          "资金可拨付：各项备案齐全、已上云并共享、有评估结果（第五、十、二十一、二十八条）", lifecycle.check_funding),
     # Record integrity: dates in lifecycle order, amounts within what was approved.

@@ -46,7 +46,7 @@ from typing import Any
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Finding
-from xzdoc.source import fsio, loader
+from xzdoc.source import assets, fsio, loader
 from xzdoc.source.drafts import MAX_DRAFT_BYTES
 
 MAGIC = b"xzdoc-validate/1"
@@ -193,7 +193,7 @@ def _file_bytes(path: Path) -> bytes | None:
         os.close(fd)
 
 
-def token(path: str, folder: str) -> str:
+def token(path: str, folder: str, limit: int = MAX_DRAFT_BYTES) -> str:
     """What the loader would find at a draft's path: absent, not a file, too large, or these bytes there."""
     rel = path[len(folder) + 1:] if path.startswith(folder + "/") else ""
     # A symlink or .. on the way is what the loader judges (inside the project or not): its target is then part of it.
@@ -208,7 +208,7 @@ def token(path: str, folder: str) -> str:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return f"other:{real}:{info.st_mode}"
-        if info.st_size > MAX_DRAFT_BYTES:
+        if info.st_size > limit:
             return f"large:{real}:{info.st_size}"
         digest = hashlib.sha256()
         while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
@@ -231,6 +231,22 @@ def _settled(folder: str, source: str, project: Any, deps: list[list[str]]) -> b
         if draft.raw and mark.rsplit(":", 1)[-1] != hashlib.sha256(draft.raw).hexdigest():
             return False
     return True
+
+
+def _images(project: Any, folder: str) -> list[list[Any]]:
+    """The image files art07.draft-images read, as dependencies (hashed whole: the check reads their headers).
+
+    Read after the check, so an image replaced during those milliseconds is
+    caught on the next run only if it changes again; drafts are verified
+    against the bytes the loader read (see ``_settled``), images cannot be.
+    """
+    found: dict[str, str] = {}
+    for draft in project.drafts.values():
+        for _, target in assets.inline_images(draft.text or ""):
+            file = assets.read_by_check(target, project.folder, draft.file.parent)
+            if file is not None and str(file) not in found:
+                found[str(file)] = token(str(file), folder, assets.MAX_IMAGE_BYTES)
+    return [[path, mark, assets.MAX_IMAGE_BYTES] for path, mark in found.items()]
 
 
 def _indirect(folder: str, rel: str) -> bool:
@@ -313,7 +329,7 @@ class ResultCache:
         meta = json.loads(meta_line)
         if asked and meta["rules"] is None:
             return None
-        if any(token(path, folder) != mark for path, mark in meta["deps"]):
+        if any(token(dep[0], folder, *dep[2:]) != dep[1] for dep in meta["deps"]):
             return None
         rows = meta["rules"]
         return Hit([Finding(*f) for f in meta["loaded"]], None if rows is None else [Finding(*f) for f in rows],
@@ -327,6 +343,8 @@ class ResultCache:
         deps = [[str(d.file), token(str(d.file), folder)] for d in project.drafts.values()] if project else []
         if project is not None and not _settled(folder, source, project, deps):
             return      # a file was saved while it was being checked: the findings may be of the older bytes
+        if project is not None:
+            deps += _images(project, folder)
         meta = {"deps": deps, "loaded": [_row(f) for f in loaded.findings],
                 "rules": None if checked is None else [_row(f) for f in checked], "head": head}
         body = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n" + parts

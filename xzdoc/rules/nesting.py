@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from xzdoc.errors import XzdocError
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit
 
@@ -33,17 +34,22 @@ _FENCES = ("```", "~~~")
 
 def check_nesting(project: Project, ctx: Context) -> Iterator[Hit]:
     for draft in project.drafts.values():
-        body = draft.text
-        if not body or not _may_nest(body):
-            continue
-        found = deepest(body)
-        if found is None:
-            continue
-        line, quotes, lists = found
-        what = f"引用“>”嵌套 {quotes} 层" if quotes > MAX_QUOTES else f"列表嵌套 {lists} 层"
-        yield Hit((line, 1), f"《{draft.kind}》第{line}行{what}，嵌套过深（引用至多 {MAX_QUOTES} 层、列表至多 {MAX_LISTS} 层，"
-                             "更深的嵌套会使 PDF 排版失败）：减少“>”或缩进，把深层内容改写为正文或表格",
-                  path=draft.path)
+        problem = too_deep(draft.text or "", draft.path, draft.kind)
+        if problem is not None:
+            yield Hit((problem.line or 1, 1), f"{problem.message}：{problem.hint}", path=draft.path)
+
+
+def too_deep(body: str, path: str, kind: str = "文稿") -> XzdocError | None:
+    """The error for the first line nested past a limit, or None; render refuses what this rule reports."""
+    if not body or not _may_nest(body):
+        return None
+    found = deepest(body)
+    if found is None:
+        return None
+    line, quotes, lists = found
+    what = f"引用“>”嵌套 {quotes} 层" if quotes > MAX_QUOTES else f"列表嵌套 {lists} 层"
+    return XzdocError(f"《{kind}》第{line}行{what}，嵌套过深（引用至多 {MAX_QUOTES} 层、列表至多 {MAX_LISTS} 层，"
+                      "更深的嵌套会使 PDF 排版失败）", path, line, hint="减少“>”或缩进，把深层内容改写为正文或表格")
 
 
 def _may_nest(body: str) -> bool:

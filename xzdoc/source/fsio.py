@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,14 @@ _HINT = "用 --out 指定一个可写的目录，或检查该目录的权限、�
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        mode = 0
+    if mode and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode)):
+        # The rename would put a file where a device, FIFO or socket was (as root: /dev/null, /dev/full).
+        raise XzdocError(f"{path} 是设备、管道或套接字，不是普通文件，不会用输出替换它", str(path),
+                         hint="--out 请指定普通文件或目录的路径")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")

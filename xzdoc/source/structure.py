@@ -246,7 +246,8 @@ def _number_checker(schema: Mapping[str, Any]) -> Checker:
         if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
             return True
         if isinstance(value, Decimal) and not value.is_finite():  # NaN does not compare: it raises
-            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值 {value} 不是有限数值"))
+            shown = "无穷大（.inf）" if value.is_infinite() else "非数（.nan）"
+            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值为{shown}，不是有限数值"))
             return True
         if (low is not None and value < low) or (high is not None and value > high):
             w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值 {value} 超出范围 {low}–{high}"))

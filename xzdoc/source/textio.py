@@ -6,12 +6,18 @@ a NUL byte, or one that is a FIFO or a device, is refused the same way everywher
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
 from xzdoc.errors import XzdocError
 
 MAX_BYTES = 2 * 1024 * 1024
+# C0 controls but tab and newline, DEL and C1: no font has a glyph for them (the PDF fails) and XML 1.0,
+# which DOCX is, cannot hold most of them.
+_CONTROL = re.compile("[\x01-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {"\x07": "响铃符", "\x08": "退格符", "\x0b": "垂直制表符", "\x0c": "换页符", "\r": "回车符",
+                  "\x1b": "转义符 ESC", "\x7f": "删除符 DEL"}
 
 
 def decode(data: bytes, path: str) -> str:
@@ -75,3 +81,39 @@ def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> str:
     except OSError as exc:
         raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
     return decode(data, display)
+
+
+_NOT_CONTROL = bytes(b for b in range(256) if not (0 < b < 32 or b == 127) or b in (9, 10, 13))
+
+
+def may_hold_control(raw: bytes) -> bool:
+    """False when the UTF-8 bytes hold no control character; a byte-table pass, several times faster than a search.
+
+    C1 controls are U+0080–U+009F, in UTF-8 a 0xC2 lead byte then 0x80–0x9F.
+    """
+    if raw.translate(None, _NOT_CONTROL):
+        return True
+    at = raw.find(b"\xc2")
+    while 0 <= at < len(raw) - 1:
+        if 0x80 <= raw[at + 1] <= 0x9F:
+            return True
+        at = raw.find(b"\xc2", at + 1)
+    return False
+
+
+def first_control(text: str) -> str | None:
+    found = _CONTROL.search(text)
+    return found.group(0) if found else None
+
+
+def control_character(text: str, path: str, first_line: int = 1) -> XzdocError | None:
+    """The error for the first control character in ``text`` (a document cannot show it), or None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    char = found.group(0)
+    line = text.count("\n", 0, found.start()) + first_line
+    column = found.start() - text.rfind("\n", 0, found.start())
+    name = _CONTROL_NAMES.get(char, "不可见的控制字符")
+    return XzdocError(f"文稿第{line}行有控制字符 U+{ord(char):04X}（{name}），PDF 和 DOCX 都无法容纳", path, line,
+                      hint="删去这个字符；它通常是从网页或其他软件复制文字时带入的", column=column)

@@ -356,8 +356,9 @@ class _Builder:
             # Kept exact: money must never pass through a binary float.
             try:
                 return Decimal(value.replace("_", ""))
-            except InvalidOperation:
-                return Decimal("NaN")
+            except InvalidOperation:  # YAML's own spellings: .inf, -.Inf, .NAN…; never finite, so the schema refuses them
+                special = value.lower()
+                return Decimal("-Infinity" if special == "-.inf" else "Infinity" if special in (".inf", "+.inf") else "NaN")
         if tag == _BOOL:
             return _BOOL_VALUES[value.lower()]
         if tag == _NULL:

@@ -1,0 +1,130 @@
+"""What the typesetter cannot read is named at the draft line by validate and refused by render before Typst.
+
+WAS A HOLE: a .png that was no PNG, an SVG linking file:///etc/passwd and a BEL character all passed
+validate, then failed the bundle with the page template named as the place and an English hint.
+A list nested 2,000 deep that validate reported still went to pandoc and held render for minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import invoke
+from tests.test_render_safety import DRAFT, PID, PNG, draft, render, repo  # noqa: F401 (fixture)
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
+SVG_OK = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+          b'width="10" height="10"><defs><linearGradient id="g"/></defs><rect fill="url(#g)" width="10" height="10"/>'
+          b'<a href="https://example.com"><text>x</text></a>'
+          b'<image href="data:image/png;base64,iVBORw0KGgo=" width="1" height="1"/></svg>')
+
+
+def _findings(rule: str) -> list[dict[str, object]]:
+    result = invoke("validate", f"projects/{PID}", "--format", "json", "--no-cache")
+    return [f for f in json.loads(result.output) if f["rule"] == rule]
+
+
+def _image(repo: Path, name: str, data: bytes) -> None:  # noqa: F811
+    images = repo / "projects" / PID / "images"
+    images.mkdir(exist_ok=True)
+    (images / name).write_bytes(data)
+    draft(repo, f"见下图。\n\n![示意图](../images/{name})")
+
+
+BAD_IMAGES = [
+    ("fake.png", b"not a png", "不是有效的 PNG 图片"),
+    ("photo.png", JPEG, "内容却是 JPEG 格式"),
+    ("shot.jpg", PNG, "内容却是 PNG 格式"),
+    ("anim.gif", b"GIF00a", "不是有效的 GIF 图片"),
+    ("empty.png", b"", "不是有效的 PNG 图片"),
+    ("passwd.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+     "引用了外部文件“file:///etc/passwd”"),
+    ("sibling.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><image xlink:href="other.png"/></svg>', "引用了外部文件“other.png”"),
+    ("use.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><use href='lib.svg#icon'/></svg>", "引用了外部文件“lib.svg#icon”"),
+    ("style.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(/etc/x.svg#p)"/></svg>', "引用了外部文件"),
+    ("import.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import "http://evil/a.css";</style></svg>',
+     "引用了外部文件“http://evil/a.css”"),
+    ("xxe.svg", b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>', "<!ENTITY"),
+    ("text.svg", b"hello, not an svg", "找不到 <svg> 元素"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), BAD_IMAGES, ids=[b[0] for b in BAD_IMAGES])
+def test_bad_image_is_found_by_validate_and_refused_by_render(repo: Path, name: str, data: bytes,  # noqa: F811
+                                                              message: str) -> None:
+    _image(repo, name, data)
+    found = _findings("art07.draft-images")
+    assert [(f["path"], f["line"]) for f in found] == [(DRAFT, 5)], found
+    assert message in str(found[0]["message"]), found
+    code, output = render("docx", "pdf")
+    assert code == 1 and message in output and f"位置：{DRAFT}:5" in output, output
+    assert "page.typ" not in output
+    assert not (repo / "out").exists()
+
+
+@pytest.mark.parametrize(("name", "data"), [("dot.png", PNG), ("photo.jpeg", JPEG), ("ok.svg", SVG_OK)])
+def test_good_images_are_clean(repo: Path, name: str, data: bytes) -> None:  # noqa: F811
+    _image(repo, name, data)
+    assert _findings("art07.draft-images") == []
+
+
+def test_images_validate_sees_are_the_ones_render_would_check(repo: Path) -> None:  # noqa: F811
+    draft(repo, "行内 `![代码](x.png)` 不算图片之外，其余都查：\n\n![缺](../images/none.png)\n\n![外](https://e.cn/a.png)"
+                "\n\n![尖括号](<../images/有 空格.png>)")
+    found = _findings("art07.draft-images")
+    lines = sorted((f["line"], str(f["message"]).split("”")[0]) for f in found)
+    assert (5, "图片“../images/none.png") in lines and (7, "图片“https://e.cn/a.png") in lines
+    assert (9, "图片“../images/有 空格.png") in lines
+
+
+@pytest.mark.parametrize(("char", "name"), [("\a", "响铃符"), ("\x1b", "转义符 ESC"), ("\x0c", "换页符"),
+                                            ("\x7f", "删除符 DEL"), ("\x85", "不可见的控制字符")])
+def test_control_character_is_named_at_its_line_and_column(repo: Path, char: str, name: str) -> None:  # noqa: F811
+    draft(repo, f"正文开始。\n\n第二段{char}结束。")
+    found = _findings("art07.draft-characters")
+    assert [(f["line"], f["column"]) for f in found] == [(5, 4)], found
+    assert f"U+{ord(char):04X}（{name}）" in str(found[0]["message"])
+    code, output = render("pdf")
+    assert code == 1 and f"位置：{DRAFT}:5:4" in output and "PDF/A" not in output, output
+    assert not (repo / "out").exists()
+
+
+def test_tabs_and_ordinary_text_have_no_control_characters(repo: Path) -> None:  # noqa: F811
+    draft(repo, "代码缩进\t保留。\n\n全角空格　和零宽字符\u200b不是控制字符。")
+    assert _findings("art07.draft-characters") == []
+
+
+def test_control_character_from_metadata_names_the_yaml(repo: Path) -> None:  # noqa: F811
+    meta = repo / "projects" / PID / "project.yaml"
+    text = meta.read_text("utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("name:"))
+    meta.write_text(text.replace(line, 'name: "' + line.split(":", 1)[1].strip().strip('"') + '\\a"'), "utf-8")
+    draft(repo, "项目名称为{{ name }}。")
+    found = _findings("art07.draft-characters")
+    assert [(f["path"], f["line"]) for f in found] == [(f"projects/{PID}/project.yaml", text[:text.index(line)].count("\n") + 1)]
+    assert "U+0007" in str(found[0]["message"])
+    code, output = render("pdf")
+    assert code == 1 and "引用的元数据含有控制字符" in output and f"位置：{DRAFT}:3" in output, output
+    assert "project.yaml" in output
+
+
+def test_render_refuses_what_the_nesting_rule_reports_before_pandoc(repo: Path) -> None:  # noqa: F811
+    draft(repo, "".join("  " * i + f"- 第{i + 1}层\n" for i in range(2000)))
+    code, output = render("docx", "pdf")
+    assert code == 1 and "列表嵌套 13 层" in output and f"位置：{DRAFT}:15" in output, output
+    assert not (repo / "out").exists()
+
+
+def test_the_byte_prefilter_never_misses_a_control_character() -> None:
+    from xzdoc.source import textio
+
+    for code in [*range(0x1, 0x3000), 0xFEFF, 0x10FFFF]:
+        if 0xD800 <= code <= 0xDFFF or code == 0x0D:  # CR: the loader makes it a newline
+            continue
+        text = f"前文{chr(code)}后文\n"
+        if textio.first_control(text) is not None:
+            assert textio.may_hold_control(text.encode("utf-8")), hex(code)
+    assert not textio.may_hold_control("全角·×°±§\t\r\n".encode())

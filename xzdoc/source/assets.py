@@ -1,0 +1,124 @@
+"""Files a draft points at: inside the project folder, of a kind the typesetter reads, and what they claim to be.
+
+Render checks every image and link pandoc finds before it writes anything;
+validate checks the images it can see in the Markdown (``![说明](路径)``) the
+same way, so a screenshot saved with the wrong extension or an SVG that
+pulls in another file is named at its draft line, not reported by Typst
+against the page template at bundle time.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from xzdoc.errors import XzdocError
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".svg": "image/svg+xml"}
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+               ".gif": (b"GIF87a", b"GIF89a")}
+_KIND_OF = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"<svg": "SVG", b"<?xm": "SVG", b"RIFF": "WebP",
+            b"BM": "BMP", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"%PDF": "PDF"}
+# An SVG may only point inside itself (#id) or carry its data inline; Typst refuses anything else.
+_SVG_REFERENCE = re.compile(
+    rb"""<(?:\w+:)?(?:image|use|feImage|tref|script)\b[^>]*?\b(?:href|src)\s*=\s*(["'])\s*(?!#|data:)([^"']*)\1"""
+    rb"""|url\(\s*["']?\s*(?!#|data:)([^)"']*)|@import\s+["']?([^"';\s]*)""", re.I)
+_INLINE_IMAGE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\(\s*(<[^>\n]*>|[^\s)]+)")
+
+
+def contained(target: str, folder: Path, base: Path, what: str, source: str, line: int | None) -> Path:
+    """The file ``target`` names, provided it stays inside ``folder``, symlinks included.
+
+    ``base`` is the folder relative targets start from (the draft's own, as editors preview them).
+    """
+    path = unquote(target.split("#", 1)[0].split("?", 1)[0])
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        raise XzdocError(f"{what}“{target}”使用了绝对路径", source, line,
+                         hint="改用相对于文稿所在目录的路径，且文件须在项目目录之内")
+    normal = _normal(path, folder, base)
+    if normal == ".." or normal.startswith("../"):
+        raise XzdocError(f"{what}“{target}”指向项目目录之外", source, line,
+                         hint="只能引用本项目目录内的文件；把文件复制到项目目录（如 images/）后再引用")
+    file = folder / normal
+    try:
+        file.resolve().relative_to(folder.resolve())
+    except ValueError:
+        raise XzdocError(f"{what}“{target}”经符号链接指向项目目录之外", source, line,
+                         hint="不要用符号链接引用项目目录之外的文件；把文件复制到项目目录内") from None
+    return file
+
+
+def _normal(path: str, folder: Path, base: Path) -> str:
+    start = base.relative_to(folder).as_posix() if base != folder else ""
+    return posixpath.normpath(posixpath.join(start, path.replace("\\", "/")))
+
+
+def read_by_check(target: str, folder: Path, base: Path) -> Path | None:
+    """The file ``image`` would look at for ``target``; None when the text alone decides (a URL, an absolute path)."""
+    if len(urlsplit(target).scheme) > 1:
+        return None
+    path = unquote(target.split("#", 1)[0].split("?", 1)[0])
+    if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return None
+    normal = _normal(path, folder, base)
+    return None if normal == ".." or normal.startswith("../") else folder / normal
+
+
+def image(target: str, folder: Path, base: Path, source: str, line: int | None) -> Path:
+    """The checked image file ``target`` names; an XzdocError at ``source``:``line`` otherwise."""
+    scheme = urlsplit(target).scheme
+    if scheme and len(scheme) > 1:
+        raise XzdocError(f"图片“{target[:80]}”不是项目目录内的文件", source, line,
+                         hint="图片须保存在项目目录内（如 images/），用相对路径引用：![说明](../images/图1.png)")
+    file = contained(target, folder, base, "图片", source, line)
+    if not file.is_file():
+        raise XzdocError(f"图片“{target}”不存在", source, line, hint="检查文件名和路径；路径相对于文稿所在目录")
+    suffix = file.suffix.lower()
+    if suffix not in IMAGE_TYPES:
+        raise XzdocError(f"图片“{target}”的格式不受支持", source, line, hint="使用 PNG、JPEG、GIF 或 SVG 格式")
+    if file.stat().st_size > MAX_IMAGE_BYTES:
+        raise XzdocError(f"图片“{target}”超过 {MAX_IMAGE_BYTES // 1048576} MB", source, line, hint="压缩图片后再引用")
+    problem = _content_problem(file.read_bytes(), suffix)
+    if problem:
+        raise XzdocError(f"图片“{target}”{problem[0]}", source, line, hint=problem[1])
+    return file
+
+
+def _content_problem(data: bytes, suffix: str) -> tuple[str, str] | None:
+    if suffix in _SIGNATURES:
+        if data.startswith(_SIGNATURES[suffix]):
+            return None
+        actual = next((kind for magic, kind in _KIND_OF.items() if data.startswith(magic)), None)
+        expected = IMAGE_TYPES[suffix].split("/")[1].upper()
+        if actual and actual != expected:
+            return (f"的扩展名是 {suffix}，内容却是 {actual} 格式",
+                    f"按实际格式改扩展名，或重新导出为 {expected}")
+        return f"不是有效的 {expected} 图片（文件头不符，可能已损坏或只是改了扩展名）", f"重新导出为 {expected} 后再引用"
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if b"<svg" not in data[:65536] or head[:1] != b"<":
+        return "不是有效的 SVG 图片（找不到 <svg> 元素）", "重新导出为 SVG，或改用 PNG"
+    if b"<!ENTITY" in data:
+        return "含有 XML 实体声明（<!ENTITY），可能读取外部内容", "重新导出 SVG，不要手写 DOCTYPE 和实体"
+    found = _SVG_REFERENCE.search(data)
+    if found:
+        what = (found.group(2) or found.group(3) or found.group(4) or b"").decode("utf-8", "replace")[:80]
+        return (f"引用了外部文件“{what}”，排版时无法读取",
+                "把被引用的图片嵌入 SVG（导出时选择“嵌入图像”），或直接改用 PNG")
+    return None
+
+
+def inline_images(text: str) -> list[tuple[int, str]]:
+    """(line, target) of each ``![说明](路径)`` in Markdown text, outside code spans it cannot tell apart."""
+    if "![" not in text:
+        return []
+    found = []
+    for m in _INLINE_IMAGE.finditer(text):
+        target = m.group(1)
+        if target.startswith("<"):
+            target = target[1:-1]
+        found.append((text.count("\n", 0, m.start()) + 1, target))
+    return found
