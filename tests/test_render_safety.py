@@ -82,7 +82,10 @@ def test_unknown_metadata_is_an_error_at_its_line(repo: Path) -> None:
 def test_template_syntax_error_is_located(repo: Path) -> None:
     draft(repo, "金额{{ budget.total 万元。")
     code, output = render("pdf")
-    assert code == 1 and f"位置：{DRAFT}:3" in output and "模板语法有误" in output
+    assert code == 1 and f"位置：{DRAFT}:3" in output and "“{{”没有闭合" in output, output
+    draft(repo, "金额{{ budget.total | }}万元。")
+    code, output = render("pdf")
+    assert code == 1 and f"位置：{DRAFT}:3" in output and "模板语法有误" in output, output
 
 
 def test_guidance_lines_are_dropped_and_numbers_keep_their_lines() -> None:

@@ -116,3 +116,35 @@ def test_a_copied_document_is_one_error_listing_its_chapters(tmp_path: Path, mon
     assert result.exit_code == 1 and len(found) == 1 and found[0]["level"] == "error"
     assert "个章节" in found[0]["message"] and "XZJT-2026-001" in found[0]["message"]
     assert "projects/XZJT-2026-001/project.yaml 第3行" in found[0]["message"]
+
+
+@pytest.mark.parametrize(("resource", "item", "kind"), [
+    ("营运车辆动态监控库", "驾驶人行驶轨迹", "个人行踪轨迹"),   # WAS A HOLE: the person named in the item only
+    ("营运车辆动态监控库", "车主定位位置", "个人行踪轨迹"),
+    ("营运车辆动态监控库", "车辆行驶轨迹", None),              # a vehicle's track, no person
+    ("出租车服务质量库", "投诉人银行卡号", "金融账户"),
+    ("从业人员管理库", "驾驶员体检结果", "医疗健康信息"),
+    ("从业人员管理库", "从业资格证号", None),
+])
+def test_sensitive_item_names(tmp_path: Path, resource: str, item: str, kind: str | None) -> None:
+    folder = tmp_path / "XZJT-2026-001"
+    shutil.copytree(ROOT / "projects" / "XZJT-2026-001", folder)
+    meta = folder / "project.yaml"
+    text = meta.read_text("utf-8")
+    start = text.index("resources:\n")
+    rest = text[start + len("resources:\n"):]
+    meta.write_text(text[:start] + f"resources:\n  - name: {resource}\n    items:\n      - {{name: {item}, type: 字符型}}\n"
+                    + _after_resources(rest), "utf-8")
+    project = loader.load_project(config.load(ROOT), folder).project
+    assert project is not None
+    from xzdoc.rules.art31 import sensitive_items
+    assert [k for *_, k in sensitive_items(project)] == ([kind] if kind else [])
+
+
+def _after_resources(rest: str) -> str:
+    """What follows the resources list: its entries (indented or dashed) are dropped."""
+    lines = rest.split("\n")
+    keep = 0
+    while keep < len(lines) and (lines[keep].startswith(" ") or lines[keep].startswith("-")):
+        keep += 1
+    return "\n".join(lines[keep:])

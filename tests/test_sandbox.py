@@ -56,3 +56,18 @@ def test_plain_references_are_decided_without_jinja() -> None:
     for source in ("name", "budget.total", "budget.years[2026]", "systems[0].name", "systems[0].tags[1]"):
         steps = sandbox.path(source)
         assert steps is not None and sandbox._plain_lookup(steps, VALUES) is not sandbox._UNDECIDED, source
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("# 一、项目概述\n\n总投资{{ budget.total 万元。\n\n第二段。\n\n第三段。\n", 3),   # WAS: reported at line 5
+    ("{{ name }}，{{ id\n", 1),
+    ("正文\n\n{{ name }}{{ id {{ name }}\n", 3),
+])
+def test_an_unclosed_reference_is_reported_where_it_opens(text: str, line: int) -> None:
+    from xzdoc.errors import XzdocError
+
+    with pytest.raises(XzdocError) as caught:
+        sandbox.render(text, "d.md", VALUES)
+    assert caught.value.line == line and "没有闭合" in caught.value.message
+    exc = sandbox.problem(text, "d.md", VALUES)
+    assert exc is not None and exc.line == line

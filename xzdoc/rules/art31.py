@@ -112,9 +112,11 @@ _SENSITIVE = (
     (re.compile(r"身份证|公民身份号码|身份证件号码"), "身份证号"),
     (re.compile(r"手机号|移动电话号码"), "手机号码"),
     (re.compile(r"行踪"), "行踪轨迹"),
+    (re.compile(r"银行卡号|银行账号|银行账户"), "金融账户"),                     # 个人信息保护法第二十八条
+    (re.compile(r"病历|病史|健康状况|体检结果"), "医疗健康信息"),
 )
 _WHEREABOUTS = re.compile(r"轨迹|位置|定位|经度|纬度")
-_PERSON = re.compile(r"人员|乘客|旅客|驾驶员|司机|个人|居民|游客|公众|用户|学生|行人")
+_PERSON = re.compile(r"人员|乘客|旅客|驾驶员|驾驶人|司机|车主|船员|个人|居民|游客|公众|用户|学生|考生|行人|患者|职工|当事人|投诉人")
 
 
 def sensitive_items(project: Project) -> Iterator[tuple[YMap, str, str, str]]:
@@ -125,7 +127,8 @@ def sensitive_items(project: Project) -> Iterator[tuple[YMap, str, str, str]]:
         for _, item in items(resource.get("items")):
             name = text(item.get("name"))
             kind = next((label for pattern, label in _SENSITIVE if pattern.search(name)), None)
-            if kind is None and persons and _WHEREABOUTS.search(name):
+            personal = persons or _PERSON.search(name) is not None
+            if kind is None and personal and _WHEREABOUTS.search(name):
                 kind = "个人行踪轨迹"
             if kind:
                 yield item, text(resource.get("name")), name, kind

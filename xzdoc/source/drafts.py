@@ -17,6 +17,9 @@ ALLOW_MARK = "xzdoc: allow"
 ALLOW_TEXT = re.compile(r"[ \t\u3000]*(?:<!--[ \t]*)?[（(]?xzdoc:[ \t]*allow[)）]?(?:[ \t]*-->)?")
 
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# A one-line paragraph underlined with "=" is a level-1 heading to pandoc (setext style), even "1. 标题";
+# under a bullet it is the item's, not the document's.
+_SETEXT = re.compile(r"(?:\A|(?<=\n\n))(?![-*+][ \t])([^\n#`~ \t][^\n]*)\n=+[ \t]*(?=\n|\Z)")
 _FENCE = re.compile(r"^(```|~~~)")
 _SPACES = re.compile(r"\s+")
 # Used with match(text, pos, endpos) on one line: no ^, which would only match at offset 0.
@@ -38,6 +41,7 @@ def chapters(text: str) -> tuple[Heading, ...]:
     guidance alone do not. Found with str.find rather than a line loop:
     drafts run to tens of kilobytes and validation speed is a design target.
     """
+    text = _as_atx(text)
     # A one-character search first: a three-character one scans all of a long Chinese draft slowly.
     if ("`" in text and "```" in text) or ("~" in text and "~~~" in text):
         return tuple(h for h in all_headings(text) if h.level == 1)
@@ -57,6 +61,13 @@ def chapters(text: str) -> tuple[Heading, ...]:
     return tuple(out)
 
 
+def _as_atx(text: str) -> str:
+    """Setext level-1 headings rewritten as ``# title``, the underline left as a blank line so lines keep their numbers."""
+    if "=" not in text or "\n=" not in text:
+        return text
+    return _SETEXT.sub(lambda m: f"# {m.group(1)}\n", text)
+
+
 def _line_numbers(text: str, offsets: list[int]) -> list[int]:
     out, line, pos = [], 1, 0
     for offset in offsets:
@@ -71,7 +82,7 @@ def all_headings(text: str) -> tuple[Heading, ...]:
     done: list[list] = []  # type: ignore[type-arg]
     stack: list[list] = []  # type: ignore[type-arg]  # [level, title, line, has_body]
     fenced = False
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(_as_atx(text).split("\n"), 1):
         if not line or line.isspace():
             continue
         first = line[0]
@@ -120,6 +131,7 @@ _HASH_NO_SPACE = re.compile(r"#+(?=[^\s#])")
 _DEEPER = re.compile(r"(#{2,6})[ \t]+")
 _BOLD = re.compile(r"(\*\*|__)(.+?)\1[ \t]*$")
 _WIDE_HASH = re.compile(r"＃+[ \t\u3000]*")
+_WIDE_SPACE = re.compile(r"#+\u3000+")
 
 
 def malformed_heading(text: str, titles: Iterable[str]) -> tuple[int, str, str] | None:
@@ -154,6 +166,8 @@ def _what_is_wrong(line: str, title: str) -> str | None:
         return "“#”后缺少空格，Markdown 不把它当作标题"
     if (m := _WIDE_HASH.match(line)) and normalise(line[m.end():]) == title:
         return "用了全角“＃”，须是半角“#”加空格"
+    if (m := _WIDE_SPACE.match(line)) and normalise(line[m.end():]) == title:
+        return "“#”后是全角空格，须是半角空格"
     if (m := _BOLD.match(line)) and normalise(m.group(2)) == title:
         return "加粗的一行不是标题，须写作 Markdown 一级标题"
     if not line.startswith(("#", "|", ">", "-", "*")) and normalise(line) == title:

@@ -86,6 +86,11 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
             line = template.get_corresponding_lineno(ran)
         raise XzdocError(str(exc), path, line, hint=BOUND_HINT) from None
     except jinja2.TemplateSyntaxError as exc:
+        opened = unclosed(text)
+        if opened is not None and (exc.lineno is None or opened <= exc.lineno):
+            # Jinja notices a missing "}}" where the text after it stops parsing, often paragraphs later.
+            raise XzdocError("文稿中的“{{”没有闭合（缺少“}}”）", path, opened,
+                             hint=REFERENCE_HINT + "；要原样显示花括号，写作 {{ '{{' }}") from None
         raise XzdocError(f"文稿中的模板语法有误：{exc.message}", path, exc.lineno,
                          hint=REFERENCE_HINT + "；要原样显示花括号，写作 {{ '{{' }}") from None
     except SecurityError as exc:
@@ -98,6 +103,17 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
                          hint=REFERENCE_HINT) from None
     except Exception as exc:  # any failure of an author's expression is the author's to fix
         raise XzdocError(f"文稿中的模板表达式无法计算：{exc}", path, template_line(exc), hint=REFERENCE_HINT) from None
+
+
+def unclosed(text: str) -> int | None:
+    """The line of the first ``{{`` not closed before the next ``{{`` or a blank line, if any."""
+    at = text.find("{{")
+    while at >= 0:
+        close, after = text.find("}}", at + 2), text.find("{{", at + 2)
+        if close < 0 or 0 <= after < close or "\n\n" in text[at:close]:
+            return text.count("\n", 0, at) + 1
+        at = after
+    return None
 
 
 def expressions(text: str) -> list[str] | None:
