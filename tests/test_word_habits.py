@@ -75,3 +75,20 @@ def test_malformed_heading_further_down_is_found_there(project: Path) -> None:
     (finding,) = findings(project)
     text = (project / PROPOSAL).read_text("utf-8")
     assert finding["line"] == text[: text.index("五、总体建设方案")].count("\n") + 1
+
+
+@pytest.mark.parametrize("written", ["十、投资估算和资金来源", "### 十、投资估算和资金来源"])
+def test_the_line_between_its_neighbours_wins_over_a_namesake_subsection(tmp_path: Path, written: str) -> None:
+    """WAS A HOLE: the missing chapter was shown at "## （六）投资估算及资金来源" under 项目概述, 280 lines earlier."""
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "XZJT-2026-003"
+    shutil.copytree(ROOT / "projects" / "XZJT-2026-003", folder)
+    draft = folder / "drafts" / "proposal.md"
+    text = draft.read_text("utf-8")
+    assert "## （六）投资估算及资金来源" in text
+    draft.write_text(text.replace("# 十、投资估算和资金来源\n", written + "\n"), "utf-8")
+    line = text[:text.index("# 十、投资估算和资金来源")].count("\n") + 1
+    found = [f for f in findings(folder) if f["rule"] == "art07.outline"]
+    assert [f["line"] for f in found] == [line], found
+    assert written in found[0]["message"]

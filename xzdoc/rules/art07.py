@@ -70,16 +70,21 @@ def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
                 # Shown where the chapter belongs: at the next outline chapter present, else at the last heading,
                 # unless a line written as its heading in a Word habit is found.
                 at = next((h.line for _, h in pairs[i + 1:] if h is not None), last)
+                after = next((h.line for _, h in reversed(pairs[:i]) if h is not None), 0)
                 yield _missing(kind, chapter.title, (chapter.title, *chapter.aliases), draft.text, at, draft.path,
-                               level)
+                               level, after)
             elif not heading.has_body:
                 yield Hit((heading.line, 1), f"《{kind}》的章节“{heading.title}”没有正文内容", path=draft.path, level=level)
 
 
 def _missing(kind: str, title: str, names: tuple[str, ...], text: str, last: int, path: str,
-             level: str | None) -> Hit:
-    """A missing chapter, at the line written as its heading in a Word habit when there is one."""
-    found = malformed_heading(text, names)
+             level: str | None, after: int = 0) -> Hit:
+    """A missing chapter, at the line written as its heading in a Word habit when there is one.
+
+    Such a line between the chapters before and after it is preferred: a sub-section elsewhere may bear the
+    same name ("## （六）投资估算及资金来源" under 项目概述).
+    """
+    found = malformed_heading(text, names, (after, last))
     if found:
         line, written, what = found
         return Hit((line, 1), f"《{kind}》第{line}行“{written}”应是章节“{title}”的标题，但{what}"

@@ -134,15 +134,17 @@ _WIDE_HASH = re.compile(r"＃+[ \t\u3000]*")
 _WIDE_SPACE = re.compile(r"#+\u3000+")
 
 
-def malformed_heading(text: str, titles: Iterable[str]) -> tuple[int, str, str] | None:
+def malformed_heading(text: str, titles: Iterable[str],
+                      window: tuple[int, int] | None = None) -> tuple[int, str, str] | None:
     """(line, the line, what is wrong) of the first line that is meant as one of these chapter headings.
 
     Word habits: the numbered title without ``#``, ``#`` without a space, a
     deeper level than a chapter, a bold line, a full-width ``＃``. A line
     counts only when, without that markup, it is exactly the title (numbering
-    aside), so prose that merely mentions the chapter is never reported.
+    aside), so prose that merely mentions the chapter is never reported. A
+    line strictly inside ``window`` (lines after, before) wins over any other.
     """
-    best: tuple[int, str, str] | None = None
+    found: list[tuple[int, str, str]] = []
     for title in titles:
         at = text.find(title)
         while at >= 0:
@@ -150,13 +152,17 @@ def malformed_heading(text: str, titles: Iterable[str]) -> tuple[int, str, str] 
             end = text.find("\n", at)
             line = text[start: end if end >= 0 else len(text)]
             what = _what_is_wrong(line.strip(" \t\u3000"), title)
-            if what and (best is None or start < best[0]):
-                best = (start, line.strip(), what)
-                break
+            if what:
+                found.append((start, line.strip(), what))
             at = text.find(title, at + len(title))
-    if best is None:
+    if not found:
         return None
-    return text.count("\n", 0, best[0]) + 1, best[1], best[2]
+    located = sorted((text.count("\n", 0, start) + 1, line, what) for start, line, what in found)
+    if window is not None:
+        inside = [f for f in located if window[0] < f[0] < window[1]]
+        if inside:
+            return inside[0]
+    return located[0]
 
 
 def _what_is_wrong(line: str, title: str) -> str | None:
