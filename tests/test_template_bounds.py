@@ -32,7 +32,7 @@ HOSTILE = {
     "format-method": ("{{ '{:0999999999}'.format(1) }}", "宽度或精度过大"),
     "format-filter": ("{{ '%.999999999f'|format(budget.total) }}", "宽度或精度过大"),
     "center": ("{{ 'x'|center(100000000000) }}", "内存过多"),
-    "ljust-method": ("{{ 'x'.ljust(100000000000) }}", "内存过多"),
+    "ljust-method": ("{{ 'x'.ljust(100000000000) }}", "内容过长"),
     "doubling": ("{% set s = 'xxxxxxxxxx' %}" + "{% set s = s ~ s %}" * 40 + "{{ s }}", "内存过多"),
     "replace": ("{{ ('x' * 100000)|replace('x', 'y' * 100000) }}", "内存过多"),
 }
@@ -96,3 +96,44 @@ def test_steps_are_counted_across_filters_and_loops() -> None:
     with bounds.bounded():
         template.render()
         assert 0 < bounds._local.steps < bounds.STEPS
+
+
+# Found by an attacker's review of the first bounds: C code working on long strings costs no trace event,
+# big integers were only checked for powers, tests were folded while compiling, and a failing lookup's
+# message quoted a 300 MB key outside the memory cap.
+LATER = {
+    "cheap-step-long-string": ('{% set s = "a".ljust(900000) %}{% for i in range(100000) %}{{ s.count("b") }}{% endfor %}',
+                               "计算"),
+    "bytes-repetition": ('{{ "a".encode() * 900000000 }}', "内容过长"),
+    "big-multiplication": ("{% set x = 2 ** 90000 - 1 %}{% set x = x * x %}{% set x = x * x %}{{ x > 5 }}", "数值过大"),
+    "big-literal-folded": ("{{ 0x" + "f" * 30000 + " is divisibleby 0x" + "e" * 15000 + " }}", "位数过多"),
+    "big-literal-division": ("{{ 0x" + "f" * 30000 + " // 0x" + "e" * 15000 + " }}", "位数过多"),
+    "big-literal-product": ("{{ 0x" + "f" * 3000 + " * 0x" + "e" * 3000 + " * 0x" + "d" * 3000 + " }}", "位数过多"),
+    "fill-digit-width": ('{{ "{:0>900000000}".format(1) }}', "宽度或精度过大"),
+    "nested-width": ('{{ "{:{}}".format(1, 900000000) }}', "宽度或精度过大"),
+    "keyed-percent": ('{{ "%(a)900000000s"|format(a=1) }}', "宽度或精度过大"),
+    "multiplied-markup": ('{{ " ".ljust(100000).replace(" ", "*a* ") }}', "远多于文稿本身"),
+    "long-result": ('{{ "ab".ljust(900000).replace(" ", "xx") }}', "内容过长"),
+}
+
+
+@pytest.mark.parametrize("name", LATER)
+def test_later_attacks_are_refused(name: str) -> None:
+    source, reason = LATER[name]
+    text = "# 一、项目概述\n\n" + source + "\n"
+    with pytest.raises(XzdocError) as caught:
+        sandbox.render(text, "d.md", VALUES)
+    assert reason in caught.value.message, caught.value.message
+    assert caught.value.line == 3
+
+
+@pytest.mark.parametrize("source", ['{{ [].index("x".ljust(900000)) }}', '{{ {}["x".ljust(900000)] }}'])
+def test_a_failing_lookup_of_a_long_key_gives_a_short_message(source: str) -> None:
+    with pytest.raises(XzdocError) as caught:
+        sandbox.render(source, "d.md", VALUES)
+    assert len(caught.value.message) < 400
+
+
+def test_ordinary_amount_formatting_with_large_numbers_still_works() -> None:
+    assert sandbox.render("{{ '{:,}'.format(12000000) }}元，{{ 1200000 // 100 }}，{{ 3 * 4 }}", "d.md", VALUES) == \
+        "12,000,000元，12000，12"

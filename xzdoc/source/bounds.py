@@ -21,6 +21,7 @@ import math
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -32,10 +33,18 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # A draft's real template work (a few dozen references, perhaps a loop over budget years) takes a few
 # thousand trace events; this bound is reached after about a second of hostile work.
 STEPS = 2_000_000
-ITEMS = 1_000_000  # the longest string or list one repetition may build
-BITS = 100_000  # the largest integer a power may produce (about 30,000 digits)
+# C code works on a long string without a trace event: each call is charged a step per this many items it is
+# given, and no run may take longer than SECONDS whatever its steps (one C call on ITEMS items takes milliseconds).
+CHARGE = 500
+SECONDS = 10.0
+ITEMS = 1_000_000  # the longest string, bytes or list one operation may build
+BITS = 100_000  # the largest integer arithmetic may take or produce (about 30,000 digits)
 HEADROOM = 1 << 30  # how far the address space may grow while a draft runs
-_WIDTH = re.compile(r"%[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?|\{[^{}]*:[^{}]*?(\d+)[^{}]*\}")
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_SPEC = re.compile(r"\{[^{}]*:([^{}]*)([{}]?)")  # a replacement field's format spec; "{" after it: a nested width
+_DIGITS = re.compile(r"\d+")
+_PADDING = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
+_SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 
 
 class Exhausted(Exception):
@@ -43,13 +52,17 @@ class Exhausted(Exception):
 
 
 class GuardedEnvironment(ImmutableSandboxedEnvironment):
-    """The immutable sandbox with the powers, repetitions and formats that cost more than their text refused."""
+    """The immutable sandbox with what costs far more than its text refused or charged for.
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    Intercepting an operator also keeps Jinja from computing it while compiling, outside the bounds.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%", "//", "/", "+", "-"})
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.filters = {name: _counted(f) for name, f in self.filters.items()}
+        self.tests = {name: _counted(f) for name, f in self.tests.items()}  # type: ignore[arg-type]
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
@@ -57,21 +70,48 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         elif operator == "*":
             _check_repeat(left, right)
             _check_repeat(right, left)
-        elif isinstance(left, str):
+        if operator != "**":
+            _check_bits(left, right)
+        if operator == "%" and isinstance(left, str):
             _check_format(left)
-        return super().call_binop(context, operator, left, right)
+        _charge(left, right)
+        return _sized(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(getattr(__obj, "__self__", None), str) and getattr(__obj, "__name__", "") in ("format",
-                                                                                                    "format_map"):
-            _check_format(__obj.__self__)
-        return super().call(__context, __obj, *args, **kwargs)
+        name = getattr(__obj, "__name__", "")
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str) and name in ("format", "format_map"):
+            _check_format(owner)
+        if name in _PADDING and any(type(a) is int and a > ITEMS for a in (*args, *kwargs.values())):
+            raise Exhausted(f"文稿中的模板表达式要生成的内容过长（{name} 的宽度超过 {ITEMS:,}），已拒绝")
+        _charge(owner, *args, *kwargs.values())
+        return _sized(super().call(__context, __obj, *args, **kwargs))
 
     def wrap_str_format(self, value: Any) -> Any:
         if isinstance(getattr(value, "__self__", None), str) and getattr(value, "__name__", "") in ("format",
                                                                                                     "format_map"):
             _check_format(value.__self__)
         return super().wrap_str_format(value)
+
+
+def _charge(*values: Any) -> None:
+    """Steps for the items C code will walk: a cheap-looking call on a long string is not cheap."""
+    size = sum(len(v) for v in values if isinstance(v, _SIZED))
+    if size >= CHARGE and _local.__dict__.get("depth"):
+        _local.steps += size // CHARGE
+
+
+def _sized(value: Any) -> Any:
+    if isinstance(value, _SIZED) and len(value) > ITEMS:
+        raise Exhausted(f"文稿中的模板表达式生成的内容过长（{len(value):,} 项，上限 {ITEMS:,}），已拒绝")
+    return value
+
+
+def _check_bits(left: Any, right: Any) -> None:
+    # CPython multiplies and divides big integers in more than linear time.
+    for n in (left, right):
+        if type(n) is int and n.bit_length() > BITS:
+            raise Exhausted(f"文稿中的模板表达式要计算的数值过大（{_number(n)}），已拒绝")
 
 
 def _check_power(left: Any, right: Any) -> None:
@@ -86,15 +126,20 @@ def _number(n: int) -> str:
 
 
 def _check_repeat(seq: Any, times: Any) -> None:
-    if isinstance(seq, (str, list, tuple)) and type(times) is int and len(seq) * times > ITEMS:
+    if isinstance(seq, (str, bytes, bytearray, list, tuple)) and type(times) is int and len(seq) * times > ITEMS:
         raise Exhausted(f"文稿中的模板表达式要生成的内容过长（{len(seq)} × {times}，上限 {ITEMS:,}），已拒绝")
 
 
 def _check_format(fmt: str) -> None:
-    for m in _WIDTH.finditer(fmt):
+    for m in _PERCENT.finditer(fmt):
         for width in m.groups():
             if width == "*" or (width is not None and int(width) > ITEMS):
                 raise Exhausted(f"文稿中的格式字符串“{m.group(0)}”要求的宽度或精度过大，已拒绝")
+    if "{" in fmt:
+        for m in _SPEC.finditer(fmt):
+            spec, after = m.groups()
+            if after == "{" or any(len(d) > 7 or int(d) > ITEMS for d in _DIGITS.findall(spec)):
+                raise Exhausted(f"文稿中的格式字符串“{m.group(0)[:40]}”要求的宽度或精度过大（或由参数给出），已拒绝")
 
 
 def _counted(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,7 +163,8 @@ def _counted(f: Callable[..., Any]) -> Callable[..., Any]:
         if f.__name__ == "do_format" and args and isinstance(args[0], str):
             _check_format(args[0])
         with bounded():
-            return f(*args, **kwargs)
+            _charge(*args, *kwargs.values())
+            return _sized(f(*args, **kwargs))
 
     return run
 
@@ -142,6 +188,7 @@ def bounded() -> Iterator[None]:
     _local.depth = 1
     _local.steps = 0
     _local.line = None
+    _local.deadline = time.monotonic() + SECONDS
     previous = sys.gettrace()
     _cap_memory()
     sys.settrace(_step)
@@ -161,6 +208,9 @@ def _step(frame: FrameType, event: str, arg: Any) -> Callable[..., Any]:
         # memory; the last template line run is kept for when that rewriting fails too.
         _local.line = frame.f_lineno
     _local.steps += 1
+    if not _local.steps & 0x3FF and time.monotonic() > _local.deadline and _local.steps > 0:
+        _local.steps = -STEPS
+        raise Exhausted(f"文稿中的模板计算耗时过长（超过 {SECONDS:.0f} 秒），已中止")
     if _local.steps > STEPS:
         _local.steps = -STEPS  # room for the frames that unwind and for Jinja's traceback rewriting
         raise Exhausted(f"文稿中的模板计算量过大（超过 {STEPS:,} 步），已中止")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 REFERENCE_HINT = "文稿中只能引用项目元数据，例如 {{ name }}、{{ id }}、{{ budget.total }}、{{ budget.years[2026] }}"
+OUTPUT_ROOM = 100_000
 BOUND_HINT = "文稿中的模板只用于引用项目元数据；请删去循环、大数运算或超长的重复，直接写出文字"
 _UNSAFE_ATTR = re.compile(r"attribute '([^']+)'")
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -79,7 +80,7 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
         # Compiling is linear in the text and runs no filter (see bounds); only rendering is bounded.
         template = environment().from_string(text)
         with bounds.bounded():
-            return template.render(values)
+            out: str = template.render(values)
     except bounds.Exhausted as exc:
         line, ran = template_line(exc), bounds.last_line()
         if line is None and ran is not None:
@@ -94,15 +95,41 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
         raise XzdocError(f"文稿中的模板语法有误：{exc.message}", path, exc.lineno,
                          hint=REFERENCE_HINT + "；要原样显示花括号，写作 {{ '{{' }}") from None
     except SecurityError as exc:
-        match = _UNSAFE_ATTR.search(str(exc))
+        match = _UNSAFE_ATTR.search(_short(exc))
         what = f"“{match.group(1)}”" if match else ""
         raise XzdocError(f"文稿中的模板表达式试图访问 Python 内部属性{what}，已拒绝（不安全）", path,
                          template_line(exc), hint=REFERENCE_HINT) from None
     except jinja2.UndefinedError as exc:
-        raise XzdocError(f"文稿引用了不存在的元数据（{exc.message}）", path, template_line(exc),
+        raise XzdocError(f"文稿引用了不存在的元数据（{_short(exc)}）", path, template_line(exc),
                          hint=REFERENCE_HINT) from None
     except Exception as exc:  # any failure of an author's expression is the author's to fix
-        raise XzdocError(f"文稿中的模板表达式无法计算：{exc}", path, template_line(exc), hint=REFERENCE_HINT) from None
+        if isinstance(exc, ValueError) and "integer string conversion" in _short(exc):
+            long = _LONG_NUMBER.search(text)
+            raise XzdocError("文稿中的模板表达式里的数字位数过多，已拒绝",
+                             path, text.count("\n", 0, long.start()) + 1 if long else template_line(exc),
+                             hint=BOUND_HINT) from None
+        raise XzdocError(f"文稿中的模板表达式无法计算：{_short(exc)}", path, template_line(exc),
+                         hint=REFERENCE_HINT) from None
+    if len(out) > 2 * len(text) + OUTPUT_ROOM:
+        # References add a name or an amount each; pandoc and Typst take minutes and gigabytes on a
+        # template that multiplies its text into megabytes of markup.
+        raise XzdocError(f"文稿中的模板生成了 {len(out):,} 个字符，远多于文稿本身（{len(text):,} 个字符）", path,
+                         _first_statement_line(text), hint=BOUND_HINT)
+    return out
+
+
+_LONG_NUMBER = re.compile(r"[0-9a-fA-FxXoObB_]{1000,}")
+
+
+def _first_statement_line(text: str) -> int:
+    at = min((i for i in (text.find("{{"), text.find("{%")) if i >= 0), default=0)
+    return text.count("\n", 0, at) + 1
+
+
+def _short(exc: BaseException) -> str:
+    # A failing lookup quotes its key, which a template can make hundreds of megabytes long.
+    message = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+    return message if len(message) <= 300 else message[:300] + "…"
 
 
 def unclosed(text: str) -> int | None:
