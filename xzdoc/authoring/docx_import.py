@@ -10,6 +10,7 @@ placed is reported, never silently dropped: the caller prints the report.
 from __future__ import annotations
 
 import difflib
+import functools
 import io
 import re
 import stat
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from xzdoc.authoring import docx_archive
+from xzdoc.authoring.docx_archive import walk as _walk
 from xzdoc.authoring.scaffold import DRAFT_FILES, chapter_block
 from xzdoc.config import Config
 from xzdoc.errors import UsageError, XzdocError
@@ -42,9 +45,10 @@ _LEVELS = (
 _DOTTED = re.compile(r"^\d+(?:[.．]\d+)+(?=[\s\u4e00-\u9fff])\s*")
 # A table-of-contents line: dot leaders or a tab, then the page number.
 _TOC_LINE = re.compile(r"(\.{3,}|…{2,}|·{3,}|\s)\s*\d+\s*$")
-_LIST_NUMBER = re.compile(r"^(\d+)[、．.](?![\d.．])\s*")
+_LIST_NUMBER = re.compile(r"^(\d{1,9})[、．.](?![\d.．])\s*")  # a list is not numbered past nine digits
 _SENTENCE_END = tuple("。；;，,：:！？")
-_MARK = "XZDOCMISSINGCHAPTER"
+# Where a missing chapter goes; random per run, so a vendor's text cannot hold it.
+_MARK = "XZDOCMISSINGCHAPTER" + __import__("secrets").token_hex(8).upper() + "N"
 _INDENT = "\u3000 \t\u00a0"
 
 
@@ -69,11 +73,18 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
         raise UsageError(f"{folder} 不是项目目录（没有 {loader.PROJECT_FILE}）", "命令行选项 --project",
                          hint="写项目目录或项目编号，例如 --project XZJT-2026-003")
     data = _read_docx(source)
+    docx_archive.check_archive(data, source)
     rel = _draft_rel(folder, kind)
     draft = folder / rel
     if draft.exists() and not force and not _untouched(draft):
         raise XzdocError(f"文稿 {rel} 已存在且已有正文", str(draft), hint="加 --force 用导入的内容覆盖它")
-    ast = pandoc.from_docx(data)
+    try:
+        ast = pandoc.from_docx(data)
+    except XzdocError as exc:
+        # pandoc's own words are English and about its internals; the file is what the user can act on.
+        raise XzdocError(f"无法读取 Word 文件 {source.name}（{exc.message[:200]}）", str(source),
+                         hint="用 Word 或 WPS 打开并另存为 .docx 后再导入；文件可能已损坏") from None
+    docx_archive.defuse(ast["blocks"])
     report = Report(draft, registered=False)
     chapters = config.standard.outlines.get(kind, ())
     blocks, missing = _arrange(_normalised(ast["blocks"], chapters), chapters, report)
@@ -353,7 +364,9 @@ def _drop_number(inlines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # -- chapters ------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)
 def _chapter_of(title: str, chapters: tuple[Chapter, ...]) -> int | None:
+    # Asked several times for each heading, and difflib is slow: a document of thousands of headings took minutes.
     name = md.normalise(title)
     for i, chapter in enumerate(chapters):
         if name in (chapter.title, *chapter.aliases):
@@ -427,6 +440,7 @@ def _fill_missing(markdown: str, missing: list[int], chapters: tuple[Chapter, ..
 def _images(data: bytes, ast: dict[str, Any], blocks: list[dict[str, Any]], folder: Path, slug: str) -> dict[Path, bytes]:
     """Copy each image the draft shows out of the .docx into images/<kind>/, pointing the draft at the copy."""
     out: dict[Path, bytes] = {}
+    used: dict[str, str] = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = set(archive.namelist())
         for node in _walk(blocks):
@@ -436,19 +450,11 @@ def _images(data: bytes, ast: dict[str, Any], blocks: list[dict[str, Any]], fold
             member = str(PurePosixPath("word") / src)
             if src.startswith(("http:", "https:")) or member not in members:
                 continue
-            target = folder / IMAGES / slug / PurePosixPath(src).name
+            name = docx_archive.image_name(src, used)
+            target = folder / IMAGES / slug / name
             out[target] = archive.read(member)
-            node["c"][2] = [f"../{IMAGES}/{slug}/{target.name}", node["c"][2][1]]
+            node["c"][2] = [f"../{IMAGES}/{slug}/{name}", node["c"][2][1]]
     return out
-
-
-def _walk(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        yield value
-        yield from _walk(value.get("c"))
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
 
 
 # -- registration ------------------------------------------------------------------------------------

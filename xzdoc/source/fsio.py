@@ -18,7 +18,7 @@ from pathlib import Path
 from xzdoc.errors import XzdocError
 
 _TEMP = re.compile(r"^\..+\.(\d+)\.[^.]*\.tmp$")
-_HINT = "用 --out 指定一个可写的目录，或检查该目录的权限、只读挂载和磁盘空间"
+_HINT = "检查该目录的权限、只读挂载和磁盘空间；生成材料的命令也可用 --out 改写到其他目录"
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:

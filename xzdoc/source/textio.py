@@ -101,6 +101,11 @@ def may_hold_control(raw: bytes) -> bool:
     return False
 
 
+def strip_controls(text: str) -> str:
+    text = text.replace("\x00", "") if "\x00" in text else text
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
+
+
 def first_control(text: str) -> str | None:
     found = _CONTROL.search(text)
     return found.group(0) if found else None

@@ -1,0 +1,156 @@
+"""A vendor's .docx is untrusted: bombs, damaged members, control characters, code links and Markdown in names.
+
+WAS A HOLE, each of these (found by fuzzing `xzdoc import`): a 214 KB file unpacked into a 200 MB draft
+and 2 GB of memory; a bad image checksum and a 5,000-digit list number crashed with a traceback; a
+media name planted a live javascript: link; two media of one name became one image; ESC sequences
+reached the terminal; NUL and BEL reached the draft; a vendor's text could hold the chapter placeholder.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from tests.conftest import invoke
+from tests.test_import import PNG, PROJECT, _vendor_docx
+
+DRAFT = f"{PROJECT}/drafts/feasibility.md"
+
+
+def _import(repo: Path, data: bytes) -> tuple[int, str]:
+    source = repo / "vendor.docx"
+    source.write_bytes(data)
+    result = invoke("import", source, "--project", PROJECT, "--as", "可行性研究报告", "--force")
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def _rezip(data: bytes, change: dict[str, bytes | None], extra: dict[str, bytes] | None = None,
+           stored: bool = False) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename in change:
+                if change[info.filename] is not None:
+                    dst.writestr(info.filename, change[info.filename])  # type: ignore[arg-type]
+            else:
+                dst.writestr(info, src.read(info), zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+        for name, content in (extra or {}).items():
+            dst.writestr(name, content)
+    return out.getvalue()
+
+
+def _base(repo: Path) -> bytes:
+    path = repo / "base.docx"
+    _vendor_docx(path)
+    return path.read_bytes()
+
+
+def _untouched(repo: Path) -> tuple[bytes, bytes, list[str]]:
+    project = repo / PROJECT
+    return ((project / "project.yaml").read_bytes(), (repo / DRAFT).read_bytes() if (repo / DRAFT).exists() else b"",
+            sorted(str(p.relative_to(project)) for p in project.rglob("*")))
+
+
+def test_a_zip_bomb_is_refused_before_pandoc(demo_repo: Path) -> None:
+    data = _base(demo_repo)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml")
+    body = xml.replace(b"</w:body>", b"<w:p><w:r><w:t>" + b"a" * (40 << 20) + b"</w:t></w:r></w:p></w:body>")
+    bomb = _rezip(data, {"word/document.xml": body})
+    assert len(bomb) < 1 << 20
+    before = _untouched(demo_repo)
+    code, output = _import(demo_repo, bomb)
+    assert code == 1 and "解压后过大" in output and "vendor.docx" in output, output
+    assert _untouched(demo_repo) == before
+
+
+@pytest.mark.parametrize(("damage", "words"), [("crc", "已损坏"), ("no-document", "缺少 word/document.xml"),
+                                               ("truncated", "已损坏")])
+def test_a_damaged_docx_is_named_not_a_crash(demo_repo: Path, damage: str, words: str) -> None:
+    data = _base(demo_repo)
+    if damage == "crc":
+        data = _rezip(data, {}, stored=True)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            media = next(i for i in archive.infolist() if i.filename.startswith("word/media/"))
+        at = media.header_offset + 30 + len(media.filename.encode()) + len(media.extra)
+        data = data[:at + 20] + bytes([data[at + 20] ^ 0xFF]) + data[at + 21:]
+    elif damage == "no-document":
+        data = _rezip(data, {"word/document.xml": None})
+    else:
+        data = data[: len(data) // 2]
+    before = _untouched(demo_repo)
+    code, output = _import(demo_repo, data)
+    assert code == 1 and words in output and "vendor.docx" in output, output
+    assert _untouched(demo_repo) == before
+
+
+def _docx(paragraphs: list[str], image_names: tuple[str, ...] = ()) -> bytes:
+    doc = docx.Document()
+    doc.add_paragraph("一、项目概述")
+    for text in paragraphs:
+        doc.add_paragraph(text)
+    for i, _ in enumerate(image_names):
+        doc.add_picture(io.BytesIO(PNG + bytes([i])))  # distinct bytes: python-docx stores one copy of each
+    out = io.BytesIO()
+    doc.save(out)
+    data = out.getvalue()
+    if not image_names:
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        media = sorted(n for n in archive.namelist() if n.startswith("word/media/"))
+        rels = archive.read("word/_rels/document.xml.rels").decode()
+    renames = dict(zip(media, (f"word/media/{n}" for n in image_names), strict=True))
+    for old, new in renames.items():
+        rels = rels.replace(old.removeprefix("word/"), new.removeprefix("word/"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        moved = {new: archive.read(old) for old, new in renames.items()}
+    return _rezip(data, {**dict.fromkeys(renames), "word/_rels/document.xml.rels": rels.encode()}, moved)
+
+
+def test_media_names_cannot_write_markdown_and_do_not_collide(demo_repo: Path) -> None:
+    data = _docx(["正文。"], ("a) [x](javascript:alert(1) .png", "a/x.png", "b/x.png"))
+    code, output = _import(demo_repo, data)
+    assert code == 0, output
+    text = (demo_repo / DRAFT).read_text("utf-8")
+    targets = re.findall(r"!\[[^\]]*\]\(([^)]*)\)", text)
+    assert len(targets) == 3 and len(set(targets)) == 3, targets
+    assert "javascript" not in "".join(t for t in targets if "(" in t or " " in t)
+    assert all(re.fullmatch(r"\.\./images/feasibility/[\w.\-]+", t) for t in targets), targets
+    assert all((demo_repo / PROJECT / "drafts" / t).is_file() for t in targets)
+
+
+def test_control_characters_code_links_and_the_placeholder_are_defused(demo_repo: Path) -> None:
+    data = _docx(["前言ESC]0;pwnedBELESC[2J到此。", "正文含NUL空字符和NEL。", "见XZDOCMISSINGCHAPTER0。"])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml").decode()
+    for name, char in (("ESC", "\x1b"), ("BEL", "\x07"), ("NUL", "\x00"), ("NEL", "\x85")):
+        xml = xml.replace(name, char)  # raw, as a hostile file holds them: python-docx refuses to write them
+    link = ('<w:hyperlink r:id="rIdX"><w:r><w:t>点此</w:t></w:r></w:hyperlink>')
+    xml = xml.replace("</w:body>", f"<w:p>{link}</w:p></w:body>")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rels = archive.read("word/_rels/document.xml.rels").decode()
+    rels = rels.replace("</Relationships>", '<Relationship Id="rIdX" Type="http://schemas.openxmlformats.org/'
+                        'officeDocument/2006/relationships/hyperlink" Target="javascript:alert(1)" '
+                        'TargetMode="External"/></Relationships>')
+    data = _rezip(data, {"word/document.xml": xml.encode(), "word/_rels/document.xml.rels": rels.encode()})
+    code, output = _import(demo_repo, data)
+    assert code == 0, output
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", output), repr(output)
+    text = (demo_repo / DRAFT).read_text("utf-8")
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)
+    assert "javascript" not in text and "点此" in text
+    assert "XZDOCMISSINGCHAPTER0" in text and text.count("# 二、") == 1
+    found = invoke("validate", PROJECT, "--format", "json", "--no-cache").output
+    assert "draft-characters" not in found and "art07.readable" not in found
+
+
+def test_a_paragraph_opening_with_a_huge_number_is_prose(demo_repo: Path) -> None:
+    data = _docx(["9" * 5000 + "、这是一段以很长的数字开头的正文。", "1、第一项；", "2、第二项。"])
+    code, output = _import(demo_repo, data)
+    assert code == 0, output
