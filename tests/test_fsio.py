@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xzdoc.errors import XzdocError
-from xzdoc.source.fsio import sweep_stale, write_atomic
+from xzdoc.source.fsio import sweep_stale, write_all, write_atomic
 
 
 def test_write_is_atomic_with_ordinary_permissions(tmp_path: Path) -> None:
@@ -65,3 +65,21 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_files_written_together_land_together_or_not_at_all(tmp_path: Path) -> None:
+    """WAS A HOLE: an import whose draft could not be written had already replaced the draft's images."""
+    image, draft, blocked = tmp_path / "images" / "a.png", tmp_path / "draft.md", tmp_path / "project.yaml"
+    image.parent.mkdir()
+    image.write_bytes(b"old image")
+    draft.write_text("旧文稿", "utf-8")
+    blocked.mkdir()  # the last rename fails: a folder stands where the file goes
+    with pytest.raises(XzdocError) as caught:
+        write_all([(image, b"new image"), (draft, "新文稿"), (tmp_path / "new.md", "新"), (blocked, "x")])
+    assert "project.yaml" in caught.value.message
+    assert image.read_bytes() == b"old image" and draft.read_text("utf-8") == "旧文稿"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.png", "draft.md", "images", "project.yaml"]
+    blocked.rmdir()
+    write_all([(image, b"new image"), (draft, "新文稿"), (blocked, "x")])
+    assert image.read_bytes() == b"new image" and draft.read_text("utf-8") == "新文稿" and blocked.read_text() == "x"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.png", "draft.md", "images", "project.yaml"]

@@ -95,12 +95,12 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
     yaml_file = folder / loader.PROJECT_FILE
     yaml_text = read_text(yaml_file, loader.PROJECT_FILE)
     registered = register(yaml_text, kind, rel)
-    for target, content in images.items():
-        fsio.write_atomic(target, content)
-    fsio.write_atomic(draft, text)
+    # The images, the draft and its registration land together or not at all.
+    files: list[tuple[Path, bytes | str]] = [*images.items(), (draft, text)]
     if registered != yaml_text:
-        fsio.write_atomic(yaml_file, registered)
+        files.append((yaml_file, registered))
         report.registered = True
+    fsio.write_all(files)
     report.images = sorted(images)
     return report
 

@@ -23,14 +23,7 @@ _HINT = "检查该目录的权限、只读挂载和磁盘空间；生成材料�
 
 def write_atomic(path: Path, data: bytes | str) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        mode = 0
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode)):
-        # The rename would put a file where a device, FIFO or socket was (as root: /dev/null, /dev/full).
-        raise XzdocError(f"{path} 是设备、管道或套接字，不是普通文件，不会用输出替换它", str(path),
-                         hint="--out 请指定普通文件或目录的路径")
+    _refuse_special(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
@@ -47,6 +40,69 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_all(files: list[tuple[Path, bytes | str]]) -> None:
+    """Several files that belong together (a draft, its images, the project.yaml naming it): all or none.
+
+    Every temp file is written first; only when all are on disk is each renamed into place, so a folder
+    that cannot be written, a full disk or a bad name leaves every existing file as it was.
+    """
+    staged: list[tuple[str, Path]] = []
+    kept: list[tuple[str, Path]] = []
+    done: list[Path] = []
+    try:
+        for path, data in files:
+            payload = data.encode("utf-8") if isinstance(data, str) else data
+            _refuse_special(path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+            except OSError as exc:
+                raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+            staged.append((tmp, path))
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(payload)
+                os.chmod(tmp, 0o666 & ~_umask())
+            except OSError as exc:
+                raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+        # The files being replaced are kept under a second name (a hard link: no copy) until every rename
+        # is done, so one that fails (an immutable file, say) puts back the ones already replaced.
+        for path in dict.fromkeys(p for _, p in staged):
+            if os.path.isfile(path) and not os.path.islink(path):
+                keep = f"{path.parent}/.{path.name}.{os.getpid()}.keep.tmp"
+                try:
+                    os.link(path, keep)
+                except OSError as exc:
+                    raise XzdocError(f"无法替换 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+                kept.append((keep, path))
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                for keep, old in kept:
+                    if old in done:
+                        os.replace(keep, old)
+                for new in done:
+                    if new not in {old for _, old in kept}:
+                        new.unlink(missing_ok=True)
+                raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+            done.append(path)
+    finally:
+        for tmp, _ in staged + kept:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _refuse_special(path: Path) -> None:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode) or stat.S_ISDIR(mode)):
+        # The rename would put a file where a device, FIFO or socket was (as root: /dev/null, /dev/full).
+        raise XzdocError(f"{path} 是设备、管道或套接字，不是普通文件，不会用输出替换它", str(path),
+                         hint="--out 请指定普通文件或目录的路径")
 
 
 def sweep_stale(folder: Path) -> None:
