@@ -128,3 +128,15 @@ def test_the_byte_prefilter_never_misses_a_control_character() -> None:
         if textio.first_control(text) is not None:
             assert textio.may_hold_control(text.encode("utf-8")), hex(code)
     assert not textio.may_hold_control("全角·×°±§\t\r\n".encode())
+
+
+def test_a_draft_of_too_many_elements_is_named_and_refused(repo: Path) -> None:  # noqa: F811
+    """WAS A HOLE: 2 MB of one-character paragraphs passed validate, then took minutes and gigabytes to render."""
+    draft(repo, "甲\n\n" * 16000)
+    found = _findings("art07.draft-size")
+    assert [(f["path"], f["line"]) for f in found] == [(DRAFT, 1)] and "32,0" in str(found[0]["message"]), found
+    code, output = render("docx")
+    assert code == 1 and "上限" in output and f"位置：{DRAFT}" in output, output
+    assert not (repo / "out").exists()
+    draft(repo, "段落。\n\n" * 5000 + "**加粗**" * 2000)
+    assert _findings("art07.draft-size") == []

@@ -20,7 +20,7 @@ from xzdoc.errors import XzdocError
 from xzdoc.model import Draft, Project
 from xzdoc.render import records, templates
 from xzdoc.render.context import Cover, RenderContext
-from xzdoc.rules import nesting
+from xzdoc.rules import nesting, typeset
 from xzdoc.source import sandbox, textio
 from xzdoc.source.drafts import ALLOW_MARK, ALLOW_TEXT, GUIDANCE
 
@@ -120,7 +120,8 @@ def prepare(text: str) -> str:
 def render_draft(draft: Draft, variables: Mapping[str, Any]) -> str:
     """The draft's Markdown with its references filled in; refused at its line when it cannot be typeset."""
     text = prepare(draft.text or "")
-    for problem in (textio.control_character(text, draft.path), nesting.too_deep(text, draft.path, draft.kind)):
+    for problem in (textio.control_character(text, draft.path), nesting.too_deep(text, draft.path, draft.kind),
+                    typeset.too_many(text, draft.path, draft.kind)):
         if problem is not None:
             raise problem
     body = sandbox.render(text, draft.path, variables)

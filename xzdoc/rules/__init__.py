@@ -78,6 +78,7 @@ RULES: tuple[Rule, ...] = (
     Rule("art07.draft-images", "第七条", ERROR, "文稿引用的图片在项目目录内、格式受支持且内容与扩展名相符，SVG 不引用外部文件",
          typeset.check_images),
     Rule("art07.draft-characters", "第七条", ERROR, "文稿不含排版无法显示的控制字符", typeset.check_characters),
+    Rule("art07.draft-size", "第七条", ERROR, "文稿的段落、行和格式片段至多 30,000 个，排版在几秒内完成", typeset.check_size),
     Rule("art07.outline", "第七条", ERROR, "每份文稿包含提纲要求的全部章节且章节不为空", art07.check_outline),
     Rule("art07.draft-references", "第七条", ERROR, "文稿中的 {{ … }} 引用的元数据存在，且在渲染所用的沙箱中可以计算",
          prose.check_references),
