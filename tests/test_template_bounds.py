@@ -40,7 +40,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_template_is_refused_at_its_line(name: str) -> None:
-    source, reason = HOSTILE[name]
+    source, reason = {**HOSTILE, **LATER}[name]
     text = "# 一、项目概述\n\n项目名称为{{ name }}。\n\n" + source + "\n\n以上。\n"
     with pytest.raises(XzdocError) as caught:
         sandbox.render(text, "projects/XZJT-2026-003/drafts/proposal.md", VALUES)
@@ -119,12 +119,7 @@ LATER = {
 
 @pytest.mark.parametrize("name", LATER)
 def test_later_attacks_are_refused(name: str) -> None:
-    source, reason = LATER[name]
-    text = "# 一、项目概述\n\n" + source + "\n"
-    with pytest.raises(XzdocError) as caught:
-        sandbox.render(text, "d.md", VALUES)
-    assert reason in caught.value.message, caught.value.message
-    assert caught.value.line == 3
+    test_hostile_template_is_refused_at_its_line(name)
 
 
 @pytest.mark.parametrize("source", ['{{ [].index("x".ljust(900000)) }}', '{{ {}["x".ljust(900000)] }}'])

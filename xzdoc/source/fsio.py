@@ -22,6 +22,17 @@ _HINT = "检查该目录的权限、只读挂载和磁盘空间；生成材料�
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _stage(path: Path, data: bytes | str) -> str:
+    """``data`` in a temp file beside ``path``, with ordinary permissions; its name, or an XzdocError and no file."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     _refuse_special(path)
     try:
@@ -33,13 +44,13 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return tmp
 
 
 def write_all(files: list[tuple[Path, bytes | str]]) -> None:
@@ -53,20 +64,7 @@ def write_all(files: list[tuple[Path, bytes | str]]) -> None:
     done: list[Path] = []
     try:
         for path, data in files:
-            payload = data.encode("utf-8") if isinstance(data, str) else data
-            _refuse_special(path)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
-            except OSError as exc:
-                raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
-            staged.append((tmp, path))
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                os.chmod(tmp, 0o666 & ~_umask())
-            except OSError as exc:
-                raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+            staged.append((_stage(path, data), path))
         # The files being replaced are kept under a second name (a hard link: no copy) until every rename
         # is done, so one that fails (an immutable file, say) puts back the ones already replaced.
         for path in dict.fromkeys(p for _, p in staged):

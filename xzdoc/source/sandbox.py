@@ -114,14 +114,19 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
         # References add a name or an amount each; pandoc and Typst take minutes and gigabytes on a
         # template that multiplies its text into megabytes of markup.
         raise XzdocError(f"文稿中的模板生成了 {len(out):,} 个字符，远多于文稿本身（{len(text):,} 个字符）", path,
-                         _first_statement_line(text), hint=BOUND_HINT)
+                         _grown_line(text, out), hint=BOUND_HINT)
     return out
 
 
 _LONG_NUMBER = re.compile(r"[0-9a-fA-FxXoObB_]{1000,}")
 
 
-def _first_statement_line(text: str) -> int:
+def _grown_line(text: str, out: str) -> int:
+    """The line whose expansion grew most out of bounds: source and output keep their lines where the
+    expressions emit none; otherwise the first template statement."""
+    for number, (before, after) in enumerate(zip(text.split("\n"), out.split("\n"), strict=False), 1):
+        if len(after) > 2 * len(before) + OUTPUT_ROOM // 10:
+            return number
     at = min((i for i in (text.find("{{"), text.find("{%")) if i >= 0), default=0)
     return text.count("\n", 0, at) + 1
 
