@@ -132,3 +132,14 @@ def test_a_failing_lookup_of_a_long_key_gives_a_short_message(source: str) -> No
 def test_ordinary_amount_formatting_with_large_numbers_still_works() -> None:
     assert sandbox.render("{{ '{:,}'.format(12000000) }}元，{{ 1200000 // 100 }}，{{ 3 * 4 }}", "d.md", VALUES) == \
         "12,000,000元，12000，12"
+
+
+@pytest.mark.parametrize("source", [
+    "{% for i in range(100000) %}{{ (range(100000)|list)|length }}{% endfor %}",
+    "{% for i in range(100000) %}{% set x = range(100000)|list %}{% endfor %}",
+])
+def test_building_big_lists_in_a_loop_is_counted(source: str) -> None:
+    """Each iteration is a few trace events but a millisecond of C work: results are charged by their size."""
+    with pytest.raises(XzdocError) as caught:
+        sandbox.render(source, "d.md", VALUES)
+    assert "计算量过大" in caught.value.message

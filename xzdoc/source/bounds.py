@@ -1,14 +1,23 @@
 """Bounds on the work a draft's template may make xzdoc do: steps, number sizes and memory.
 
 Jinja's sandbox keeps a draft away from Python internals but not from the
-machine: two nested ``range(100000)`` loops, ``10 ** 10000000`` or
-``'x'|center(10**10)`` would hold validate and render for hours or exhaust
-memory, and a draft arrives in an untrusted pull request. Everything a draft
-runs is therefore counted (Python trace events, including the filters'
-own code), big-number powers and sequence repetition are refused before they
-are computed, and the address space may grow by a bounded amount while the
-draft runs. Each bound raises ``Exhausted``; the sandbox turns it into an
-XzdocError at the draft's line.
+machine: two nested ``range(100000)`` loops, ``10 ** 10000000``,
+``'x'|center(10**10)`` or squaring a number a dozen times would hold validate
+and render for hours or exhaust memory, and a draft arrives in an untrusted
+pull request. So, while a draft's template renders:
+
+- every Python trace event is a step (the filters' own code included), and
+  every call is charged extra steps for the long strings and lists it is
+  handed, since C code walks them without an event; a clock is the backstop;
+- powers, integer arithmetic, repetitions, padding and format widths that
+  would build something huge are refused before they run, and any result past
+  ITEMS items is refused after;
+- nothing is computed while Jinja compiles (it would fold constant filters,
+  tests and arithmetic outside every bound);
+- the address space may grow by HEADROOM at most.
+
+Each bound raises ``Exhausted``; the sandbox turns it into an XzdocError at
+the draft's line.
 
 This module imports Jinja at once; only the sandbox imports it, and only when
 a template is compiled.
@@ -33,9 +42,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # A draft's real template work (a few dozen references, perhaps a loop over budget years) takes a few
 # thousand trace events; this bound is reached after about a second of hostile work.
 STEPS = 2_000_000
-# C code works on a long string without a trace event: each call is charged a step per this many items it is
-# given, and no run may take longer than SECONDS whatever its steps (one C call on ITEMS items takes milliseconds).
-CHARGE = 500
+# C code works on a long string or list without a trace event: each call is charged a step per CHARGE items
+# it is handed or returns (building a list costs about that), and no run may take longer than SECONDS
+# whatever its steps (one C call on ITEMS items takes milliseconds).
+CHARGE = 20
 SECONDS = 10.0
 ITEMS = 1_000_000  # the longest string, bytes or list one operation may build
 BITS = 100_000  # the largest integer arithmetic may take or produce (about 30,000 digits)
@@ -102,8 +112,11 @@ def _charge(*values: Any) -> None:
 
 
 def _sized(value: Any) -> Any:
-    if isinstance(value, _SIZED) and len(value) > ITEMS:
-        raise Exhausted(f"文稿中的模板表达式生成的内容过长（{len(value):,} 项，上限 {ITEMS:,}），已拒绝")
+    """The result, charged for as an argument is (building it was C work too), unless it is past ITEMS."""
+    if isinstance(value, _SIZED):
+        if len(value) > ITEMS:
+            raise Exhausted(f"文稿中的模板表达式生成的内容过长（{len(value):,} 项，上限 {ITEMS:,}），已拒绝")
+        _charge(value)
     return value
 
 
