@@ -154,3 +154,15 @@ def test_a_paragraph_opening_with_a_huge_number_is_prose(demo_repo: Path) -> Non
     data = _docx(["9" * 5000 + "、这是一段以很长的数字开头的正文。", "1、第一项；", "2、第二项。"])
     code, output = _import(demo_repo, data)
     assert code == 0, output
+
+
+def test_word_comments_are_reported_as_not_imported(demo_repo: Path) -> None:
+    data = _docx(["正文。"])
+    comments = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:comments xmlns:w="http://schemas.'
+                'openxmlformats.org/wordprocessingml/2006/main">' + "".join(
+                    f'<w:comment w:id="{i}" w:author="审核人"><w:p><w:r><w:t>意见{i}</w:t></w:r></w:p></w:comment>'
+                    for i in range(3)) + "</w:comments>")
+    code, output = _import(demo_repo, _rezip(data, {}, {"word/comments.xml": comments.encode()}))
+    assert code == 0 and "Word 批注 3 条未导入" in output, output
+    code, output = _import(demo_repo, data)
+    assert code == 0 and "批注" not in output

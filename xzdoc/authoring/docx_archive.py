@@ -23,14 +23,16 @@ MAX_UNPACKED = 200 * 1024 * 1024
 MAX_DOCUMENT_XML = 32 * 1024 * 1024
 
 
-def check_archive(data: bytes, source: Path) -> None:
+def check_archive(data: bytes, source: Path) -> int:
     """The .docx unpacked once within a budget, every member's checksum verified, before pandoc reads it whole.
 
     A few hundred kilobytes can unpack to gigabytes (a zip bomb); pandoc and the image copy would hold it all.
+    Returns the number of Word comments (批注), which pandoc drops and the report should mention.
     """
     import zlib
 
     total = 0
+    comments = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
@@ -38,11 +40,14 @@ def check_archive(data: bytes, source: Path) -> None:
                 raise XzdocError(f"{source.name} 不是 Word 文档（缺少 word/document.xml）", str(source),
                                  hint="确认它是 Word 或 WPS 保存的 .docx 文件")
             for info in archive.infolist():
-                size = 0
+                size, tail = 0, b""
                 with archive.open(info) as member:
                     while chunk := member.read(1 << 20):
                         size += len(chunk)
                         total += len(chunk)
+                        if info.filename == "word/comments.xml":  # the tag may straddle two chunks
+                            comments += (tail + chunk).count(b"<w:comment ")
+                            tail = chunk[-10:]
                         if total > MAX_UNPACKED or (info.filename == "word/document.xml" and size > MAX_DOCUMENT_XML):
                             raise XzdocError(f"{source.name} 解压后过大（{info.filename} 超过上限；全部内容至多 "
                                              f"{MAX_UNPACKED // 1048576} MB，正文至多 {MAX_DOCUMENT_XML // 1048576} MB）",
@@ -50,6 +55,7 @@ def check_archive(data: bytes, source: Path) -> None:
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
         raise XzdocError(f"{source.name} 已损坏，无法解压（{str(exc)[:120]}）", str(source),
                          hint="用 Word 或 WPS 打开并另存为 .docx 后再导入") from None
+    return comments
 
 
 def defuse(blocks: list[dict[str, Any]]) -> None:

@@ -62,6 +62,7 @@ class Report:
     extra: list[str] = field(default_factory=list)          # level-1 headings the outline does not name, kept
     images: list[Path] = field(default_factory=list)
     tables: int = 0
+    comments: int = 0                                       # Word 批注, not part of the text: dropped
 
 
 def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bool = False) -> Report:
@@ -73,7 +74,7 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
         raise UsageError(f"{folder} 不是项目目录（没有 {loader.PROJECT_FILE}）", "命令行选项 --project",
                          hint="写项目目录或项目编号，例如 --project XZJT-2026-003")
     data = _read_docx(source)
-    docx_archive.check_archive(data, source)
+    comments = docx_archive.check_archive(data, source)
     rel = _draft_rel(folder, kind)
     draft = folder / rel
     if draft.exists() and not force and not _untouched(draft):
@@ -85,7 +86,7 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
         raise XzdocError(f"无法读取 Word 文件 {source.name}（{exc.message[:200]}）", str(source),
                          hint="用 Word 或 WPS 打开并另存为 .docx 后再导入；文件可能已损坏") from None
     docx_archive.defuse(ast["blocks"])
-    report = Report(draft, registered=False)
+    report = Report(draft, registered=False, comments=comments)
     chapters = config.standard.outlines.get(kind, ())
     blocks, missing = _arrange(_normalised(ast["blocks"], chapters), chapters, report)
     images = _images(data, ast, blocks, folder, SLUGS.get(kind, "document"))

@@ -113,6 +113,8 @@ def import_command(file: Path, project: Path, kind: str, force: bool) -> None:
         click.echo("未找到的章节（已按提纲补上标题和编写提示，请补写正文）：" + "、".join(report.chapters_missing))
     if report.extra:
         click.echo("提纲之外的一级标题（已保留）：" + "、".join(report.extra))
+    if report.comments:
+        click.echo(f"Word 批注 {report.comments} 条未导入（批注不属于正文；需要保留的意见请写进正文或评审记录）")
     if report.unplaced:
         click.echo(f"未归入任何章节的段落（在第一个章节之前，未写入文稿）：{len(report.unplaced)} 段")
         for text in report.unplaced:
