@@ -1,9 +1,9 @@
 """What a draft shows must be something the typesetter can read (第七条: what is filed must be a document the
-bundle can produce): its images and its characters.
+bundle can produce): its images, its characters and its size.
 
-Both are checked again by render on the document pandoc reads; here they are
+Render refuses the same things on the document pandoc reads; here they are
 named at the draft line before a bundle is attempted, where Typst would
-otherwise report them against the page template.
+otherwise report them against the page template, or take minutes.
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def check_characters(project: Project, ctx: Context) -> Iterator[Hit]:
         for pos, value in _strings(project.data):
             char = textio.first_control(value)
             if char is not None:
-                yield Hit(pos, f"元数据中的“{value[:30].encode('unicode_escape').decode('ascii')}”含有控制字符 "
+                shown = "".join(f"\\x{ord(c):02x}" if textio.first_control(c) else c for c in value[:30])
+                yield Hit(pos, f"元数据中的“{shown}”含有控制字符 "
                                f"U+{ord(char):04X}，写入文稿后 PDF 和 DOCX 都无法容纳：删去这个转义字符")
 
 
