@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from xzdoc.config import Config
+from xzdoc.errors import XzdocError
 from xzdoc.model import Project
 from xzdoc.source.yamlio import Pos, YList, YMap
 
@@ -36,6 +37,12 @@ class Context:
 
     def enum(self, name: str) -> tuple[str, ...]:
         return self.config.standard.enums.get(name, ())
+
+
+def hit_of(exc: XzdocError, line: int | None = None) -> Hit:
+    """A check shared with render, which raises: its error as a finding at the error's own place."""
+    message = f"{exc.message}：{exc.hint}" if exc.hint else exc.message
+    return Hit((line or exc.line or 1, exc.column or 1), message, path=exc.path)
 
 
 def mapping(value: Any) -> YMap | None:

@@ -48,8 +48,13 @@ def entry_of(project: Project, key: str) -> Any:
 
 
 def dated(project: Project, record: str, key: str) -> tuple[dt.date, Pos] | None:
-    entry = mapping(entry_of(project, record))
-    day = as_date(entry.get(key)) if entry else None
+    return dated_in(entry_of(project, record), key)
+
+
+def dated_in(node: object, key: str) -> tuple[dt.date, Pos] | None:
+    """The date at ``key`` of a mapping, with its place; None when there is none."""
+    entry = mapping(node)
+    day = as_date(entry.get(key)) if entry is not None else None
     return (day, entry.at(key)) if entry is not None and day else None
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 from xzdoc.errors import XzdocError
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit
+from xzdoc.rules.base import Context, Hit, hit_of
 
 MAX_QUOTES = 8
 MAX_LISTS = 12
@@ -36,7 +36,7 @@ def check_nesting(project: Project, ctx: Context) -> Iterator[Hit]:
     for draft in project.drafts.values():
         problem = too_deep(draft.text or "", draft.path, draft.kind)
         if problem is not None:
-            yield Hit((problem.line or 1, 1), f"{problem.message}：{problem.hint}", path=draft.path)
+            yield hit_of(problem)
 
 
 def too_deep(body: str, path: str, kind: str = "文稿") -> XzdocError | None:

@@ -15,14 +15,8 @@ from collections.abc import Iterator
 
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, mapping, money, text, yuan
-from xzdoc.rules.integrity import dated, records
-from xzdoc.source.yamlio import Pos, as_date
-
-
-def _at(node: object, key: str) -> tuple[dt.date, Pos] | None:
-    entry = mapping(node)
-    day = as_date(entry.get(key)) if entry is not None else None
-    return (day, entry.at(key)) if entry is not None and day else None
+from xzdoc.rules.integrity import dated, dated_in, records
+from xzdoc.source.yamlio import as_date
 
 
 def check_acceptance_dates(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -31,12 +25,12 @@ def check_acceptance_dates(project: Project, ctx: Context) -> Iterator[Hit]:
     acceptance = mapping(recs.get("acceptance")) if recs else None
     if acceptance is None:
         return
-    held = _at(acceptance, "date")
-    applied = _at(acceptance, "applied")
+    held = dated_in(acceptance, "date")
+    applied = dated_in(acceptance, "applied")
     signed = dated(project, "contract", "signed")
     trial = acceptance.get("trial_run")
-    start, end = _at(trial, "start"), _at(trial, "end")
-    test = _at(acceptance.get("third_party_test"), "date")
+    start, end = dated_in(trial, "start"), dated_in(trial, "end")
+    test = dated_in(acceptance.get("third_party_test"), "date")
     if applied and held and applied[0] > held[0]:
         yield Hit(applied[1], f"验收申请日期 {applied[0]} 晚于竣工验收日期 {held[0]}：应先申请，再组织验收")
     if start and end and end[0] < start[0]:
@@ -54,7 +48,7 @@ def check_planned_end(project: Project, ctx: Context) -> Iterator[Hit]:
     """第十条: the planned completion the approval sets lies after the approval itself."""
     recs = records(project)
     approval = mapping(recs.get("approval")) if recs else None
-    day, end = _at(approval, "date"), _at(approval, "planned_end")
+    day, end = dated_in(approval, "date"), dated_in(approval, "planned_end")
     if day and end and end[0] < day[0]:
         yield Hit(end[1], f"批复的计划完工日期 {end[0]} 早于批复日期 {day[0]}：请核对 records.approval.planned_end")
 
@@ -96,7 +90,7 @@ def check_plan_before_drills(project: Project, ctx: Context) -> Iterator[Hit]:
     security = mapping(project.data.get("security"))
     if security is None:
         return
-    plan = _at(security.get("emergency_plan"), "date")
+    plan = dated_in(security.get("emergency_plan"), "date")
     if plan is None:
         return
     for _, drill in items(security.get("drills")):

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from xzdoc.errors import XzdocError
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit
+from xzdoc.rules.base import Context, Hit, hit_of
 from xzdoc.source import assets, textio
 from xzdoc.source.yamlio import Pos, YList, YMap
 
@@ -39,7 +39,7 @@ def check_size(project: Project, ctx: Context) -> Iterator[Hit]:
     for draft in project.drafts.values():
         problem = too_many(draft.text or "", draft.path, draft.kind)
         if problem is not None:
-            yield Hit((1, 1), f"{problem.message}：{problem.hint}", path=draft.path)
+            yield hit_of(problem)
 
 
 def check_images(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -54,7 +54,7 @@ def check_images(project: Project, ctx: Context) -> Iterator[Hit]:
             try:
                 assets.image(target, project.folder, draft.file.parent, draft.path, line)
             except XzdocError as exc:
-                yield Hit((line, 1), exc.message + (f"：{exc.hint}" if exc.hint else ""), path=draft.path)
+                yield hit_of(exc, line)
 
 
 def check_characters(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -63,7 +63,7 @@ def check_characters(project: Project, ctx: Context) -> Iterator[Hit]:
             continue
         exc = textio.control_character(draft.text, draft.path)
         if exc is not None:
-            yield Hit((exc.line or 1, exc.column or 1), exc.message + f"：{exc.hint}", path=draft.path)
+            yield hit_of(exc)
     # YAML refuses a raw control character; only a double-quoted escape ("\a", "\x1b", "\N") makes one.
     if "\\" in project.source:
         for pos, value in _strings(project.data):
