@@ -20,7 +20,9 @@ CONTRACT = "    signed: 2025-08-11\n    filed: 2025-08-15\n"
 SUPERVISION = "  supervision: {unit: 山西诚信工程监理有限公司, selected_by: 竞争性磋商, consent: 2025-08-26, filed: 2025-09-02}"
 _BASE_TEXT = (Path(__file__).parent / "resources" / "base_project" / "project.yaml").read_text("utf-8")
 SELF_EVALUATIONS = _BASE_TEXT[_BASE_TEXT.index("  self_evaluations:"):]
-ACCEPTED = ("  acceptance: {date: 2026-09-01, conclusion: 通过, catalog_registered: 2026-09-01, products_checked: true}\n"
+ACCEPTED = ("  acceptance: {date: 2026-09-01, conclusion: 通过, catalog_registered: 2026-09-01, products_checked: true,\n"
+            "    trial_run: {start: 2026-07-01, end: 2026-08-20}, third_party_test: {date: 2026-08-15, conclusion: 通过},\n"
+            "    supervision_opinion: 按合同完成建设，同意验收, archives: [建设合同, 监理报告]}\n"
             "  self_evaluations:")
 # The State Council's 2026 notice as STANDARD §8 gives it, to count by hand.
 REST_2026 = {dt.date(2026, 9, 25), dt.date(2026, 9, 26), dt.date(2026, 9, 27),

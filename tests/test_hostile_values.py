@@ -42,7 +42,7 @@ def validate(*extra: str) -> tuple[int, str]:
 @pytest.mark.parametrize("old, new, phrase", [
     ("total: 620.00", "total: " + "9" * 5000, "有 5000 位"),                       # past int()'s digit limit
     ("total: 620.00", "total: " + "9" * 40, "有 40 位整数"),                         # past decimal's precision
-    ("total: 620.00", "total: 0x" + "f" * 60, "位整数"),
+    ("total: 620.00", "total: 0x" + "f" * 60, "不是金额"),                         # hex stays text, never a number
     ("quantity: 260,", "quantity: .nan,", "的值为非数（.nan），不是有限数值"),          # NaN does not compare
     ("quantity: 260,", "quantity: .inf,", "的值为无穷大（.inf），不是有限数值"),        # WAS: shown as NaN
     ("quantity: 260,", "quantity: -.Inf,", "的值为无穷大（.inf），不是有限数值"),

@@ -173,6 +173,23 @@ def test_baseline_adopts_earlier_stages_on_their_records(tmp_path: Path) -> None
     assert folder.exists()
 
 
+def test_adopted_records_keep_the_baseline_evidence_after_an_approved_change(tmp_path: Path) -> None:
+    # WAS WRONG: after an approving merge edited the project, the adopted stage's evidence was read
+    # from nothing and said "缺少 records.review；缺少 records.approval…".
+    r = Repo(tmp_path / "bureau", config=None)
+    r.full_project()
+    r.commit("迁入已在建设的项目", who=DEV)
+    r.write("xzdoc.yaml", CONFIG + f'baseline: "{r.head()}"\n')
+    r.commit("采用 xzdoc")
+    pid = "XZJT-2025-902"
+    rel = f"projects/{pid}/project.yaml"
+    r.pull_request("progress", PARTY, lambda repo: repo.edit(rel, "  progress:\n",
+                                                            "  progress:\n    - {date: 2026-11-02, summary: 完成二期接口联调测试}\n"))
+    assert build(r).problems() == []
+    (record,) = [x for x in ledger.records_for(config.load(r.path), pid) if x.status == "adopted" and x.change == "stage"]
+    assert "批复文号 忻政数函〔2025〕37号" in record.evidence and "缺少" not in record.evidence
+
+
 def test_baseline_must_be_on_the_main_line(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "bureau", config=None)
     repo.project(PID)

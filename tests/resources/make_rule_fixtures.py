@@ -131,6 +131,7 @@ CASES: dict[str, list[Mutation]] = {
     "art19.catalog-registration": [data_edit(lambda d: _accepted(d, catalog=False))],
     "art20.key-products": [data_edit(lambda d: (_accepted(d), d["security"].pop("key_products")))],
     "art21.acceptance-filing-deadline": [data_edit(lambda d: _accepted(d, filing="2026-10-20"))],
+    "art18.acceptance-checklist": [data_edit(lambda d: (_accepted(d), d["records"]["acceptance"].pop("trial_run")))],
     "art22.self-evaluation": [data_edit(lambda d: d["records"].pop("self_evaluations"))],
     "art24.acceptance-overdue": [data_edit(lambda d: d["records"]["approval"].update(planned_end="2026-03-31"))],
     "art32.emergency-drill": [data_edit(lambda d: (_accepted(d, day="2025-10-10", filing="2025-10-20", operating=True),
@@ -211,7 +212,8 @@ def _long_operating(data: dict, skip_year: int) -> None:
                                                         "spent": spent})
     data["security"]["crypto"]["assessments"] += [{"date": dt.date(2025, 5, 20), "conclusion": "符合"},
                                                   {"date": dt.date(2026, 5, 20), "conclusion": "符合"}]
-    data["security"]["drills"].append({"date": dt.date(2026, 6, 12), "summary": "数据库故障切换演练"})
+    data["security"]["drills"] += [{"date": dt.date(2025, 6, 12), "summary": "网络中断应急切换演练"},
+                                   {"date": dt.date(2026, 6, 12), "summary": "数据库故障切换演练"}]
     data["records"]["evaluations"].append({"date": dt.date(2026, 1, 15), "kind": "年度考核", "summary": "2025年度考核良好"})
 
 
@@ -220,6 +222,10 @@ def _accepted(data: dict, catalog: bool = True, filing: str | None = "2026-06-20
     """Move the base project to acceptance on ``day``, with the records that stage needs."""
     data["stage"] = "operating" if operating else "accepted"
     acceptance = {"date": day, "conclusion": "通过竣工验收", "products_checked": True}
+    held = dt.date.fromisoformat(day)
+    acceptance.update(trial_run={"start": held - dt.timedelta(days=40), "end": held - dt.timedelta(days=12)},
+                      third_party_test={"date": held - dt.timedelta(days=15), "conclusion": "功能和性能测试通过"},
+                      supervision_opinion="按合同完成建设，质量合格，同意提请竣工验收", archives=["建设合同", "监理报告", "测评报告"])
     if catalog:
         acceptance["catalog_registered"] = day
     data["records"]["acceptance"] = acceptance

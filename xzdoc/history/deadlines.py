@@ -19,7 +19,7 @@ from xzdoc.config import GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
 from xzdoc.history.calendar import WorkCalendar
 from xzdoc.model import Project
-from xzdoc.source.yamlio import Pos, YList, YMap, as_date
+from xzdoc.source.yamlio import DATE_YEARS, Pos, YList, YMap, as_date
 
 WORKDAYS, DAYS = "工作日", "天"
 MUNICIPAL_CLOUD = "市级政务云"
@@ -162,7 +162,7 @@ def _self_evaluations(project: Project, config: Config, as_of: dt.date) -> list[
             year = int(str(key))
         except ValueError:
             continue
-        if year > as_of.year or (start and year < start.year):
+        if year > as_of.year or year not in DATE_YEARS or (start and year < start.year):
             continue
         finished, pos = done.get(year, (None, years.keypos.get(key, years.pos)))
         due = dt.date(year + 1, month, day)
@@ -196,7 +196,14 @@ def _drill(project: Project, config: Config, accepted: dt.date | None, filing: Y
     if anchor is None:
         return []
     days = int(config.standard.caps.get("drill_interval_days", 366))
-    pos = drills.pos if isinstance(drills, YList) else (security.pos if isinstance(security, YMap) else project.data.pos)
+    # The finding belongs at the last drill, or where the first one is to be written.
+    last = max(((d, i) for i, d in enumerate(dates) if d), default=None)
+    if last is not None and isinstance(drills, YList):
+        pos = drills[last[1]].at("date")
+    elif isinstance(security, YMap):
+        pos = security.keypos.get("drills") or project.data.keypos.get("security") or security.pos
+    else:
+        pos = project.data.pos
     return [Deadline("drill", "应急演练", "第三十二条", anchor, days, DAYS, anchor + dt.timedelta(days=days), None, pos)]
 
 

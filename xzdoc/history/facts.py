@@ -40,9 +40,9 @@ from xzdoc.source.yamlio import as_date
 # start-up of `xzdoc validate`, which imports this module for EVENT_DATES and FILINGS even outside git.
 
 PROJECT_FILE = "project.yaml"
-_CACHE_VERSION = f"xzdoc-facts-10-marshal{marshal.version}"
+_CACHE_VERSION = f"xzdoc-facts-11-marshal{marshal.version}"
 # Fields of a filing that say when something happened (planned_end and the like look ahead on purpose).
-EVENT_DATES = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered"})
+EVENT_DATES = frozenset({"date", "signed", "filed", "consent", "approved", "catalog_registered", "applied", "start", "end"})
 # The records that are filings, opinions and approvals (progress reports and evaluations are not dated claims
 # that something was approved or filed).
 FILINGS = frozenset({"pre_review", "review", "finance_review", "approval", "private_network_approval", "procurement",

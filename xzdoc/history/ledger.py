@@ -160,7 +160,8 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     base = line.base
     references = {path: Reference(f.approved_commit, f.approved_tree, f.approved_blob or "", f.adopted)
                   for path, f in steps.folders.items() if f.approved_tree}
-    at_base = {path: f.approved_blob or "" for path, f in steps.folders.items() if f.adopted and f.approved_blob}
+    # Adopted records keep the baseline's project.yaml as evidence after later approved changes.
+    at_base = {path: f.baseline_blob for path, f in steps.folders.items() if f.baseline_blob}
     commits = history.commits
     return Ledger(str(where), history.branch, commits[-1].sha if commits else "",
                   commits[base].sha if base is not None else None, tuple(records), steps.heads(), references,

@@ -56,6 +56,7 @@ class Folder:
     approved_blob: str | None = None
     approved_commit: str = ""
     adopted: bool = False
+    baseline_blob: str | None = None               # the project.yaml the baseline adopted, kept as its evidence
     drifted: Commit | None = None                  # first commit that left the approved tree
     future: dict[str, tuple[str, str]] = field(default_factory=dict)   # record key -> (commit, date)
 
@@ -247,7 +248,7 @@ class Walk:
         if adopted:
             if tree is not None and now is not None and now.stage and now.stage != "draft":
                 folder.approved_tree, folder.approved_blob, folder.approved_commit = tree, blob, commit.sha
-                folder.adopted = True
+                folder.adopted, folder.baseline_blob = True, blob
             folder.drifted = None
             return
         if tree == folder.approved_tree:

@@ -109,7 +109,7 @@ def _dues(project: Project, config: Config, cal: WorkCalendar, as_of: dt.date) -
         if d.due is None:
             note = f"{d.gap or ''} 年无工作日历数据，请在 xzdoc.yaml 的 calendar.years 中补充".lstrip()
         else:
-            note = _calendar_days(d.due, unit)
+            note = _calendar_days(d.due, unit, cal, as_of)
         out.append(Due(d.label, d.article, d.due, left, unit, d.due is not None and as_of > d.due, note))
     return out
 
@@ -120,12 +120,17 @@ def _acceptance(d: Deadline, cal: WorkCalendar, as_of: dt.date) -> Due:
     shifted = Deadline(d.key, d.label, d.article, d.event, 0, d.unit, planned, None, d.pos)
     left, unit, _ = lifecycle.left(shifted, cal, as_of)
     overdue = planned is not None and as_of > planned
-    note = f"超过 {d.due} 即属长期拖延（第二十四条）" if overdue else (_calendar_days(planned, unit) if planned else "")
+    note = f"超过 {d.due} 即属长期拖延（第二十四条）" if overdue else (_calendar_days(planned, unit, cal, as_of) if planned else "")
     return Due("竣工验收（计划完工）", d.article, planned, left, unit, overdue, note)
 
 
-def _calendar_days(due: dt.date, unit: str) -> str:
-    return f"{due.year} 年无工作日历，按自然日计" if unit == DAYS else ""
+def _calendar_days(due: dt.date, unit: str, cal: WorkCalendar, as_of: dt.date) -> str:
+    if unit != DAYS:
+        return ""
+    # The count runs from today to the due date, either way round: name the year it lacks.
+    span = range(min(due, as_of).year, max(due, as_of).year + 1)
+    year = next((y for y in span if not cal.covers(y)), due.year)
+    return f"{year} 年无工作日历，按自然日计"
 
 
 def as_json(status: Status) -> str:

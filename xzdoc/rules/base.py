@@ -11,7 +11,7 @@ from typing import Any
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
 from xzdoc.model import Project
-from xzdoc.source.yamlio import Pos, YList, YMap
+from xzdoc.source.yamlio import Pos, YList, YMap, as_date
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,27 @@ def hit_of(exc: XzdocError, line: int | None = None) -> Hit:
 
 def mapping(value: Any) -> YMap | None:
     return value if isinstance(value, YMap) else None
+
+
+def home(project: Project, *path: str) -> Pos:
+    """Where a missing record belongs: the line of the deepest key of ``path`` that is written."""
+    node: Any = project.data
+    pos = project.data.pos
+    for key in path:
+        if not isinstance(node, YMap) or key not in node:
+            break
+        pos, node = node.keypos.get(key) or node.at(key), node[key]
+    return pos
+
+
+def day_places(entries: Any, key: str = "date") -> dict[dt.date, Pos]:
+    """Each entry's date, with the place of that date; the first entry wins a date written twice."""
+    out: dict[dt.date, Pos] = {}
+    for _, entry in items(entries):
+        day = as_date(entry.get(key))
+        if day is not None:
+            out.setdefault(day, entry.at(key))
+    return out
 
 
 def items(value: Any) -> Iterator[tuple[int, YMap]]:

@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, items, mapping, text
+from xzdoc.rules.base import Context, Hit, day_places, home, items, mapping, text
 from xzdoc.rules.integrity import dated, records
 from xzdoc.rules.substance import empty_words
 from xzdoc.source.yamlio import YMap, as_date
@@ -79,8 +79,9 @@ def check_crypto_assessment(project: Project, ctx: Context) -> Iterator[Hit]:
     crypto = mapping(security.get("crypto")) if security else None
     if accepted is None or crypto is None or not ctx.std.reached(project.stage, "accepted"):
         return
-    days = sorted(d for _, e in items(crypto.get("assessments")) if (d := as_date(e.get("date"))))
-    where = crypto.at("assessments") if "assessments" in crypto else crypto.pos
+    places = day_places(crypto.get("assessments"))
+    days = sorted(places)
+    where = home(project, "security", "crypto", "assessments")
     before = [d for d in days if d <= accepted[0]]
     if not before:
         yield Hit(where, f"竣工验收（{accepted[0]}）前未记录商用密码应用安全性评估（security.crypto.assessments）")
@@ -89,8 +90,9 @@ def check_crypto_assessment(project: Project, ctx: Context) -> Iterator[Hit]:
     points = [before[-1], *[d for d in days if d > accepted[0]], ctx.as_of]
     for a, b in itertools.pairwise(points):
         if (b - a).days > interval:
-            yield Hit(where, f"密码应用安全性评估应每年开展：{a} 之后至{'今' if b == ctx.as_of else f' {b}'}已 {(b - a).days} 天"
-                             "没有评估记录")
+            yield Hit(places.get(b) or places.get(a) or where,
+                      f"密码应用安全性评估应每年开展：{a} 之后至{'今' if b == ctx.as_of else f' {b}'}已 {(b - a).days} 天"
+                      "没有评估记录")
 
 
 def check_incident_reports(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -116,7 +118,7 @@ def check_om_self_evaluation(project: Project, ctx: Context) -> Iterator[Hit]:
     budget = mapping(project.data.get("budget"))
     planned = {int(str(y)) for y in (mapping(budget.get("years")) if budget else None) or () if str(y).isdigit()}
     month, day = (int(x) for x in str(ctx.std.caps.get("self_evaluation_due", "03-31")).split("-"))
-    where = recs.at("self_evaluations") if recs and "self_evaluations" in recs else (recs or project.data).pos
+    where = home(project, "records", "self_evaluations")
     for year in range(accepted[0].year, ctx.as_of.year):
         # Budget years are the construction rule's (art22.self-evaluation); these are the O&M years.
         if year in planned or year in done or ctx.as_of <= dt.date(year + 1, month, day):

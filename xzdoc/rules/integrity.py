@@ -30,6 +30,10 @@ CHAIN: tuple[tuple[str, str, str, str], ...] = (
     ("acceptance", "catalog_registered", "资源目录纳入共享平台目录管理系统", "第十九条"),
     ("acceptance_filing", "date", "验收报告备案", "第二十一条"),
 )
+# What each step of CHAIN must follow (indexes into CHAIN); by default the step before it. The
+# supervision unit is chosen after the contract is signed, but nothing orders it after the
+# contract's filing (第十四、十七条 run side by side); acceptance waits for both filings.
+_AFTER: dict[int, tuple[int, ...]] = {5: (3,), 7: (4, 6)}
 # Records that mean construction has started: before the approval they are 未批先建.
 BUILT = (("procurement", "date", "采购"), ("contract", "signed", "建设合同签订"),
          ("supervision", "consent", "监理单位确定"))
@@ -79,16 +83,16 @@ def check_unapproved_construction(project: Project, ctx: Context) -> Iterator[Hi
 
 
 def check_record_order(project: Project, ctx: Context) -> Iterator[Hit]:
-    previous: tuple[dt.date, str, str] | None = None
-    for record, key, label, article in CHAIN:
+    # floors[i]: the latest recorded step that step i must follow, looking past steps not recorded.
+    floors: list[tuple[dt.date, str, str] | None] = []
+    for i, (record, key, label, article) in enumerate(CHAIN):
+        before = [floors[j] for j in _AFTER.get(i, (i - 1,) if i else ())]
+        previous = max((f for f in before if f), default=None)
         found = dated(project, record, key)
-        if found is None:
-            continue
-        if previous and found[0] < previous[0] and not _reported_elsewhere(previous[1], label):
+        if found and previous and found[0] < previous[0] and not _reported_elsewhere(previous[1], label):
             yield Hit(found[1], f"{label}日期 {found[0]} 早于{previous[1]}日期 {previous[0]}：各环节应依次进行"
                                 f"（{previous[1]}依据{previous[2]}，{label}依据{article}），请核对记录日期")
-        if not previous or found[0] >= previous[0]:
-            previous = (found[0], label, article)
+        floors.append((found[0], label, article) if found and (not previous or found[0] >= previous[0]) else previous)
 
 
 def _reported_elsewhere(before: str, after: str) -> bool:
@@ -105,13 +109,16 @@ def check_finance_review_date(project: Project, ctx: Context) -> Iterator[Hit]:
 
 
 def check_future_records(project: Project, ctx: Context) -> Iterator[Hit]:
-    recs = records(project)
-    if recs is None:
-        return
-    for key, value in recs.items():
-        for pos, day in _dates(value, recs.at(key)):  # planned dates (planned_end) are skipped by _dates
-            if day > ctx.as_of:
-                yield Hit(pos, f"records.{key} 中的日期 {day} 晚于检查日期 {ctx.as_of}：记录只能登记已经发生的事项")
+    # Security holds records too (filings, assessments, drills, incident reports): a drill dated
+    # next month would otherwise stop the drill clock today.
+    for part in ("records", "security"):
+        recs = mapping(project.data.get(part))
+        if recs is None:
+            continue
+        for key, value in recs.items():
+            for pos, day in _dates(value, recs.at(key)):  # planned dates (planned_end) are skipped by _dates
+                if day > ctx.as_of:
+                    yield Hit(pos, f"{part}.{key} 中的日期 {day} 晚于检查日期 {ctx.as_of}：记录只能登记已经发生的事项")
 
 
 def _dates(value: object, pos: Pos) -> Iterator[tuple[Pos, dt.date]]:
@@ -175,10 +182,18 @@ def check_finance_review_amount(project: Project, ctx: Context) -> Iterator[Hit]
     total = money(project, "budget", "total")
     if review is None or amount is None or total is None or amount == total:
         return
-    _, adjusted = approved_total(project)
-    if not adjusted:
-        yield Hit(review.at("amount"), f"财务科预算审定金额 {yuan(amount)} 与总预算 budget.total {yuan(total)} 不一致"
-                                       f"（相差 {yuan(amount - total)}），且没有经批准的预算调整（records.changes）说明差额")
+    # An approved adjustment explains the difference only if it fixed this very amount: one that
+    # names the budget but keeps the total ("总额不变") explains nothing.
+    adjusted = [money(project, "records", "changes", i, "amount") for i, change in items(entry_of(project, "changes"))
+                if change.get("approved") and {text(f) for f in change.get("fields") or ()} & {"budget", "budget.total", "预算"}]
+    if amount in adjusted:
+        return
+    after = [a for a in adjusted if a is not None]
+    why = (f"，与经批准调整后的总额 {yuan(after[-1])} 也不一致" if after else
+           "，经批准的预算调整（records.changes）未写明调整后的金额（amount）" if adjusted else
+           "，且没有经批准的预算调整（records.changes）说明差额")
+    yield Hit(review.at("amount"), f"财务科预算审定金额 {yuan(amount)} 与总预算 budget.total {yuan(total)} 不一致"
+                                   f"（相差 {yuan(amount - total)}）{why}")
 
 
 def check_payments(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -190,15 +205,20 @@ def check_payments(project: Project, ctx: Context) -> Iterator[Hit]:
     filed = dated(project, "contract", "filed")
     supervision = dated(project, "supervision", "filed")
     accepted = dated(project, "acceptance_filing", "date")
+    acceptance = dated(project, "acceptance", "date")
     paid = Decimal(0)
     for i, pay in items(payments):
         amount = money(project, "records", "payments", i, "amount") or Decimal(0)
         day, kind = as_date(pay.get("date")), text(pay.get("stage"))
-        paid += amount
-        if contract is not None and paid > contract:
-            yield Hit(pay.at("amount"), f"累计拨付 {yuan(paid)} 超过合同金额 {yuan(contract)}")
+        if kind != "运维费":  # O&M funds are the yearly budget's (第二十一条), not the construction contract's
+            paid += amount
+            if contract is not None and paid > contract:
+                yield Hit(pay.at("amount"), f"累计拨付 {yuan(paid)} 超过合同金额 {yuan(contract)}（运维费不计入）")
         if not day:
             continue
+        if kind == "验收款" and (not acceptance or day < acceptance[0]):
+            yield Hit(pay.at("date"), f"验收款 {day} 拨付时项目尚未竣工验收"
+                                      f"{f'（验收日期 {acceptance[0]}）' if acceptance else ''}：验收款在竣工验收通过后拨付")
         if not filed or day < filed[0]:
             yield Hit(pay.at("date"), f"{kind} {day} 拨付时合同尚未备案：未备案的项目不得拨付建设资金（第五条、第十四条）")
         elif kind in ("进度款", "验收款", "尾款") and (not supervision or day < supervision[0]):

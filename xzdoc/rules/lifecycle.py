@@ -7,6 +7,7 @@ year could decide becomes an error naming the remedy rather than a guess.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from xzdoc.errors import XzdocError
@@ -14,7 +15,7 @@ from xzdoc.history import deadlines as lifecycle
 from xzdoc.history.calendar import WorkCalendar
 from xzdoc.history.deadlines import Deadline
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, items, mapping, text
+from xzdoc.rules.base import Context, Hit, day_places, items, mapping, text
 from xzdoc.source.yamlio import as_date
 
 _CALENDAR = "lifecycle.calendar"
@@ -144,7 +145,15 @@ def check_acceptance_overdue(project: Project, ctx: Context) -> Iterator[Hit]:
 
 def check_drill(project: Project, ctx: Context) -> Iterator[Hit]:
     deadline = _deadlines(project, ctx).get("drill")
-    if deadline is None or deadline.due is None or ctx.as_of <= deadline.due:
+    if deadline is None or deadline.due is None:
+        return
+    security = mapping(project.data.get("security"))
+    places = day_places(security.get("drills") if security else None)
+    for a, b in itertools.pairwise(sorted(places)):
+        if (b - a).days > deadline.period:  # a lapse now past: the clock restarted, the gap stays on record
+            yield Hit(places[b], f"应急演练 {b} 距上一次演练 {a} 已 {(b - a).days} 天，超过 {deadline.period} 天：运维阶段须定期"
+                                 "组织演练（security.drills）", level="warning")
+    if ctx.as_of <= deadline.due:
         return
     yield Hit(deadline.pos, f"自 {deadline.event} 起超过 {deadline.period} 天没有应急演练记录：运维阶段须定期组织演练"
                             "（security.drills）")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, items, mapping, money, text, yuan
 from xzdoc.rules.integrity import dated, dated_in, records
-from xzdoc.source.yamlio import as_date
+from xzdoc.source.yamlio import DATE_YEARS, as_date
 
 
 def check_acceptance_dates(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -33,6 +33,10 @@ def check_acceptance_dates(project: Project, ctx: Context) -> Iterator[Hit]:
     test = dated_in(acceptance.get("third_party_test"), "date")
     if applied and held and applied[0] > held[0]:
         yield Hit(applied[1], f"验收申请日期 {applied[0]} 晚于竣工验收日期 {held[0]}：应先申请，再组织验收")
+    consent = dated(project, "acceptance_filing", "consent")
+    if consent and held and consent[0] < held[0]:
+        yield Hit(consent[1], f"局党组同意验收报告备案的日期 {consent[0]} 早于竣工验收日期 {held[0]}："
+                              "先验收，再经局党组同意备案（第二十一条）")
     if start and end and end[0] < start[0]:
         yield Hit(end[1], f"试运行结束日期 {end[0]} 早于开始日期 {start[0]}")
     for found, label in ((end, "试运行结束"), (test, "第三方测试")):
@@ -74,7 +78,7 @@ def check_self_evaluation_dates(project: Project, ctx: Context) -> Iterator[Hit]
         return
     for i, entry in items(recs.get("self_evaluations")):
         year, day = entry.get("year"), as_date(entry.get("date"))
-        if type(year) is not int:
+        if type(year) is not int or year not in DATE_YEARS:  # the schema names a year out of range
             continue
         if day and day <= dt.date(year, 12, 31):
             yield Hit(entry.at("date"), f"{year} 年度自评价报告日期 {day} 不在该年度结束之后：自评价在预算年度结束后开展")

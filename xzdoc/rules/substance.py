@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, items, mapping, text
+from xzdoc.rules.base import Context, Hit, day_places, home, items, mapping, text
 from xzdoc.rules.integrity import dated, entry_of, records
-from xzdoc.source.yamlio import Pos, YMap, as_date
+from xzdoc.source.yamlio import DATE_YEARS, Pos, YMap, as_date
 
 _PLACEHOLDERS = "substance.placeholders"
 _SPACE = re.compile(r"[\s，。、；：,.;:!！?？“”\"'（）()]+")
@@ -131,13 +131,14 @@ def check_fund_analysis(project: Project, ctx: Context) -> Iterator[Hit]:
     if recs is None or start is None:
         return
     interval = int(ctx.std.caps.get("fund_analysis_interval_days", 92))
-    entries = recs.get("fund_analysis")
-    days = [d for _, e in items(entries) if (d := as_date(e.get("date")))]
-    where = recs.at("fund_analysis") if entries else project.data.keypos.get("records", recs.pos)
-    for a, b in _gaps(start[0], days, ctx.as_of, interval):
+    places = day_places(recs.get("fund_analysis"))
+    where = home(project, "records", "fund_analysis")
+    for a, b in _gaps(start[0], list(places), ctx.as_of, interval):
         late = b == ctx.as_of
         what = "至今" if late else f"至 {b}"
-        yield Hit(where, f"建设期应定期开展资金使用对照分析（records.fund_analysis，每 {interval} 天至少一次）：自 {a} "
+        # The analysis that came late, or for a stretch running to today the last one there is.
+        at = places.get(b) or places.get(a) or where
+        yield Hit(at, f"建设期应定期开展资金使用对照分析（records.fund_analysis，每 {interval} 天至少一次）：自 {a} "
                          f"{what}已 {(b - a).days} 天没有对照分析", level=None if late else "warning")
 
 
@@ -153,10 +154,10 @@ def check_annual_assessment(project: Project, ctx: Context) -> Iterator[Hit]:
     kind = ctx.std.caps.get("evaluation_kinds", {}).get("annual", "年度考核")
     # Each assessment covers one year: held in its fourth quarter or in the first quarter after it ends.
     held = {d.year - 1 if d.month <= 3 else d.year for _, e in _evaluations(project, kind) if (d := as_date(e.get("date")))}
-    recs = records(project) or project.data
+    where = home(project, "records", "evaluations")
     for year in range(accepted[0].year, ctx.as_of.year):
         if year not in held and ctx.as_of > dt.date(year + 1, 3, 31):
-            yield Hit(recs.pos, f"{year} 年度未记录项目使用情况的年度工作绩效考核（records.evaluations，kind: {kind}），"
+            yield Hit(where, f"{year} 年度未记录项目使用情况的年度工作绩效考核（records.evaluations，kind: {kind}），"
                                 "考核结果是下一年度项目审核的依据")
 
 
@@ -168,7 +169,7 @@ def check_efficiency_evaluation(project: Project, ctx: Context) -> Iterator[Hit]
     found = _evaluations(project, kind)
     began = dated(project, "acceptance_filing", "date")
     if not found and began and (ctx.as_of - began[0]).days > int(ctx.std.caps.get("evaluation_valid_days", 366)):
-        yield Hit((records(project) or project.data).pos, f"投入运行已超过一年，未开展应用效能评估（records.evaluations，"
+        yield Hit(home(project, "records", "evaluations"), f"投入运行已超过一年，未开展应用效能评估（records.evaluations，"
                                                           f"kind: {kind}，覆盖{'、'.join(wanted)}五个方面）")
     for pos, entry in found:
         dims = mapping(entry.get("dimensions"))
@@ -232,7 +233,7 @@ def check_stale_submitted(project: Project, ctx: Context) -> Iterator[Hit]:
     budget = mapping(project.data.get("budget"))
     years = mapping(budget.get("years")) if budget else None
     first = min((int(str(y)) for y in years or () if str(y).isdigit()), default=None)
-    if first is not None and ctx.as_of >= dt.date(first, 1, 1):
+    if first is not None and first in DATE_YEARS and ctx.as_of >= dt.date(first, 1, 1):
         yield Hit(project.data.at("stage"), f"首个预算年度 {first} 年已开始，项目仍停留在“已申报”：请推进审核，"
                                             "或按滚动规划调整到以后年度的计划")
 
@@ -250,3 +251,53 @@ def check_stale_building(project: Project, ctx: Context) -> Iterator[Hit]:
         yield Hit(recs.at("progress"),
                   f"建设中的项目自 {last} 起 {(ctx.as_of - last).days} 天没有进度填报（超过 {days} 天）：请在项目管理平台"
                   "填报进展，建设内容有重大变化的及时提交调整申请")
+
+
+# A result that failed, unless the same words say the failure was put right.
+_FAILED = re.compile(r"未通过|不予通过|不通过|不合格|不符合|不同意")
+_RECTIFIED = re.compile(r"已整改|整改后|整改完成|复测通过|复评通过")
+# What the 竣工验收报告 lists for an acceptance (第十八条): a field and its name there.
+_CHECKLIST = (("trial_run", "试运行"), ("third_party_test", "第三方测评"), ("supervision_opinion", "监理意见"),
+              ("archives", "归档资料"))
+
+
+def _failed(value: object) -> bool:
+    said = text(value)
+    return bool(_FAILED.search(said)) and not _RECTIFIED.search(said)
+
+
+def check_acceptance_checklist(project: Project, ctx: Context) -> Iterator[Hit]:
+    """第十八条: an accepted project passed its acceptance, on a trial run, a test, the supervisor's word and archives."""
+    if not ctx.std.reached(project.stage, "accepted"):
+        return
+    acceptance = mapping(entry_of(project, "acceptance"))
+    if acceptance is None:
+        return      # art07.stage-requirements names the missing record
+    if _failed(acceptance.get("conclusion")):
+        yield Hit(acceptance.at("conclusion"), f"竣工验收结论为“{text(acceptance.get('conclusion'))}”：未通过验收的项目不能进入"
+                                               "“已验收”及以后阶段，整改后重新组织验收并记录通过的结论")
+    test = mapping(acceptance.get("third_party_test"))
+    if test is not None and _failed(test.get("conclusion")):
+        yield Hit(test.at("conclusion"), f"第三方测评结论为“{text(test.get('conclusion'))}”：测评未通过不能通过竣工验收，"
+                                         "整改复测后记录通过的结论")
+    for key, label in _CHECKLIST:
+        value = acceptance.get(key)
+        if value in (None, "", [], {}) or (isinstance(value, str) and empty_words(ctx, value, 4)):
+            yield Hit(acceptance.keypos.get(key) or home(project, "records", "acceptance"),
+                      f"竣工验收记录缺少{label}（records.acceptance.{key}）：竣工验收报告须列明{label}情况")
+    yield from _security_results(project, acceptance)
+
+
+def _security_results(project: Project, acceptance: YMap) -> Iterator[Hit]:
+    # The latest 等保测评 and 密评 before acceptance are what the acceptance relied on.
+    held = as_date(acceptance.get("date"))
+    security = mapping(project.data.get("security"))
+    crypto = mapping(security.get("crypto")) if security else None
+    for entries, label in ((security.get("mlps_assessments") if security else None, "等级保护测评"),
+                           (crypto.get("assessments") if crypto else None, "商用密码应用安全性评估")):
+        before = [(d, e) for _, e in items(entries) if (d := as_date(e.get("date"))) and (held is None or d <= held)]
+        if before:
+            day, entry = max(before, key=lambda pair: pair[0])
+            if _failed(entry.get("conclusion")):
+                yield Hit(entry.at("conclusion"), f"竣工验收前最近一次{label}（{day}）结论为“{text(entry.get('conclusion'))}”："
+                                                  "测评不符合要求不能通过竣工验收，整改复测后记录结论")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from xzdoc.source.yamlio import DATE_YEARS, Pos, YList, YMap, colon_slip
+from xzdoc.source.yamlio import Pos, YList, YMap, colon_slip, iso_day
 
 Path = tuple[object, ...]
 Problem = tuple[Pos, str]
@@ -134,6 +134,7 @@ def _map_checker(schema: Mapping[str, Any]) -> Checker:
     extra = schema.get("additionalProperties", True)
     extra_check = _compile(extra) if isinstance(extra, Mapping) else _compile(_prepare({}, {}))
     patterns = [(re.compile(p), _compile(sub)) for p, sub in schema.get("patternProperties", {}).items()]
+    key_hint = schema.get("x-key-hint")
     names = schema.get("propertyNames") or {}
     keys_are_text = bool(names) and "$ref" not in names
     props_get, leaves_get = props.get, leaves.get
@@ -166,7 +167,7 @@ def _map_checker(schema: Mapping[str, Any]) -> Checker:
             sub = next((c for p, c in patterns if p.match(str(k))), None)
             if sub is None:
                 if extra is False:
-                    w.problems.append(_unknown_key(value, k, path, props))
+                    w.problems.append(_unknown_key(value, k, path, props, key_hint))
                     continue
                 sub = extra_check
             if keys_are_text and not isinstance(k, str):
@@ -188,11 +189,14 @@ def _type_problem(schema: Mapping[str, Any], value: Any, path: Path, pos: Pos) -
     return pos, f"“{dotted(path)}”应为{names}，实际是{_describe(value)}"
 
 
-def _unknown_key(value: YMap, key: object, path: Path, props: Mapping[str, Any]) -> Problem:
+def _unknown_key(value: YMap, key: object, path: Path, props: Mapping[str, Any], key_hint: str | None = None
+                 ) -> Problem:
     pos = value.keypos.get(key) or value.at(key)
     slip = colon_slip(key) if isinstance(key, str) else None
     if slip:
         return (pos[0], pos[1] + slip[0]), slip[1]
+    if key_hint and not props:
+        return pos, f"“{dotted(path)}”下的键“{key}”不对：键应为{key_hint}"
     name = f"“{dotted((*path, key))}”不是已知字段"
     close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.6)
     if close:
@@ -269,12 +273,8 @@ def _check_money(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> b
 def _check_date(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
     if isinstance(value, dt.date):
         return True
-    if isinstance(value, str):
-        try:
-            if dt.date.fromisoformat(value).year in DATE_YEARS:
-                return True
-        except ValueError:
-            pass
+    if isinstance(value, str) and iso_day(value) is not None:
+        return True
     w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”应为日期 YYYY-MM-DD，实际是“{value}”"))
     return True
 

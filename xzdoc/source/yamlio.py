@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -343,19 +344,15 @@ class _Builder:
             return value  # a key is a name; keep "2026-01-01" or "1.5" as written
         if tag == _INT:
             try:
-                return int(value.replace("_", ""), 10)
-            except ValueError:
-                node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
-                try:
-                    return yaml.constructor.SafeConstructor.construct_yaml_int(_CONSTRUCTOR, node)
-                except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-                    m = event.start_mark
-                    raise XzdocError(f"数字“{value[:20]}…”有 {len(value)} 位，不是有效的数值", self.path, m.line + 1,
-                                     column=m.column + 1, hint="金额以万元为单位、保留两位小数，年份写四位数字") from None
+                return int(value, 10)
+            except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+                m = event.start_mark
+                raise XzdocError(f"数字“{value[:20]}…”有 {len(value)} 位，不是有效的数值", self.path, m.line + 1,
+                                 column=m.column + 1, hint="金额以万元为单位、保留两位小数，年份写四位数字") from None
         if tag == _FLOAT:
             # Kept exact: money must never pass through a binary float.
             try:
-                return Decimal(value.replace("_", ""))
+                return Decimal(value)
             except InvalidOperation:  # YAML's own spellings: .inf, -.Inf, .NAN…; never finite, so the schema refuses them
                 special = value.lower()
                 return Decimal("-Infinity" if special == "-.inf" else "Infinity" if special in (".inf", "+.inf") else "NaN")
@@ -411,13 +408,23 @@ def _resolve(value: str) -> str:
     return _resolve_cached(value)
 
 
+# YAML 1.1 also reads 15:00 as 900 (base 60), 0x384 and 01604 as 900, and 9_00 as 900: a
+# time of day or a code with a leading zero would silently become an amount. Only plain
+# decimal spellings are numbers here, as in YAML 1.2's core schema; the rest stay text,
+# which a numeric field then refuses by name.
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
 @functools.lru_cache(maxsize=4096)
 def _resolve_cached(value: str) -> str:
     # Keys such as "name" and "total" recur in every project; resolve each spelling once.
-    return _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    if (tag == _INT and not _DECIMAL_INT.fullmatch(value)) or (tag == _FLOAT and not _DECIMAL_FLOAT.fullmatch(value)):
+        return _STR
+    return tag
 
 
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 # Years a record date can have. Deadlines and timelines add months and years to a date, so a
 # date near 9999-12-31 would overflow there; nothing the measures govern lies outside these.
 DATE_YEARS = range(1900, 2200)
@@ -430,12 +437,23 @@ def as_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        try:
-            day = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-        return day if day.year in DATE_YEARS else None
+        return iso_day(value.strip())
     return None
+
+
+# date.fromisoformat in 3.11 also takes 20250811 and 2025-W33-1; a record date is written one way.
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_day(text: str) -> dt.date | None:
+    """The date a YYYY-MM-DD text names, within DATE_YEARS; None for any other text."""
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if day.year in DATE_YEARS else None
 
 
 def plain(value: Any) -> Any:
