@@ -79,9 +79,16 @@ def test_bad_shard_and_index_are_user_errors(tmp_path: Path, monkeypatch: pytest
     repo = tmp_path / "repo"
     _portfolio(repo, 2)
     monkeypatch.chdir(repo)
-    assert invoke("validate", "--shard", "4/3").exit_code == 1
+    assert invoke("validate", "--shard", "4/3").exit_code == 2     # a bad option value: usage
     bogus = tmp_path / "bogus.json"
     bogus.write_text("{}", "utf-8")
     result = invoke("validate", "--join", bogus)
     assert result.exit_code == 1 and "索引文件" in result.output
     assert invoke("validate", "--join", bogus, "--shard", "1/2").exit_code == 2
+
+
+@pytest.mark.parametrize("value", ["x", "0/2", "3/2", "1/0", "1/2/3"])
+def test_a_bad_shard_is_a_usage_error_naming_the_option(demo_repo: Path, value: str) -> None:
+    # WAS exit 1 without naming the option: a bad option value is a usage error (exit 2).
+    result = invoke("validate", "--shard", value)
+    assert result.exit_code == 2 and "--shard" in result.output and "i/n" in result.output

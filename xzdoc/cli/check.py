@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
 from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_date
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+    """A bad --shard is a usage error (exit 2, naming the option), like any other bad option value."""
+    if value is None:
+        return None
+    from xzdoc.errors import XzdocError
+    from xzdoc.rules.index import Shard
+
+    try:
+        return Shard.parse(value)
+    except XzdocError as exc:
+        raise click.BadParameter(f"{exc.message}：{exc.hint}" if exc.hint else exc.message) from None
 
 
 @cli.command()
@@ -16,19 +30,19 @@ from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_date
               show_default=True, help="输出格式；github 输出 CI 注解并写入作业摘要。")
 @click.option("--strict", is_flag=True, help="警告也视为失败。")
 @click.option("--as-of", "as_of", metavar="DATE", help="按哪一天判断期限，默认今天（YYYY-MM-DD）。")
-@click.option("--shard", metavar="I/N", help="只检查第 I 个分片（共 N 个，按项目目录名稳定划分），用于 CI 矩阵。")
+@click.option("--shard", metavar="I/N", callback=_shard, help="只检查第 I 个分片（共 N 个，按项目目录名稳定划分），用于 CI 矩阵。")
 @click.option("--index-out", "index_out", type=click.Path(path_type=Path), metavar="FILE",
               help="写出本次的索引（逐项目结论和跨项目规则所需的摘要），跨项目规则留给 --join。")
 @click.option("--join", "joins", multiple=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               metavar="FILE", help="合并各分片的索引，运行跨项目规则，输出与一次完整检查相同的结论（可重复）。")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="不使用检查结果缓存（默认对未改动的项目复用上次的结论，缓存在 .git/xzdoc/validate/ 或 XZDOC_CACHE_DIR）。")
-def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None, shard: str | None,
+def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None, shard: Any,
              index_out: Path | None, joins: tuple[Path, ...], no_cache: bool) -> None:
     """按编制规范检查项目。PATH 可以是仓库、projects/ 或某个项目目录，默认检查全部项目。"""
     from xzdoc import report, rules
     from xzdoc.rules import engine as check
-    from xzdoc.rules.index import Index, Shard
+    from xzdoc.rules.index import Index
 
     if joins and (paths or shard or index_out):
         raise click.UsageError("--join 只合并索引，不能同时给出 PATH、--shard 或 --index-out")
@@ -36,7 +50,7 @@ def validate(paths: tuple[Path, ...], fmt: str, strict: bool, as_of: str | None,
     if joins:
         result = check.join(config, [Index.load(p) for p in joins], parse_date(as_of))
     else:
-        result = check.validate(config, paths, parse_date(as_of), Shard.parse(shard) if shard else None,
+        result = check.validate(config, paths, parse_date(as_of), shard,
                                 portfolio=index_out is None, cache=not no_cache)
         if index_out is not None and result.index is not None:
             result.index.dump(index_out)

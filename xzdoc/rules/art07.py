@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from xzdoc.model import Project
+from xzdoc.model import Heading, Project
 from xzdoc.rules.base import Context, Hit, mapping, money, money_sum, yuan
-from xzdoc.source.drafts import malformed_heading, match_outline
+from xzdoc.source.drafts import malformed_heading, match_outline, normalise
 
 OVERALL_PLAN = "整体方案"
 SECTION_ARTICLES = {"resources": "第八条", "systems": "第八条", "security": "第三十一条",
@@ -65,20 +66,22 @@ def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
             continue
         last = max((h.line for h in draft.headings), default=1)
         pairs = match_outline(chapters, draft.headings)
+        matched = {h.line for _, h in pairs if h is not None}
         for i, (chapter, heading) in enumerate(pairs):
             if heading is None:
                 # Shown where the chapter belongs: at the next outline chapter present, else at the last heading,
-                # unless a line written as its heading in a Word habit is found.
+                # unless a line written as its heading in a Word habit, or a misspelt heading, is found there.
                 at = next((h.line for _, h in pairs[i + 1:] if h is not None), last)
                 after = next((h.line for _, h in reversed(pairs[:i]) if h is not None), 0)
+                gap = [h for h in draft.headings if h.level == 1 and after < h.line <= at and h.line not in matched]
                 yield _missing(kind, chapter.title, (chapter.title, *chapter.aliases), draft.text, at, draft.path,
-                               level, after)
+                               level, after, gap)
             elif not heading.has_body:
                 yield Hit((heading.line, 1), f"《{kind}》的章节“{heading.title}”没有正文内容", path=draft.path, level=level)
 
 
 def _missing(kind: str, title: str, names: tuple[str, ...], text: str, last: int, path: str,
-             level: str | None, after: int = 0) -> Hit:
+             level: str | None, after: int = 0, gap: Sequence[Heading] = ()) -> Hit:
     """A missing chapter, at the line written as its heading in a Word habit when there is one.
 
     Such a line between the chapters before and after it is preferred: a sub-section elsewhere may bear the
@@ -89,6 +92,10 @@ def _missing(kind: str, title: str, names: tuple[str, ...], text: str, last: int
         line, written, what = found
         return Hit((line, 1), f"《{kind}》第{line}行“{written}”应是章节“{title}”的标题，但{what}"
                               f"（应写作“# {written.lstrip('#＃*_ 　').rstrip('*_ ')}”）", path=path, level=level)
+    near = _misspelt(names, gap)
+    if near is not None:
+        return Hit((near.line, 1), f"《{kind}》缺少章节“{title}”：本行标题“{near.title}”不是大纲中的章节名，"
+                                   f"若这一章就是“{title}”，请把标题改为“{title}”（可保留序号）", path=path, level=level)
     return Hit((last, 1), f"《{kind}》缺少章节“{title}”：须作为一级标题（# {title}）出现", path=path, level=level)
 
 
@@ -130,3 +137,14 @@ def check_cross_department(project: Project, ctx: Context) -> Iterator[Hit]:
     if not documents or OVERALL_PLAN not in documents:
         yield Hit(data.at("partners"), "跨部门共建项目须由牵头部门会同共建部门形成《整体方案》，"
                                        "请在 documents 中登记（整体方案: drafts/overall.md）")
+
+
+def _misspelt(names: tuple[str, ...], gap: Sequence[Heading]) -> Heading | None:
+    """The heading in the chapter's place that reads most like one of its names (a typo, a stray emoji)."""
+    best, score = None, 0.6
+    for heading in gap:
+        written = normalise(heading.title)
+        ratio = max(difflib.SequenceMatcher(None, written, normalise(n)).ratio() for n in names)
+        if ratio > score:
+            best, score = heading, ratio
+    return best

@@ -14,6 +14,7 @@ from xzdoc.errors import UsageError, XzdocError
 from xzdoc.model import ERROR, Draft, Finding, Project
 from xzdoc.source import drafts as md
 from xzdoc.source import structure
+from xzdoc.source.textio import from_editor
 from xzdoc.source.yamlio import YMap, decode, loads, read_text
 
 PROJECT_FILE = "project.yaml"
@@ -124,8 +125,7 @@ def load_project(config: Config, folder: Path, overlay: Mapping[Path, str] | Non
     overlay = overlay or {}
     try:
         source = overlay.get(folder / PROJECT_FILE) if overlay else None
-        if source is None:
-            source = read_text(folder / PROJECT_FILE, yaml_path)
+        source = read_text(folder / PROJECT_FILE, yaml_path) if source is None else from_editor(source, yaml_path)
         data = loads(source, yaml_path, marked)
     except XzdocError as exc:
         return Loaded(None, (_from_error(exc, READABLE),))

@@ -53,6 +53,14 @@ def decode(data: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if b"\r" in data else text
 
 
+def from_editor(text: str, path: str) -> str:
+    """An editor's unsaved text, refused and normalised as :func:`decode` does the same file's bytes."""
+    if "\x00" in text:
+        raise XzdocError("文件含有空字符（NUL），不是文本文件", path, text.count("\n", 0, text.index("\x00")) + 1,
+                         hint="确认文件未损坏，且不是二进制文件")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def _guess_encoding(data: bytes) -> str:
     try:
         data.decode("gb18030")

@@ -1,19 +1,26 @@
 """The pygls wiring: LSP messages in, workspace calls, LSP messages out. The only pygls user.
 
-The workspace counts columns in characters (code points). LSP counts them in the encoding
-agreed at start-up, UTF-16 unless the client offers another: a character outside the Basic
-Multilingual Plane (a rare 𠀀-style name character, an emoji) is two UTF-16 units, and every
-Chinese character is three UTF-8 units. Positions are converted here, in both directions,
-against the text of their line.
+The workspace counts columns in characters (code points). LSP counts them in UTF-16 code
+units, which every client speaks (the server never takes up another encoding a client offers:
+pygls 1.x miscounts UTF-8 for Chinese text): a character outside the Basic Multilingual Plane
+(a rare 𠀀-style name character, an emoji) is two units. Positions are converted here, in both
+directions, against the text of their line.
+
+The text of an open document is kept here, not in pygls's document store: LSP breaks lines
+only at \n, \r\n and \r, while pygls splits at every Unicode line boundary (U+2028, \x0c…),
+so an edit after such a character would land on the wrong line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.server import LanguageServer
 
 from xzdoc import __version__
@@ -30,11 +37,22 @@ _KIND = {"key": lsp.CompletionItemKind.Property, "value": lsp.CompletionItemKind
          "heading": lsp.CompletionItemKind.Text}
 
 
+class _Protocol(LanguageServerProtocol):
+    @lsp_method(lsp.INITIALIZE)
+    def lsp_initialize(self, params: lsp.InitializeParams) -> lsp.InitializeResult:
+        # Offered encodings are set aside before pygls picks one, so UTF-16 is what is announced.
+        general = params.capabilities.general if params.capabilities else None
+        if general is not None:
+            general.position_encodings = None
+        return super().lsp_initialize(params)  # type: ignore[no-any-return]
+
+
 class XzdocServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("xzdoc", __version__)
+        super().__init__("xzdoc", __version__, protocol_cls=_Protocol)
         self.spaces: dict[Path, Workspace] = {}
         self.pending: dict[Path, asyncio.Task[None]] = {}
+        self.texts: dict[str, str] = {}      # uri -> the editor's text, as LSP counts its lines
 
     def space(self, path: Path) -> Workspace:
         root = cfg.find_root(path.parent)
@@ -49,18 +67,46 @@ class XzdocServer(LanguageServer):
 
     @property
     def encoding(self) -> str:
-        return str(self.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+        return lsp.PositionEncodingKind.Utf16.value
 
 
 server = XzdocServer()
 
 
-def _path(uri: str) -> Path:
-    return Path(unquote(urlparse(uri).path)).resolve()
+def _path(uri: str) -> Path | None:
+    """The file a ``file:`` URI names; None for other schemes (a git: diff view is not the file on disk)."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path)).resolve()
 
 
-def _relevant(path: Path) -> bool:
-    return path.name in (loader.PROJECT_FILE, cfg.CONFIG_NAME) or path.suffix == ".md"
+def _relevant(path: Path | None) -> bool:
+    return path is not None and (path.name in (loader.PROJECT_FILE, cfg.CONFIG_NAME) or path.suffix == ".md")
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def apply_change(text: str, change: Any) -> str:
+    """``text`` after one content change: a whole new text, or a range (in UTF-16 units) replaced."""
+    where = getattr(change, "range", None)
+    if where is None:
+        return str(change.text)
+    lines = _LINE.findall(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: lsp.Position) -> int:
+        if position.line >= len(lines):
+            return len(text)
+        line = lines[max(position.line, 0)]
+        body = line.rstrip("\r\n")
+        return starts[max(position.line, 0)] + min(from_client(body, max(position.character, 0), "utf-16"), len(body))
+
+    start, end = offset(where.start), offset(where.end)
+    return text[:start] + str(change.text) + text[max(start, end):]
 
 
 def units(text: str, encoding: str) -> int:
@@ -108,6 +154,8 @@ def _column(ls: XzdocServer, lines: list[str], position: lsp.Position) -> int:
 def did_open(ls: XzdocServer, params: lsp.DidOpenTextDocumentParams) -> None:
     path = _path(params.text_document.uri)
     if _relevant(path):
+        assert path is not None
+        ls.texts[params.text_document.uri] = params.text_document.text
         ls.publish(ls.space(path).edit(path, params.text_document.text))
 
 
@@ -116,26 +164,47 @@ def did_change(ls: XzdocServer, params: lsp.DidChangeTextDocumentParams) -> None
     path = _path(params.text_document.uri)
     if not _relevant(path):
         return
+    assert path is not None
+    uri = params.text_document.uri
+    text = ls.texts.get(uri, "")
+    for change in params.content_changes:
+        text = apply_change(text, change)
+    ls.texts[uri] = text
     ws = ls.space(path)
     # Noted at once (a plain handler runs before the next message), so completion and
-    # quick fixes asked right after an edit see it; only the judging waits.
-    ws.note(path, ls.workspace.get_text_document(params.text_document.uri).source)
-    waiting = ls.pending.pop(ws.root, None)
+    # quick fixes asked right after an edit see it; only the judging waits, one wait per file,
+    # so an edit elsewhere never swallows this file's check.
+    ws.note(path, text)
+    waiting = ls.pending.pop(path, None)
     if waiting is not None:
         waiting.cancel()
-    ls.pending[ws.root] = asyncio.ensure_future(_later(ls, ws, path))
+    ls.pending[path] = asyncio.ensure_future(_later(ls, ws, path))
 
 
 async def _later(ls: XzdocServer, ws: Workspace, path: Path) -> None:
     await asyncio.sleep(DEBOUNCE)
-    ls.pending.pop(ws.root, None)
+    ls.pending.pop(path, None)
     ls.publish(ws.refresh(path))
+
+
+def _judge_now(ls: XzdocServer, ws: Workspace, path: Path) -> None:
+    """Bring the findings of ``path`` up to its text before answering from them."""
+    if ws.stale(path):
+        waiting = ls.pending.pop(path, None)
+        if waiting is not None:
+            waiting.cancel()
+        ls.publish(ws.refresh(path))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: XzdocServer, params: lsp.DidCloseTextDocumentParams) -> None:
     path = _path(params.text_document.uri)
+    ls.texts.pop(params.text_document.uri, None)
     if _relevant(path):
+        assert path is not None
+        waiting = ls.pending.pop(path, None)
+        if waiting is not None:
+            waiting.cancel()
         ls.publish(ls.space(path).edit(path, None))
 
 
@@ -143,8 +212,10 @@ def did_close(ls: XzdocServer, params: lsp.DidCloseTextDocumentParams) -> None:
 def did_save(ls: XzdocServer, params: lsp.DidSaveTextDocumentParams) -> None:
     path = _path(params.text_document.uri)
     if _relevant(path):
+        assert path is not None
         ws = ls.space(path)
-        ws.reload()  # other tools may have written files beside this one
+        # Other tools may have written files beside this one, or removed a project (a branch switch).
+        ls.publish(ws.reload())
         ls.publish(ws.refresh(path))
 
 
@@ -154,13 +225,17 @@ def code_action(ls: XzdocServer, params: lsp.CodeActionParams) -> list[lsp.CodeA
     path = _path(params.text_document.uri)
     if not _relevant(path):
         return []
+    assert path is not None
     ws = ls.space(path)
+    _judge_now(ls, ws, path)  # a fix made from findings of older text would edit the wrong characters
     low, high = params.range.start.line, params.range.end.line
     wanted = [d for d in ws.latest.get(path, []) if low <= d.line <= high]
     lines, enc = ws.text_of(path).split("\n"), ls.encoding
+    # Inserted lines end as the document's lines do: the workspace reads every file with \n alone.
+    eol = "\r\n" if "\r\n" in ls.texts.get(params.text_document.uri, "") else "\n"
     out = []
     for fix in fixes.fixes(ws, path, wanted):
-        edits = [lsp.TextEdit(range=_range(lines, enc, e.line, e.start, e.end_line, e.end), new_text=e.text)
+        edits = [lsp.TextEdit(range=_range(lines, enc, e.line, e.start, e.end_line, e.end), new_text=e.text.replace("\n", eol))
                  for e in fix.edits]
         out.append(lsp.CodeAction(title=fix.title, kind=lsp.CodeActionKind.QuickFix, is_preferred=fix.preferred or None,
                                   diagnostics=[_diagnostic(fix.fixes, lines, enc)] if fix.fixes else None,
@@ -171,10 +246,14 @@ def code_action(ls: XzdocServer, params: lsp.CodeActionParams) -> list[lsp.CodeA
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[":", " ", "[", ",", "#"]))
 def completion(ls: XzdocServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     path = _path(params.text_document.uri)
+    if path is None:
+        return lsp.CompletionList(is_incomplete=False, items=[])
     ws = ls.space(path)
     lines = ws.text_of(path).split("\n")
     row, col = params.position.line, _column(ls, lines, params.position)
-    if path.suffix == ".md":
+    if not 0 <= row < len(lines):
+        items = []
+    elif path.suffix == ".md":
         folder = ws.project_of(path)
         project = ws.projects.get(folder) if folder else None
         kind = next((k for k, d in project.drafts.items() if d.file == path), None) if project else None
@@ -193,9 +272,12 @@ def hover(ls: XzdocServer, params: lsp.HoverParams) -> lsp.Hover | None:
     path = _path(params.text_document.uri)
     if not _relevant(path):
         return None
+    assert path is not None
     ws = ls.space(path)
     lines = ws.text_of(path).split("\n")
     row, col = params.position.line, _column(ls, lines, params.position)
+    if not 0 <= row < len(lines):
+        return None
     rules = [d.rule for d in ws.diagnostics_at(path, row) if d.start <= col <= d.end]
     text = assist.hover(ws.config, lines, row, col, path.suffix != ".md", rules)
     if text is None:

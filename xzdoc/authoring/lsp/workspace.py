@@ -48,6 +48,7 @@ class Workspace:
         self.durable: dict[str, Any] = {}
         self.latest: dict[Path, list[Diagnostic]] = {}
         self.keys: dict[Path, tuple[Project, set[str]]] = {}
+        self.judged: dict[Path, str] = {}     # an open file's text as last judged
         self.reload()
 
     # -- editor events -------------------------------------------------------------------------
@@ -61,12 +62,23 @@ class Workspace:
         path = path.resolve()
         if text is None:
             self.overlay.pop(path, None)
+            self.judged.pop(path, None)
         else:
-            self.overlay[path] = text.replace("\r\n", "\n")
+            # Lines as the file on disk is read (textio.decode): \r\n and a lone \r both end a line.
+            self.overlay[path] = text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
         return path
 
-    def reload(self) -> None:
-        """Re-read every project from disk (with unsaved text on top): at start and after a save."""
+    def stale(self, path: Path) -> bool:
+        """Whether the open file's text changed since its findings were made."""
+        path = path.resolve()
+        return path in self.overlay and self.judged.get(path) != self.overlay[path]
+
+    def reload(self) -> dict[Path, list[Diagnostic]]:
+        """Re-read every project from disk (with unsaved text on top): at start and after a save.
+
+        Returns empty findings for the files of projects that are gone (a branch switch, a folder
+        deleted in a terminal), so the editor drops what it shows for them.
+        """
         # The ledger is read from git once and kept while the user types; a save is the moment a
         # commit made meanwhile (in a terminal, by another tool) can be picked up.
         self.durable.clear()
@@ -74,10 +86,25 @@ class Workspace:
             folders = loader.discover(self.config, [])
         except XzdocError:
             folders = []
+        kept: dict[Path, Project] = {}
         for folder in folders:
             found = loader.load_project(self.config, folder, self.overlay).project
             if found is not None:
-                self.projects[folder] = found
+                kept[folder] = found
+        # An open, unsaved project.yaml in the projects folder is a project too.
+        for file in self.overlay:
+            folder = file.parent
+            if file.name == loader.PROJECT_FILE and folder not in kept and self._in_portfolio(folder):
+                found = loader.load_project(self.config, folder, self.overlay).project
+                if found is not None:
+                    kept[folder] = found
+        gone = {folder for folder in self.projects if folder not in kept}
+        self.projects = kept
+        cleared: dict[Path, list[Diagnostic]] = {
+            path: [] for path in self.latest if path not in self.overlay and any(f in path.parents for f in gone)}
+        for path in cleared:
+            self.latest.pop(path, None)
+        return cleared
 
     def refresh(self, path: Path) -> dict[Path, list[Diagnostic]]:
         if path == self.root / cfg.CONFIG_NAME:
@@ -152,13 +179,19 @@ class Workspace:
     def _open_projects(self) -> set[Path]:
         return {f for f in (self.project_of(p) for p in self.overlay) if f is not None}
 
+    def _in_portfolio(self, folder: Path) -> bool:
+        """Whether ``folder`` is one of the repository's projects (under projects_dir), as validate counts them."""
+        return (self.root / self.config.projects_dir).resolve() in folder.resolve().parents
+
     def _check(self, folder: Path) -> dict[Path, list[Diagnostic]]:
         result = engine.check_project(self.config, folder, self.overlay, list(self.projects.values()), self.as_of,
                                       self.durable)
-        if result.project is not None:
+        # A project.yaml opened from elsewhere (an archive/ folder, a copy) is judged, but joins
+        # no portfolio rule: it must not make the real project a duplicate of itself.
+        if result.project is not None and self._in_portfolio(folder):
             self.projects[folder] = result.project
         out: dict[Path, list[Diagnostic]] = {folder / loader.PROJECT_FILE: []}
-        project = self.projects.get(folder)
+        project = result.project or self.projects.get(folder)
         for draft in project.drafts.values() if project else ():
             out[draft.file] = []
         texts: dict[Path, str] = {}
@@ -179,6 +212,9 @@ class Workspace:
 
     def _remember(self, out: dict[Path, list[Diagnostic]]) -> dict[Path, list[Diagnostic]]:
         self.latest.update(out)
+        for path in out:
+            if path in self.overlay:
+                self.judged[path] = self.overlay[path]
         return out
 
 
