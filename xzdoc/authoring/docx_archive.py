@@ -10,17 +10,41 @@ from __future__ import annotations
 
 import io
 import re
+import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
+from xzdoc.rules import typeset
+from xzdoc.source import drafts as md
 from xzdoc.source import textio
 
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_DOCUMENT_XML = 32 * 1024 * 1024
+
+
+def read_docx(source: Path, limit: int) -> bytes:
+    """The bytes of a regular file that starts as a zip does; a .doc, a pipe or an oversized file is refused."""
+    try:
+        info = source.stat()
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode):  # a pipe blocks the read, /dev/zero never ends it
+            raise XzdocError(f"{source} 不是普通文件", str(source), hint="导入 Word 或 WPS 保存的 .docx 文件")
+        if size > limit:
+            raise XzdocError(f"文件过大（{size / 1048576:.0f} MB）", str(source), hint="图片较多时先在 Word 中压缩图片")
+        data = source.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"文件不存在：{source}", "命令行参数 FILE") from None
+    except OSError as exc:
+        raise XzdocError(f"无法读取 {source}：{exc.strerror}", str(source)) from None
+    if not data.startswith(b"PK"):
+        legacy = data.startswith(b"\xd0\xcf\x11\xe0")  # the .doc/.wps compound file format
+        hint = "用 Word 或 WPS 另存为 .docx 后再导入" if legacy else "确认它是 Word 2007 及以后的 .docx 文件"
+        raise XzdocError(f"{source.name} 不是 .docx 文件", str(source), hint=hint)
+    return data
 
 
 def check_archive(data: bytes, source: Path) -> int:
@@ -99,3 +123,86 @@ def walk(value: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(value, list):
         for item in value:
             yield from walk(item)
+
+
+_RUN = re.compile(rb"<w:r(?:\s[^>]*)?>.*?</w:r>", re.S)
+_RUN_START = re.compile(rb"<w:r[\s>]")
+_FORMER = re.compile(rb"<w:rPrChange\b.*?</w:rPrChange>", re.S)   # formatting before a tracked change
+_HIDDEN = re.compile(rb'<w:(?:vanish|specVanish)(?:\s+w:val="(?:1|true|on)")?\s*/>')
+# Custom paragraph styles that name a heading in Chinese ("标题 1", WPS's "WPS标题二"); pandoc knows a
+# heading only by the built-in name "heading N".
+_HEADING_NAME = re.compile(r'<w:name w:val="(?:WPS)?\s*标题\s*([1-9一二三四五六七八九])\s*"\s*/>'.encode())
+_NUMERALS = "一二三四五六七八九"
+
+
+def prepared(data: bytes) -> tuple[bytes, int]:
+    """The .docx as pandoc should read it: hidden text (w:vanish) taken out, Chinese heading styles named
+    as headings. Returns the archive (the same bytes when nothing changed) and how many hidden runs went.
+
+    Hidden text is not part of what the vendor delivered on paper, and could carry what a reader never sees
+    (a marker that turns a check off). Members are only read here after check_archive bounded them.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        document = archive.read("word/document.xml")
+        styles = archive.read("word/styles.xml") if "word/styles.xml" in archive.namelist() else b""
+        hidden = 0
+
+        def drop(run: re.Match[bytes]) -> bytes:
+            nonlocal hidden
+            body = run.group()
+            rest = body[body.index(b">") + 1:]
+            # Only a run's own properties, its first child, count; a run holding a text box (runs inside
+            # it) is left whole, since the match does not reach its end.
+            if not rest.startswith(b"<w:rPr>") or _RUN_START.search(rest):
+                return body
+            if _HIDDEN.search(_FORMER.sub(b"", rest[:rest.find(b"</w:rPr>")])):
+                hidden += 1
+                return b""
+            return body
+
+        new_document = _RUN.sub(drop, document) if b"anish" in document else document
+        new_styles = _HEADING_NAME.sub(_heading, styles)
+        if new_document == document and new_styles == styles:
+            return data, 0
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as copy:
+            for info in archive.infolist():
+                body = new_document if info.filename == "word/document.xml" else \
+                    new_styles if info.filename == "word/styles.xml" else archive.read(info)
+                copy.writestr(info, body, compress_type=info.compress_type)
+    return out.getvalue(), hidden
+
+
+def _heading(found: re.Match[bytes]) -> bytes:
+    level = found.group(1).decode()
+    number = _NUMERALS.index(level) + 1 if level in _NUMERALS else int(level)
+    return f'<w:name w:val="heading {number}"/>'.encode()
+
+
+# A draft is a template: these open a Jinja expression, statement or comment.
+_TEMPLATE = re.compile(r"\{[{%#]")
+
+
+def as_text(markdown: str) -> tuple[str, int, int]:
+    """The vendor's words as words: template openers written as literal text, allow markers taken out.
+
+    A Word placeholder "{{项目名称}}" would otherwise fail validate, and "{{ budget.total }}" would be
+    filled from the metadata; only project staff may mark a line as cleared of the classified check.
+    Returns the text, the markers removed and the openers kept as text.
+    """
+    marks = len(md.ALLOW_TEXT.findall(markdown))
+    if marks:
+        markdown = md.ALLOW_TEXT.sub("", markdown)
+    markdown, openers = _TEMPLATE.subn(lambda m: "{{ '" + m.group() + "' }}", markdown)
+    return markdown, marks, openers
+
+
+def bounded(text: str, rel: str, kind: str) -> None:
+    """Refused before anything is written when validate would refuse the draft for its size."""
+    size = len(text.encode("utf-8"))
+    if size > md.MAX_DRAFT_BYTES:
+        raise XzdocError(f"导入后的文稿有 {size / 1048576:.1f} MB，超过文稿 {md.MAX_DRAFT_BYTES // 1048576} MB 的上限，未写入",
+                         rel, hint="申请材料正文通常只有几百 KB；数据清单、日志等改作附件，或把文档拆分后分别导入")
+    problem = typeset.too_many(text, rel, kind)
+    if problem is not None:
+        raise XzdocError(problem.message + "，未写入", rel, hint=problem.hint)

@@ -13,7 +13,6 @@ import difflib
 import functools
 import io
 import re
-import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ _INDENT = "\u3000 \t\u00a0"
 class Report:
     draft: Path
     registered: bool
+    kind: str = ""
     chapters_found: list[str] = field(default_factory=list)
     chapters_missing: list[str] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)       # paragraphs before the first chapter, dropped
@@ -63,6 +63,9 @@ class Report:
     images: list[Path] = field(default_factory=list)
     tables: int = 0
     comments: int = 0                                       # Word 批注, not part of the text: dropped
+    hidden: int = 0                                         # runs of Word hidden text: dropped
+    allow_marks: int = 0                                    # "xzdoc: allow" markers from outside: removed
+    templates: int = 0                                      # {{ {% {# in the text: kept as text, not template
 
 
 def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bool = False) -> Report:
@@ -73,8 +76,9 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
     if not (folder / loader.PROJECT_FILE).is_file():
         raise UsageError(f"{folder} 不是项目目录（没有 {loader.PROJECT_FILE}）", "命令行选项 --project",
                          hint="写项目目录或项目编号，例如 --project XZJT-2026-003")
-    data = _read_docx(source)
+    data = docx_archive.read_docx(source, MAX_DOCX_BYTES)
     comments = docx_archive.check_archive(data, source)
+    data, hidden = docx_archive.prepared(data)
     rel = _draft_rel(folder, kind)
     draft = folder / rel
     if draft.exists() and not force and not _untouched(draft):
@@ -86,15 +90,17 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
         raise XzdocError(f"无法读取 Word 文件 {source.name}（{exc.message[:200]}）", str(source),
                          hint="用 Word 或 WPS 打开并另存为 .docx 后再导入；文件可能已损坏") from None
     docx_archive.defuse(ast["blocks"])
-    report = Report(draft, registered=False, comments=comments)
+    report = Report(draft, registered=False, kind=kind, comments=comments, hidden=hidden)
     chapters = config.standard.outlines.get(kind, ())
     blocks, missing = _arrange(_normalised(ast["blocks"], chapters), chapters, report)
     images = _images(data, ast, blocks, folder, SLUGS.get(kind, "document"))
     ast["blocks"] = blocks
     report.tables = sum(1 for node in _walk(blocks) if node.get("t") == "Table")
-    text = _fill_missing(pandoc.to_markdown(ast), missing, chapters)
+    text, report.allow_marks, report.templates = docx_archive.as_text(pandoc.to_markdown(ast))
+    text = _fill_missing(text, missing, chapters)
+    docx_archive.bounded(text, str(draft), kind)
     yaml_file = folder / loader.PROJECT_FILE
-    yaml_text = read_text(yaml_file, loader.PROJECT_FILE)
+    yaml_text = read_text(yaml_file, str(yaml_file))
     registered = register(yaml_text, kind, rel)
     # The images, the draft and its registration land together or not at all.
     files: list[tuple[Path, bytes | str]] = [*images.items(), (draft, text)]
@@ -104,26 +110,6 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
     fsio.write_all(files)
     report.images = sorted(images)
     return report
-
-
-def _read_docx(source: Path) -> bytes:
-    try:
-        info = source.stat()
-        size = info.st_size
-        if not stat.S_ISREG(info.st_mode):  # a pipe blocks the read, /dev/zero never ends it
-            raise XzdocError(f"{source} 不是普通文件", str(source), hint="导入 Word 或 WPS 保存的 .docx 文件")
-        if size > MAX_DOCX_BYTES:
-            raise XzdocError(f"文件过大（{size / 1048576:.0f} MB）", str(source), hint="图片较多时先在 Word 中压缩图片")
-        data = source.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"文件不存在：{source}", "命令行参数 FILE") from None
-    except OSError as exc:
-        raise XzdocError(f"无法读取 {source}：{exc.strerror}", str(source)) from None
-    if not data.startswith(b"PK"):
-        legacy = data.startswith(b"\xd0\xcf\x11\xe0")  # the .doc/.wps compound file format
-        hint = "用 Word 或 WPS 另存为 .docx 后再导入" if legacy else "确认它是 Word 2007 及以后的 .docx 文件"
-        raise XzdocError(f"{source.name} 不是 .docx 文件", str(source), hint=hint)
-    return data
 
 
 def _untouched(draft: Path) -> bool:
@@ -427,7 +413,11 @@ def _summary(block: dict[str, Any]) -> str:
     if block["t"] in ("Para", "Plain", "Header"):
         text = plain(block["c"] if block["t"] != "Header" else block["c"][2]).strip()
         return text[:40] + ("…" if len(text) > 40 else "") if text else "（图片）"
-    return f"（{block['t']}）"
+    return _KINDS.get(block["t"], "（其他内容）")
+
+
+_KINDS = {"BulletList": "（列表）", "OrderedList": "（编号列表）", "BlockQuote": "（引文）", "CodeBlock": "（代码）",
+          "Div": "（段落组）", "HorizontalRule": "（分隔线）", "LineBlock": "（分行文字）", "DefinitionList": "（定义列表）"}
 
 
 def _fill_missing(markdown: str, missing: list[int], chapters: tuple[Chapter, ...]) -> str:

@@ -106,7 +106,7 @@ def import_command(file: Path, project: Path, kind: str, force: bool) -> None:
     folder = loader.resolve(config, project).resolve()
     report = docx_import.import_docx(config, file, folder, kind, force)
     registered = "，已在 project.yaml 的 documents 中登记" if report.registered else ""
-    click.echo(f"已导入 {shown_path(report.draft)}（{kind}）{registered}")
+    click.echo(f"已导入 {shown_path(report.draft)}（{report.kind}）{registered}")
     click.echo(f"识别出的章节：{len(report.chapters_found)} 个；表格 {report.tables} 个；图片 {len(report.images)} 张"
                + (f"（已复制到 {shown_path(report.images[0].parent)}/）" if report.images else ""))
     if report.chapters_missing:
@@ -115,6 +115,12 @@ def import_command(file: Path, project: Path, kind: str, force: bool) -> None:
         click.echo("提纲之外的一级标题（已保留）：" + "、".join(report.extra))
     if report.comments:
         click.echo(f"Word 批注 {report.comments} 条未导入（批注不属于正文；需要保留的意见请写进正文或评审记录）")
+    if report.hidden:
+        click.echo(f"Word 隐藏文字 {report.hidden} 处未导入（打印和阅读时看不到的内容不属于交付的正文）")
+    if report.allow_marks:
+        click.echo(f"文中的“xzdoc: allow”标记 {report.allow_marks} 处已删除（涉密检查的放行只能由项目人员在文稿中逐行注明）")
+    if report.templates:
+        click.echo(f"文中的模板符号（{{{{、{{%、{{#）{report.templates} 处已按原文保留，不作为元数据引用")
     if report.unplaced:
         click.echo(f"未归入任何章节的段落（在第一个章节之前，未写入文稿）：{len(report.unplaced)} 段")
         for text in report.unplaced:
