@@ -238,3 +238,46 @@ async def test_a_document_under_another_scheme_leaves_the_file_alone(client: Lan
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=view)))
     await asyncio.wait_for(asyncio.sleep(0.5), GUARD)
     assert "art07.schema" in rules(client.diagnostics[doc.uri])     # the unsaved text still counts
+
+
+def _frame(body: bytes, header: bytes | None = None) -> bytes:
+    return (header if header is not None else b"Content-Length: %d\r\n\r\n" % len(body)) + body
+
+
+def test_malformed_messages_get_answers_and_leave_the_server_listening(demo_repo: Path) -> None:
+    # WAS SILENT: unreadable requests got no answer (the editor waits for ever); a header without
+    # Content-Length or a JSON array body made pygls wait on it and hear nothing more; a request
+    # after shutdown was never answered.
+    import json
+    import subprocess
+
+    uri = (demo_repo / PROJECT / "project.yaml").resolve().as_uri()
+    def message(**fields: object) -> bytes:
+        return _frame(json.dumps({"jsonrpc": "2.0", **fields}).encode())
+    hover = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
+    stream = b"".join([
+        message(id=1, method="initialize", params={"capabilities": {}, "rootUri": demo_repo.as_uri()}),
+        message(method="initialized", params={}),
+        message(id=2, method="textDocument/hover", params={**hover, "position": {"line": -1, "character": 0}}),
+        message(id=3, method="textDocument/completion"),
+        _frame(b"", b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n"),
+        _frame(json.dumps([{"jsonrpc": "2.0", "id": 4, "method": "shutdown"}]).encode()),
+        message(id=5, method="textDocument/hover", params=hover),
+        message(id=6, method="shutdown"),
+        message(id=7, method="textDocument/hover", params=hover),
+        message(method="exit"),
+    ])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "xzdoc", "lsp"], input=stream, capture_output=True, cwd=demo_repo,
+                          env=env, timeout=GUARD)
+    answers: dict[int, dict[str, object]] = {}
+    out = done.stdout
+    while out:
+        head, _, rest = out.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        body, out = json.loads(rest[:length]), rest[length:]
+        if "id" in body and "method" not in body:
+            answers[int(body["id"])] = body
+    assert answers[2]["error"]["code"] == -32602 and answers[3]["error"]["code"] == -32602  # type: ignore[index]
+    assert 4 not in answers and "result" in answers[5] and "result" in answers[6]
+    assert answers[7]["error"]["code"] == -32600                                             # type: ignore[index]

@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
-from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
+from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_method
 from pygls.server import LanguageServer
 
 from xzdoc import __version__
@@ -45,6 +46,40 @@ class _Protocol(LanguageServerProtocol):
         if general is not None:
             general.position_encodings = None
         return super().lsp_initialize(params)  # type: ignore[no-any-return]
+
+    def _deserialize_message(self, data: Any) -> Any:
+        # pygls drops a request it cannot read (a negative line, missing params) without a word, and
+        # the editor then waits for ever: answer it with the error instead.
+        try:
+            return super()._deserialize_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            return JsonRPCNotification(method="$/xzdoc/unreadable", jsonrpc=self.VERSION, params=None)
+
+    def data_received(self, data: bytes) -> None:
+        # pygls waits for ever on a header block without Content-Length, and on a body that is not a JSON
+        # object (a batch array): it then hears nothing more. Drop such a message, and read the next one.
+        buffered = b"".join(self._message_buf) + data
+        self._message_buf = []
+        while (end := buffered.find(b"\r\n\r\n")) >= 0:
+            length = _LENGTH.search(buffered[:end + 2])
+            if length is None:
+                buffered = buffered[end + 4:]
+            elif buffered[end + 4:end + 5] not in (b"{", b""):
+                buffered = buffered[end + 4 + int(length.group(1)):]
+            else:
+                break
+        super().data_received(buffered)
+
+    def _procedure_handler(self, message: Any) -> None:
+        # After shutdown a request still gets an answer (LSP: InvalidRequest), not silence.
+        if self._shutdown and getattr(message, "method", lsp.EXIT) != lsp.EXIT and hasattr(message, "id"):
+            self._send_response(message.id, error=JsonRpcInvalidRequest().to_response_error())
+            return
+        if not hasattr(message, "jsonrpc"):  # a JSON array or number as the body: nothing to answer
+            return
+        super()._procedure_handler(message)
 
 
 class XzdocServer(LanguageServer):
@@ -85,6 +120,7 @@ def _relevant(path: Path | None) -> bool:
     return path is not None and (path.name in (loader.PROJECT_FILE, cfg.CONFIG_NAME) or path.suffix == ".md")
 
 
+_LENGTH = re.compile(rb"(?:^|\r\n)Content-Length: (\d+)\r\n")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
