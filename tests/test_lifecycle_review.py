@@ -224,3 +224,104 @@ def test_status_names_the_year_the_calendar_lacks(demo_repo: Path) -> None:
     # WAS WRONG: the due date's year was named, although the count ran into the next, uncovered year.
     result = invoke("status", "XZJT-2025-002", "--as-of", "2027-01-10")
     assert "2027 年无工作日历" in result.output and "2026 年无工作日历" not in result.output
+
+
+# -- records that must agree with each other (second pass of the review) -------------------------
+
+@pytest.mark.parametrize(("rel", "old", "new", "rule", "words"), [
+    (BUILDING, "    vendor: 山西智联交通科技有限公司", "    vendor: 北京某某科技有限公司", "art12.contract-vendor",
+     "采购确定的供应商"),
+    (BUILDING, "unit: 山西诚信工程监理有限公司", "unit: 山西智联交通科技有限公司", "art17.supervision", "就是项目建设单位"),
+    (BUILDING, "selected_by: 竞争性磋商", "selected_by: 直接指定", "art17.supervision", "不是市场化方式"),
+    (BUILDING, "doc_no: 忻政数函〔2025〕37号", "doc_no: 无", "art16.record-substance", "不是实际文号"),
+    (BUILDING, "summary: 上半年资金支付进度正常，无超概算情况", "summary: 无", "art16.record-substance", "只写了“无”"),
+    (BUILDING, "需求合理性: 现有终端老化、平台不具备主动安全功能，升级需求真实迫切", "需求合理性: 合理合理合理合理合理合理合理",
+     "art10.review-substance", "重复了 7 遍"),
+    (BUILDING, "shares_with: [市政务数据共享交换平台, 山西省道路运输车辆动态监管平台]", "shares_with: ['None']",
+     "art10.placeholders", "None"),
+    (BUILDING, "indicator: 车载终端在线率, unit: '%', target: ≥95%}", "indicator: 车载终端在线率, unit: '%', target: 待定}",
+     "art23.indicator-table", "只写了“待定”"),
+    (BUILDING, "    amount: 548.00", "    amount: 0.00", "art12.contract-amount", "实际金额"),
+    (OPERATING, "mlps_filing: {date: 2023-09-20", "mlps_filing: {date: 2024-08-01", "art31.mlps-timeline", "晚于竣工验收"),
+    (OPERATING, "{date: 2025-06-30, amount: 23.10, stage: 尾款", "{date: 2025-06-30, amount: 23.10, stage: 质保金",
+     "art21.payments", "不是规定的拨付节点"),
+])
+def test_records_that_disagree_are_findings(demo_repo: Path, rel: str, old: str, new: str, rule: str,
+                                            words: str) -> None:
+    # WAS A HOLE: each of these passed validate.
+    line = mutate(demo_repo, rel, old, new)
+    _, found = validate()
+    hits = [f for f in of(found, rule) if f["path"] == rel]
+    assert hits and any(words in str(f["message"]) for f in hits), found
+    assert line in [f["line"] for f in hits]
+
+
+def test_a_qualitative_target_is_a_target(demo_repo: Path) -> None:
+    code, _ = validate()
+    assert code == 0 and "target: 通过" in (demo_repo / BUILDING).read_text("utf-8")
+
+
+def test_a_change_approved_before_it_was_asked_for(demo_repo: Path) -> None:
+    mutate(demo_repo, BUILDING, "  self_evaluations:", "  changes:\n    - date: 2026-06-05\n      fields: [estimate]\n"
+           "      reason: 调整终端型号，概算总额不变，分项金额不变\n      approved: 2026-05-01\n      doc_no: 忻政数函〔2026〕12号\n"
+           "  self_evaluations:")
+    _, found = validate()
+    (hit,) = of(found, "art16.change-dates")
+    assert "2026-05-01" in str(hit["message"])
+
+
+def test_a_pre_review_after_the_approval_is_out_of_order(demo_repo: Path) -> None:
+    mutate(demo_repo, BUILDING, "planned: true", "planned: false")
+    mutate(demo_repo, BUILDING, "records:\n", "records:\n  pre_review: {date: 2025-06-20, doc_no: 忻政数审〔2025〕9号}\n")
+    _, found = validate()
+    assert any("早于前置审查日期" in str(f["message"]) for f in of(found, "art16.record-order"))
+
+
+def test_a_termination_before_the_approval_and_work_after_it(demo_repo: Path) -> None:
+    mutate(demo_repo, BUILDING, "stage: building", "stage: terminated")
+    mutate(demo_repo, BUILDING, "records:\n", "records:\n  termination: {date: 2025-01-01, doc_no: 忻交发〔2025〕1号}\n")
+    _, found = validate()
+    messages = [str(f["message"]) for f in of(found, "art16.termination")]
+    assert any("早于立项批复日期" in m for m in messages) and any("晚于项目终止日期" in m for m in messages)
+
+
+@pytest.mark.parametrize(("stage", "words"), [("approved", "建设合同"), ("contracted", "监理单位")])
+def test_a_stage_behind_its_records_is_a_warning(demo_repo: Path, stage: str, words: str) -> None:
+    line = mutate(demo_repo, BUILDING, "stage: building", f"stage: {stage}")
+    _, found = validate()
+    (hit,) = of(found, "art16.stage-behind-records")
+    assert hit["level"] == "warning" and hit["line"] == line and words in str(hit["message"])
+
+
+def test_progress_after_the_acceptance_is_a_warning(demo_repo: Path) -> None:
+    line = mutate(demo_repo, OPERATING, "  progress:\n",
+                  "  progress:\n    - {date: 2024-09-10, summary: 补充安装两处站点的抓拍设备}\n")
+    _, found = validate()
+    (hit,) = of(found, "art18.progress-after-acceptance")
+    assert hit["level"] == "warning" and hit["line"] == line + 1
+
+
+def test_a_late_om_self_evaluation_is_a_warning(demo_repo: Path) -> None:
+    line = mutate(demo_repo, OPERATING, "      date: 2026-03-19", "      date: 2026-05-19")
+    _, found = validate()
+    (hit,) = of(found, "art22.om-self-evaluation-dates")
+    assert hit["line"] == line and "晚于 2026-03-31" in str(hit["message"])
+
+
+def test_flash_arrays_are_storage_and_encrypted_servers_are_servers(demo_repo: Path) -> None:
+    text = (demo_repo / BUILDING).read_text("utf-8")
+    (old,) = [ln for ln in text.splitlines() if "name: 国产化车载视频监控终端" in ln]
+    mutate(demo_repo, BUILDING, old, old.replace("国产化车载视频监控终端", "全闪存阵列"))
+    _, found = validate()
+    assert any("全闪存" in str(f["message"]) for f in of(found, "art28.cloud-purchases"))
+
+
+def test_a_year_without_an_mlps_assessment_is_named_at_the_list(demo_repo: Path) -> None:
+    # WAS A HOLE: 等保测评 was never required, before acceptance or yearly.
+    mutate(demo_repo, OPERATING, "    - {date: 2025-04-09, by: 山西省信息安全测评中心",
+           "    - {date: 2024-12-09, by: 山西省信息安全测评中心")
+    text = (demo_repo / OPERATING).read_text("utf-8")
+    key = text[:text.index("  mlps_assessments:")].count("\n") + 1
+    _, found = validate()
+    (hit,) = of(found, "art31.mlps-timeline")
+    assert hit["line"] == key and "2025 年没有测评记录" in str(hit["message"])

@@ -159,7 +159,8 @@ CASES: dict[str, list[Mutation]] = {
     "art26.efficiency-evaluation": [data_edit(lambda d: (_accepted(d, day="2025-10-10", filing="2025-10-20", operating=True),
                                                          d["records"]["evaluations"][1]["dimensions"].pop("用户满意度")))],
     "art27.ownership": [data_edit(lambda d: d["records"]["contract"].update(code_ownership="源代码归承建单位所有"))],
-    "art06.stale-submitted": [data_edit(lambda d: d.update(stage="submitted"))],
+    "art06.stale-submitted": [data_edit(lambda d: (d.update(stage="submitted"), [d["records"].pop(k) for k in (
+        "procurement", "contract", "supervision", "progress", "fund_analysis", "payments") if k in d["records"]]))],
     "art16.stale-building": [data_edit(lambda d: d["records"].update(progress=d["records"]["progress"][:3]))],
     "art28.cloud-purchases": [data_edit(lambda d: _item(d, "主动安全智能预警模块开发").update(name="主动安全预警模块开发及中间件"))],
     "art31.security-test-lines": [data_edit(lambda d: _item(d, "等保测评费").update(name="第三方软件测试费", kind="软件测评费"))],
@@ -168,6 +169,22 @@ CASES: dict[str, list[Mutation]] = {
     "art32.incident-report": [data_edit(lambda d: d["security"].update(incidents=[
         {"date": dt.date(2026, 5, 6), "summary": "平台遭受端口扫描，已封禁来源地址"}]))],
     "art22.om-self-evaluation": [data_edit(lambda d: _long_operating(d, skip_year=2025))],
+    # Records that must agree with each other.
+    "art12.contract-vendor": [data_edit(lambda d: d["records"]["contract"].update(vendor="北京某某科技有限公司"))],
+    "art17.supervision": [data_edit(lambda d: d["records"]["supervision"].update(selected_by="直接指定"))],
+    "art16.change-dates": [data_edit(lambda d: d["records"].update(changes=[
+        {"date": dt.date(2026, 3, 10), "fields": ["建设内容"], "reason": "根据业务部门意见增加两处检测点位，投资总额不变",
+         "approved": dt.date(2026, 3, 2), "doc_no": "忻政数函〔2026〕11号"}]))],
+    "art16.stage-behind-records": [data_edit(lambda d: d.update(stage="contracted"))],
+    "art16.termination": [data_edit(lambda d: d["records"].update(
+        termination={"date": dt.date(2025, 12, 1), "doc_no": "忻政数函〔2025〕88号", "note": "业务整合，项目终止建设"}))],
+    "art18.progress-after-acceptance": [data_edit(lambda d: (_accepted(d), d["records"]["progress"].append(
+        {"date": dt.date(2026, 7, 10), "summary": "完成验收后剩余的终端安装和培训工作"})))],
+    "art31.mlps-timeline": [data_edit(lambda d: (_accepted(d), d["security"].pop("mlps_assessments")))],
+    "art22.om-self-evaluation-dates": [data_edit(lambda d: (_long_operating(d, skip_year=0),
+                                                            d["records"]["self_evaluations"][-1].update(
+                                                                date=dt.date(2026, 5, 20))))],
+    "art16.record-substance": [data_edit(lambda d: d["records"]["progress"][0].update(summary="无"))],
     "art23.indicator-table": [data_edit(lambda d: d["performance_goals"][0].update(subcategory="经济效益指标"))],
     "art22.indicator-actuals": [data_edit(lambda d: d["records"]["self_evaluations"][0]["actuals"].pop("车载终端在线率"))],
     "art07.draft-references": [edit_text("drafts/proposal.md", "{{ budget.total }}", "{{ budget.years[2031] }}")],
@@ -217,12 +234,17 @@ def _long_operating(data: dict, skip_year: int) -> None:
     data["records"]["evaluations"].append({"date": dt.date(2026, 1, 15), "kind": "年度考核", "summary": "2025年度考核良好"})
 
 
+def _day(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
 def _accepted(data: dict, catalog: bool = True, filing: str | None = "2026-06-20", operating: bool = False,
               day: str = "2026-06-05") -> None:
     """Move the base project to acceptance on ``day``, with the records that stage needs."""
     data["stage"] = "operating" if operating else "accepted"
     acceptance = {"date": day, "conclusion": "通过竣工验收", "products_checked": True}
     held = dt.date.fromisoformat(day)
+    data["records"]["progress"] = [p for p in data["records"]["progress"] if _day(p["date"]) <= held]
     acceptance.update(trial_run={"start": held - dt.timedelta(days=40), "end": held - dt.timedelta(days=12)},
                       third_party_test={"date": held - dt.timedelta(days=15), "conclusion": "功能和性能测试通过"},
                       supervision_opinion="按合同完成建设，质量合格，同意提请竣工验收", archives=["建设合同", "监理报告", "测评报告"])
@@ -233,6 +255,13 @@ def _accepted(data: dict, catalog: bool = True, filing: str | None = "2026-06-20
         data["records"]["acceptance_filing"] = {"date": filing, "consent": filing}
     year = int(day[:4])
     data["security"]["crypto"]["assessments"] = [{"date": f"{day[:8]}01", "conclusion": "符合"}]
+    filing = data["security"]["mlps_filing"]
+    filing["date"] = min(_day(filing["date"]), held - dt.timedelta(days=40))   # filed before the test and acceptance
+    data["security"]["mlps_assessments"] = [{"date": held - dt.timedelta(days=30), "by": "山西省信息安全测评中心",
+                                             "conclusion": "符合第三级安全保护要求"}]
+    if operating:
+        data["security"]["mlps_assessments"].append({"date": f"{year + 1}-04-10", "by": "山西省信息安全测评中心",
+                                                     "conclusion": "符合第三级安全保护要求"})
     if operating:
         data["security"]["crypto"]["assessments"].append({"date": f"{year + 1}-09-01", "conclusion": "符合"})
         dims = {k: "评估结论良好，满足业务需要" for k in DIMENSIONS}

@@ -11,6 +11,7 @@ from typing import Any
 
 from xzdoc.model import ERROR, INFO, WARNING, Project
 from xzdoc.rules import (
+    agreement,
     amounts,
     art01,
     art03,
@@ -144,6 +145,21 @@ RULES: tuple[Rule, ...] = (
          lifecycle.check_acceptance_overdue),
     Rule("art32.emergency-drill", "第三十二条", ERROR, "运维阶段定期组织应急演练", lifecycle.check_drill),
     Rule("art32.plan-before-drills", "第三十二条", ERROR, "应急演练在应急预案制定之后", sequence.check_plan_before_drills),
+    Rule("art16.record-substance", "第十六条", ERROR, "进度和资金对照分析写明具体情况，批复和备案登记实际文号",
+         substance.check_record_substance),
+    # Records that must agree with each other.
+    Rule("art12.contract-vendor", "第十二条", ERROR, "建设合同的乙方是采购确定的供应商", agreement.check_contract_vendor),
+    Rule("art17.supervision", "第十七条", ERROR, "监理单位通过市场化方式确定，且不是项目建设单位", agreement.check_supervision),
+    Rule("art16.change-dates", "第十六条", ERROR, "调整申请先申请、后批准", agreement.check_change_dates),
+    Rule("art16.stage-behind-records", "第十六条", WARNING, "阶段与已登记的记录相符（已登记合同即至少为已签约）",
+         agreement.check_stage_behind_records),
+    Rule("art16.termination", "第十六条", ERROR, "终止在立项批复之后，终止后没有建设、拨付和验收", agreement.check_termination),
+    Rule("art18.progress-after-acceptance", "第十八条", WARNING, "竣工验收之后不再登记建设进度",
+         agreement.check_progress_after_acceptance),
+    Rule("art31.mlps-timeline", "第三十一条", ERROR, "等保定级备案在验收之前；三级及以上验收前和每年开展等级保护测评",
+         agreement.check_mlps_timeline),
+    Rule("art22.om-self-evaluation-dates", "第二十二条", WARNING, "运行维护年度的自评价按期报送",
+         agreement.check_om_self_evaluation_dates),
     Rule("art18.acceptance-checklist", "第十八条", ERROR,
          "已验收的项目验收结论为通过，并记录试运行、第三方测评、监理意见和归档资料，验收所依据的测评结论符合要求",
          substance.check_acceptance_checklist),

@@ -127,6 +127,10 @@ def check_om_self_evaluation(project: Project, ctx: Context) -> Iterator[Hit]:
                          f"year: {year}），至今未记录")
 
 
+_NO_TARGET = frozenset({"", "待定", "暂无", "无", "略", "-", "—", "/", "tbd", "todo", "n/a", "na", "none", "null", "同上",
+                        "详见附件", "见附件", "另定", "待测算"})
+
+
 def check_indicator_table(project: Project, ctx: Context) -> Iterator[Hit]:
     goals = project.data.get("performance_goals")
     if not goals:
@@ -144,6 +148,12 @@ def check_indicator_table(project: Project, ctx: Context) -> Iterator[Hit]:
                       f"绩效指标“{name}”的二级指标应为{'、'.join(levels[first])}之一（subcategory），当前“{second or '未填'}”")
         if not text(goal.get("unit")):
             yield Hit(goal.pos, f"绩效指标“{name}”未写明计量单位（unit）")
+        target = str(goal.get("target") if goal.get("target") is not None else "").strip()
+        # 通过 and 合格 are targets of a qualitative indicator; these say no target was set.
+        if target.casefold() in _NO_TARGET:
+            yield Hit(goal.at("target") if "target" in goal else goal.pos,
+                      f"绩效指标“{name}”的目标值（target）{'为空' if not target else f'只写了“{target}”'}："
+                      "须写明可衡量的目标值，如 ≥95、6、通过")
     missing = [f for f in levels if f not in seen]
     if missing:
         yield Hit(goals.pos, f"绩效目标须包含产出、效益、满意度三类一级指标，缺少：{'、'.join(missing)}")

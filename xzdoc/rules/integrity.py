@@ -19,6 +19,7 @@ from xzdoc.source.yamlio import Pos, YList, YMap, as_date
 
 # (record, field, label, article): one lifecycle chain, each event no earlier than the one before it.
 CHAIN: tuple[tuple[str, str, str, str], ...] = (
+    ("pre_review", "date", "前置审查", "第六条"),
     ("review", "date", "审核意见", "第十条"),
     ("approval", "date", "立项批复", "第十条"),
     ("procurement", "date", "采购", "第十二条"),
@@ -33,7 +34,7 @@ CHAIN: tuple[tuple[str, str, str, str], ...] = (
 # What each step of CHAIN must follow (indexes into CHAIN); by default the step before it. The
 # supervision unit is chosen after the contract is signed, but nothing orders it after the
 # contract's filing (第十四、十七条 run side by side); acceptance waits for both filings.
-_AFTER: dict[int, tuple[int, ...]] = {5: (3,), 7: (4, 6)}
+_AFTER: dict[int, tuple[int, ...]] = {6: (4,), 8: (5, 7)}
 # Records that mean construction has started: before the approval they are 未批先建.
 BUILT = (("procurement", "date", "采购"), ("contract", "signed", "建设合同签订"),
          ("supervision", "consent", "监理单位确定"))
@@ -158,6 +159,9 @@ def check_contract_amount(project: Project, ctx: Context) -> Iterator[Hit]:
     amount = money(project, "records", "contract", "amount")
     if contract is None or amount is None:
         return
+    if amount <= 0:
+        yield Hit(contract.at("amount"), f"合同金额为 {yuan(amount)}：建设合同须写明实际金额")
+        return
     covered = {text(c) for c in contract.get("covers") or ()}
     lines = {text(item.get("name")): money(project, "estimate", i, "amount")
              for i, item in items(project.data.get("estimate"))} if covered else {}
@@ -207,9 +211,14 @@ def check_payments(project: Project, ctx: Context) -> Iterator[Hit]:
     accepted = dated(project, "acceptance_filing", "date")
     acceptance = dated(project, "acceptance", "date")
     paid = Decimal(0)
+    # The schema's list: its walker leaves enums to the rules, and an unknown stage escapes every check below.
+    stages = ctx.std.raw_schema["properties"]["records"]["properties"]["payments"]["items"]["properties"]["stage"]["enum"]
     for i, pay in items(payments):
         amount = money(project, "records", "payments", i, "amount") or Decimal(0)
         day, kind = as_date(pay.get("date")), text(pay.get("stage"))
+        if kind and kind not in stages:
+            yield Hit(pay.at("stage"), f"拨付阶段“{kind}”不是规定的拨付节点（可选：{'、'.join(stages)}；质保金记为尾款，"
+                                       "分期进度款均记为进度款）")
         if kind != "运维费":  # O&M funds are the yearly budget's (第二十一条), not the construction contract's
             paid += amount
             if contract is not None and paid > contract:

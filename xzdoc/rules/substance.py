@@ -18,6 +18,7 @@ from xzdoc.source.yamlio import DATE_YEARS, Pos, YMap, as_date
 
 _PLACEHOLDERS = "substance.placeholders"
 _SPACE = re.compile(r"[\s，。、；：,.;:!！?？“”\"'（）()]+")
+_REPEATED = re.compile(r"(.{1,6}?)\1{2,}")   # 合理合理合理, 业务需要业务需要业务需要
 
 
 def _bare(value: str) -> str:
@@ -31,9 +32,12 @@ def empty_words(ctx: Context, value: object, least: int) -> str | None:
         return "为空"
     words = ctx.extras.get(_PLACEHOLDERS)
     if words is None:  # built once per run: every rule of every project asks
-        words = ctx.extras[_PLACEHOLDERS] = frozenset(_bare(str(p)) for p in ctx.std.caps.get("placeholders", ()))
-    if body in words:
+        words = ctx.extras[_PLACEHOLDERS] = frozenset(_bare(str(p)).casefold() for p in ctx.std.caps.get("placeholders", ()))
+    if body.casefold() in words:
         return f"只写了“{text(value)}”"
+    repeated = _REPEATED.fullmatch(body)
+    if repeated:
+        return f"只是把“{repeated.group(1)}”重复了 {len(body) // len(repeated.group(1))} 遍"
     if len(body) < least:
         return f"只有 {len(body)} 个字（“{text(value)}”），至少应写明 {least} 个字的具体理由"
     return None
@@ -301,3 +305,34 @@ def _security_results(project: Project, acceptance: YMap) -> Iterator[Hit]:
             if _failed(entry.get("conclusion")):
                 yield Hit(entry.at("conclusion"), f"竣工验收前最近一次{label}（{day}）结论为“{text(entry.get('conclusion'))}”："
                                                   "测评不符合要求不能通过竣工验收，整改复测后记录结论")
+
+
+# Record fields that are document numbers: a real one carries its year and serial (忻政数函〔2025〕37号).
+_DOC_NUMBERS = (("approval", "立项批复"), ("pre_review", "前置审查"), ("acceptance_filing", "验收报告备案"),
+                ("termination", "终止"))
+_DIGIT = re.compile(r"[0-9０-９]")
+
+
+def check_record_substance(project: Project, ctx: Context) -> Iterator[Hit]:
+    """第十六条: what is reported says what happened: progress and fund analyses in words, filings by number."""
+    recs = records(project)
+    if recs is None:
+        return
+    least = _least(ctx, "min_summary_chars", 6)
+    for key, label in (("progress", "建设进度"), ("fund_analysis", "资金使用对照分析")):
+        for _, entry in items(recs.get(key)):
+            why = empty_words(ctx, entry.get("summary"), least) if "summary" in entry else None
+            if why:
+                yield Hit(entry.at("summary"), f"{label}（{text(entry.get('date'))}）的内容（summary）{why}：须写明当期的具体情况")
+    numbered: list[tuple[YMap | None, str]] = [(mapping(recs.get(key)), label) for key, label in _DOC_NUMBERS]
+    numbered += [(entry, "调整申请批复") for _, entry in items(recs.get("changes"))]
+    security = mapping(project.data.get("security"))
+    if security is not None:
+        numbered.append((mapping(security.get("mlps_filing")), "等保定级备案"))
+    for filing, label in numbered:
+        if filing is None or "doc_no" not in filing:
+            continue
+        number = text(filing.get("doc_no"))
+        if not _DIGIT.search(number):
+            yield Hit(filing.at("doc_no"), f"{label}的文号“{number}”不是实际文号：应写发文机关代字、年份和序号，"
+                                          "如 忻政数函〔2025〕37号；尚未取得文号的，不要登记该记录")
