@@ -62,9 +62,9 @@ def test_a_command_loads_only_its_own_module() -> None:
     assert done.stderr.strip() == "['xzdoc.cli.check'] 0"
 
 
-@pytest.mark.parametrize("wrong, said", [("vaidate", "Did you mean 'validate'?"),
-                                         ("rule", "(Did you mean one of: 'bundle', 'rules'?)"),
-                                         ("xyz", "No such command 'xyz'.\n")])
+@pytest.mark.parametrize("wrong, said", [("vaidate", "没有命令“vaidate”，你是不是想写“validate”？\n位置："),
+                                         ("rule", "你是不是想写“rules”"),
+                                         ("xyz", "错误：没有命令“xyz”\n位置：命令行的命令名\n")])
 def test_unknown_command_suggests_from_every_command(wrong: str, said: str) -> None:
     done = _fresh("from xzdoc.cli import main", f"raise SystemExit(main([{wrong!r}]))")
     assert done.returncode == 2

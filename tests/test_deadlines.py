@@ -207,7 +207,11 @@ OPERATING = (("stage: building", "stage: operating"),
                                                       "  self_evaluations:")),
              ("    in_step: {planning: true, construction: true, operation: true}\n",
               "    in_step: {planning: true, construction: true, operation: true}\n"
-              "    assessments: [{date: 2026-08-20, conclusion: 符合}]\n"))
+              "    assessments: [{date: 2026-08-20, conclusion: 符合}]\n"),
+             # What an operating level-3 project has recorded: its 等保测评, and no progress after acceptance.
+             ("  mlps_filed: true\n",
+              "  mlps_filed: true\n  mlps_assessments: [{date: 2026-08-10, conclusion: 符合第三级安全保护要求}]\n"),
+             ("    - {date: 2026-10-12, summary: 完成等保三级测评现场工作和密码应用安全性评估}\n", ""))
 
 
 def test_drill_overdue_once_operating(tmp_path: Path) -> None:

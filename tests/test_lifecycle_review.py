@@ -325,3 +325,12 @@ def test_a_year_without_an_mlps_assessment_is_named_at_the_list(demo_repo: Path)
     _, found = validate()
     (hit,) = of(found, "art31.mlps-timeline")
     assert hit["line"] == key and "2025 年没有测评记录" in str(hit["message"])
+
+
+@pytest.mark.parametrize(("written", "meant"), [("submited", "submitted"), ("buildng", "building"), ("建设中", "building")])
+def test_a_misspelt_stage_gets_the_closest_name(demo_repo: Path, written: str, meant: str) -> None:
+    # WAS the whole list only.
+    line = mutate(demo_repo, BUILDING, "stage: building", f"stage: {written}")
+    _, found = validate()
+    (hit,) = of(found, "art07.stage")
+    assert hit["line"] == line and f"你是不是想写“{meant}”" in str(hit["message"])

@@ -281,3 +281,14 @@ def test_malformed_messages_get_answers_and_leave_the_server_listening(demo_repo
     assert answers[2]["error"]["code"] == -32602 and answers[3]["error"]["code"] == -32602  # type: ignore[index]
     assert 4 not in answers and "result" in answers[5] and "result" in answers[6]
     assert answers[7]["error"]["code"] == -32600                                             # type: ignore[index]
+
+
+def test_completion_inside_a_flow_list_offers_its_values() -> None:
+    # WAS WRONG: after "categories: [应用系统, " (space is a trigger character) the top-level keys were offered.
+    from xzdoc import config
+    from xzdoc.authoring.lsp import assist
+
+    loaded = config.load(ROOT)
+    line = "categories: [应用系统, "
+    labels = [i.label for i in assist.complete_yaml(loaded, [line], 0, len(line))]
+    assert "信息资源" in labels and "categories" not in labels

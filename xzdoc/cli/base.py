@@ -51,6 +51,56 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class CommandLineError(click.UsageError):
+    """A usage error of click's told as every xzdoc error is told: 错误, 位置 and 提示, in Chinese (exit 2)."""
+
+    def __init__(self, original: click.UsageError) -> None:
+        super().__init__(original.format_message(), original.ctx)
+        self.original = original
+
+    def show(self, file: Any = None) -> None:
+        message, where = _said(self.original)
+        # The program is xzdoc however it was started (python -m xzdoc, a test runner).
+        rest = self.ctx.command_path.split(" ", 1)[1:] if self.ctx is not None else []
+        command = " ".join(["xzdoc", *rest])
+        click.echo(f"错误：{message}\n位置：{where}\n提示：运行 {command} --help 查看用法", err=file is None, file=file)
+
+
+def _said(exc: click.UsageError) -> tuple[str, str]:
+    """What went wrong and where on the command line, in Chinese; click's own English kept only as a last resort."""
+    from click import exceptions as e
+
+    if isinstance(exc, e.NoSuchCommand):
+        close = list(exc.possibilities or ())   # closest first, as difflib gave them
+        maybe = f"，你是不是想写“{'”或“'.join(close)}”？" if close else ""
+        return f"没有命令“{exc.command_name}”{maybe}", "命令行的命令名"
+    if isinstance(exc, e.NoSuchOption):
+        close = sorted(exc.possibilities or ())
+        maybe = f"，你是不是想写 {' 或 '.join(close)}？" if close else ""
+        return f"没有选项 {exc.option_name}{maybe}", f"命令行选项 {exc.option_name}"
+    if isinstance(exc, e.BadOptionUsage):
+        return f"选项 {exc.option_name} 的用法不对（{exc.message}）", f"命令行选项 {exc.option_name}"
+    param = getattr(exc, "param", None)
+    hint = getattr(exc, "param_hint", None)
+    name = _param_name(param) if param is not None else hint if isinstance(hint, str) else "/".join(hint or ())
+    option = isinstance(param, click.Option) or name.startswith("-")
+    where = (f"命令行选项 {name}" if option else f"命令行参数 {name}") if name else "命令行"
+    if isinstance(exc, e.MissingParameter):
+        return f"缺少{'选项' if option else '参数'} {name}", where
+    if isinstance(exc, e.BadParameter):
+        kind = param.type if param is not None else None
+        if isinstance(kind, click.Choice):
+            return f"{name} 的值不在可选范围内（可选：{'、'.join(map(str, kind.choices))}）", where
+        return f"{name or '参数'} 的值不对：{exc.message}", where
+    return exc.format_message(), where
+
+
+def _param_name(param: click.Parameter) -> str:
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return (param.human_readable_name or param.name or "").upper()
+
+
 def load_commands() -> None:
     """Import every command module (tests, and anything that wants ``cli.commands`` complete)."""
     for module in sorted({module for module, _ in COMMANDS.values()}):
@@ -77,8 +127,17 @@ class Group(click.Group):
             return super().resolve_command(ctx, args)
         except click.exceptions.NoSuchCommand as exc:
             # click suggests close names from the commands loaded so far; suggest from all of them.
-            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=self.list_commands(ctx),
-                                                 ctx=ctx) from None
+            import difflib
+
+            close = difflib.get_close_matches(exc.command_name, self.list_commands(ctx), n=3, cutoff=0.6)
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=close, ctx=ctx) from None
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise exc if isinstance(exc, CommandLineError) else CommandLineError(exc) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's own listing, except that a command not imported yet is summarised from COMMANDS by a
@@ -98,6 +157,9 @@ class Group(click.Group):
             raise click.UsageError(f"参数“{bad.replace(chr(0), '␀')[:60]}”中含有空字符（NUL），不是有效的路径或值", ctx=ctx)
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # Options of a command are parsed here, inside the group's invoke.
+            raise exc if isinstance(exc, CommandLineError) else CommandLineError(exc) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except XzdocError as exc:
@@ -128,17 +190,21 @@ def load_config(path: Path | None = None) -> Any:
     return config.load(config.find_root(path or Path.cwd()))
 
 
-def parse_date(value: str | None) -> dt.date:
+def parse_date(value: str | None, option: str = "--as-of") -> dt.date:
     if not value:
         return dt.date.today()
-    from xzdoc.source.yamlio import DATE_YEARS
+    from xzdoc.source.yamlio import DATE_YEARS, iso_day
 
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"“{value}”不是日期，应写作 YYYY-MM-DD") from None
-    if day.year not in DATE_YEARS:  # deadlines add months and years to it: 9999-12-31 would overflow
-        raise click.BadParameter(f"“{value}”的年份不在 {DATE_YEARS.start}–{DATE_YEARS.stop - 1} 之间")
+    day = iso_day(value)
+    if day is None:
+        try:
+            year = dt.date.fromisoformat(value).year
+        except ValueError:
+            raise click.BadParameter(f"“{value}”不是日期，应写作 YYYY-MM-DD", param_hint=option) from None
+        if year in DATE_YEARS:
+            raise click.BadParameter(f"“{value}”不是日期，应写作 YYYY-MM-DD", param_hint=option)
+        # deadlines add months and years to it: 9999-12-31 would overflow
+        raise click.BadParameter(f"“{value}”的年份不在 {DATE_YEARS.start}–{DATE_YEARS.stop - 1} 之间", param_hint=option)
     return day
 
 

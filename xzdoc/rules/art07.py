@@ -21,7 +21,11 @@ def check_stage(project: Project, ctx: Context) -> Iterator[Hit]:
     stage = project.data.get("stage")
     if stage is not None and ctx.std.stage(str(stage)) is None:
         names = "、".join(f"{s.name}（{s.label}）" for s in ctx.std.stages)
-        yield Hit(project.data.at("stage"), f"未知的阶段“{stage}”（可选：{names}）")
+        by_label = {s.label: s.name for s in ctx.std.stages}   # 建设中 written for building
+        close = [by_label[str(stage)]] if str(stage) in by_label else difflib.get_close_matches(
+            str(stage), [s.name for s in ctx.std.stages], n=1, cutoff=0.6)
+        maybe = f"，你是不是想写“{close[0]}”？" if close else ""
+        yield Hit(project.data.at("stage"), f"未知的阶段“{stage}”{maybe}（可选：{names}）")
 
 
 def check_stage_requirements(project: Project, ctx: Context) -> Iterator[Hit]:

@@ -86,7 +86,11 @@ def bad_enum(node: YMap, key: str, allowed: tuple[str, ...], label: str) -> Hit 
     value = node.get(key)
     if value is None or str(value) in allowed:
         return None
-    return Hit(node.at(key), f"{label}“{value}”不在规定范围内（可选：{'、'.join(allowed)}）")
+    import difflib
+
+    close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+    maybe = f"，你是不是想写“{close[0]}”？" if close else ""
+    return Hit(node.at(key), f"{label}“{value}”不在规定范围内{maybe}（可选：{'、'.join(allowed)}）")
 
 
 def comma_slip(value: Any) -> int | None:

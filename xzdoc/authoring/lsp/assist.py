@@ -42,8 +42,11 @@ def yaml_path(lines: list[str], row: int, col: int) -> tuple[Path_, str | None]:
     key_here = None
     found = _KEY.match(line)
     flow = _flow_key(line)
+    rest = line[found.end(3) + 1:].lstrip() if found else ""
     if flow:
         key_here = flow
+    elif found and rest.startswith("[") and "]" not in rest:
+        key_here = found.group(3).strip()   # inside "categories: [应用系统, ": the list's values
     elif found and line[found.end(3) + 1:].strip(" ") == line[found.end(3) + 1:].lstrip():
         key_here = found.group(3).strip() if found.end() <= len(line) else None
     indent = _indent_of(line)

@@ -1,0 +1,26 @@
+"""click's own usage errors are told as every xzdoc error is: 错误, 位置 and 提示 in Chinese, exit code 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import invoke
+
+
+@pytest.mark.parametrize(("args", "error", "where"), [
+    (["validate", "--format", "nope"], "--format 的值不在可选范围内（可选：text、json、github、sarif）", "命令行选项 --format"),
+    (["validate", "--as-of", "2026-13-01"], "--as-of 的值不对：“2026-13-01”不是日期", "命令行选项 --as-of"),
+    (["validate", "--as-of", "20261120"], "--as-of 的值不对：“20261120”不是日期", "命令行选项 --as-of"),
+    (["validate", "--shard", "3/2"], "--shard 的值不对：分片“3/2”格式不对", "命令行选项 --shard"),
+    (["ledger", "--project", "X"], "没有选项 --project", "命令行选项 --project"),
+    (["import"], "缺少参数 FILE", "命令行参数 FILE"),
+    (["--bogus"], "没有选项 --bogus", "命令行选项 --bogus"),
+    (["vaidate"], "没有命令“vaidate”，你是不是想写“validate”？", "命令行的命令名"),
+])
+def test_usage_errors_are_told_in_chinese_with_their_place(demo_repo: object, args: list[str], error: str,
+                                                           where: str) -> None:
+    # WAS English ("Error: Invalid value for '--format'") and without 位置.
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert f"错误：{error}" in result.output and f"位置：{where}\n" in result.output and "提示：运行 xzdoc" in result.output
+    assert "Error:" not in result.output and "Usage:" not in result.output
