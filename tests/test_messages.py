@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import unicodedata
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import AS_OF, invoke
+from tests.conftest import AS_OF, ROOT, invoke
 
 PROJECT = "projects/XZJT-2026-003"
 
@@ -144,9 +145,12 @@ def _first_column(line: str, width: int) -> str:
 @pytest.mark.parametrize("columns", [80, 100, 120])
 def test_status_fits_the_terminal(demo_repo: Path, monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
+    # With the system register the lines under the table list unfunded systems; they wrap too.
+    shutil.copy(ROOT / "systems.yaml", demo_repo / "systems.yaml")
     result = invoke("status", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     lines = result.output.split("\n")
+    assert "XZJT-SYS-009" in result.output
     assert max(_columns(line) for line in lines) <= columns
     rule = next(line for line in lines if line.startswith("─"))
     first = len(rule.split("  ")[0])
