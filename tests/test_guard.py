@@ -6,10 +6,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.attacks import ATTACKER, FOLDER, PARTY, PID, bureau, change, keygen, stage
 from tests.conftest import invoke
 from tests.gitrepo import Repo, env
+from xzdoc.cli import cli
 
 
 @pytest.fixture
@@ -102,3 +104,24 @@ def test_symlink_under_projects_is_refused(pushed: Repo) -> None:
 def test_keys_are_real_ssh_keys(pushed: Repo) -> None:
     key, public = keygen(pushed.home, PARTY)
     assert public.startswith("ssh-ed25519 AAAA") and key.exists()
+
+
+def test_install_names_a_missing_or_non_bare_repository_as_a_usage_error(tmp_path: Path) -> None:
+    # WAS: "无法运行 git … 安装 git" for a missing path (exit 1), and a working copy was accepted.
+    missing = invoke("guard", "--install", str(tmp_path / "nowhere.git"))
+    assert missing.exit_code == 2 and "路径不存在" in missing.output and "位置：命令行选项 --install" in missing.output
+    work = tmp_path / "work"
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    for target in (work, work / ".git"):
+        refused = invoke("guard", "--install", str(target))
+        assert refused.exit_code == 2 and "不是裸仓库" in refused.output
+    assert not (work / ".git" / "hooks" / "pre-receive").exists()
+
+
+def test_a_line_the_guard_cannot_read_refuses_the_push(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS A HOLE: a malformed stdin line was skipped and the push let through (exit 0).
+    bare = tmp_path / "server.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    monkeypatch.chdir(bare)
+    result = CliRunner().invoke(cli, ["guard"], input="garbage\n")
+    assert result.exit_code == 1 and "无法识别的推送信息" in result.output

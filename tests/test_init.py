@@ -196,3 +196,38 @@ def test_the_readme_config_sample_loads_with_no_baseline_or_placeholder_forge_na
     loaded = config.load(tmp_path)
     assert loaded.baseline is None and all(a.github is None for a in loaded.approvers)
     assert {a.role for a in loaded.approvers} == set(config.ROLES) and loaded.require_signed
+
+
+# -- from a new bureau's review ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", [f"xzdoc!={__version__}", f"xzdoc>={__version__}", f"xzdoc<={__version__}",
+                                  f"xzdoc~={__version__}", f"xzdoc=={__version__}; rm -rf /", f"xzdoc=={__version__}.1"])
+def test_a_version_that_is_not_exactly_this_one_is_not_pinned(tmp_path: Path, spec: str) -> None:
+    # WAS A HOLE: anything containing the version string passed, and was written as "与 CI 相同的固定版本".
+    result = invoke("init", tmp_path, "--org", "某局", "--install", spec)
+    assert result.exit_code == 1 and "没有固定为当前版本" in result.output and not any(tmp_path.iterdir())
+
+
+def test_adopt_with_force_keeps_the_baseline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS WRONG: --force moved the write-once baseline to HEAD, which the ledger then reports as unapproved.
+    r = Repo(tmp_path / "bureau")
+    r.project("XZJT-2025-001", stage="approved")
+    head = r.commit("原有的历史", who=PARTY)
+    monkeypatch.chdir(r.path)
+    assert invoke("init", "--org", "某局", "--adopt").exit_code == 0
+    r.commit("采用 xzdoc", who=PARTY)
+    r.project("XZJT-2025-002")
+    r.commit("新项目")
+    forced = invoke("init", "--org", "某局", "--adopt", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert config.load(r.path).baseline == head
+
+
+def test_init_in_a_subdirectory_of_a_repository_is_refused(tmp_path: Path) -> None:
+    # WAS WRONG: everything was written into the subdirectory, and ledger, validate and doctor then refused it.
+    r = Repo(tmp_path / "bureau")
+    sub = r.path / "docs"
+    sub.mkdir()
+    result = invoke("init", sub, "--org", "某局")
+    assert result.exit_code == 2 and "是 git 仓库" in result.output and "子目录" in result.output
+    assert "位置：命令行参数 PATH" in result.output and not any(sub.iterdir())

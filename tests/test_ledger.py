@@ -334,3 +334,27 @@ def test_only_a_folders_own_project_yaml_makes_records(repo: Repo) -> None:
     assert {r.folder for r in build(repo).records} == {f"projects/{PID}", "xzdoc.yaml"}
 
 
+
+
+def test_a_pull_request_checkout_without_a_local_main_is_judged_by_the_remote_main(tmp_path: Path) -> None:
+    # WAS WRONG: actions/checkout leaves a PR detached with only refs/remotes/origin/*; the ledger walked
+    # refs/remotes/origin/main and refused it as "主分支 refs/remotes/origin/main 未经审批", failing every PR.
+    r = Repo(tmp_path / "bureau", config=None)
+    r.full_project()
+    r.commit("迁入项目", who=DEV)
+    r.write("xzdoc.yaml", CONFIG + f'baseline: "{r.head()}"\n')
+    r.commit("采用 xzdoc")
+    r.branch("pr1")
+    r.edit("projects/XZJT-2025-902/drafts/proposal.md", "\n", "\n补充说明。\n")
+    r.commit("补充说明", who=DEV)
+    r.checkout("main")
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    r.git("push", "-q", str(origin), "main", "pr1")
+    ci = tmp_path / "ci"
+    for args in (["init", "-q", str(ci)], ["-C", str(ci), "remote", "add", "origin", str(origin)],
+                 ["-C", str(ci), "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*"],
+                 ["-C", str(ci), "checkout", "-q", "--detach", "origin/pr1"]):
+        subprocess.run(["git", *args], check=True, capture_output=True)
+    result = invoke("validate", str(ci), "--as-of", "2026-11-20")
+    assert result.exit_code == 0 and "art24" not in result.output, result.output

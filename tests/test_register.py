@@ -257,3 +257,15 @@ def test_register_changes_are_listed_for_review(repo: Repo) -> None:
     assert code == 0, out
     assert "systems.yaml：新登记 XZJT-SYS-260 新登记系统；修改登记 XZJT-SYS-201 公交调度系统" in out
     assert "变更前 3 个，变更后 4 个；systems.yaml 登记在用 4 个" in out
+    # WAS WRONG: the verdict said the new system was "由已列入项目的整合、下线抵消"; no project did anything.
+    assert "新增的在用系统是 systems.yaml 新登记的已有系统，不是项目新建" in out
+
+
+def test_retiring_an_unregistered_system_makes_no_room(repo: Repo) -> None:
+    # WAS A HOLE: diff counted the unregistered XZJT-SYS-298 as existing, so 新建 + 下线 of it read 3 → 3 and
+    # the gate passed what validate refuses (art01.system-total, art08.system-register).
+    repo.branch("fake")
+    put(repo.path, "XZJT-2027-001", system("XZJT-SYS-270", "新建"), system("XZJT-SYS-298", "下线", "虚构系统"))
+    code, out = review(repo)
+    assert code == 1 and "**不通过**" in out
+    assert "变更前 3 个，变更后 4 个；systems.yaml 登记在用 3 个" in out

@@ -117,6 +117,7 @@ def test_codeowners_follow_the_next_gate(tmp_path: Path, monkeypatch: pytest.Mon
     assert "李秀英 没有填写 github" in result.output
     text = (root / ".github" / "CODEOWNERS").read_text("utf-8")
     assert "/xzdoc.yaml @wangjg\n" in text
+    assert "/systems.yaml @zhangw\n" in text                 # the register: 数据中心, as the ledger gates it
     assert f"/projects/{PID}/ @wangjg\n" in text            # building → accepted: 局党组
     assert "/projects/XZJT-2026-101/ @zhangw\n" in text       # reviewed → approved: 数据中心
     assert invoke("codeowners", "--check").exit_code == 0

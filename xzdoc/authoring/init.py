@@ -93,7 +93,8 @@ def adopt(target: Path, organisation: str, install: str, head: str, force: bool 
     """
     config_file = target / cfg.CONFIG_NAME
     current = _existing_baseline(config_file)
-    baseline = current if current and not force else head
+    # Write-once: a baseline already set stays, --force or not (a new one is an unapproved config change).
+    baseline = current or head
     planned = plan(target, organisation, install, baseline)
     if config_file.is_file():
         text = config_file.read_text("utf-8")
@@ -121,7 +122,11 @@ def workflow_text(install: str) -> str:
 
 
 def _check_install(install: str) -> None:
-    if __version__ not in install or any(c in install for c in "\n\r'\"`$"):
+    version = re.escape(__version__)
+    # Pinned means exactly this version: ==, this version's wheel file, or a git tag of it; >=, != and ~= are not.
+    pinned = (rf"xzdoc(?:\[[\w,-]+\])?=={version}", rf"[\w./~-]*xzdoc-{version}-py3-none-any\.whl",
+              rf"(?:xzdoc(?:\[[\w,-]+\])?\s*@\s*)?git\+[\w.+:/~%-]+@v?{version}")
+    if not any(re.fullmatch(p, install) for p in pinned):
         raise XzdocError(f"安装来源“{install}”没有固定为当前版本 {__version__}",
                          hint=f"写 xzdoc=={__version__}（内网镜像）、仓库中的 wheel 文件路径 "
                               f"./tools/xzdoc-{__version__}-py3-none-any.whl，或 "

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from xzdoc.cli.base import cli, load_config, shown_path
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
 
 
 @cli.command()
@@ -36,7 +36,7 @@ def new(path: Path, project_id: str, name: str, force: bool) -> None:
 @click.option("--install", metavar="SPEC", help="CI 安装 xzdoc 的来源，须固定为当前版本：默认 xzdoc==<当前版本>（内网镜像），"
               "也可写仓库中的 wheel 文件路径或 xzdoc@git+<地址>@v<版本>。")
 @click.option("--adopt", is_flag=True, help="在已有提交历史的仓库中采用 xzdoc：把当前提交（HEAD）写作 baseline，保留仓库原有文件。")
-@click.option("--force", is_flag=True, help="覆盖内容不同的已有文件（--adopt 时同时把 baseline 改为 HEAD）。")
+@click.option("--force", is_flag=True, help="覆盖内容不同的已有文件（已设定的 baseline 保持不变：基线只能设定一次）。")
 def init(path: Path, organisation: str, install: str | None, adopt: bool, force: bool) -> None:
     """建立局里的项目仓库（PATH 默认为当前目录）。
 
@@ -49,6 +49,11 @@ def init(path: Path, organisation: str, install: str | None, adopt: bool, force:
     from xzdoc.history import gitlog
 
     target = path.resolve()
+    top = gitlog.repository_root(target) if target.is_dir() else None
+    if top is not None and top.resolve() != target:
+        # xzdoc.yaml belongs at the repository's top level: the ledger and validate refuse it anywhere else.
+        raise UsageError(f"{shown_path(target)} 是 git 仓库 {shown_path(top)} 的子目录", "命令行参数 PATH",
+                         hint=f"在仓库根目录运行：xzdoc init {shown_path(top)}；或为项目材料另建一个仓库")
     spec = install or layout.default_install()
     if adopt:
         head = gitlog.head(target) if target.is_dir() else None

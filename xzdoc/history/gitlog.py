@@ -178,6 +178,10 @@ def git_dir(where: Path) -> Path | None:
     return Path(found) if found else None
 
 
+def is_bare(where: Path) -> bool:
+    return _text(where, "rev-parse", "--is-bare-repository") == "true"
+
+
 def head(root: Path) -> Head | None:
     """HEAD of the repository holding ``root``; None outside git or before the first commit."""
     if repository_root(root) is None:

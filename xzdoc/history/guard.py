@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from xzdoc.config import Config, parse
-from xzdoc.errors import XzdocError
+from xzdoc.errors import UsageError, XzdocError
 from xzdoc.history import gitlog, ledger
 
 _ZERO = re.compile(r"0{40}(?:0{24})?")
@@ -35,7 +35,11 @@ def check(where: Path, lines: Iterable[str]) -> list[str]:
     out: list[str] = []
     for line in lines:
         parts = line.split()
+        if not parts:
+            continue
         if len(parts) != 3:
+            # git writes "old new ref" per line; anything else is not a push we can judge: refuse, not pass.
+            out.append(f"无法识别的推送信息“{line[:80]}”：应为“旧提交 新提交 引用”，为安全起见拒绝本次推送")
             continue
         old, new, ref = parts
         if ref.startswith("refs/replace/"):
@@ -108,9 +112,15 @@ def _findings(where: Path, tip: str, ref: str) -> dict[tuple[str, ...], str]:
 
 def install(bare: Path) -> list[str]:
     """Write the hook into a bare repository and set the recommended ``receive.*`` settings; returns what was done."""
+    if not bare.is_dir():
+        raise UsageError(f"路径不存在：{bare}", "命令行选项 --install", hint="给出服务器上裸仓库的路径，如 /srv/git/projects.git")
     git_dir = gitlog.git_dir(bare)
     if git_dir is None:
         raise XzdocError(f"{bare} 不是 git 仓库", hint="给出服务器上裸仓库的路径，如 /srv/git/projects.git")
+    if not gitlog.is_bare(bare):
+        # A working copy's hook guards pushes into that copy only; the shared repository is the bare one.
+        raise UsageError(f"{bare} 是带工作区的仓库，不是裸仓库", "命令行选项 --install",
+                         hint="在服务器上接受推送的裸仓库中安装（git clone --bare 得到），如 /srv/git/projects.git")
     hook = git_dir / "hooks" / "pre-receive"
     hook.parent.mkdir(parents=True, exist_ok=True)
     package = Path(__file__).resolve().parent.parent.parent

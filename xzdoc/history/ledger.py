@@ -27,6 +27,7 @@ its stage must be passed again, and the old folder counts as deleted.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -215,7 +216,8 @@ def _approved_branch(history: log.History, approved: Config) -> None:
     ``branch:`` is read from the working copy, which a push can change: pointed at an older branch that
     shares main's root, the ledger would judge that branch and never see what main holds.
     """
-    walked = history.branch.removeprefix("refs/heads/")
+    # A CI checkout of a pull request has no local main, only the remote's copy (refs/remotes/origin/main).
+    walked = re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", history.branch)
     if walked == approved.branch or (approved.branch is None and walked in ("main", "master")):
         return
     named = f"branch: {approved.branch}" if approved.branch else "未写 branch:，即 main 或 master"

@@ -32,6 +32,10 @@ def render(config: Config, projects: Sequence[Project]) -> Codeowners:
     lines = ["# 由 xzdoc codeowners 根据 xzdoc.yaml 生成，请勿手工修改；审批人或项目阶段变化后重新运行。",
              "# 每个项目目录的审核人是其下一道审批关口所需角色的成员（依据忻交发〔2022〕81号）。", ""]
     lines += [f"# xzdoc.yaml 决定谁的合并算作审批，由{OWNER_OF_CONFIG}审核", _entry(config, f"/{CONFIG_NAME}", OWNER_OF_CONFIG)]
+    register_role = config.gates.get("systems")
+    if register_role:
+        # The ledger and the guard gate systems.yaml by this role; the forge should ask it to review too.
+        lines += ["", f"# 系统目录 systems.yaml 的改动由{register_role}审核（第八条）", _entry(config, "/systems.yaml", register_role)]
     for project in sorted(projects, key=lambda p: p.display):
         gate = lifecycle.next_gate(config, project.stage)
         key = gate.stage if gate and gate.role else "terminated"

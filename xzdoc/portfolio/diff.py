@@ -115,6 +115,7 @@ class SystemCount:
     added: tuple[str, ...]              # "id 名称" of systems active after but not before
     retired: tuple[str, ...]            # active before, retiring or gone after
     registered: int | None = None       # systems in use as the head's systems.yaml lists them; None without one
+    listed_only: bool = False           # every system added is one the register now lists as in use, no project's
 
     @property
     def grew(self) -> bool:
@@ -448,13 +449,17 @@ def _count(before: Snapshot, after: Snapshot) -> SystemCount:
         names.update({s.id: s.name for s in (snapshot.register.systems.values() if snapshot.register else ())})
 
     def existing(snapshot: Snapshot) -> set[str]:
+        # With a register, what it lists is what exists, as validate counts (an unlisted id that a project
+        # retires is art08.system-register's error, and offsets nothing); without one, the projects say.
         found = snapshot.register
-        return (found.active_ids() if found else set()) | (known - (found.retired_ids() if found else set()))
+        return found.active_ids() if found else known
 
     a, b = reg.count(existing(before), a_uses).after, reg.count(existing(after), b_uses).after
+    newly = existing(after) - existing(before) if after.register is not None else set()
     return SystemCount(len(a), len(b), tuple(f"{i} {names.get(i, '')}".rstrip() for i in sorted(b - a)),
                        tuple(f"{i} {names.get(i, '')}".rstrip() for i in sorted(a - b)),
-                       len(existing(after)) if after.register is not None else None)
+                       len(existing(after)) if after.register is not None else None,
+                       listed_only=bool(b - a) and (b - a) <= newly)
 
 
 def _register_changes(before: reg.Register | None, after: reg.Register | None) -> tuple[str, ...]:

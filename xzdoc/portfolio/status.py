@@ -184,9 +184,10 @@ def table(status: Status, style: Style = _plain, width: int | None = None) -> st
             lines.append("  ".join("─" * w for w in widths))
     if status.unfunded:
         lines += ["", style("系统目录中未上云或未共享的在用系统（第十条：不再拨付运维经费）", bold=True)]
-        for i, n, c in status.unfunded:
+        for system, name, consequence in status.unfunded:
             # Below the table the lines wrap too, indented under the system they belong to.
-            pieces = _wrap(f"{i} {n}：{c}", max(width - 4, 20)) if width is not None else [f"{i} {n}：{c}"]
+            said = f"{system} {name}：{consequence}"
+            pieces = _wrap(said, max(width - 4, 20)) if width is not None else [said]
             lines += [style(("  " if k == 0 else "    ") + p, fg="red") for k, p in enumerate(pieces)]
     if status.note:
         lines += [style(p, fg="yellow") for p in (_wrap(status.note, max(width, 20)) if width is not None else [status.note])]

@@ -64,8 +64,20 @@ def check_references(project: Project, ctx: Context) -> Iterator[Hit]:
         exc = sandbox.problem(draft.text, draft.path, values)
         if exc is not None:
             line = exc.line or 1
-            yield Hit((line, 1), f"{exc.message}{_missing_metadata(project, draft.text, line)}；"
-                                 f"render 和 bundle 会因此失败（{exc.hint}）", path=draft.path)
+            where = (line, _failing_column(draft.text, line, values))
+            yield Hit(where, f"{exc.message}{_missing_metadata(project, draft.text, line)}；"
+                             f"render 和 bundle 会因此失败（{exc.hint}）", path=draft.path)
+
+
+def _failing_column(body: str, line: int, values: dict[str, object]) -> int:
+    """The column of the first ``{{`` on the line whose expression fails, so the editor marks that reference."""
+    lines = body.split("\n")
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    starts = [m.start() for m in re.finditer(r"\{\{", text)]
+    for source, start in zip(sandbox.expressions(text) or (), starts, strict=False):
+        if not sandbox.references_ok([source], values):
+            return start + 1
+    return starts[0] + 1 if starts else 1
 
 
 def _missing_metadata(project: Project, body: str, line: int) -> str:
