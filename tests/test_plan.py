@@ -49,7 +49,7 @@ def test_docx_and_pdf_name_the_projects_of_that_year(demo_repo: Path) -> None:
         pytest.skip("pdftotext 未安装（apt-get install -y poppler-utils）")
     pdf = subprocess.run(["pdftotext", str(demo_repo / "plan" / f"{STEM}.pdf"), "-"], capture_output=True, text=True,
                          check=True).stdout
-    flat = re.sub(r"\s+", "", pdf)
+    flat = re.sub(r"[\s\u200b]+", "", pdf)
     assert UPGRADE in flat and PLATFORM in flat and ROADS not in flat
     assert "2026年度政务信息化项目计划" in flat and "2660.00" in flat
 

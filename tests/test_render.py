@@ -36,7 +36,8 @@ def pdftext(pdf: Path, *pages: int) -> str:
     args = ["pdftotext", "-enc", "UTF-8"]
     if pages:
         args += ["-f", str(pages[0]), "-l", str(pages[-1])]
-    return subprocess.run([*args, str(pdf), "-"], capture_output=True, check=True).stdout.decode("utf-8")
+    # U+200B marks where Typst may break a long Latin run; it is no part of the words.
+    return subprocess.run([*args, str(pdf), "-"], capture_output=True, check=True).stdout.decode("utf-8").replace("\u200b", "")
 
 
 def squeeze(text: str) -> str:

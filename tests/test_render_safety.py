@@ -48,7 +48,7 @@ def render(*formats: str) -> tuple[int, str]:
 
 def pdftext(path: Path) -> str:
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True).stdout
-    return re.sub(r"\s+", "", out.decode("utf-8"))
+    return re.sub(r"[\s\u200b]+", "", out.decode("utf-8"))   # U+200B: where Typst may break a long run
 
 
 # -- Jinja in drafts --------------------------------------------------------------
@@ -253,3 +253,29 @@ def test_a_paragraph_of_sixty_thousand_characters_renders_whole(repo: Path) -> N
     assert code == 0, output
     text = re.sub(r"—\d+—", "", pdftext(repo / "out" / "项目建议书.pdf"))   # the page numbers between pages
     assert text.count(sentence) == 3000 and "段落结束。" in text
+
+
+def test_long_latin_runs_break_inside_the_text_block(repo: Path) -> None:
+    # WAS OVERFLOWING: Typst does not break a model number, hash or URL, so it ran past the right margin and
+    # out of narrow table cells (the DOCX wrapped them). Every glyph now stays inside the page's text block.
+    import pymupdf
+
+    model = "HIKVISION-DS2CD3T86FWDV2-I3S-8MP-ULTRA-LOWLIGHT-" * 2
+    url = "https://zwfw.xinzhou.gov.cn/api/v2/interface/specification/road-transport/vehicle-monitoring.html"
+    head = "|" + "|".join(f"列{i}" for i in range(12)) + "|"
+    row = "|" + "|".join(["X201140902K0000Y00114098100000"] * 12) + "|"
+    draft(repo, f"终端型号为{model}。\n\n接口文档地址为{url}。\n\n{head}\n|" + "---|" * 12 + f"\n{row}\n")
+    code, output = render("pdf")
+    assert code == 0, output
+    pdf = repo / "out" / "项目建议书.pdf"
+    mm = 72 / 25.4
+    with pymupdf.open(pdf) as doc:
+        for page in doc:
+            width = page.rect.width
+            for block in page.get_text("rawdict")["blocks"]:
+                for line in block.get("lines", []):
+                    for span in line["spans"]:
+                        for char in span["chars"]:
+                            assert char["bbox"][2] <= width - 25 * mm, (page.number, char["c"], char["bbox"])
+    text = pdftext(pdf).replace("\u200b", "")
+    assert model.rstrip("-") in text and url in text

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import mimetypes
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,7 @@ def retarget(ast: dict[str, Any], targets: dict[str, str], full_width: bool = Fa
             # Typst places an image at its natural size; a wide screenshot would run off the page.
             if full_width and not any(k in ("width", "height") for k, _ in attrs):
                 attrs.append(["width", "100%"])
-    split = _short_words(ast.get("blocks", []))
+    split = _short_words(ast.get("blocks", []), breakable=full_width)
     try:
         return json.dumps(ast, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     finally:
@@ -111,8 +112,13 @@ def retarget(ast: dict[str, Any], targets: dict[str, str], full_width: bool = Fa
 WORD = 200
 
 
-def _short_words(blocks: list[Any]) -> list[tuple[list[Any], list[Any]]]:
-    """Cut each long Str between two letters or digits (which Typst never escapes); returns what to restore."""
+def _short_words(blocks: list[Any], breakable: bool = False) -> list[tuple[list[Any], list[Any]]]:
+    """Cut each long Str between two letters or digits (which Typst never escapes); returns what to restore.
+
+    With ``breakable`` (the Typst side), a long run of Latin letters and digits also gets places to break:
+    Typst never breaks a model number, a URL or a hash, which then runs past a table cell or the margin
+    (Word wraps them anywhere).
+    """
     changed = []
     stack: list[Any] = [blocks]
     while stack:
@@ -120,11 +126,33 @@ def _short_words(blocks: list[Any]) -> list[tuple[list[Any], list[Any]]]:
         if isinstance(item, dict):
             stack.append(item.get("c"))
         elif isinstance(item, list):
-            if any(isinstance(x, dict) and x.get("t") == "Str" and len(x["c"]) > WORD for x in item):
+            if any(isinstance(x, dict) and x.get("t") == "Str" and (len(x["c"]) > WORD or
+                                                                  (breakable and _UNBROKEN.search(x["c"])))
+                   for x in item):
                 changed.append((item, list(item)))
-                item[:] = [piece for x in item for piece in _pieces(x)]
+                item[:] = [piece for x in item for piece in _pieces(_breakable(x) if breakable else x)]
             stack.extend(item)
     return changed
+
+
+# Typst breaks Latin text only at spaces and a few marks: 20 printable ASCII characters without one are more
+# than a narrow table cell holds.
+_UNBROKEN = re.compile(r"[!-~]{20,}")
+_AFTER = re.compile(r"([/._\-:=&?#+,;])(?=[!-~])")
+
+
+def _breakable(node: Any) -> Any:
+    if not (isinstance(node, dict) and node.get("t") == "Str" and _UNBROKEN.search(node["c"])):
+        return node
+
+    def opened(run: re.Match[str]) -> str:
+        # After URL and path punctuation, and every 6 characters between: a 12-column table's cells are
+        # about 13 mm wide, 6 digits; Typst takes the break it needs, not every one offered.
+        marked = _AFTER.sub("\\1\u200b", run.group())
+        parts = marked.split("\u200b")
+        return "\u200b".join(re.sub(r"([^\u200b]{6})(?=[^\u200b])", "\\1\u200b", part) for part in parts)
+
+    return {"t": "Str", "c": _UNBROKEN.sub(opened, node["c"])}
 
 
 def _pieces(node: Any) -> list[Any]:
