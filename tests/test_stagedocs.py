@@ -52,6 +52,8 @@ def test_operating_bundle_files_every_later_document(demo_repo: Path) -> None:
     for item in ("试运行", "第三方测评", "等保测评", "密评", "安全可控", "资源目录登记", "监理意见", "档案资料",
                  "2024-05-16", "2024-04-22", "服务器密码机"):
         assert item in report, item
+    # WAS WRONG: the checklist listed the 2025 and 2026 security tests of an acceptance held on 2024-05-16.
+    assert "2024-04-10" in report and "2025-04-09" not in report and "2026-04-16" not in report
     assert _pages(files["合同备案表.pdf"]) == _pages(files["验收报告备案表.pdf"]) == _pages(files["党组决策简报.pdf"]) == 1
     filing = pdftext(files["验收报告备案表.pdf"])
     assert "2024-06-14" in filing and "2024-06-11" in filing and "忻政数验备〔2024〕12号" in filing
@@ -162,3 +164,34 @@ def test_cost_groups_keep_their_fixed_numerals(demo_repo: Path) -> None:
     # No 建筑工程 in this estimate: hardware is still (二), not (一).
     assert [(g.numeral, g.group) for g in groups] == [("二", "硬件设备购置"), ("三", "软件购置开发与系统集成"),
                                                       ("四", "工程建设其他费用"), ("五", "预备费")]
+
+
+def test_a_baseline_adoption_is_not_called_a_merge() -> None:
+    # WAS WRONG: archived covers and briefs said "（…，<author of the baseline commit> 合并批准）".
+    from types import SimpleNamespace
+
+    from xzdoc.render.archive import Snapshot
+
+    record = SimpleNamespace(status="adopted", commit="8223ea10a42b5a00", date="2026-11-26T19:39:17+00:00",
+                             merged_by="Seed maintainers <m@example.com>")
+    mark = Snapshot(record, None).mark  # type: ignore[arg-type]
+    assert "基线" in mark and "合并批准" not in mark and "Seed" not in mark and "2026-11-27" in mark
+    merged = Snapshot(SimpleNamespace(**{**vars(record), "status": "approved"}), None).mark  # type: ignore[arg-type]
+    assert "Seed maintainers 合并批准" in merged
+
+
+def test_filings_outside_the_stage_lists_have_chinese_names(demo_repo: Path) -> None:
+    # WAS WRONG: the 审批记录 page printed "changes（changes）".
+    from xzdoc import config
+    from xzdoc.render import records
+
+    assert records._filing(config.load(demo_repo), "records.changes") == "调整申请（changes）"
+
+
+@NEEDS_POPPLER
+def test_an_acceptance_application_without_a_date_says_so(demo_repo: Path) -> None:
+    # WAS WRONG: without records.acceptance.applied the form printed the acceptance date as the application's.
+    rel = demo_repo / "projects/XZJT-2023-004/project.yaml"
+    rel.write_text(rel.read_text("utf-8").replace("    applied: 2024-05-06\n", ""), "utf-8")
+    files = bundle(demo_repo, "XZJT-2023-004", "operating")
+    assert "申请日期：—" in pdftext(files["竣工验收申请.pdf"])

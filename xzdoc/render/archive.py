@@ -44,6 +44,9 @@ class Snapshot:
 
     @property
     def mark(self) -> str:
+        if self.record.status == "adopted":
+            # Approved before xzdoc was adopted: the baseline commit stands for it, and nobody merged it.
+            return f"{self.record.commit[:12]}（{self.day}，采用 xzdoc 时的基线，按项目记录采纳）"
         return f"{self.record.commit[:12]}（{self.day}，{self.approver} 合并批准）"
 
     def stamp(self) -> Stamp:

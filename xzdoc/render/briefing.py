@@ -43,13 +43,15 @@ def facts(config: Config, project: Project, records: Sequence[Any] | None, workd
         asked = f"{deadlines.label_of(config, project.stage)} → {gate.label}（下一审批事项）" if gate else "无待审批的阶段变更"
         role = gate.role if gate else None
     added, removed = archive.systems_delta(before.project if before else None, project)
+    changed = archive.compare(before.project, project) if before else []
     loaded = loader.load_projects(config) if portfolio is None else portfolio
     everyone = [p for p in loaded if p.stage != "terminated" and p.id != project.id] + [project]
     return {
         "asked": asked,
         "role": role or "—",
         "since": before.mark if before else "（尚无批准记录）",
-        "changes": archive.compare(before.project, project)[:LIMIT] if before else [],
+        "changes": changed[:LIMIT],
+        "more_changes": max(len(changed) - LIMIT, 0),   # the page has room for LIMIT; the rest are counted
         "added": added,
         "removed": removed,
         "bureau_systems": sum(_live_systems(p) for p in everyone),

@@ -127,5 +127,10 @@ def _stage(config: Config, stage: str) -> str:
 
 def _filing(config: Config, change: str) -> str:
     key = change.removeprefix("records.")
-    what = next((r.what for s in config.standard.stages for r in s.records if r.key == key), key)
-    return f"{what}（{key}）"
+    what = next((r.what for s in config.standard.stages for r in s.records if r.key == key), _OTHER_FILINGS.get(key))
+    return f"{what}（{key}）" if what else key
+
+
+# Gated filings that belong to no stage's requirements.
+_OTHER_FILINGS = {"changes": "调整申请", "termination": "终止", "pre_review": "前置审查", "payments": "资金拨付",
+                  "private_network_approval": "专网审批"}
