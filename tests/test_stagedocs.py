@@ -195,3 +195,17 @@ def test_an_acceptance_application_without_a_date_says_so(demo_repo: Path) -> No
     rel.write_text(rel.read_text("utf-8").replace("    applied: 2024-05-06\n", ""), "utf-8")
     files = bundle(demo_repo, "XZJT-2023-004", "operating")
     assert "申请日期：—" in pdftext(files["竣工验收申请.pdf"])
+
+
+def test_a_form_without_a_cover_opens_with_its_title_in_word_too(demo_repo: Path) -> None:
+    # WAS MISSING: the PDF printed "合同备案表" first, the DOCX started with the table caption.
+    import io
+
+    import docx
+
+    files = bundle(demo_repo, "XZJT-2023-004", "operating")
+    for kind in ("合同备案表", "监理单位备案表", "竣工验收申请", "验收报告备案表", "党组决策简报"):
+        first = docx.Document(io.BytesIO(files[f"{kind}.docx"])).paragraphs[0]
+        assert (first.text, first.style.name) == (kind, "Banner"), kind
+    cover = docx.Document(io.BytesIO(files["项目建议书.docx"])).paragraphs[0]
+    assert cover.style.name == "Title"          # a document with a cover keeps its cover first

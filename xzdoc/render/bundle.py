@@ -218,6 +218,7 @@ class Builder:
             long = doc.cover is not None and pdf.body_pages(typeset) > self.config.layout.toc_pages
             finish = docx_writer.Finish(cover=doc.cover is not None, duplex=self.config.layout.is_duplex(doc.kind),
                                         title=title, author=_author(doc, self.config),
+                                        banner="" if doc.cover is not None else doc.kind,
                                         contents=docx_writer.headings(ast) if long else ())
             data = docx_writer.render(safety.retarget(ast, {a.target: a.data_uri() for a in assets}),
                                       self.reference, the_stamp, finish)

@@ -38,6 +38,7 @@ class Finish:
     duplex: bool = False
     title: str = ""
     author: str = ""
+    banner: str = ""        # the title printed first on a document without a cover
     contents: tuple[tuple[int, str, str], ...] = ()  # (level, text, bookmark) of the 目录's entries; () for none
 
 
@@ -57,6 +58,11 @@ def render(ast_json: bytes, reference: Path, stamp: Stamp, finish: Finish) -> by
 
 def finish_document(xml: bytes, finish: Finish) -> bytes:
     xml = _TABLE.sub(lambda m: _COMPACT.sub(b'<w:pStyle w:val="TableText" />', m.group(0)), xml)
+    if finish.banner and not finish.cover and b"<w:body>" in xml:
+        banner = (f'<w:p><w:pPr><w:pStyle w:val="Banner"/></w:pPr><w:r><w:t xml:space="preserve">'
+                  f"{escape(finish.banner, quote=False)}</w:t></w:r></w:p>").encode()
+        at = xml.index(b"<w:body>") + len(b"<w:body>")
+        xml = xml[:at] + banner + xml[at:]
     if finish.cover:
         # The date closes the cover: its paragraph carries the cover's section properties (a section break).
         match = _DATE_STYLE.search(xml)

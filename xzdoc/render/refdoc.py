@@ -152,6 +152,10 @@ def styles(fonts: Mapping[str, tuple[str, ...]]) -> list[str]:
         _style("Subtitle", "Subtitle", '<w:keepNext/><w:spacing w:before="0" w:after="1200" w:line="240" '
                'w:lineRule="auto"/>' + no_indent + '<w:jc w:val="center"/><w:snapToGrid w:val="0"/>',
                _fonts(title) + "<w:b/><w:bCs/>" + plain_color + _size(KIND_PT), extra='<w:next w:val="BodyText"/>'),
+        # The first-page title of a document without a cover (a 备案表), as Typst's banner prints it.
+        _style("Banner", "Banner", f'<w:keepNext/><w:spacing w:before="0" w:after="{line_pitch()}" w:line="240" '
+               'w:lineRule="auto"/>' + no_indent + '<w:jc w:val="center"/><w:snapToGrid w:val="0"/>',
+               _fonts(title) + plain_color + _size(22), extra='<w:next w:val="BodyText"/>'),
         _style("Author", "Author", "<w:keepNext/>" + exact + no_indent + '<w:jc w:val="center"/>',
                _fonts(body) + _size(BODY_PT), extra='<w:next w:val="BodyText"/>'),
         _style("Date", "Date", f'<w:spacing w:before="{line_pitch()}" w:after="0" w:line="{line_pitch()}" '
