@@ -34,7 +34,13 @@ systems:
 """
 
 
-def system(sid: str, action: str, name: str = "某系统") -> str:
+NAMES = {"XZJT-SYS-201": "公交调度系统", "XZJT-SYS-202": "出租汽车监管系统", "XZJT-SYS-203": "网约车监管系统",
+         "XZJT-SYS-204": "旧售票系统"}
+
+
+def system(sid: str, action: str, name: str | None = None) -> str:
+    # A registered system keeps its registered name unless a case says otherwise (a new name is a warning).
+    name = name or NAMES.get(sid, "某系统")
     extra = ", justification: 现有系统不能改造" if action == "新建" else ""
     return (f"  - {{id: {sid}, name: {name}, action: {action}, cloud: 市级政务云, network: 电子政务外网, "
             f"shares_with: [市政务数据共享交换平台]{extra}}}\n")
@@ -217,7 +223,7 @@ def test_an_upgrade_is_not_a_new_system(repo: Repo) -> None:
     code, out = review(repo)
     assert code == 0, out
     assert "变更前 3 个，变更后 3 个；systems.yaml 登记在用 3 个" in out
-    assert "新列入系统 XZJT-SYS-201 某系统（升级）" in out
+    assert "新列入系统 XZJT-SYS-201 公交调度系统（升级）" in out
 
 
 def test_merging_two_into_one_counts_down_even_without_a_register(repo: Repo) -> None:
@@ -269,3 +275,15 @@ def test_retiring_an_unregistered_system_makes_no_room(repo: Repo) -> None:
     code, out = review(repo)
     assert code == 1 and "**不通过**" in out
     assert "变更前 3 个，变更后 4 个；systems.yaml 登记在用 3 个" in out
+
+
+def test_retiring_a_retired_system_and_a_renamed_upgrade(bureau: Path) -> None:
+    # WAS SILENT: 下线 of a system already 已下线, and 升级 of a registered id under another system's name.
+    put(bureau, "XZJT-2027-001", system("XZJT-SYS-204", "下线"), system("XZJT-SYS-201", "升级", "完全不同的名字"))
+    found = [f for f in findings() if f["rule"] == "art08.system-register"]
+    retired = next(f for f in found if "XZJT-SYS-204" in str(f["message"]))
+    renamed = next(f for f in found if "XZJT-SYS-201" in str(f["message"]))
+    assert "已是已下线" in str(retired["message"]) and retired["level"] == "error"
+    assert "登记为“公交调度系统”" in str(renamed["message"]) and renamed["level"] == "warning"
+    put(bureau, "XZJT-2027-001", system("XZJT-SYS-201", "升级", "公交调度系统（二期）"))
+    assert not [f for f in findings() if f["rule"] == "art08.system-register"]

@@ -157,7 +157,7 @@ def _write(planned: list[Planned], force: bool, baseline: str | None, keep: bool
     clash = [p for p in planned if p.state == "differs" and not (keep and p.path == config_file)]
     if clash and not force:
         names = "、".join(str(p.path) for p in clash)
-        raise XzdocError(f"以下文件已存在且内容不同，未做任何改动：{names}",
+        raise XzdocError(f"以下文件已存在且内容不同，未做任何改动：{names}", str(clash[0].path),
                          hint="确认要覆盖时加 --force；只想设置基线时用 --adopt")
     written = [p for p in planned if p.state != "same"]
     for p in written:

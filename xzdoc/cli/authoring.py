@@ -58,7 +58,7 @@ def init(path: Path, organisation: str, install: str | None, adopt: bool, force:
     if adopt:
         head = gitlog.head(target) if target.is_dir() else None
         if head is None:
-            raise XzdocError(f"{shown_path(target)} 不是有提交的 git 仓库，--adopt 无从取得基线",
+            raise XzdocError(f"{shown_path(target)} 不是有提交的 git 仓库，--adopt 无从取得基线", shown_path(target),
                              hint="新仓库不需要基线：去掉 --adopt 运行 xzdoc init")
         outcome = layout.adopt(target, organisation, spec, head.commit, force)
     else:

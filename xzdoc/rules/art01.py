@@ -11,6 +11,8 @@ kept elsewhere is not part of the portfolio the register describes.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Project
@@ -49,9 +51,21 @@ def check_register(project: Project, ctx: Context) -> Iterator[Hit]:
         elif action == "升级" and known is not None and not known.active:
             yield Hit(system.at("action"), f"信息系统 {sid}（{known.name}）在 systems.yaml 中的状态为{known.status}，"
                                            "不能再升级；改为新建须说明理由，或升级仍在用的系统")
+        elif action in reg.RETIRING_ACTIONS and known is not None and not known.active:
+            yield Hit(system.at("action"), f"信息系统 {sid}（{known.name}）在 systems.yaml 中的状态已是{known.status}，"
+                                           f"不能再{action}：核对编号，或删去这一项")
+        elif action in reg.EXISTING_ACTIONS and known is not None and _other_name(name, known.name):
+            yield Hit(system.at("name"), f"信息系统 {sid} 在 systems.yaml 第 {known.line} 行登记为“{known.name}”，"
+                                         f"这里写作“{name}”：核对编号是否写错；名称确已改变的，同时更新目录", level="warning")
         elif action == "新建" and known is not None and known.project != text(project.data.get("id")):
             yield Hit(system.at("id"), f"系统编号 {sid} 已在 systems.yaml 第 {known.line} 行登记为“{known.name}”，"
                                        "新建系统须使用目录中没有的新编号；改造已有系统写 action: 升级")
+
+
+def _other_name(written: str, registered: str) -> bool:
+    """Whether two names of one system id read as two systems (not a shortening or a 升级 suffix)."""
+    a, b = (re.sub(r"[\s（）()]", "", n) for n in (written, registered))
+    return bool(a and b) and a not in b and b not in a and difflib.SequenceMatcher(None, a, b).ratio() < 0.5
 
 
 def check_total(ctx: Context, uses: Sequence[reg.Use], asked: set[str]) -> Iterator[tuple[reg.Use, str]]:
