@@ -173,14 +173,20 @@ def test_baseline_adopts_earlier_stages_on_their_records(tmp_path: Path) -> None
     assert folder.exists()
 
 
-def test_adopted_records_keep_the_baseline_evidence_after_an_approved_change(tmp_path: Path) -> None:
-    # WAS WRONG: after an approving merge edited the project, the adopted stage's evidence was read
-    # from nothing and said "缺少 records.review；缺少 records.approval…".
-    r = Repo(tmp_path / "bureau", config=None)
+def _adopted(path: Path) -> Repo:
+    """A bureau that adopted xzdoc with one project already under construction: the baseline is its import."""
+    r = Repo(path, config=None)
     r.full_project()
     r.commit("迁入已在建设的项目", who=DEV)
     r.write("xzdoc.yaml", CONFIG + f'baseline: "{r.head()}"\n')
     r.commit("采用 xzdoc")
+    return r
+
+
+def test_adopted_records_keep_the_baseline_evidence_after_an_approved_change(tmp_path: Path) -> None:
+    # WAS WRONG: after an approving merge edited the project, the adopted stage's evidence was read
+    # from nothing and said "缺少 records.review；缺少 records.approval…".
+    r = _adopted(tmp_path / "bureau")
     pid = "XZJT-2025-902"
     rel = f"projects/{pid}/project.yaml"
     r.pull_request("progress", PARTY, lambda repo: repo.edit(rel, "  progress:\n",
@@ -339,11 +345,7 @@ def test_only_a_folders_own_project_yaml_makes_records(repo: Repo) -> None:
 def test_a_pull_request_checkout_without_a_local_main_is_judged_by_the_remote_main(tmp_path: Path) -> None:
     # WAS WRONG: actions/checkout leaves a PR detached with only refs/remotes/origin/*; the ledger walked
     # refs/remotes/origin/main and refused it as "主分支 refs/remotes/origin/main 未经审批", failing every PR.
-    r = Repo(tmp_path / "bureau", config=None)
-    r.full_project()
-    r.commit("迁入项目", who=DEV)
-    r.write("xzdoc.yaml", CONFIG + f'baseline: "{r.head()}"\n')
-    r.commit("采用 xzdoc")
+    r = _adopted(tmp_path / "bureau")
     r.branch("pr1")
     r.edit("projects/XZJT-2025-902/drafts/proposal.md", "\n", "\n补充说明。\n")
     r.commit("补充说明", who=DEV)
