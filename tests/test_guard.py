@@ -125,3 +125,10 @@ def test_a_line_the_guard_cannot_read_refuses_the_push(tmp_path: Path, monkeypat
     monkeypatch.chdir(bare)
     result = CliRunner().invoke(cli, ["guard"], input="garbage\n")
     assert result.exit_code == 1 and "无法识别的推送信息" in result.output
+
+
+def test_install_into_a_folder_that_is_no_repository_is_a_usage_error(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    result = invoke("guard", "--install", str(plain))
+    assert result.exit_code == 2 and "不是 git 仓库" in result.output and "位置：命令行选项 --install" in result.output

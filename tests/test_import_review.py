@@ -114,3 +114,13 @@ def test_a_document_too_big_for_a_draft_is_refused_before_writing(demo_repo: Pat
     result = invoke("import", source, "--project", PROJECT, "--as", "项目建议书", "--force")
     assert result.exit_code == 1 and "超过文稿 4 MB 的上限" in result.output and "位置" in result.output
     assert ((demo_repo / DRAFT).read_bytes(), (demo_repo / PROJECT / "project.yaml").read_bytes()) == before
+
+
+def test_allow_markers_that_join_when_one_is_removed_are_removed_too() -> None:
+    # WAS A HOLE: one pass of removal turned "xzdoc: xzdoc: allow allow" into a marker.
+    from xzdoc.authoring.docx_archive import as_text
+    from xzdoc.source.drafts import ALLOW_MARK
+
+    for text in ("机密 xzdoc: xzdoc: allow allow", "机密 xzdoc: allo<!-- xzdoc: allow -->w"):
+        cleaned, marks, _ = as_text(text)
+        assert ALLOW_MARK not in cleaned and marks >= 2, cleaned

@@ -334,3 +334,10 @@ def test_a_misspelt_stage_gets_the_closest_name(demo_repo: Path, written: str, m
     _, found = validate()
     (hit,) = of(found, "art07.stage")
     assert hit["line"] == line and f"你是不是想写“{meant}”" in str(hit["message"])
+
+
+def test_a_drill_list_with_a_stray_entry_is_a_schema_error_not_a_crash(demo_repo: Path) -> None:
+    # WAS A CRASH (exit 3): the last drill's index was taken from the list of mapping entries only.
+    mutate(demo_repo, OPERATING, "  drills:\n", "  drills:\n    - 2024-01-01\n")
+    code, found = validate()
+    assert code == 1 and of(found, "art07.schema")

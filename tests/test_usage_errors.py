@@ -9,13 +9,17 @@ from tests.conftest import invoke
 
 @pytest.mark.parametrize(("args", "error", "where"), [
     (["validate", "--format", "nope"], "--format 的值不在可选范围内（可选：text、json、github、sarif）", "命令行选项 --format"),
-    (["validate", "--as-of", "2026-13-01"], "--as-of 的值不对：“2026-13-01”不是日期", "命令行选项 --as-of"),
+    (["validate", "--as-of", "2026-13-01"], "--as-of 的值不对：“2026-13-01”不是日历上存在的日期", "命令行选项 --as-of"),
     (["validate", "--as-of", "20261120"], "--as-of 的值不对：“20261120”不是日期", "命令行选项 --as-of"),
     (["validate", "--shard", "3/2"], "--shard 的值不对：分片“3/2”格式不对", "命令行选项 --shard"),
     (["ledger", "--project", "X"], "没有选项 --project", "命令行选项 --project"),
     (["import"], "缺少参数 FILE", "命令行参数 FILE"),
     (["--bogus"], "没有选项 --bogus", "命令行选项 --bogus"),
     (["vaidate"], "没有命令“vaidate”，你是不是想写“validate”？", "命令行的命令名"),
+    (["validate", "--join", "nope.json"], "--join 给出的路径“nope.json”不存在", "命令行选项 --join"),
+    (["validate", "--as-of"], "选项 --as-of 后面要写一个值", "命令行选项 --as-of"),
+    (["validate", "--strict=1"], "选项 --strict 不接受值", "命令行选项 --strict"),
+    (["validate", "--as-of", "2025-02-30"], "--as-of 的值不对：“2025-02-30”不是日历上存在的日期", "命令行选项 --as-of"),
 ])
 def test_usage_errors_are_told_in_chinese_with_their_place(demo_repo: object, args: list[str], error: str,
                                                            where: str) -> None:
@@ -24,3 +28,5 @@ def test_usage_errors_are_told_in_chinese_with_their_place(demo_repo: object, ar
     assert result.exit_code == 2, result.output
     assert f"错误：{error}" in result.output and f"位置：{where}\n" in result.output and "提示：运行 xzdoc" in result.output
     assert "Error:" not in result.output and "Usage:" not in result.output
+    if args[0] == "validate":
+        assert "提示：运行 xzdoc validate --help" in result.output   # the command's own help, not the group's

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import re
 import sys
 from gettext import gettext
 from pathlib import Path
@@ -54,15 +55,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class CommandLineError(click.UsageError):
     """A usage error of click's told as every xzdoc error is told: 错误, 位置 and 提示, in Chinese (exit 2)."""
 
-    def __init__(self, original: click.UsageError) -> None:
+    def __init__(self, original: click.UsageError, command: str | None = None) -> None:
         super().__init__(original.format_message(), original.ctx)
         self.original = original
+        self.command = command      # the sub-command, when click's error carries no context of its own
 
     def show(self, file: Any = None) -> None:
         message, where = _said(self.original)
         # The program is xzdoc however it was started (python -m xzdoc, a test runner).
         rest = self.ctx.command_path.split(" ", 1)[1:] if self.ctx is not None else []
-        command = " ".join(["xzdoc", *rest])
+        command = " ".join(["xzdoc", *(rest or ([self.command] if self.command else []))])
         click.echo(f"错误：{message}\n位置：{where}\n提示：运行 {command} --help 查看用法", err=file is None, file=file)
 
 
@@ -79,7 +81,10 @@ def _said(exc: click.UsageError) -> tuple[str, str]:
         maybe = f"，你是不是想写 {' 或 '.join(close)}？" if close else ""
         return f"没有选项 {exc.option_name}{maybe}", f"命令行选项 {exc.option_name}"
     if isinstance(exc, e.BadOptionUsage):
-        return f"选项 {exc.option_name} 的用法不对（{exc.message}）", f"命令行选项 {exc.option_name}"
+        said = exc.message
+        what = ("后面要写一个值" if "requires" in said and "argument" in said else
+                "不接受值（它是开关，写上即生效）" if "does not take a value" in said else f"的用法不对（{said}）")
+        return f"选项 {exc.option_name} {what}", f"命令行选项 {exc.option_name}"
     param = getattr(exc, "param", None)
     hint = getattr(exc, "param_hint", None)
     name = _param_name(param) if param is not None else hint if isinstance(hint, str) else "/".join(hint or ())
@@ -91,6 +96,12 @@ def _said(exc: click.UsageError) -> tuple[str, str]:
         kind = param.type if param is not None else None
         if isinstance(kind, click.Choice):
             return f"{name} 的值不在可选范围内（可选：{'、'.join(map(str, kind.choices))}）", where
+        if isinstance(kind, click.Path):
+            quoted = re.search(r"'(.*)'", exc.message)
+            shown = f"“{quoted.group(1)}”" if quoted else ""
+            what = ("不存在" if "does not exist" in exc.message else "是目录，这里要一个文件" if "is a directory" in exc.message
+                    else "是文件，这里要一个目录" if "is a file" in exc.message else "无法读取")
+            return f"{name} 给出的路径{shown}{what}", where
         return f"{name or '参数'} 的值不对：{exc.message}", where
     return exc.format_message(), where
 
@@ -155,11 +166,13 @@ class Group(click.Group):
         bad = next((a for a in [*ctx._protected_args, *ctx.args] if "\x00" in a), None)
         if bad is not None:
             raise click.UsageError(f"参数“{bad.replace(chr(0), '␀')[:60]}”中含有空字符（NUL），不是有效的路径或值", ctx=ctx)
+        given = [*ctx._protected_args, *ctx.args]   # click consumes them while it invokes
+        named = given[0] if given and given[0] in COMMANDS else None
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
             # Options of a command are parsed here, inside the group's invoke.
-            raise exc if isinstance(exc, CommandLineError) else CommandLineError(exc) from None
+            raise exc if isinstance(exc, CommandLineError) else CommandLineError(exc, named) from None
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except XzdocError as exc:
@@ -196,16 +209,16 @@ def parse_date(value: str | None, option: str = "--as-of") -> dt.date:
     from xzdoc.source.yamlio import DATE_YEARS, iso_day
 
     day = iso_day(value)
-    if day is None:
-        try:
-            year = dt.date.fromisoformat(value).year
-        except ValueError:
-            raise click.BadParameter(f"“{value}”不是日期，应写作 YYYY-MM-DD", param_hint=option) from None
-        if year in DATE_YEARS:
-            raise click.BadParameter(f"“{value}”不是日期，应写作 YYYY-MM-DD", param_hint=option)
-        # deadlines add months and years to it: 9999-12-31 would overflow
-        raise click.BadParameter(f"“{value}”的年份不在 {DATE_YEARS.start}–{DATE_YEARS.stop - 1} 之间", param_hint=option)
-    return day
+    if day is not None:
+        return day
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise click.BadParameter(f"“{value}”不是日期，应写作 YYYY-MM-DD", param_hint=option)
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"“{value}”不是日历上存在的日期", param_hint=option) from None
+    # deadlines add months and years to it: 9999-12-31 would overflow
+    raise click.BadParameter(f"“{value}”的年份不在 {DATE_YEARS.start}–{DATE_YEARS.stop - 1} 之间", param_hint=option)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -186,7 +186,8 @@ def _drill(project: Project, config: Config, accepted: dt.date | None, filing: Y
     """第三十二条: a drill at least every ``drill_interval_days`` once operating."""
     security = project.data.get("security")
     drills = security.get("drills") if isinstance(security, YMap) else None
-    dates = [d for d in (as_date(x.get("date")) for x in drills if isinstance(x, YMap))] if isinstance(drills, YList) else []
+    # One date per entry (None for an entry that is not a mapping), so an index into dates is one into drills.
+    dates = [as_date(x.get("date")) if isinstance(x, YMap) else None for x in drills] if isinstance(drills, YList) else []
     # The clock runs from the last drill: entering operation does not restart it. Without any drill it runs
     # from the emergency plan (drills are due from building on), else from acceptance.
     plan = security.get("emergency_plan") if isinstance(security, YMap) else None

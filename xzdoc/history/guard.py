@@ -116,7 +116,7 @@ def install(bare: Path) -> list[str]:
         raise UsageError(f"路径不存在：{bare}", "命令行选项 --install", hint="给出服务器上裸仓库的路径，如 /srv/git/projects.git")
     git_dir = gitlog.git_dir(bare)
     if git_dir is None:
-        raise XzdocError(f"{bare} 不是 git 仓库", hint="给出服务器上裸仓库的路径，如 /srv/git/projects.git")
+        raise UsageError(f"{bare} 不是 git 仓库", "命令行选项 --install", hint="给出服务器上裸仓库的路径，如 /srv/git/projects.git")
     if not gitlog.is_bare(bare):
         # A working copy's hook guards pushes into that copy only; the shared repository is the bare one.
         raise UsageError(f"{bare} 是带工作区的仓库，不是裸仓库", "命令行选项 --install",

@@ -16,6 +16,7 @@ from pathlib import Path
 from xzdoc.config import CONFIG_NAME, GATE_ARTICLES, Config
 from xzdoc.history import deadlines as lifecycle
 from xzdoc.model import Project
+from xzdoc.source.register import REGISTER_NAME
 
 PATH = Path(".github") / "CODEOWNERS"
 OWNER_OF_CONFIG = "局党组"
@@ -35,7 +36,8 @@ def render(config: Config, projects: Sequence[Project]) -> Codeowners:
     register_role = config.gates.get("systems")
     if register_role:
         # The ledger and the guard gate systems.yaml by this role; the forge should ask it to review too.
-        lines += ["", f"# 系统目录 systems.yaml 的改动由{register_role}审核（第八条）", _entry(config, "/systems.yaml", register_role)]
+        lines += ["", f"# 系统目录 {REGISTER_NAME} 的改动由{register_role}审核（{GATE_ARTICLES.get('systems', '')}）",
+                  _entry(config, f"/{REGISTER_NAME}", register_role)]
     for project in sorted(projects, key=lambda p: p.display):
         gate = lifecycle.next_gate(config, project.stage)
         key = gate.stage if gate and gate.role else "terminated"

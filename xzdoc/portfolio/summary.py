@@ -128,7 +128,7 @@ def _count_lines(result: Review) -> list[str]:
                   "或改为升级、整合已有系统（第十条）。", ""]
     elif c.grew and c.listed_only:
         lines += [f"符合系统总量只减不增（第一条）：新增的在用系统是 {reg.REGISTER_NAME} 新登记的已有系统，不是项目新建；"
-                  "目录的改动须经数据中心审批。", ""]
+                  "目录的改动须经 xzdoc.yaml 中 gates.systems 所定角色的成员合并审批。", ""]
     elif c.grew:
         lines += [f"符合系统总量只减不增（第一条）：新增的系统由已列入项目的整合、下线抵消，"
                   f"实施后不多于登记的 {c.registered} 个。", ""]

@@ -139,6 +139,7 @@ def _short_words(blocks: list[Any], breakable: bool = False) -> list[tuple[list[
 # than a narrow table cell holds.
 _UNBROKEN = re.compile(r"[!-~]{20,}")
 _AFTER = re.compile(r"([/._\-:=&?#+,;])(?=[!-~])")
+_EVERY_SIX = re.compile(r"([^\u200b]{6})(?=[^\u200b])")
 
 
 def _breakable(node: Any) -> Any:
@@ -149,8 +150,7 @@ def _breakable(node: Any) -> Any:
         # After URL and path punctuation, and every 6 characters between: a 12-column table's cells are
         # about 13 mm wide, 6 digits; Typst takes the break it needs, not every one offered.
         marked = _AFTER.sub("\\1\u200b", run.group())
-        parts = marked.split("\u200b")
-        return "\u200b".join(re.sub(r"([^\u200b]{6})(?=[^\u200b])", "\\1\u200b", part) for part in parts)
+        return "\u200b".join(_EVERY_SIX.sub("\\1\u200b", part) for part in marked.split("\u200b"))
 
     return {"t": "Str", "c": _UNBROKEN.sub(opened, node["c"])}
 

@@ -16,7 +16,7 @@ from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, day_places, home, items, mapping, text
 from xzdoc.rules.finance import mlps_level
 from xzdoc.rules.integrity import dated, entry_of, records
-from xzdoc.source.yamlio import as_date
+from xzdoc.source.yamlio import DATE_YEARS, as_date
 
 _NAME_NOISE = re.compile(r"[\s（）()“”\"'·,，.。]+")
 
@@ -70,8 +70,7 @@ _IMPLIED = (("contract", "signed", "建设合同", "contracted"), ("supervision"
 def _first_day(project: Project, record: str, key: str) -> tuple[dt.date, object] | None:
     entry = entry_of(project, record)
     if mapping(entry) is not None:
-        found = dated(project, record, key)
-        return (found[0], found[1]) if found else None
+        return dated(project, record, key)
     places = day_places(entry, key)
     return min(places.items()) if places else None
 
@@ -79,7 +78,7 @@ def _first_day(project: Project, record: str, key: str) -> tuple[dt.date, object
 def check_stage_behind_records(project: Project, ctx: Context) -> Iterator[Hit]:
     """第十六条: the stage says what the records say has happened (a contract means at least 已签约)."""
     stage = project.stage
-    if stage == "terminated" or ctx.std.stage_order(stage) < 0:
+    if ctx.std.stage_order(stage) < 0:   # terminated, or a stage the standard does not know
         return
     for record, key, label, needs in _IMPLIED:
         found = _first_day(project, record, key)
@@ -97,12 +96,13 @@ def check_termination(project: Project, ctx: Context) -> Iterator[Hit]:
     approval = dated(project, "approval", "date")
     if approval and ended[0] < approval[0]:
         yield Hit(ended[1], f"终止日期 {ended[0]} 早于立项批复日期 {approval[0]}：尚未批复的项目无需终止，请核对")
-    for record, key, label in (("progress", "date", "建设进度"), ("payments", "date", "资金拨付"),
-                               ("acceptance", "date", "竣工验收")):
-        for day, where in sorted(day_places(entry_of(project, record), key).items()) if record != "acceptance" else \
-                ([found] if (found := dated(project, record, key)) else []):
-            if day > ended[0]:
-                yield Hit(where, f"{label} {day} 晚于项目终止日期 {ended[0]}：终止后不应再有建设、拨付或验收，请核对")
+    work = [(day, where, label) for record, label in (("progress", "建设进度"), ("payments", "资金拨付"))
+            for day, where in day_places(entry_of(project, record)).items()]
+    accepted = dated(project, "acceptance", "date")
+    work += [(accepted[0], accepted[1], "竣工验收")] if accepted else []
+    for day, where, label in sorted(work, key=lambda w: w[0]):
+        if day > ended[0]:
+            yield Hit(where, f"{label} {day} 晚于项目终止日期 {ended[0]}：终止后不应再有建设、拨付或验收，请核对")
 
 
 def check_progress_after_acceptance(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -125,9 +125,8 @@ def check_mlps_timeline(project: Project, ctx: Context) -> Iterator[Hit]:
     level = mlps_level(project)
     filed = mapping(security.get("mlps_filing"))
     day = as_date(filed.get("date")) if filed else None
-    if day and day > accepted[0]:
-        yield Hit(filed.at("date") if filed else security.pos, f"等保定级备案 {day} 晚于竣工验收 {accepted[0]}："
-                                                                "等级保护须与系统同步建设，验收前完成定级备案")
+    if filed is not None and day and day > accepted[0]:
+        yield Hit(filed.at("date"), f"等保定级备案 {day} 晚于竣工验收 {accepted[0]}：等级保护须与系统同步建设，验收前完成定级备案")
     if level < 3:
         return
     places = day_places(security.get("mlps_assessments"))
@@ -153,7 +152,7 @@ def check_om_self_evaluation_dates(project: Project, ctx: Context) -> Iterator[H
     month, day = (int(x) for x in str(ctx.std.caps.get("self_evaluation_due", "03-31")).split("-"))
     for _, entry in items(recs.get("self_evaluations") if recs else None):
         year, done = entry.get("year"), as_date(entry.get("date"))
-        if type(year) is not int or str(year) in planned or done is None or not 2000 <= year <= 2100:
+        if type(year) is not int or str(year) in planned or done is None or year not in DATE_YEARS:
             continue   # budget years are art22.self-evaluation's
         due = dt.date(year + 1, month, day)
         if done > due:

@@ -67,6 +67,9 @@ class _Protocol(LanguageServerProtocol):
             if length is None:
                 buffered = buffered[end + 4:]
             elif buffered[end + 4:end + 5] not in (b"{", b""):
+                if len(buffered) < end + 4 + int(length.group(1)):
+                    self._message_buf = [buffered]     # the rest of the body is still on its way
+                    return
                 buffered = buffered[end + 4 + int(length.group(1)):]
             else:
                 break
