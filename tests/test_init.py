@@ -231,3 +231,21 @@ def test_init_in_a_subdirectory_of_a_repository_is_refused(tmp_path: Path) -> No
     result = invoke("init", sub, "--org", "某局")
     assert result.exit_code == 2 and "是 git 仓库" in result.output and "子目录" in result.output
     assert "位置：命令行参数 PATH" in result.output and not any(sub.iterdir())
+
+
+def test_doctor_warns_of_an_empty_role_and_of_systems_the_register_lacks(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS ✓: a role the gates use with no member, and projects that upgrade ids the register does not list
+    # (validate refuses both later, in CI).
+    r = Repo(tmp_path / "bureau")
+    r.write("xzdoc.yaml", "\n".join(line for line in (r.path / "xzdoc.yaml").read_text("utf-8").splitlines()
+                                    if "财务科" not in line and "陈静" not in line) + "\n")
+    r.write("systems.yaml", "systems: []\n")
+    r.write("projects/XZJT-2027-001/project.yaml", "id: XZJT-2027-001\nname: 升级项目\nstage: draft\nsystems:\n"
+            "  - {id: XZJT-SYS-007, name: 公路养护管理系统, action: 升级}\n")
+    r.commit("采用", who=PARTY)
+    lines = doctor_lines(r.path, monkeypatch)
+    mark, fix = line_of(lines, "审批人")
+    assert mark.startswith("！") and "财务科没有成员" in mark and "财务科" in fix
+    mark, _ = line_of(lines, "系统目录 systems.yaml")
+    assert mark.startswith("！") and "XZJT-SYS-007" in mark and "没有登记" in mark

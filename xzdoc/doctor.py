@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from xzdoc.errors import XzdocError
 
@@ -173,6 +173,15 @@ def _approvers(loaded: Config) -> Check:
                      "在 xzdoc.yaml 的 approvers 下为局党组、数据中心、财务科各填写成员：- {name: 姓名, email: 提交所用邮箱}",
                      required=False)
     roles = sorted({a.role for a in loaded.approvers})
+    # A role nobody holds: every change it gates is reported as unapproved (the three roles, and any a gate names).
+    from xzdoc.config import ROLES
+
+    empty = [r for r in dict.fromkeys([*ROLES, *loaded.gates.values()]) if r and r not in roles]
+    if empty:
+        return Check("审批人", False, f"{len(loaded.approvers)} 名（{'、'.join(roles)}），但{'、'.join(empty)}没有成员："
+                     "须由该角色同意的变更都会报“未经审批”",
+                     f"在 xzdoc.yaml 的 approvers 下为{'、'.join(empty)}填写成员：- {{name: 姓名, email: 提交所用邮箱, role: …}}",
+                     required=False)
     return Check("审批人", True, f"{len(loaded.approvers)} 名（{'、'.join(roles)}）")
 
 
@@ -203,11 +212,30 @@ def _register(loaded: Config) -> Check:
                      "再登记本局已有的每个系统", required=False)
     short = found.short()
     detail = f"登记 {len(found.systems)} 个系统，在用 {len(found.active_ids())} 个"
+    unlisted = _unlisted_systems(loaded, found)
+    if unlisted:
+        # validate refuses these projects (art08.system-register): say so before anyone runs it in CI.
+        return Check(name, False, detail + f"；项目要升级、整合或下线的 {'、'.join(unlisted[:5])}"
+                     f"{' 等' if len(unlisted) > 5 else ''} 没有登记", "在 systems.yaml 中登记这些已有系统（编号、名称、"
+                     "主管单位、部署、共享、状态），再运行 xzdoc validate", required=False)
     if short:
         return Check(name, False, detail + f"；{len(short)} 个未上云或未共享，{register.NO_OM_FUNDS}："
                      + "、".join(f"{s.id} {s.name}" for s in short),
                      "迁移上市级政务云并接入共享平台后，在 systems.yaml 中更新 cloud 和 shares_with", required=False)
     return Check(name, True, detail)
+
+
+def _unlisted_systems(loaded: Config, found: Any) -> list[str]:
+    """Ids the projects upgrade, merge or retire that the register does not list."""
+    from xzdoc.source import loader, register
+
+    try:
+        projects = loader.load_projects(loaded)
+    except XzdocError:
+        return []
+    ids = {u.id for p in projects for u in register.uses(p.id, p.yaml_path, p.stage, p.data.get("systems"))
+           if u.action in register.EXISTING_ACTIONS}
+    return sorted(i for i in ids if i not in found.systems)
 
 
 def _history(loaded: Config) -> list[Check]:
