@@ -9,20 +9,17 @@ the records say has happened.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, day_places, home, items, mapping, text
+from xzdoc.rules.base import Context, Hit, bare, day_places, home, items, mapping, text
 from xzdoc.rules.finance import mlps_level
 from xzdoc.rules.integrity import dated, entry_of, records
 from xzdoc.source.yamlio import DATE_YEARS, as_date
 
-_NAME_NOISE = re.compile(r"[\s（）()“”\"'·,，.。]+")
-
 
 def _same_party(a: str, b: str) -> bool:
-    return bool(a and b) and _NAME_NOISE.sub("", a) == _NAME_NOISE.sub("", b)
+    return bool(a and b) and bare(a) == bare(b)
 
 
 def check_contract_vendor(project: Project, ctx: Context) -> Iterator[Hit]:

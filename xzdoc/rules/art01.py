@@ -12,11 +12,10 @@ kept elsewhere is not part of the portfolio the register describes.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, items, text
+from xzdoc.rules.base import Context, Hit, bare, items, text
 from xzdoc.rules.index import Index, summaries
 from xzdoc.source import register as reg
 
@@ -64,7 +63,7 @@ def check_register(project: Project, ctx: Context) -> Iterator[Hit]:
 
 def _other_name(written: str, registered: str) -> bool:
     """Whether two names of one system id read as two systems (not a shortening or a 升级 suffix)."""
-    a, b = (re.sub(r"[\s（）()]", "", n) for n in (written, registered))
+    a, b = bare(written), bare(registered)
     return bool(a and b) and a not in b and b not in a and difflib.SequenceMatcher(None, a, b).ratio() < 0.5
 
 

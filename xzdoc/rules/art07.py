@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Heading, Project
-from xzdoc.rules.base import Context, Hit, mapping, money, money_sum, yuan
+from xzdoc.rules.base import Context, Hit, did_you_mean, mapping, money, money_sum, yuan
 from xzdoc.source.drafts import malformed_heading, match_outline, normalise
 
 OVERALL_PLAN = "整体方案"
@@ -22,9 +22,8 @@ def check_stage(project: Project, ctx: Context) -> Iterator[Hit]:
     if stage is not None and ctx.std.stage(str(stage)) is None:
         names = "、".join(f"{s.name}（{s.label}）" for s in ctx.std.stages)
         by_label = {s.label: s.name for s in ctx.std.stages}   # 建设中 written for building
-        close = [by_label[str(stage)]] if str(stage) in by_label else difflib.get_close_matches(
-            str(stage), [s.name for s in ctx.std.stages], n=1, cutoff=0.6)
-        maybe = f"，你是不是想写“{close[0]}”？" if close else ""
+        maybe = f"，你是不是想写“{by_label[str(stage)]}”？" if str(stage) in by_label else \
+            did_you_mean(str(stage), (s.name for s in ctx.std.stages))
         yield Hit(project.data.at("stage"), f"未知的阶段“{stage}”{maybe}（可选：{names}）")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -82,15 +84,25 @@ def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """"，你是不是想写“x”？" for the closest choice, or nothing when none is close."""
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f"，你是不是想写“{close[0]}”？" if close else ""
+
+
+_NOISE = re.compile(r"[\s，。、；：,.;:!！?？“”\"'（）()·]+")
+
+
+def bare(value: str) -> str:
+    """The text without spaces, punctuation and brackets: what two spellings of one thing share."""
+    return _NOISE.sub("", value)
+
+
 def bad_enum(node: YMap, key: str, allowed: tuple[str, ...], label: str) -> Hit | None:
     value = node.get(key)
     if value is None or str(value) in allowed:
         return None
-    import difflib
-
-    close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
-    maybe = f"，你是不是想写“{close[0]}”？" if close else ""
-    return Hit(node.at(key), f"{label}“{value}”不在规定范围内{maybe}（可选：{'、'.join(allowed)}）")
+    return Hit(node.at(key), f"{label}“{value}”不在规定范围内{did_you_mean(str(value), allowed)}（可选：{'、'.join(allowed)}）")
 
 
 def comma_slip(value: Any) -> int | None:

@@ -12,27 +12,22 @@ import re
 from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Project
-from xzdoc.rules.base import Context, Hit, day_places, home, items, mapping, text
+from xzdoc.rules.base import Context, Hit, bare, day_places, home, items, mapping, text
 from xzdoc.rules.integrity import dated, entry_of, records
 from xzdoc.source.yamlio import DATE_YEARS, Pos, YMap, as_date
 
 _PLACEHOLDERS = "substance.placeholders"
-_SPACE = re.compile(r"[\s，。、；：,.;:!！?？“”\"'（）()]+")
 _REPEATED = re.compile(r"(.{1,6}?)\1{2,}")   # 合理合理合理, 业务需要业务需要业务需要
-
-
-def _bare(value: str) -> str:
-    return _SPACE.sub("", value)
 
 
 def empty_words(ctx: Context, value: object, least: int) -> str | None:
     """Why ``value`` says nothing: a placeholder, or fewer than ``least`` characters; None when it says something."""
-    body = _bare(text(value))
+    body = bare(text(value))
     if not body:
         return "为空"
     words = ctx.extras.get(_PLACEHOLDERS)
     if words is None:  # built once per run: every rule of every project asks
-        words = ctx.extras[_PLACEHOLDERS] = frozenset(_bare(str(p)).casefold() for p in ctx.std.caps.get("placeholders", ()))
+        words = ctx.extras[_PLACEHOLDERS] = frozenset(bare(str(p)).casefold() for p in ctx.std.caps.get("placeholders", ()))
     if body.casefold() in words:
         return f"只写了“{text(value)}”"
     repeated = _REPEATED.fullmatch(body)
@@ -101,7 +96,7 @@ def check_open_condition(project: Project, ctx: Context) -> Iterator[Hit]:
         why = empty_words(ctx, condition, 4)
         if why:
             yield Hit(resource.at("open_type"), f"“{name}”为有条件开放，但开放条件（open_condition）{why}")
-        elif _bare(text(condition)) == _bare(text(resource.get("share_condition"))):
+        elif bare(text(condition)) == bare(text(resource.get("share_condition"))):
             yield Hit(resource.at("open_condition"), f"“{name}”的开放条件照抄了共享条件：向社会开放的条件须单独写明")
 
 
