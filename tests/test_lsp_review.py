@@ -292,3 +292,62 @@ def test_completion_inside_a_flow_list_offers_its_values() -> None:
     line = "categories: [应用系统, "
     labels = [i.label for i in assist.complete_yaml(loaded, [line], 0, len(line))]
     assert "信息资源" in labels and "categories" not in labels
+
+
+def _answers(out: bytes) -> list[dict[str, object]]:
+    import json
+
+    found = []
+    while out:
+        head, _, rest = out.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        found.append(json.loads(rest[:length]))
+        out = rest[length:]
+    return found
+
+
+def _serve(repo: Path, stream: bytes) -> tuple[int, list[dict[str, object]], bytes]:
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "xzdoc", "lsp"], input=stream, capture_output=True, cwd=repo,
+                          env=env, timeout=GUARD)
+    return done.returncode, _answers(done.stdout), done.stderr
+
+
+def test_a_body_that_is_not_utf8_is_answered_and_the_next_message_read(demo_repo: Path) -> None:
+    # WAS SILENT: pygls raised UnicodeDecodeError inside its reader, logged a traceback and never answered.
+    import json
+
+    uri = (demo_repo / PROJECT / "project.yaml").resolve().as_uri()
+    def message(**fields: object) -> bytes:
+        return _frame(json.dumps({"jsonrpc": "2.0", **fields}).encode())
+    hover = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
+    bad_request = b'{"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {"x": "\xff\xfe"}}'
+    bad_note = b'{"jsonrpc": "2.0", "method": "textDocument/didSave", "params": {"x": "\xc3"}}'
+    stream = b"".join([
+        message(id=1, method="initialize", params={"capabilities": {}, "rootUri": demo_repo.as_uri()}),
+        message(method="initialized", params={}),
+        _frame(bad_request), _frame(bad_note), _frame(b'{"id": \xff'),
+        message(id=4, method="textDocument/hover", params=hover),
+        message(id=5, method="shutdown"), message(method="exit"),
+    ])
+    code, answers, stderr = _serve(demo_repo, stream)
+    by_id = {a.get("id"): a for a in answers if "method" not in a}
+    assert by_id[3]["error"]["code"] == -32700                          # type: ignore[index]
+    assert by_id[None]["error"]["code"] == -32700                       # type: ignore[index]  unreadable id
+    assert "result" in by_id[4] and "result" in by_id[5]
+    assert len([a for a in answers if "method" not in a]) == 5          # nothing for the notification
+    assert b"Traceback" not in stderr and code == 0
+
+
+def test_exit_code_follows_lsp_exit_after_shutdown_only(demo_repo: Path) -> None:
+    # WAS WRONG: pygls's sys.exit(1) for an exit without shutdown was swallowed by its own loop, so 0.
+    import json
+
+    def message(**fields: object) -> bytes:
+        return _frame(json.dumps({"jsonrpc": "2.0", **fields}).encode())
+    start = message(id=1, method="initialize", params={"capabilities": {}, "rootUri": demo_repo.as_uri()})
+    assert _serve(demo_repo, start + message(method="exit"))[0] == 1
+    assert _serve(demo_repo, start)[0] == 1                            # the client went away
+    assert _serve(demo_repo, start + message(id=2, method="shutdown") + message(method="exit"))[0] == 0

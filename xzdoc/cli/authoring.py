@@ -94,7 +94,8 @@ def lsp() -> None:
     """启动语言服务器（stdio），供编辑器检查 project.yaml、xzdoc.yaml 和文稿，并补全、悬停提示、快速修复。"""
     from xzdoc.authoring import lsp as server
 
-    server.serve()
+    # LSP's own rule for the exit code: 0 only for an exit after a shutdown request.
+    click.get_current_context().exit(server.serve())
 
 
 @cli.command(name="import")

@@ -9,8 +9,8 @@ None of them re-implements a rule: every diagnostic is a finding `xzdoc validate
 from __future__ import annotations
 
 
-def serve() -> None:
-    """Speak LSP on stdin/stdout until the client says exit."""
+def serve() -> int:
+    """Speak LSP on stdin/stdout until the client says exit; the exit code for the process."""
     from xzdoc.authoring.lsp.server import run
 
-    run()
+    return run()

@@ -14,13 +14,14 @@ so an edit after such a character would land on the wrong line.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.protocol import JsonRPCNotification, LanguageServerProtocol, lsp_method
 from pygls.server import LanguageServer
 
@@ -59,21 +60,41 @@ class _Protocol(LanguageServerProtocol):
 
     def data_received(self, data: bytes) -> None:
         # pygls waits for ever on a header block without Content-Length, and on a body that is not a JSON
-        # object (a batch array): it then hears nothing more. Drop such a message, and read the next one.
+        # object (a batch array): it then hears nothing more. A body that is not UTF-8 raises inside pygls
+        # and the request is never answered. Such messages are taken out here; the rest go on to pygls.
         buffered = b"".join(self._message_buf) + data
         self._message_buf = []
+        kept = []
         while (end := buffered.find(b"\r\n\r\n")) >= 0:
             length = _LENGTH.search(buffered[:end + 2])
             if length is None:
                 buffered = buffered[end + 4:]
-            elif buffered[end + 4:end + 5] not in (b"{", b""):
-                if len(buffered) < end + 4 + int(length.group(1)):
-                    self._message_buf = [buffered]     # the rest of the body is still on its way
-                    return
-                buffered = buffered[end + 4 + int(length.group(1)):]
-            else:
-                break
-        super().data_received(buffered)
+                continue
+            stop = end + 4 + int(length.group(1))
+            if len(buffered) < stop:
+                break                                   # the rest of the body is still on its way
+            body = buffered[end + 4:stop]
+            if body.lstrip()[:1] == b"{":
+                try:
+                    body.decode(self.CHARSET)
+                    kept.append(buffered[:stop])
+                except UnicodeDecodeError:
+                    self._answer_undecodable(body)
+            buffered = buffered[stop:]
+        super().data_received(b"".join(kept) + buffered)
+
+    def _answer_undecodable(self, body: bytes) -> None:
+        try:
+            message = json.loads(body.decode(self.CHARSET, "replace"))
+        except ValueError:
+            message = None
+        if isinstance(message, dict) and "method" not in message:
+            return                                      # a client's answer to us: nothing to reply to
+        ident = message.get("id") if isinstance(message, dict) else None
+        if isinstance(message, dict) and "id" not in message:
+            return                                      # a notification: JSON-RPC answers none
+        error = JsonRpcParseError("消息正文不是 UTF-8 编码").to_response_error()
+        self._send_response(ident if isinstance(ident, (int, str)) else None, error=error)
 
     def _procedure_handler(self, message: Any) -> None:
         # After shutdown a request still gets an answer (LSP: InvalidRequest), not silence.
@@ -324,5 +345,9 @@ def hover(ls: XzdocServer, params: lsp.HoverParams) -> lsp.Hover | None:
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
 
 
-def run() -> None:
+def run() -> int:
+    """Serve stdio until the client says exit or goes away; the process exit code LSP asks for."""
     server.start_io()
+    # pygls exits through SystemExit, which its own loop swallows, so the code LSP asks for (0 only
+    # after a shutdown request; 1 for an exit without one or a client that went away) is given here.
+    return 0 if server.lsp._shutdown else 1
