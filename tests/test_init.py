@@ -249,3 +249,63 @@ def test_doctor_warns_of_an_empty_role_and_of_systems_the_register_lacks(tmp_pat
     assert mark.startswith("！") and "财务科没有成员" in mark and "财务科" in fix
     mark, _ = line_of(lines, "系统目录 systems.yaml")
     assert mark.startswith("！") and "XZJT-SYS-007" in mark and "没有登记" in mark
+
+
+def _trigger(root: Path, forge: str = ".github") -> list[str]:
+    data = yaml.safe_load((root / forge / "workflows" / "proposals.yml").read_text("utf-8"))
+    return list(data[True]["push"]["branches"])       # YAML 1.1 reads the key on: as true
+
+
+def test_the_workflow_triggers_on_the_repositorys_own_main_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS WRONG: every workflow init wrote listened to pushes to main, so in a repository whose main line is
+    # master (git init's default) no merge ever checked the ledger or rendered a bundle.
+    fresh = tmp_path / "fresh"
+    assert invoke("init", fresh, "--org", "某局").exit_code == 0 and _trigger(fresh) == ["main"]
+    for name in ("master", "主干"):
+        r = Repo(tmp_path / name, config=None)
+        r.git("symbolic-ref", "HEAD", f"refs/heads/{name}")          # before the first commit
+        assert invoke("init", r.path, "--org", "某局").exit_code == 0
+        assert _trigger(r.path) == _trigger(r.path, ".gitea") == [name]
+        assert f"合并到 {name} 后" in (r.path / ".github/workflows/proposals.yml").read_text("utf-8")
+        # The ledger only walks main or master by itself: another name is written into xzdoc.yaml.
+        assert config.load(r.path).branch == (None if name == "master" else name)
+        r.commit("采用 xzdoc")
+        monkeypatch.chdir(r.path)
+        assert invoke("ledger").exit_code == 0
+        doctor = invoke("doctor")
+        assert "工作流" not in doctor.output, doctor.output
+    done = subprocess.run(["actionlint", "-no-color", str(tmp_path / "主干/.github/workflows/proposals.yml")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_adopting_on_a_feature_branch_takes_the_main_line_not_head(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    r = Repo(tmp_path / "bureau", config=None)
+    r.git("symbolic-ref", "HEAD", "refs/heads/master")
+    r.write("README.md", "# 仓库\n")
+    r.commit("原有的历史")
+    r.branch("adopt")
+    monkeypatch.chdir(r.path)
+    assert invoke("init", "--org", "某局", "--adopt").exit_code == 0
+    assert _trigger(r.path) == ["master"]
+    # A branch an existing xzdoc.yaml names wins, and an adopted xzdoc.yaml keeps its own line.
+    other = Repo(tmp_path / "named", config="organisation: 某局\nbranch: release\n")
+    other.commit("原有的历史")
+    monkeypatch.chdir(other.path)
+    assert invoke("init", "--org", "某局", "--adopt").exit_code == 0
+    assert _trigger(other.path) == ["release"] and config.load(other.path).branch == "release"
+
+
+def test_doctor_names_a_workflow_that_misses_the_main_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = Repo(tmp_path / "bureau", config=None)
+    r.git("symbolic-ref", "HEAD", "refs/heads/master")
+    invoke("init", r.path, "--org", "某局")
+    workflow = r.path / ".github/workflows/proposals.yml"
+    workflow.write_text(workflow.read_text("utf-8").replace("branches: [master]", "branches: [main, 'release/*']"),
+                        "utf-8")
+    r.commit("采用 xzdoc")
+    monkeypatch.chdir(r.path)
+    doctor = invoke("doctor")
+    assert "！ 工作流 .github/workflows/proposals.yml：推送触发只列了 main、release/*，主分支 master" in doctor.output
+    assert "修复：把 branches: 改为 [master]" in doctor.output and "工作流 .gitea" not in doctor.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -251,4 +252,29 @@ def _history(loaded: Config) -> list[Check]:
     if book is None:
         return [Check("审批台账", False, "主分支还没有提交", "git add -A && git commit -m \"采用 xzdoc\"", required=False)]
     base = f"，采用基线 {book.baseline[:10]}" if book.baseline else ""
-    return [Check("审批台账", True, f"主分支 {book.branch.removeprefix('refs/heads/')}，{len(book.records)} 条记录{base}")]
+    branch = re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", book.branch)
+    return [Check("审批台账", True, f"主分支 {branch}，{len(book.records)} 条记录{base}"),
+            *_triggers(loaded.root, branch)]
+
+
+def _triggers(root: Path, branch: str) -> list[Check]:
+    """A workflow whose push trigger leaves out the main line never checks the ledger or renders bundles."""
+    import fnmatch
+
+    import yaml
+
+    out = []
+    for name in (".github/workflows/proposals.yml", ".gitea/workflows/proposals.yml"):
+        try:
+            data = yaml.safe_load((root / name).read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue            # absent or unreadable: the forge reports a broken workflow itself
+        on = data.get("on", data.get(True)) if isinstance(data, dict) else None   # YAML 1.1 reads on: as true
+        push = on.get("push", False) if isinstance(on, dict) else None
+        wanted = push.get("branches") if isinstance(push, dict) else None
+        if not isinstance(wanted, list) or any(fnmatch.fnmatchcase(branch, str(w)) for w in wanted):
+            continue            # no branch filter, or one that takes the main line
+        out.append(Check(f"工作流 {name}", False, f"推送触发只列了 {'、'.join(map(str, wanted))}，主分支 {branch} 上的合并"
+                         "不会核对审批台账、生成申报材料包", f"把 branches: 改为 [{branch}]，或重新运行 xzdoc init --force",
+                         required=False))
+    return out

@@ -11,6 +11,7 @@ so the repository's CI and the people's machines run the same xzdoc.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ WORKFLOWS = (_PACKAGE / "_workflows" / WORKFLOW_NAME,               # in the whe
 _INSTALL = re.compile(r"^(?P<lead>\s*(?:-\s+)?(?:run:\s*)?)(?:python3? -m )?pip install (?:-e )?(?P<q>[\x22\x27]?)"
                       r"\.(?:\[[^\]]*\])?(?P=q)\s*$", re.MULTILINE)
 _BASELINE = re.compile(r'^baseline:.*$', re.MULTILINE)
+_BRANCH = re.compile(r"""^branch:[ \t]*["']?([^\s"'#]+)""", re.MULTILINE)
+DEFAULT_BRANCHES = ("main", "master")   # what the ledger walks when xzdoc.yaml names no branch
 GITEA_NOTE = ("# Gitea Actions 版本：与 .github/workflows/proposals.yml 相同。runs-on 标签、actions 的来源（内网镜像或\n"
               "# DEFAULT_ACTIONS_URL）、制品上传的版本按 xzdoc README“在 Gitea Actions 上运行”一节调整。\n")
 
@@ -56,16 +59,18 @@ def default_install() -> str:
     return f"xzdoc=={__version__}"
 
 
-def plan(target: Path, organisation: str, install: str, baseline: str | None = None) -> list[Planned]:
-    """Every file init lays out, rendered, with how it compares to the disk."""
+def plan(target: Path, organisation: str, install: str, baseline: str | None = None,
+         branch: str = "main") -> list[Planned]:
+    """Every file init lays out, rendered, with how it compares to the disk; ``branch`` is the main line."""
     if not organisation.strip():
         raise XzdocError("单位名称不能为空", hint="例如 xzdoc init --org 忻州市交通运输局")
     _check_install(install)
     settings = cfg.Config(root=target, organisation=organisation.strip())
     env = environment(settings)
     context = {"organisation": settings.organisation, "projects_dir": settings.projects_dir, "version": __version__,
-               "baseline": baseline, "prefix": "XZJT", "install_shell": shlex.quote(install)}
-    workflow = workflow_text(install)
+               "baseline": baseline, "prefix": "XZJT", "install_shell": shlex.quote(install),
+               "branch": json.dumps(branch, ensure_ascii=False) if branch not in DEFAULT_BRANCHES else None}
+    workflow = workflow_text(install, branch)
     files = {
         cfg.CONFIG_NAME: env.get_template("init/xzdoc.yaml.j2").render(context),
         REGISTER_NAME: env.get_template("init/systems.yaml.j2").render(context),
@@ -81,12 +86,22 @@ def plan(target: Path, organisation: str, install: str, baseline: str | None = N
     return [Planned(target / name, text, _state(target / name, text)) for name, text in files.items()]
 
 
-def run(target: Path, organisation: str, install: str, force: bool = False) -> Outcome:
-    planned = plan(target, organisation, install)
+def run(target: Path, organisation: str, install: str, force: bool = False, branch: str = "main") -> Outcome:
+    planned = plan(target, organisation, install, branch=branch)
     return _write(planned, force, None)
 
 
-def adopt(target: Path, organisation: str, install: str, head: str, force: bool = False) -> Outcome:
+def configured_branch(target: Path) -> str | None:
+    """The ``branch:`` an existing xzdoc.yaml names, read as text: adopting must not need it to load."""
+    config_file = target / cfg.CONFIG_NAME
+    if not config_file.is_file():
+        return None
+    found = _BRANCH.search(config_file.read_text("utf-8"))
+    return found.group(1) if found else None
+
+
+def adopt(target: Path, organisation: str, install: str, head: str, force: bool = False,
+          branch: str = "main") -> Outcome:
     """Init in a repository with history: the baseline is ``head`` unless xzdoc.yaml already names one.
 
     An existing xzdoc.yaml keeps everything the bureau wrote; only its baseline line is added.
@@ -95,26 +110,32 @@ def adopt(target: Path, organisation: str, install: str, head: str, force: bool 
     current = _existing_baseline(config_file)
     # Write-once: a baseline already set stays, --force or not (a new one is an unapproved config change).
     baseline = current or head
-    planned = plan(target, organisation, install, baseline)
+    planned = plan(target, organisation, install, baseline, branch)
     if config_file.is_file():
         text = config_file.read_text("utf-8")
         line = f'baseline: "{baseline}"'
         updated = _BASELINE.sub(line, text, count=1) if _BASELINE.search(text) else text.rstrip("\n") + "\n\n" + line + "\n"
+        if branch not in DEFAULT_BRANCHES and not _BRANCH.search(updated):
+            # Without it the ledger looks for main or master, which this repository does not have.
+            updated += f"branch: {json.dumps(branch, ensure_ascii=False)}\n"
         planned = [Planned(p.path, updated, _state(p.path, updated)) if p.path == config_file else p for p in planned]
     return _write(planned, force, baseline, keep=not force)
 
 
-def workflow_text(install: str) -> str:
+def workflow_text(install: str, branch: str = "main") -> str:
     source = next((p for p in WORKFLOWS if p.is_file()), None)
     if source is None:
         raise XzdocError(f"安装包中缺少工作流模板 {WORKFLOW_NAME}", hint="重新安装 xzdoc 的 wheel")
     text = source.read_text("utf-8")
     body = text.split("\nname:", 1)
     header = (f"# 项目材料的流水线，由 xzdoc init 按 xzdoc {__version__} 写出：拉取请求按编制规范检查并给出变更审查摘要，\n"
-              "# 合并到 main 后检查审批台账、生成改动项目的申报材料包和项目看板。\n"
+              f"# 合并到 {branch} 后检查审批台账、生成改动项目的申报材料包和项目看板。\n"
               "# 各作业安装的 xzdoc 版本固定为与各人本机相同的版本；升级时同时改这里的每个 pip install。\n")
     text = header + "name:" + body[1] if len(body) == 2 and text.startswith("#") else text
     pinned, count = _INSTALL.subn(lambda m: f"{m['lead']}pip install {shlex.quote(install)}", text)
+    # The trigger and its comment name the main line (quoted: a branch name may hold YAML's ":" or "#").
+    trigger = branch if re.fullmatch(r"[A-Za-z0-9][\w./-]*", branch, re.ASCII) else json.dumps(branch, ensure_ascii=False)
+    pinned = pinned.replace("branches: [main]", f"branches: [{trigger}]", 1).replace("推送到 main：", f"推送到 {branch}：", 1)
     if not count:
         raise XzdocError(f"工作流模板 {source} 中没有找到安装 xzdoc 的步骤（pip install .）",
                          hint="这是 xzdoc 安装包的缺陷，请报告")

@@ -55,14 +55,15 @@ def init(path: Path, organisation: str, install: str | None, adopt: bool, force:
         raise UsageError(f"{shown_path(target)} 是 git 仓库 {shown_path(top)} 的子目录", "命令行参数 PATH",
                          hint=f"在仓库根目录运行：xzdoc init {shown_path(top)}；或为项目材料另建一个仓库")
     spec = install or layout.default_install()
+    branch = gitlog.main_line(target, layout.configured_branch(target)) if target.is_dir() else "main"
     if adopt:
         head = gitlog.head(target) if target.is_dir() else None
         if head is None:
             raise XzdocError(f"{shown_path(target)} 不是有提交的 git 仓库，--adopt 无从取得基线", shown_path(target),
                              hint="新仓库不需要基线：去掉 --adopt 运行 xzdoc init")
-        outcome = layout.adopt(target, organisation, spec, head.commit, force)
+        outcome = layout.adopt(target, organisation, spec, head.commit, force, branch)
     else:
-        outcome = layout.run(target, organisation, spec, force)
+        outcome = layout.run(target, organisation, spec, force, branch)
     for file in outcome.written:
         click.echo(f"已写入 {shown_path(file)}")
     for file in outcome.kept:

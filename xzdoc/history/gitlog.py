@@ -417,3 +417,18 @@ def version() -> str | None:
 
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     return out.removeprefix("git version ").strip()
+
+
+def main_line(root: Path, configured: str | None) -> str:
+    """The main branch's short name, for the workflow and config ``xzdoc init`` writes: the configured
+    one, else main or master as the ledger would pick it, else the branch HEAD names (a repository before
+    its first commit, or one whose main line has another name); main outside git."""
+    if configured:
+        return configured
+    if repository_root(root) is None:
+        return "main"
+    ref = branch_ref(root, None, head_first=True)
+    if ref:
+        return re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", ref)
+    head = run(root, "symbolic-ref", "-q", "--short", "HEAD", check=False).decode("utf-8", "replace").strip()
+    return head or "main"
