@@ -209,3 +209,53 @@ def test_a_form_without_a_cover_opens_with_its_title_in_word_too(demo_repo: Path
         assert (first.text, first.style.name) == (kind, "Banner"), kind
     cover = docx.Document(io.BytesIO(files["项目建议书.docx"])).paragraphs[0]
     assert cover.style.name == "Title"          # a document with a cover keeps its cover first
+
+
+def test_forms_quote_the_total_at_approval_and_what_an_approved_adjustment_made_of_it(demo_repo: Path) -> None:
+    # WAS WRONG: 批复总预算 on the filing forms printed whatever budget.total said now.
+    from types import SimpleNamespace
+
+    from xzdoc import config
+    from xzdoc.render.archive import Snapshot
+    from xzdoc.render.stagedocs import approved_total
+    from xzdoc.source import loader
+
+    loaded = config.load(demo_repo)
+    folder = demo_repo / "projects" / "XZJT-2023-004"
+    meta = folder / "project.yaml"
+    original = loader.load_project(loaded, folder).project
+    assert original is not None and approved_total(original, None) == "486.00"
+    text = meta.read_text("utf-8").replace("  changes:\n", "  changes:\n    - {date: 2024-03-01, fields: [budget.total], "
+                                            "reason: 增加一处检测站, approved: 2024-03-10, amount: 512.50}\n", 1)
+    adjusted = loader.load_project(loaded, folder, {meta: text}).project
+    assert adjusted is not None
+    at_approval = Snapshot(SimpleNamespace(), original)
+    assert approved_total(adjusted, at_approval) == "486.00（经批准调整为 512.50）"
+    assert approved_total(adjusted, None) == "486.00（经批准调整为 512.50）"
+    unapproved = loader.load_project(loaded, folder, {meta: text.replace("approved: 2024-03-10, ", "")}).project
+    assert unapproved is not None and approved_total(unapproved, at_approval) == "486.00"
+    # An edit of budget.total itself is not what was approved: the form keeps the approved version's figure.
+    edited = loader.load_project(loaded, folder, {meta: meta.read_text("utf-8").replace("total: 486.00", "total: 999.00")})
+    assert edited.project is not None and approved_total(edited.project, at_approval) == "486.00"
+
+
+@NEEDS_POPPLER
+def test_render_after_an_adjustment_still_compares_with_the_approved_version(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS WRONG: `xzdoc render` (not a bundle) dropped the approved version whenever the content had
+    # changed since, which an adjustment always has, so 调整申请 said "未能读取批复版本".
+    repo, _ = approved_repo(tmp_path / "git")
+
+    def adjust(r: Repo) -> None:
+        meta = f"projects/{PID}/project.yaml"
+        r.edit(meta, "quantity: 260, unit: 套, unit_price: 0.95, amount: 247.00",
+               "quantity: 240, unit: 套, unit_price: 0.95, amount: 228.00")
+        r.edit(meta, "unit_price: 168.00, amount: 168.00", "unit_price: 187.00, amount: 187.00")
+        r.edit(meta, "  fund_analysis:", "  changes:\n    - {date: 2026-02-01, fields: [estimate], reason: 终端减少20套, "
+               "approved: 2026-02-20, doc_no: 忻政数函〔2026〕9号}\n  fund_analysis:")
+    repo.pull_request("adjust", CENTER, adjust, "调整申请")
+    monkeypatch.chdir(repo.path)
+    result = invoke("render", f"projects/{PID}", "--format", "pdf", "--out", "now")
+    assert result.exit_code == 0, result.output
+    text = pdftext((repo.path / "now" / "调整申请.pdf").read_bytes())
+    assert "未能读取批复版本" not in text and "概算：国产化车载视频监控终端247.00228.00\u221219.00" in text

@@ -82,13 +82,16 @@ def plan(config: Config, project: Project, ctx: RenderContext, records: Sequence
     ``filed`` (a bundle) files the application documents as approved. Without it (``xzdoc render``) they are
     the approved version only while the project's content is still exactly what was approved.
     """
-    approved = None
+    snapshot = None
     if records is not None and config.standard.reached(project.stage, "approved"):
-        approved = archive.snapshot(config, records, workdir)
+        snapshot = archive.snapshot(config, records, workdir)
+    approved = snapshot
     if approved is not None and not filed and not archive.same_content(approved.project, project):
         approved = None
     jobs = application(config, project, ctx, approved)
-    jobs += [Job(project, d, ctx.stamp) for d in generated(config, ctx, approved)]
+    # The later forms still quote the approved version (the adjustment's comparison, the approved total)
+    # when the application documents show the current drafts.
+    jobs += [Job(project, d, ctx.stamp) for d in generated(config, ctx, snapshot)]
     if brief is not None:
         jobs.append(Job(project, brief, ctx.stamp))
     return jobs
@@ -112,6 +115,7 @@ def application(config: Config, project: Project, ctx: RenderContext, approved: 
 def generated(config: Config, ctx: RenderContext, approved: archive.Snapshot | None) -> list[Document]:
     project = ctx.project
     records = ctx.variables.get("records") or {}
+    total = {"total": approved_total(project, approved)}
     out = []
     for spec in SPECS:
         if spec.stage and not config.standard.reached(project.stage, spec.stage):
@@ -123,9 +127,9 @@ def generated(config: Config, ctx: RenderContext, approved: archive.Snapshot | N
                     for e in records["self_evaluations"] if isinstance(e, Mapping) and "year" in e]
         elif spec.slug == "adjustment":
             labels = dict(config.standard.caps.get("drift_fields", {}))
-            out.append(_render(config, ctx, spec, spec.kind, {**adjustment(ctx, approved), "labels": labels}))
+            out.append(_render(config, ctx, spec, spec.kind, {**adjustment(ctx, approved), "labels": labels, **total}))
         else:
-            out.append(_render(config, ctx, spec, spec.kind, {}))
+            out.append(_render(config, ctx, spec, spec.kind, total))
     return out
 
 
@@ -142,6 +146,20 @@ def render_brief(config: Config, ctx: RenderContext, facts: Mapping[str, Any]) -
                                 {**ctx.template_vars(), "kind": BRIEF, "r": loose(ctx.variables.get("records") or {}),
                                  "x": facts})
     return Document(BRIEF, markdown, None, "templates/brief")
+
+
+def approved_total(project: Project, approved: archive.Snapshot | None) -> str:
+    """批复总投资 as the forms print it: the total at approval, and what an approved adjustment made of it."""
+    from xzdoc.rules.integrity import approved_total as effective
+
+    now, adjusted = effective(project)
+    at_approval = approved.project.money.get(("budget", "total")) if approved is not None else None
+    base = at_approval if at_approval is not None else project.money.get(("budget", "total"))
+    if base is None:
+        return "—"
+    if adjusted and now is not None and now != base:
+        return f"{base:.2f}（经批准调整为 {now:.2f}）"
+    return f"{base:.2f}"
 
 
 def adjustment(ctx: RenderContext, approved: archive.Snapshot | None) -> dict[str, Any]:
