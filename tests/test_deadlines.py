@@ -294,3 +294,30 @@ def test_funding_held_until_the_acceptance_report_is_filed(tmp_path: Path) -> No
     (hit,) = hits(root, "2026-09-10", "art21.funding-eligibility")
     assert "竣工验收报告未备案" in str(hit["message"])
     assert hits(root, "2026-09-10", "art21.acceptance-filing-deadline") == []
+
+
+def test_o_and_m_years_have_their_self_evaluation_deadlines_in_the_brief_and_status(demo_repo: Path,
+                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS MISSING: the deadline table (brief, status) listed budget years' self-evaluations only; an O&M
+    # year's was checked by art22.om-self-evaluation but shown nowhere as an open obligation.
+    loaded = config.load(demo_repo)
+    project = loader.load_project(loaded, demo_repo / "projects" / "XZJT-2023-004").project
+    assert project is not None
+    found = {d.key: d for d in lifecycle.deadlines(project, loaded, lifecycle.calendar(loaded), dt.date(2026, 12, 3))}
+    assert {"self_evaluation.2023", "self_evaluation.2024"} <= set(found)          # the budget years
+    assert found["om_self_evaluation.2025"].done == dt.date(2026, 3, 19)
+    running = found["om_self_evaluation.2026"]
+    assert running.done is None and running.due == dt.date(2027, 3, 31) and running.label == "2026 年度自评价（运行维护）"
+    assert "om_self_evaluation.2024" not in found                                  # 2024 is a budget year
+    from xzdoc.render import briefing
+
+    table = {d["label"]: d for d in briefing._deadlines(loaded, project, dt.date(2026, 12, 3))}
+    assert table["2026 年度自评价（运行维护）"]["state"] == "尚余 118 天"
+    assert table["2025 年度自评价（运行维护）"]["state"] == "已于 2026-03-19 完成"
+    monkeypatch.chdir(demo_repo)
+    status = invoke("status", "--as-of", "2026-12-03")
+    assert status.exit_code == 0 and "2026 年度自评价（运行维护）" in status.output, status.output
+    # Open and not yet due: no finding from the construction years' rule, none from the O&M one.
+    result = invoke("validate", "projects/XZJT-2023-004", "--as-of", "2026-12-03", "--format", "json")
+    rules = {f["rule"] for f in json.loads(result.output)}
+    assert not rules & {"art22.self-evaluation", "art22.om-self-evaluation"}

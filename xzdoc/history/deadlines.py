@@ -12,8 +12,9 @@ are configuration in caps.yaml.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from xzdoc.config import GATE_ARTICLES, Config
 from xzdoc.errors import XzdocError
@@ -30,7 +31,8 @@ _FILINGS = (("contract", "filed", "contracted", "建设合同"), ("supervision",
 
 @dataclass(frozen=True)
 class Deadline:
-    key: str                 # contract_filing, acceptance_filing, self_evaluation.2025, acceptance, drill
+    key: str                 # contract_filing, acceptance_filing, self_evaluation.2025, om_self_evaluation.2027,
+                             # acceptance, drill
     label: str
     article: str
     event: dt.date | None    # what starts the period
@@ -135,6 +137,8 @@ def deadlines(project: Project, config: Config, cal: WorkCalendar, as_of: dt.dat
     if std.reached(project.stage, "approved"):
         out += _self_evaluations(project, config, as_of)
         out += _acceptance_due(project, config, accepted)
+    if accepted and std.reached(project.stage, "accepted"):
+        out += _om_self_evaluations(project, config, accepted, as_of)
     if std.reached(project.stage, "operating"):
         out += _drill(project, config, accepted, filing)
     return out
@@ -146,16 +150,9 @@ def _self_evaluations(project: Project, config: Config, as_of: dt.date) -> list[
     years = budget.get("years") if isinstance(budget, YMap) else None
     if not isinstance(years, YMap):
         return []
-    month, day = (int(x) for x in str(config.standard.caps.get("self_evaluation_due", "03-31")).split("-"))
     approval = _entry(project, "approval")
     start = as_date(approval.get("date")) if approval else None
-    done: dict[int, tuple[dt.date | None, Pos]] = {}
-    records = _records(project)
-    entries = records.get("self_evaluations") if records else None
-    if isinstance(entries, YList):
-        for i, entry in enumerate(entries):
-            if isinstance(entry, YMap) and isinstance(entry.get("year"), int):
-                done[entry["year"]] = (as_date(entry.get("date")), entries.at(i))
+    done = _recorded_evaluations(project)
     out = []
     for key in years:
         try:
@@ -165,9 +162,48 @@ def _self_evaluations(project: Project, config: Config, as_of: dt.date) -> list[
         if year > as_of.year or year not in DATE_YEARS or (start and year < start.year):
             continue
         finished, pos = done.get(year, (None, years.keypos.get(key, years.pos)))
-        due = dt.date(year + 1, month, day)
+        due = self_evaluation_due(config.standard.caps, year)
         out.append(Deadline(f"self_evaluation.{year}", f"{year} 年度自评价", "第二十二条", dt.date(year, 12, 31),
                             (due - dt.date(year, 12, 31)).days, DAYS, due, finished, pos))
+    return out
+
+
+def self_evaluation_due(caps: Mapping[str, Any], year: int) -> dt.date:
+    """第二十二条: the last day for the self-evaluation of ``year`` (caps.self_evaluation_due of the next year)."""
+    month, day = (int(x) for x in str(caps.get("self_evaluation_due", "03-31")).split("-"))
+    return dt.date(year + 1, month, day)
+
+
+def _recorded_evaluations(project: Project) -> dict[int, tuple[dt.date | None, Pos]]:
+    records = _records(project)
+    entries = records.get("self_evaluations") if records else None
+    done: dict[int, tuple[dt.date | None, Pos]] = {}
+    if isinstance(entries, YList):
+        for i, entry in enumerate(entries):
+            if isinstance(entry, YMap) and type(entry.get("year")) is int:
+                done[entry["year"]] = (as_date(entry.get("date")), entries.at(i))
+    return done
+
+
+def om_years(project: Project, accepted: dt.date, as_of: dt.date) -> list[int]:
+    """The years of O&M funds after acceptance, up to the one now running: those that are not budget years."""
+    budget = project.data.get("budget")
+    years = budget.get("years") if isinstance(budget, YMap) else None
+    planned = {str(y) for y in years} if isinstance(years, YMap) else set()
+    return [y for y in range(accepted.year, as_of.year + 1) if str(y) not in planned and y in DATE_YEARS]
+
+
+def _om_self_evaluations(project: Project, config: Config, accepted: dt.date, as_of: dt.date) -> list[Deadline]:
+    """第二十二条 in operation: each O&M year is evaluated by the same date as a budget year."""
+    done = _recorded_evaluations(project)
+    where = _entry(project, "acceptance")
+    fallback = where.at("date") if where is not None and "date" in where else project.data.pos
+    out = []
+    for year in om_years(project, accepted, as_of):
+        finished, pos = done.get(year, (None, fallback))
+        due = self_evaluation_due(config.standard.caps, year)
+        out.append(Deadline(f"om_self_evaluation.{year}", f"{year} 年度自评价（运行维护）", "第二十二条",
+                            dt.date(year, 12, 31), (due - dt.date(year, 12, 31)).days, DAYS, due, finished, pos))
     return out
 
 

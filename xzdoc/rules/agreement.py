@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
+from xzdoc.history import deadlines
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, bare, day_places, home, items, mapping, text
 from xzdoc.rules.finance import mlps_level
@@ -146,11 +147,10 @@ def check_om_self_evaluation_dates(project: Project, ctx: Context) -> Iterator[H
     recs = records(project)
     budget = mapping(project.data.get("budget"))
     planned = {str(y) for y in (mapping(budget.get("years")) if budget else None) or ()}
-    month, day = (int(x) for x in str(ctx.std.caps.get("self_evaluation_due", "03-31")).split("-"))
     for _, entry in items(recs.get("self_evaluations") if recs else None):
         year, done = entry.get("year"), as_date(entry.get("date"))
         if type(year) is not int or str(year) in planned or done is None or year not in DATE_YEARS:
             continue   # budget years are art22.self-evaluation's
-        due = dt.date(year + 1, month, day)
+        due = deadlines.self_evaluation_due(ctx.std.caps, year)
         if done > due:
             yield Hit(entry.at("date"), f"{year} 年度（运行维护年度）自评价报告 {done} 报送，晚于 {due}", level="warning")

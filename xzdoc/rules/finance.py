@@ -5,10 +5,10 @@ timeline, self-evaluation years and the three-level performance indicator table
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 
+from xzdoc.history import deadlines
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, day_places, home, items, mapping, text
 from xzdoc.rules.integrity import dated, records
@@ -115,13 +115,10 @@ def check_om_self_evaluation(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     recs = records(project)
     done = {e.get("year") for _, e in items(recs.get("self_evaluations") if recs else None)}
-    budget = mapping(project.data.get("budget"))
-    planned = {int(str(y)) for y in (mapping(budget.get("years")) if budget else None) or () if str(y).isdigit()}
-    month, day = (int(x) for x in str(ctx.std.caps.get("self_evaluation_due", "03-31")).split("-"))
     where = home(project, "records", "self_evaluations")
-    for year in range(accepted[0].year, ctx.as_of.year):
-        # Budget years are the construction rule's (art22.self-evaluation); these are the O&M years.
-        if year in planned or year in done or ctx.as_of <= dt.date(year + 1, month, day):
+    # Budget years are the construction rule's (art22.self-evaluation); these are the O&M years.
+    for year in deadlines.om_years(project, accepted[0], ctx.as_of):
+        if year in done or ctx.as_of <= deadlines.self_evaluation_due(ctx.std.caps, year):
             continue
         yield Hit(where, f"{year} 年为运行维护年度，年度预算结束后同样须开展项目自评价并报送（records.self_evaluations 中 "
                          f"year: {year}），至今未记录")
