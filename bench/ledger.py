@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import verdict  # noqa: E402
+from common import compiled, verdict  # noqa: E402
 
 from xzdoc import config  # noqa: E402
 from xzdoc.history import gitlog, ledger  # noqa: E402
@@ -203,6 +203,7 @@ def ours(root: Path, cold: bool) -> float:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser()
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--projects", type=int, default=100)

@@ -40,7 +40,7 @@ START = time.perf_counter()
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import interleaved, median, verdict  # noqa: E402
+from common import compiled, interleaved, median, verdict  # noqa: E402
 
 TARGET_RATIO, TARGET_REBUILD = 1.3, 1.0
 DEMO, COLD = "XZJT-2025-002", "XZJT-2026-003"
@@ -158,6 +158,7 @@ def prepare_rebuild(work: Path, count: int) -> Path:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds for the one bundle and the rebuild")
     parser.add_argument("--cold", type=int, default=20, help="projects bundled from nothing")

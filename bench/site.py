@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import interleaved, median, verdict  # noqa: E402
+from common import compiled, interleaved, median, verdict  # noqa: E402
 from validate import generate  # noqa: E402
 
 TARGET = 1.2
@@ -50,6 +50,7 @@ def prepare(repo: Path, count: int) -> None:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--projects", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=5)

@@ -19,12 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import command, interleaved, median, verdict  # noqa: E402
+from common import command, compiled, interleaved, median, verdict  # noqa: E402
 
 HELP_TARGET, VALIDATE_TARGET = 1.2, 3.0
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()

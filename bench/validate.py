@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import interleaved, median, verdict  # noqa: E402
+from common import compiled, interleaved, median, verdict  # noqa: E402
 
 TEMPLATE = ROOT / "projects" / "XZJT-2025-002"
 TARGET, MEMORY_TARGET = 2.0, 1.3
@@ -134,6 +134,7 @@ def peak(kind: str, root: Path) -> tuple[int, float]:
 
 
 def main() -> None:
+    compiled()
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--large", type=int, default=10_000)
