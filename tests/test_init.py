@@ -309,3 +309,16 @@ def test_doctor_names_a_workflow_that_misses_the_main_line(tmp_path: Path, monke
     doctor = invoke("doctor")
     assert "！ 工作流 .github/workflows/proposals.yml：推送触发只列了 main、release/*，主分支 master" in doctor.output
     assert "修复：把 branches: 改为 [master]" in doctor.output and "工作流 .gitea" not in doctor.output
+
+
+def test_init_on_a_feature_branch_beside_both_main_and_master_asks_which(tmp_path: Path) -> None:
+    r = Repo(tmp_path / "bureau", config=None)
+    r.write("README.md", "# 仓库\n")
+    r.commit("原有的历史")
+    r.git("branch", "master")
+    r.branch("feature")
+    result = invoke("init", r.path, "--org", "某局")
+    assert result.exit_code == 1 and "同时有 main 和 master" in result.output and "git checkout main" in result.output
+    assert not (r.path / "xzdoc.yaml").exists()                     # nothing written
+    r.checkout("master")
+    assert invoke("init", r.path, "--org", "某局", "--adopt").exit_code == 0 and _trigger(r.path) == ["master"]

@@ -427,7 +427,12 @@ def main_line(root: Path, configured: str | None) -> str:
         return configured
     if repository_root(root) is None:
         return "main"
-    ref = branch_ref(root, None, head_first=True)
+    try:
+        ref = branch_ref(root, None, head_first=True)
+    except XzdocError:
+        # Both exist and HEAD is neither: the repository's xzdoc.yaml (if any) is what init is writing.
+        raise XzdocError("仓库中同时有 main 和 master 分支，无法确定哪一个是主分支", str(root),
+                         hint="先检出主分支（git checkout main 或 git checkout master）再运行 xzdoc init") from None
     if ref:
         return re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", ref)
     head = run(root, "symbolic-ref", "-q", "--short", "HEAD", check=False).decode("utf-8", "replace").strip()
