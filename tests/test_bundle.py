@@ -29,7 +29,7 @@ def entries(path: Path) -> dict[str, bytes]:
 
 def pdftext(data: bytes) -> str:
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True).stdout
-    return re.sub(r"[\s\u200b]+", "", out.decode("utf-8"))   # U+200B: where Typst may break a long run
+    return re.sub(r"[\s\u200b]+", "", out.decode("utf-8"))   # U+200B: a draft's own zero-width spaces
 
 
 def test_bundle_holds_documents_workbook_approvals_and_manifest(project_repo: Path) -> None:

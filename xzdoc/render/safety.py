@@ -127,10 +127,10 @@ def _short_words(blocks: list[Any], breakable: bool = False) -> list[tuple[list[
             stack.append(item.get("c"))
         elif isinstance(item, list):
             if any(isinstance(x, dict) and x.get("t") == "Str" and (len(x["c"]) > WORD or
-                                                                  (breakable and _UNBROKEN.search(x["c"])))
+                                                                  (breakable and _NEEDS_BREAKS.search(x["c"])))
                    for x in item):
                 changed.append((item, list(item)))
-                item[:] = [piece for x in item for piece in _pieces(_breakable(x) if breakable else x)]
+                item[:] = [piece for x in item for part in (_breakable(x) if breakable else [x]) for piece in _pieces(part)]
             stack.extend(item)
     return changed
 
@@ -138,13 +138,22 @@ def _short_words(blocks: list[Any], breakable: bool = False) -> list[tuple[list[
 # Typst breaks Latin text only at spaces and a few marks: 20 printable ASCII characters without one are more
 # than a narrow table cell holds.
 _UNBROKEN = re.compile(r"[!-~]{20,}")
+_NEEDS_BREAKS = re.compile(r"[!-~]{20,}|\u200b")
 _AFTER = re.compile(r"([/._\-:=&?#+,;])(?=[!-~])")
 _EVERY_SIX = re.compile(r"([^\u200b]{6})(?=[^\u200b])")
 
 
-def _breakable(node: Any) -> Any:
-    if not (isinstance(node, dict) and node.get("t") == "Str" and _UNBROKEN.search(node["c"])):
-        return node
+# An empty inline box is a place Typst may break that leaves no character in the PDF's text (a U+200B
+# would, and would come along when an address or model number is copied out of it). The ";" ends the
+# embedded expression, so whatever follows ("(", ".", "[") stays text.
+_BREAK = {"t": "RawInline", "c": ["typst", "#box();"]}
+
+
+def _breakable(node: Any) -> list[Any]:
+    """The Str cut into pieces with break opportunities between; a U+200B already in it (the records
+    filter's, or a writer's own) becomes one too."""
+    if not (isinstance(node, dict) and node.get("t") == "Str" and _NEEDS_BREAKS.search(node["c"])):
+        return [node]
 
     def opened(run: re.Match[str]) -> str:
         # After URL and path punctuation, and every 6 characters between: a 12-column table's cells are
@@ -152,7 +161,11 @@ def _breakable(node: Any) -> Any:
         marked = _AFTER.sub("\\1\u200b", run.group())
         return "\u200b".join(_EVERY_SIX.sub("\\1\u200b", part) for part in marked.split("\u200b"))
 
-    return {"t": "Str", "c": _UNBROKEN.sub(opened, node["c"])}
+    parts = [part for part in _UNBROKEN.sub(opened, node["c"]).split("\u200b") if part]
+    out: list[Any] = []
+    for part in parts:
+        out += [dict(_BREAK), {"t": "Str", "c": part}] if out else [{"t": "Str", "c": part}]
+    return out
 
 
 def _pieces(node: Any) -> list[Any]:
