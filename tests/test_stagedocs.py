@@ -130,25 +130,33 @@ def test_later_bundle_carries_application_documents_as_approved(tmp_path: Path, 
     assert "批复后改写的段落" in pdftext((repo.path / "now" / "项目建议书.pdf").read_bytes())  # render shows the draft
 
 
+def adjust_estimate(r: Repo) -> None:
+    """An approved adjustment that moves 19 万元 between two estimate lines, the total unchanged."""
+    meta = f"projects/{PID}/project.yaml"
+    r.edit(meta, "quantity: 260, unit: 套, unit_price: 0.95, amount: 247.00",
+           "quantity: 240, unit: 套, unit_price: 0.95, amount: 228.00")
+    r.edit(meta, "unit_price: 168.00, amount: 168.00", "unit_price: 187.00, amount: 187.00")
+    change = ("  changes:\n    - {date: 2026-02-01, fields: [estimate], reason: 终端减少20套，节余资金用于平台功能完善, "
+              "approved: 2026-02-20, doc_no: 忻政数函〔2026〕9号}\n  fund_analysis:")
+    r.edit(meta, "  fund_analysis:", change)
+
+
 @NEEDS_POPPLER
 def test_adjustment_compares_the_approved_tree_with_the_current_one(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     repo, _ = approved_repo(tmp_path / "git")
-
-    def adjust(r: Repo) -> None:
-        meta = f"projects/{PID}/project.yaml"
-        r.edit(meta, "quantity: 260, unit: 套, unit_price: 0.95, amount: 247.00",
-               "quantity: 240, unit: 套, unit_price: 0.95, amount: 228.00")
-        r.edit(meta, "unit_price: 168.00, amount: 168.00", "unit_price: 187.00, amount: 187.00")
-        change = ("  changes:\n    - {date: 2026-02-01, fields: [estimate], reason: 终端减少20套，节余资金用于平台功能完善, "
-                  "approved: 2026-02-20, doc_no: 忻政数函〔2026〕9号}\n  fund_analysis:")
-        r.edit(meta, "  fund_analysis:", change)
-    repo.pull_request("adjust", CENTER, adjust, "调整申请")
+    repo.pull_request("adjust", CENTER, adjust_estimate, "调整申请")
     monkeypatch.chdir(repo.path)
     text = pdftext(bundle(repo.path, PID, "approved")["调整申请.pdf"])
     assert "概算：国产化车载视频监控终端247.00228.00\u221219.00" in text
     assert "概算：动态监控平台升级开发168.00187.00+19.00" in text
     assert "未能读取批复版本" not in text
+    # WAS WRONG: `xzdoc render` (not a bundle) dropped the approved version whenever the content had
+    # changed since, which an adjustment always has, so 调整申请 said "未能读取批复版本".
+    result = invoke("render", f"projects/{PID}", "--format", "pdf", "--out", "now")
+    assert result.exit_code == 0, result.output
+    rendered = pdftext((repo.path / "now" / "调整申请.pdf").read_bytes())
+    assert "未能读取批复版本" not in rendered and "概算：国产化车载视频监控终端247.00228.00\u221219.00" in rendered
 
 
 def test_cost_groups_keep_their_fixed_numerals(demo_repo: Path) -> None:
@@ -237,25 +245,3 @@ def test_forms_quote_the_total_at_approval_and_what_an_approved_adjustment_made_
     # An edit of budget.total itself is not what was approved: the form keeps the approved version's figure.
     edited = loader.load_project(loaded, folder, {meta: meta.read_text("utf-8").replace("total: 486.00", "total: 999.00")})
     assert edited.project is not None and approved_total(edited.project, at_approval) == "486.00"
-
-
-@NEEDS_POPPLER
-def test_render_after_an_adjustment_still_compares_with_the_approved_version(tmp_path: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    # WAS WRONG: `xzdoc render` (not a bundle) dropped the approved version whenever the content had
-    # changed since, which an adjustment always has, so 调整申请 said "未能读取批复版本".
-    repo, _ = approved_repo(tmp_path / "git")
-
-    def adjust(r: Repo) -> None:
-        meta = f"projects/{PID}/project.yaml"
-        r.edit(meta, "quantity: 260, unit: 套, unit_price: 0.95, amount: 247.00",
-               "quantity: 240, unit: 套, unit_price: 0.95, amount: 228.00")
-        r.edit(meta, "unit_price: 168.00, amount: 168.00", "unit_price: 187.00, amount: 187.00")
-        r.edit(meta, "  fund_analysis:", "  changes:\n    - {date: 2026-02-01, fields: [estimate], reason: 终端减少20套, "
-               "approved: 2026-02-20, doc_no: 忻政数函〔2026〕9号}\n  fund_analysis:")
-    repo.pull_request("adjust", CENTER, adjust, "调整申请")
-    monkeypatch.chdir(repo.path)
-    result = invoke("render", f"projects/{PID}", "--format", "pdf", "--out", "now")
-    assert result.exit_code == 0, result.output
-    text = pdftext((repo.path / "now" / "调整申请.pdf").read_bytes())
-    assert "未能读取批复版本" not in text and "概算：国产化车载视频监控终端247.00228.00\u221219.00" in text
