@@ -145,7 +145,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     judge.read_signatures(policies)
     line = policy.timeline(history, config, versions, judge)
     if tip is None and workdir is None:
-        _approved_branch(history, line.last)
+        _approved_branch(where, history, line.last, config)
     prefixes = _in_force(where, history, config, line, judge, cache, known, {b: objects[b] for b in wanted if b in objects})
     judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today(), prefixes=tuple(sorted(prefixes)))
@@ -210,16 +210,24 @@ def _in_force(where: Path, history: log.History, config: Config, line: policy.Ti
     return prefixes
 
 
-def _approved_branch(history: log.History, approved: Config) -> None:
+def _approved_branch(where: Path, history: log.History, approved: Config, working: Config) -> None:
     """The branch walked must be the one the policy in force on it names (main or master when it names none).
 
     ``branch:`` is read from the working copy, which a push can change: pointed at an older branch that
-    shares main's root, the ledger would judge that branch and never see what main holds.
+    shares main's root, the ledger would judge that branch and never see what main holds. Where the policy
+    names none, a working copy's ``branch: master`` beside a main (or the reverse) would pick the other
+    one of the two, so it must name the branch the main-or-master rule itself picks.
     """
     # A CI checkout of a pull request has no local main, only the remote's copy (refs/remotes/origin/main).
     walked = re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", history.branch)
-    if walked == approved.branch or (approved.branch is None and walked in ("main", "master")):
+    if walked == approved.branch:
         return
+    if approved.branch is None and walked in ("main", "master"):
+        if working.branch is None:
+            return
+        chosen = gitlog.branch_ref(where, None)     # refuses when both main and master exist
+        if chosen is not None and re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", chosen) == walked:
+            return
     named = f"branch: {approved.branch}" if approved.branch else "未写 branch:，即 main 或 master"
     raise XzdocError(f"当前 xzdoc.yaml 指定的主分支 {walked} 未经审批：{walked} 上经审批的配置为“{named}”，不能以它核对审批",
                      CONFIG_FILE,

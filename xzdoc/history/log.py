@@ -142,8 +142,8 @@ def start(workdir: Path, branch: str | None, tip: str | None = None, shallow: bo
                          hint=gitlog.SHALLOW_HINT)
     ref = tip or gitlog.branch_ref(workdir, branch)
     if ref is None:
-        if not branch and gitlog.resolve(workdir, "HEAD") is None:
-            return None
+        if gitlog.resolve(workdir, "HEAD") is None:
+            return None      # before the first commit: nothing to read yet, whatever branch: names
         shown = branch or "main 或 master"
         raise XzdocError(f"找不到主分支 {shown}，无法读取审批历史",
                          hint="在 xzdoc.yaml 中用 branch: <分支名> 指定主分支，或先 git fetch origin")

@@ -21,6 +21,7 @@ folder are issues while they are on the head.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -73,8 +74,11 @@ class Walk:
     layout: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (commit, what is wrong)
     attributes: str | None = None                                      # root .gitattributes blob on the head
     coverage: list[tuple[Folder, Commit, str, str]] = field(default_factory=list)
-    # commit -> the latest day it can have entered main: no later than any commit after it on the line,
-    # so one commit dated ahead cannot make a filing written before its date look already past
+    # commit -> the latest day it can have entered main: no later than the commits after it on the line,
+    # so one commit dated ahead cannot make a filing written before its date look already past. Only the
+    # commits of the longest run whose days never go back bound the others: one pushed with a date years
+    # back would otherwise pull every earlier commit's day back with it, and turn every filing already
+    # made into a future one.
     entered: dict[str, str] = field(default_factory=dict)
     # Every projects folder any policy version names, walked from the first commit under the policy then in
     # force: a folder prepared under a projects_dir before an approved change moves there is judged as it
@@ -82,10 +86,13 @@ class Walk:
     prefixes: tuple[str, ...] = ()
 
     def run(self) -> None:
+        days = [_day(c.committed) for c in self.history.commits]
+        trusted = _in_order(days)
         latest = "9999-12-31"
-        for commit in reversed(self.history.commits):
-            latest = min(latest, _day(commit.committed))
-            self.entered[commit.sha] = latest
+        for i in reversed(range(len(days))):
+            if i in trusted:
+                latest = days[i]
+            self.entered[self.history.commits[i].sha] = min(latest, days[i])
         in_force = tuple(dict.fromkeys(_prefix(p) for p in self.timeline.before))
         self.prefixes = tuple(dict.fromkeys([*in_force, *self.prefixes]))
         for position, commit in enumerate(self.history.commits):
@@ -153,7 +160,8 @@ class Walk:
             return any(path.startswith(p) for p in prefixes)
         self.folders = {k: v for k, v in self.folders.items() if kept(k + "/")}
         self.records = [r for r in self.records if kept(r.folder + "/")]
-        self.layout = {k: v for k, v in self.layout.items() if kept(k) or any(k == p[:-1] for p in prefixes)}
+        self.layout = {k: v for k, v in self.layout.items()
+                       if kept(k) or any(k == p[:-1] for p in prefixes) or _above(k, prefixes)}
 
     def _touched(self, commit: Commit) -> dict[str, tuple[str | None, str | None]]:
         """Folder path -> (its new tree, its new project.yaml) for the folders ``commit`` changes."""
@@ -163,6 +171,14 @@ class Walk:
         for ch in sorted(commit.changes, key=lambda c: c.status != "D"):
             if ch.path == ".gitattributes":
                 self.attributes = None if ch.status == "D" else ch.new
+            elif _above(ch.path, self.prefixes):
+                # git applies every .gitattributes on the way down: one in a folder holding a nested projects
+                # folder (bureau/ for bureau/projects) converts the projects' files as the root one would.
+                if ch.status == "D":
+                    self.layout.pop(ch.path, None)
+                else:
+                    self._bad(ch, commit, "项目目录上级目录中的 .gitattributes（过滤、ident 或编码设置会让检出的文件与"
+                                          "提交的内容不同；需要的规则写在仓库根目录的 .gitattributes 中）")
             for prefix in self.prefixes:
                 if ch.path.startswith(prefix):
                     self._under(ch, commit, prefix, out)
@@ -343,6 +359,32 @@ class Walk:
 _BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
+def _in_order(days: list[str]) -> set[int]:
+    """Indexes of a longest run of commits (not necessarily adjacent) whose days never go back.
+
+    A forged date stands out of it either way: dated ahead, the honest commits after it come earlier;
+    dated back, it comes before the honest ones it follows. Undoing either takes more forged commits than
+    there are honest ones around them.
+    """
+    tails: list[str] = []     # the smallest last day of a run of each length so far
+    ends: list[int] = []      # the index that ends it
+    back = [-1] * len(days)
+    for i, day in enumerate(days):
+        k = bisect.bisect_right(tails, day)
+        if k == len(tails):
+            tails.append(day)
+            ends.append(i)
+        else:
+            tails[k], ends[k] = day, i
+        back[i] = ends[k - 1] if k else -1
+    out: set[int] = set()
+    i = ends[-1] if ends else -1
+    while i >= 0:
+        out.add(i)
+        i = back[i]
+    return out
+
+
 def _day(iso: str) -> str:
     """The day a commit time falls on in China (UTC+8, no summer time), whatever zone its committer's clock used."""
     try:
@@ -411,6 +453,14 @@ def _record(commit: Commit, folder: Folder, now: Facts, change: str, gates: tupl
                           problem=verdict.problem if verdict and not verdict.ok else "",
                           claim=verdict.claim if verdict else "", signature=sig.status if sig else NOT_CHECKED,
                           key=sig.key if sig else "")
+
+
+def _above(path: str, prefixes: Iterable[str]) -> bool:
+    """A .gitattributes in a folder between the root and a projects folder (not the root's own)."""
+    if not path.endswith("/.gitattributes"):
+        return False
+    folder = path[:-len(".gitattributes")]
+    return any(p.startswith(folder) and p != folder for p in prefixes)
 
 
 def layout_issues(walk: Walk, attributes: bytes | None) -> list[Issue]:

@@ -1,0 +1,109 @@
+"""A ninth attacker's review: main beside master, a nested projects folder's parent .gitattributes, commit dates.
+
+Same conventions as tests/test_attack_review.py: real repositories with pinned dates, one case per test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.attacks import (
+    APPROVAL,
+    ATTACKER,
+    PID,
+    approved,
+    art24_errors,
+    caught,
+    clean,
+    ledger_exit,
+    policy,
+    stage,
+    submitted,
+)
+from tests.gitrepo import Repo, env
+
+CONFIG = "xzdoc.yaml"
+
+
+def _text(repo: Repo, rel: str) -> str:
+    return repo.path.joinpath(rel).read_text("utf-8")
+
+
+def _commit_dated(repo: Repo, message: str, when: str) -> None:
+    repo.git("add", "-A")
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=repo.path, env=env(ATTACKER, when, home=repo.home),
+                   check=True)
+
+
+# WAS A HOLE: with no branch: in the approved policy, any walked branch called main or master was accepted. A
+# pushed branch "master" at a clean snapshot, plus "branch: master" in the working copy's xzdoc.yaml, had the
+# ledger judge the snapshot, so the same direct push took the project from submitted to approved unseen.
+def test_a_pushed_master_beside_main_cannot_stand_in_for_it(repo: Repo) -> None:
+    submitted(repo)
+    repo.git("branch", "master")
+    stage(PID, "approved", APPROVAL)(repo)
+    repo.write(CONFIG, _text(repo, CONFIG) + "branch: master\n")
+    repo.commit("直接推进", who=ATTACKER)
+    code, output = ledger_exit(repo)
+    assert code == 1 and "同时有 main 和 master" in output, output
+    assert "art24.approval-history" in art24_errors(repo)
+
+
+def test_naming_the_only_main_line_in_the_working_copy_is_still_accepted(repo: Repo) -> None:
+    # The working copy may spell out what the main-or-master rule picks anyway.
+    submitted(repo)
+    repo.write(CONFIG, _text(repo, CONFIG) + "branch: main\n")
+    repo.commit("写明主分支")
+    code, output = ledger_exit(repo)
+    assert "指定的主分支" not in output and "同时有" not in output, output     # walked, not refused
+    assert code == 1 and "art24.unapproved-config" in output   # the config edit itself is still unapproved
+
+
+# WAS A HOLE: git applies the .gitattributes of every folder on the way down, but only the root one and those
+# inside the projects folder were looked at. With projects_dir: bureau/projects, a bureau/.gitattributes setting
+# working-tree-encoding=SHIFT_JIS had the work tree read stage "approved" (0x5C is ¥ in SHIFT_JIS) while the
+# ledger read the blob's unknown stage, and neither reported anything.
+def test_a_gitattributes_above_a_nested_projects_folder_is_refused(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "bureau", config=None)
+    repo.write(CONFIG, policy(repo, False, "projects_dir: bureau/projects\n"))
+    repo.write(f"bureau/projects/{PID}/project.yaml",
+               f"id: {PID}\nname: 测试项目\nstage: draft\nbudget:\n  total: 100.00\n")
+    repo.commit("新建")
+    repo.write("bureau/.gitattributes", "*.yaml working-tree-encoding=SHIFT_JIS\n")
+    folder = repo.path / "bureau" / "projects" / "XZJT-2026-555"
+    folder.mkdir(parents=True)
+    (folder / "project.yaml").write_bytes(b'id: XZJT-2026-555\nname: "\\u6D4B\\u8BD5"\nstage: "\\x61pproved"\n'
+                                          b"budget:\n  total: 100.00\n")
+    repo.commit("新项目", who=ATTACKER)
+    code, output = ledger_exit(repo)
+    assert code == 1 and "bureau/.gitattributes" in output and "art24.repository-layout" in output, output
+    # Taken out again, nothing of it is held against the repository.
+    repo.git("rm", "-q", "bureau/.gitattributes")
+    repo.commit("删除")
+    assert "bureau/.gitattributes" not in ledger_exit(repo)[1]
+
+
+# WAS A DENIAL OF SERVICE: a commit's day was bounded by every later commit's, so one harmless direct push dated
+# 2001 moved every earlier commit back to 2001 and made each filing already made a "future" one, for good.
+def test_one_commit_dated_years_back_does_not_turn_earlier_filings_into_future_ones(repo: Repo) -> None:
+    approved(repo)
+    clean(repo)
+    repo.write("README.md", "更正错别字\n")
+    _commit_dated(repo, "docs: typo", "2001-01-01T10:00:00+08:00")
+    code, output = ledger_exit(repo)
+    assert code == 0 and "art24.future-filing" not in output, output
+
+
+def test_filings_under_commits_dated_ahead_are_still_caught_by_the_commits_after_them(repo: Repo) -> None:
+    # The bound still holds where it matters: two direct pushes dated June register an approval dated May,
+    # and the honest commits after them, made in March, show the filing was entered before its date.
+    submitted(repo)
+    repo.write("README.md", "准备\n")
+    _commit_dated(repo, "准备", "2026-06-01T10:00:00+08:00")
+    stage(PID, "submitted", "records:\n  approval: {date: 2026-05-01, doc_no: 忻政数函〔2026〕1号}\n")(repo)
+    _commit_dated(repo, "登记批复", "2026-06-01T11:00:00+08:00")
+    for i in range(3):
+        repo.write("README.md", f"第 {i} 次修改\n")
+        repo.commit(f"修改 {i}")
+    caught(repo, "art24.future-filing")
