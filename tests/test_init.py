@@ -267,8 +267,9 @@ def test_the_workflow_triggers_on_the_repositorys_own_main_line(tmp_path: Path, 
         assert invoke("init", r.path, "--org", "某局").exit_code == 0
         assert _trigger(r.path) == _trigger(r.path, ".gitea") == [name]
         assert f"合并到 {name} 后" in (r.path / ".github/workflows/proposals.yml").read_text("utf-8")
-        # The ledger only walks main or master by itself: another name is written into xzdoc.yaml.
-        assert config.load(r.path).branch == (None if name == "master" else name)
+        # Named in xzdoc.yaml even for master: left to the main-or-master rule, anyone pushing a branch of the
+        # other name would make the ledger refuse to choose, and another name it would not find at all.
+        assert config.load(r.path).branch == name
         r.commit("采用 xzdoc")
         monkeypatch.chdir(r.path)
         assert invoke("ledger").exit_code == 0
@@ -322,3 +323,24 @@ def test_init_on_a_feature_branch_beside_both_main_and_master_asks_which(tmp_pat
     assert not (r.path / "xzdoc.yaml").exists()                     # nothing written
     r.checkout("master")
     assert invoke("init", r.path, "--org", "某局", "--adopt").exit_code == 0 and _trigger(r.path) == ["master"]
+
+
+def test_branch_names_with_yaml_or_filter_characters_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS WRONG: xzdoc.yaml's branch: was read back up to the first "#", so a second init on "rel#1" found its own
+    # files changed, --force rewrote them for a branch "rel", and the trigger missed the main line.
+    for name, trigger in (("rel#1", "rel#1"), ("release+1", "release\\+1")):
+        r = Repo(tmp_path / name.replace("#", "_"), config=None)
+        r.git("symbolic-ref", "HEAD", f"refs/heads/{name}")
+        assert invoke("init", r.path, "--org", "某局").exit_code == 0
+        assert config.load(r.path).branch == name and _trigger(r.path) == [trigger]   # + is a pattern character
+        again = invoke("init", r.path, "--org", "某局")
+        assert again.exit_code == 0 and "所有文件均已是最新" in again.output, again.output
+        r.commit("采用 xzdoc")
+        monkeypatch.chdir(r.path)
+        assert invoke("ledger").exit_code == 0
+        assert "工作流" not in invoke("doctor").output
+    # Adopting keeps the branch an existing xzdoc.yaml names, "#" and all.
+    other = Repo(tmp_path / "adopted", config='organisation: 某局\nbranch: "rel#2"\n')
+    other.git("symbolic-ref", "HEAD", "refs/heads/rel#2")
+    other.commit("原有的历史")
+    assert invoke("init", other.path, "--org", "某局", "--adopt").exit_code == 0 and _trigger(other.path) == ["rel#2"]

@@ -272,7 +272,10 @@ def _triggers(root: Path, branch: str) -> list[Check]:
         on = data.get("on", data.get(True)) if isinstance(data, dict) else None   # YAML 1.1 reads on: as true
         push = on.get("push", False) if isinstance(on, dict) else None
         wanted = push.get("branches") if isinstance(push, dict) else None
-        if not isinstance(wanted, list) or any(fnmatch.fnmatchcase(branch, str(w)) for w in wanted):
+        # A filter is a pattern where a backslash makes the next character literal.
+        if not isinstance(wanted, list) or any(re.sub(r"\\(.)", r"\1", str(w)) == branch or
+                                               ("\\" not in str(w) and fnmatch.fnmatchcase(branch, str(w)))
+                                               for w in wanted):
             continue            # no branch filter, or one that takes the main line
         out.append(Check(f"工作流 {name}", False, f"推送触发只列了 {'、'.join(map(str, wanted))}，主分支 {branch} 上的合并"
                          "不会核对审批台账、生成申报材料包", f"把 branches: 改为 [{branch}]，或重新运行 xzdoc init --force",

@@ -17,6 +17,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from xzdoc import __version__
 from xzdoc import config as cfg
 from xzdoc.authoring.scaffold import schema_text
@@ -34,8 +36,7 @@ WORKFLOWS = (_PACKAGE / "_workflows" / WORKFLOW_NAME,               # in the whe
 _INSTALL = re.compile(r"^(?P<lead>\s*(?:-\s+)?(?:run:\s*)?)(?:python3? -m )?pip install (?:-e )?(?P<q>[\x22\x27]?)"
                       r"\.(?:\[[^\]]*\])?(?P=q)\s*$", re.MULTILINE)
 _BASELINE = re.compile(r'^baseline:.*$', re.MULTILINE)
-_BRANCH = re.compile(r"""^branch:[ \t]*["']?([^\s"'#]+)""", re.MULTILINE)
-DEFAULT_BRANCHES = ("main", "master")   # what the ledger walks when xzdoc.yaml names no branch
+_BRANCH = re.compile(r"^branch:.*$", re.MULTILINE)
 GITEA_NOTE = ("# Gitea Actions 版本：与 .github/workflows/proposals.yml 相同。runs-on 标签、actions 的来源（内网镜像或\n"
               "# DEFAULT_ACTIONS_URL）、制品上传的版本按 xzdoc README“在 Gitea Actions 上运行”一节调整。\n")
 
@@ -69,7 +70,7 @@ def plan(target: Path, organisation: str, install: str, baseline: str | None = N
     env = environment(settings)
     context = {"organisation": settings.organisation, "projects_dir": settings.projects_dir, "version": __version__,
                "baseline": baseline, "prefix": "XZJT", "install_shell": shlex.quote(install),
-               "branch": json.dumps(branch, ensure_ascii=False) if branch not in DEFAULT_BRANCHES else None}
+               "branch": _yaml_text(branch)}
     workflow = workflow_text(install, branch)
     files = {
         cfg.CONFIG_NAME: env.get_template("init/xzdoc.yaml.j2").render(context),
@@ -97,7 +98,12 @@ def configured_branch(target: Path) -> str | None:
     if not config_file.is_file():
         return None
     found = _BRANCH.search(config_file.read_text("utf-8"))
-    return found.group(1) if found else None
+    try:
+        value = yaml.safe_load(found.group(0)) if found else None
+    except yaml.YAMLError:
+        return None         # config.load reports it, with its line
+    named = value.get("branch") if isinstance(value, dict) else None
+    return named if isinstance(named, str) and named.strip() else None
 
 
 def adopt(target: Path, organisation: str, install: str, head: str, force: bool = False,
@@ -115,9 +121,10 @@ def adopt(target: Path, organisation: str, install: str, head: str, force: bool 
         text = config_file.read_text("utf-8")
         line = f'baseline: "{baseline}"'
         updated = _BASELINE.sub(line, text, count=1) if _BASELINE.search(text) else text.rstrip("\n") + "\n\n" + line + "\n"
-        if branch not in DEFAULT_BRANCHES and not _BRANCH.search(updated):
-            # Without it the ledger looks for main or master, which this repository does not have.
-            updated += f"branch: {json.dumps(branch, ensure_ascii=False)}\n"
+        if not _BRANCH.search(updated):
+            # Named, not left to the main-or-master rule: a pushed branch of the other name would make
+            # that rule refuse to choose, and where the main line has another name it finds nothing.
+            updated += f"branch: {_yaml_text(branch)}\n"
         planned = [Planned(p.path, updated, _state(p.path, updated)) if p.path == config_file else p for p in planned]
     return _write(planned, force, baseline, keep=not force)
 
@@ -133,13 +140,19 @@ def workflow_text(install: str, branch: str = "main") -> str:
               "# 各作业安装的 xzdoc 版本固定为与各人本机相同的版本；升级时同时改这里的每个 pip install。\n")
     text = header + "name:" + body[1] if len(body) == 2 and text.startswith("#") else text
     pinned, count = _INSTALL.subn(lambda m: f"{m['lead']}pip install {shlex.quote(install)}", text)
-    # The trigger and its comment name the main line (quoted: a branch name may hold YAML's ":" or "#").
-    trigger = branch if re.fullmatch(r"[A-Za-z0-9][\w./-]*", branch, re.ASCII) else json.dumps(branch, ensure_ascii=False)
+    # The trigger and its comment name the main line. A branch filter is a pattern (*, ?, +, [, ! have
+    # meanings; a backslash makes one literal), and the YAML around it needs quotes for ":" or "#".
+    trigger = _yaml_text(re.sub(r"([*?+\[\]!\\])", r"\\\1", branch))
     pinned = pinned.replace("branches: [main]", f"branches: [{trigger}]", 1).replace("推送到 main：", f"推送到 {branch}：", 1)
     if not count:
         raise XzdocError(f"工作流模板 {source} 中没有找到安装 xzdoc 的步骤（pip install .）",
                          hint="这是 xzdoc 安装包的缺陷，请报告")
     return pinned
+
+
+def _yaml_text(value: str) -> str:
+    """``value`` as a YAML scalar: bare when that reads back as the same text, else double-quoted."""
+    return value if re.fullmatch(r"[A-Za-z0-9][\w./-]*", value, re.ASCII) else json.dumps(value, ensure_ascii=False)
 
 
 def _check_install(install: str) -> None:
