@@ -8,13 +8,18 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.attacks import (
     APPROVAL,
     ATTACKER,
+    CENTER,
+    PARTY,
     PID,
-    approved,
     art24_errors,
+    bureau,
     caught,
+    change,
     clean,
     ledger_exit,
     policy,
@@ -85,14 +90,27 @@ def test_a_gitattributes_above_a_nested_projects_folder_is_refused(tmp_path: Pat
 
 
 # WAS A DENIAL OF SERVICE: a commit's day was bounded by every later commit's, so one harmless direct push dated
-# 2001 moved every earlier commit back to 2001 and made each filing already made a "future" one, for good.
-def test_one_commit_dated_years_back_does_not_turn_earlier_filings_into_future_ones(repo: Repo) -> None:
-    approved(repo)
+# 2001 (or a day back, after a filing made that day) moved every earlier commit back with it and made each
+# approved filing already made a "future" one, for good. An approver's merge is now believed over a plain push
+# after it: the disagreement is a warning naming both commits, and nothing fails.
+@pytest.mark.parametrize("when", ["2001-01-01T10:00:00+08:00", "2026-03-01T23:00:00+08:00"])
+def test_one_commit_dated_back_does_not_turn_approved_filings_into_future_ones(tmp_path: Path, when: str) -> None:
+    repo = bureau(tmp_path / "bureau")
+    submitted(repo)
+    change(repo, "review", PARTY, stage(PID, "reviewed"))
+    # Filed the day it is merged (the repository's clock says 2026-03-02).
+    change(repo, "approve", CENTER, stage(PID, "approved", APPROVAL.replace("2026-02-10", "2026-03-02")))
     clean(repo)
     repo.write("README.md", "更正错别字\n")
-    _commit_dated(repo, "docs: typo", "2001-01-01T10:00:00+08:00")
+    _commit_dated(repo, "docs: typo", when)
+    forged = repo.head()
+    for i in range(3):
+        repo.write("README.md", f"第 {i} 次修改\n")
+        repo.commit(f"修改 {i}")
     code, output = ledger_exit(repo)
-    assert code == 0 and "art24.future-filing" not in output, output
+    assert code == 0 and "error [art24.future-filing]" not in output, output
+    assert "warning [art24.future-filing]" in output and forged[:10] in output, output
+    assert "art24.future-filing" not in art24_errors(repo)
 
 
 def test_filings_under_commits_dated_ahead_are_still_caught_by_the_commits_after_them(repo: Repo) -> None:
@@ -107,3 +125,32 @@ def test_filings_under_commits_dated_ahead_are_still_caught_by_the_commits_after
         repo.write("README.md", f"第 {i} 次修改\n")
         repo.commit(f"修改 {i}")
     caught(repo, "art24.future-filing")
+
+
+# WAS A HOLE: the walked branch was compared by its short name, so "branch: refs/remotes/upstream/main" (another
+# remote's stale copy) passed for main, and a direct push was judged on that copy.
+def test_another_remotes_main_cannot_stand_in_for_main(repo: Repo) -> None:
+    submitted(repo)
+    repo.git("update-ref", "refs/remotes/upstream/main", repo.head())
+    stage(PID, "approved", APPROVAL)(repo)
+    repo.write(CONFIG, _text(repo, CONFIG) + "branch: refs/remotes/upstream/main\n")
+    repo.commit("直接推进", who=ATTACKER)
+    code, output = ledger_exit(repo)
+    assert code == 1 and "未经审批" in output and "refs/remotes/upstream/main" in output, output
+    assert "art24.approval-history" in art24_errors(repo)
+
+
+# WAS A HOLE: the .gitattributes check compared paths case for case; on a checkout that ignores case
+# (Windows and macOS by default) Bureau/.gitattributes, Projects/<id>/.gitattributes and .GitAttributes
+# are the files git applies to bureau/projects, projects/<id> and the root.
+def test_gitattributes_spelt_in_other_case_are_refused(tmp_path: Path) -> None:
+    for projects_dir, path in (("bureau/projects", "Bureau/.gitattributes"), ("projects", f"Projects/{PID}/.gitattributes"),
+                               ("projects", ".GitAttributes")):
+        repo = Repo(tmp_path / path.replace("/", "_"), config=None)
+        repo.write(CONFIG, policy(repo, False, f"projects_dir: {projects_dir}\n"))
+        repo.write(f"{projects_dir}/{PID}/project.yaml", f"id: {PID}\nname: 测试项目\nstage: draft\nbudget:\n  total: 100.00\n")
+        repo.commit("新建")
+        repo.write(path, "*.yaml working-tree-encoding=SHIFT_JIS\n")
+        repo.commit("编码设置", who=ATTACKER)
+        code, output = ledger_exit(repo)
+        assert code == 1 and f"{path} 是" in output and "art24.repository-layout" in output, (path, output)

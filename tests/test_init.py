@@ -344,3 +344,13 @@ def test_branch_names_with_yaml_or_filter_characters_round_trip(tmp_path: Path, 
     other.git("symbolic-ref", "HEAD", "refs/heads/rel#2")
     other.commit("原有的历史")
     assert invoke("init", other.path, "--org", "某局", "--adopt").exit_code == 0 and _trigger(other.path) == ["rel#2"]
+
+
+def test_branch_names_yaml_would_read_as_something_else_are_quoted(tmp_path: Path) -> None:
+    # WAS WRONG: a branch called null was written bare and read back as no branch at all; true, 123 or
+    # 2026-01-01 made xzdoc.yaml unloadable; 0x1F made the trigger the number 31.
+    for name in ("null", "true", "123", "2026-01-01", "0x1F", "1_000"):
+        r = Repo(tmp_path / name, config=None)
+        r.git("symbolic-ref", "HEAD", f"refs/heads/{name}")
+        assert invoke("init", r.path, "--org", "某局").exit_code == 0
+        assert config.load(r.path).branch == name and _trigger(r.path) == [name], name

@@ -151,8 +151,10 @@ def workflow_text(install: str, branch: str = "main") -> str:
 
 
 def _yaml_text(value: str) -> str:
-    """``value`` as a YAML scalar: bare when that reads back as the same text, else double-quoted."""
-    return value if re.fullmatch(r"[A-Za-z0-9][\w./-]*", value, re.ASCII) else json.dumps(value, ensure_ascii=False)
+    """``value`` as a YAML scalar: bare when that reads back as the same text (not null, true, 0x1F or a
+    date), else double-quoted."""
+    plain = re.fullmatch(r"[A-Za-z0-9][\w./-]*", value, re.ASCII) and yaml.safe_load(value) == value
+    return value if plain else json.dumps(value, ensure_ascii=False)
 
 
 def _check_install(install: str) -> None:

@@ -28,7 +28,7 @@ def ledger_command(project: str | None, fmt: str, require_signed: bool) -> None:
         return
     records = ledger.with_evidence(config, book, ledger.select(book, project))
     click.echo(ledger.as_json(book, records) if fmt == "json" else ledger.as_text(config, book, records))
-    if any(r.current and not r.approved for r in records) or ledger.issues_of(book, records):
+    if any(r.current and not r.approved for r in records) or ledger.errors(ledger.issues_of(book, records)):
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
 

@@ -107,7 +107,7 @@ class Ledger:
         return [r for r in self.records if r.current and not r.approved]
 
     def failed(self) -> bool:
-        return bool(self.problems() or self.issues)
+        return bool(self.problems() or errors(self.issues))
 
 
 def build(config: Config, require_signed: bool = False, *, tip: str | None = None, workdir: Path | None = None,
@@ -145,7 +145,7 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     judge.read_signatures(policies)
     line = policy.timeline(history, config, versions, judge)
     if tip is None and workdir is None:
-        _approved_branch(where, history, line.last, config)
+        _approved_branch(where, history, line.last)
     prefixes = _in_force(where, history, config, line, judge, cache, known, {b: objects[b] for b in wanted if b in objects})
     judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today(), prefixes=tuple(sorted(prefixes)))
@@ -210,26 +210,21 @@ def _in_force(where: Path, history: log.History, config: Config, line: policy.Ti
     return prefixes
 
 
-def _approved_branch(where: Path, history: log.History, approved: Config, working: Config) -> None:
-    """The branch walked must be the one the policy in force on it names (main or master when it names none).
+def _approved_branch(where: Path, history: log.History, approved: Config) -> None:
+    """The branch walked must be the ref the policy in force on it picks (main or master when it names none).
 
     ``branch:`` is read from the working copy, which a push can change: pointed at an older branch that
-    shares main's root, the ledger would judge that branch and never see what main holds. Where the policy
-    names none, a working copy's ``branch: master`` beside a main (or the reverse) would pick the other
-    one of the two, so it must name the branch the main-or-master rule itself picks.
+    shares main's root (a pushed master beside main, another remote's stale main), the ledger would judge
+    that branch and never see what main holds. So the whole ref is compared, not its short name.
     """
+    expected = gitlog.branch_ref(where, approved.branch)   # refuses when it names none and both exist
+    if history.branch == expected:
+        return
     # A CI checkout of a pull request has no local main, only the remote's copy (refs/remotes/origin/main).
     walked = re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", history.branch)
-    if walked == approved.branch:
-        return
-    if approved.branch is None and walked in ("main", "master"):
-        if working.branch is None:
-            return
-        chosen = gitlog.branch_ref(where, None)     # refuses when both main and master exist
-        if chosen is not None and re.sub(r"^refs/(?:heads/|remotes/[^/]+/)", "", chosen) == walked:
-            return
     named = f"branch: {approved.branch}" if approved.branch else "未写 branch:，即 main 或 master"
-    raise XzdocError(f"当前 xzdoc.yaml 指定的主分支 {walked} 未经审批：{walked} 上经审批的配置为“{named}”，不能以它核对审批",
+    raise XzdocError(f"当前 xzdoc.yaml 指定的主分支 {walked} 未经审批（{history.branch}）：{walked} 上经审批的配置为“{named}”，"
+                     f"对应 {expected or '—'}，不能以它核对审批",
                      CONFIG_FILE,
                      hint="把 xzdoc.yaml 的 branch: 恢复为经审批的值；更改主分支须先由局党组成员合并修改 branch: 的拉取请求")
 
@@ -375,6 +370,11 @@ def select(ledger: Ledger, project: str | None) -> list[ApprovalRecord]:
     return found
 
 
+def errors(issues: Sequence[Issue]) -> list[Issue]:
+    """The issues that fail a check; warnings are reported and leave the exit code alone."""
+    return [i for i in issues if i.level == "error"]
+
+
 def issues_of(ledger: Ledger, records: Sequence[ApprovalRecord]) -> list[Issue]:
     """The issues that concern the selected records' folders, and the repository-wide ones."""
     if len(records) == len(ledger.records):
@@ -405,7 +405,7 @@ def as_text(config: Config, ledger: Ledger, records: Sequence[ApprovalRecord]) -
         lines += [f"{_where(r)}: error [{rule_of(r)}] {r.project} {r.describe()}：{r.explain()}" for r in problems]
     if issues:
         lines.append(f"{len(issues)} 项历史问题（第十六、二十四条）：")
-        lines += [f"{i.path}: error [{i.rule}] {i.message}" for i in issues]
+        lines += [f"{i.path}: {i.level} [{i.rule}] {i.message}" for i in issues]
     if not problems and not issues:
         lines.append("现行的阶段和备案均经审批；xzdoc.yaml 经审批，经审批的内容没有改动。")
     return "\n".join(lines)

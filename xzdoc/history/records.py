@@ -115,7 +115,8 @@ class Issue:
     path: str          # the file to point at, relative to the repository root
     commit: str        # the first commit that brought the state about
     message: str       # Chinese, complete
+    level: str = "error"   # "warning" where the history cannot tell whether anything is wrong
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "folder": self.folder or None, "path": self.path, "commit": self.commit,
-                "message": self.message}
+                "message": self.message, "level": self.level}

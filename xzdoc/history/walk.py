@@ -21,7 +21,6 @@ folder are issues while they are on the head.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -59,7 +58,8 @@ class Folder:
     adopted: bool = False
     baseline_blob: str | None = None               # the project.yaml the baseline adopted, kept as its evidence
     drifted: Commit | None = None                  # first commit that left the approved tree
-    future: dict[str, tuple[str, str]] = field(default_factory=dict)   # record key -> (commit, date)
+    # record key -> (commit, date, and for a date only a later commit contradicts: that commit and its day)
+    future: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,25 +74,23 @@ class Walk:
     layout: dict[str, tuple[str, str]] = field(default_factory=dict)   # path -> (commit, what is wrong)
     attributes: str | None = None                                      # root .gitattributes blob on the head
     coverage: list[tuple[Folder, Commit, str, str]] = field(default_factory=list)
-    # commit -> the latest day it can have entered main: no later than the commits after it on the line,
-    # so one commit dated ahead cannot make a filing written before its date look already past. Only the
-    # commits of the longest run whose days never go back bound the others: one pushed with a date years
-    # back would otherwise pull every earlier commit's day back with it, and turn every filing already
-    # made into a future one.
-    entered: dict[str, str] = field(default_factory=dict)
+    approving: set[str] = field(default_factory=set)   # commits that are an approver's merge of some change
+    # commit -> (the latest day it can have entered main, the commit that says so): no later than any
+    # commit after it on the line, so one commit dated ahead cannot make a filing written before its date
+    # look already past. Which of two commits whose dates disagree is wrong, git cannot tell: see _future.
+    entered: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Every projects folder any policy version names, walked from the first commit under the policy then in
     # force: a folder prepared under a projects_dir before an approved change moves there is judged as it
     # was committed, not skipped. Only folders under a projects_dir that was in force are reported.
     prefixes: tuple[str, ...] = ()
 
     def run(self) -> None:
-        days = [_day(c.committed) for c in self.history.commits]
-        trusted = _in_order(days)
-        latest = "9999-12-31"
-        for i in reversed(range(len(days))):
-            if i in trusted:
-                latest = days[i]
-            self.entered[self.history.commits[i].sha] = min(latest, days[i])
+        latest, by = "9999-12-31", ""
+        for commit in reversed(self.history.commits):
+            day = _day(commit.committed)
+            if day < latest:
+                latest, by = day, commit.sha
+            self.entered[commit.sha] = (latest, by)
         in_force = tuple(dict.fromkeys(_prefix(p) for p in self.timeline.before))
         self.prefixes = tuple(dict.fromkeys([*in_force, *self.prefixes]))
         for position, commit in enumerate(self.history.commits):
@@ -248,6 +246,8 @@ class Walk:
                 staged = staged or change == "stage"
                 filings += [] if change == "stage" else [change]
             all_ok = all_ok and status != UNAPPROVED
+            if status == APPROVED:
+                self.approving.add(commit.sha)
             self.records.append(_record(commit, folder, now, change, gates, roles, frm, to, tree or "", blob or "",
                                         status, v, policy, self.timeline))
         if now is not None:
@@ -321,13 +321,17 @@ class Walk:
         """Filings dated after the commit that entered them (before adoption only after today: history then
         was not kept as evidence)."""
         before = dict(old.dates) if old else {}
-        entered = self.today.isoformat() if adopted else self.entered.get(commit.sha, _day(commit.committed))
+        today, own = self.today.isoformat(), _day(commit.committed)
+        bound, by = (today, "") if adopted else self.entered.get(commit.sha, (own, commit.sha))
         for key, date in now.dates:
             if before.get(key) == date:
                 continue
             folder.future.pop(key, None)
-            if date > entered or date > self.today.isoformat():
-                folder.future[key] = (commit.sha, date)
+            if date > today or (not adopted and date > own):
+                folder.future[key] = (commit.sha, date, "", "")     # the registering commit's own word
+            elif date > bound:
+                # Dated ahead, or the later commit dated back; state_issues weighs the two (see there).
+                folder.future[key] = (commit.sha, date, by, bound)
         for key in [k for k in folder.future if k not in dict(now.dates)]:
             del folder.future[key]
 
@@ -357,32 +361,6 @@ class Walk:
 
 
 _BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-
-def _in_order(days: list[str]) -> set[int]:
-    """Indexes of a longest run of commits (not necessarily adjacent) whose days never go back.
-
-    A forged date stands out of it either way: dated ahead, the honest commits after it come earlier;
-    dated back, it comes before the honest ones it follows. Undoing either takes more forged commits than
-    there are honest ones around them.
-    """
-    tails: list[str] = []     # the smallest last day of a run of each length so far
-    ends: list[int] = []      # the index that ends it
-    back = [-1] * len(days)
-    for i, day in enumerate(days):
-        k = bisect.bisect_right(tails, day)
-        if k == len(tails):
-            tails.append(day)
-            ends.append(i)
-        else:
-            tails[k], ends[k] = day, i
-        back[i] = ends[k - 1] if k else -1
-    out: set[int] = set()
-    i = ends[-1] if ends else -1
-    while i >= 0:
-        out.add(i)
-        i = back[i]
-    return out
 
 
 def _day(iso: str) -> str:
@@ -456,11 +434,20 @@ def _record(commit: Commit, folder: Folder, now: Facts, change: str, gates: tupl
 
 
 def _above(path: str, prefixes: Iterable[str]) -> bool:
-    """A .gitattributes in a folder between the root and a projects folder (not the root's own)."""
-    if not path.endswith("/.gitattributes"):
+    """A .gitattributes git would apply to a projects folder's files, other than the root's own: in a folder
+    between the root and a nested projects folder, or spelt in other case (a checkout that ignores case,
+    core.ignorecase, reads Bureau/.GitAttributes for bureau/, and Projects/X/ is projects/X/)."""
+    low = path.lower()
+    if low == ".gitattributes":
+        return path != ".gitattributes"
+    if not low.endswith("/.gitattributes"):
         return False
-    folder = path[:-len(".gitattributes")]
-    return any(p.startswith(folder) and p != folder for p in prefixes)
+    folder = low[:-len(".gitattributes")]
+    for prefix in prefixes:
+        target = prefix.lower()
+        if (target.startswith(folder) and target != folder) or (low.startswith(target) and not path.startswith(prefix)):
+            return True
+    return False
 
 
 def layout_issues(walk: Walk, attributes: bytes | None) -> list[Issue]:
@@ -509,10 +496,20 @@ def state_issues(walk: Walk, workdir_folders: Iterable[Folder]) -> list[Issue]:
         elif folder.tree and not folder.blob and folder.approved_tree is not None:
             out.append(Issue("art24.unreadable-project", folder.path, folder.path, "",
                              f"主分支上的 {folder.path} 缺少 {PROJECT_FILE}。修改方法：恢复该文件"))
-        for key, (commit, date) in sorted(folder.future.items()):
+        for key, (commit, date, later, day) in sorted(folder.future.items()):
+            # Two commits whose dates disagree: an approver's merge is believed over a plain push after it.
+            # Otherwise one push dated years back would fail every approved filing made before it, for good;
+            # it is then a warning naming both. A plain push dated ahead stays an error.
+            if not later or commit not in walk.approving or later in walk.approving:
+                out.append(Issue("art24.future-filing", folder.path, f"{folder.path}/{PROJECT_FILE}", commit,
+                                 f"records.{key} 的日期 {date} 晚于登记它的提交 {commit[:10]}（或今天）：不能登记尚未发生的备案。"
+                                 "修改方法：按实际日期登记"))
+                continue
             out.append(Issue("art24.future-filing", folder.path, f"{folder.path}/{PROJECT_FILE}", commit,
-                             f"records.{key} 的日期 {date} 晚于登记它的提交 {commit[:10]}（或今天）：不能登记尚未发生的备案。"
-                             "修改方法：按实际日期登记"))
+                             f"records.{key} 的日期 {date} 晚于此后进入主分支的提交 {later[:10]} 的日期 {day}：要么登记它的"
+                             f"提交 {commit[:10]} 的日期填在了将来（备案提前登记），要么提交 {later[:10]} 的日期被改早了。"
+                             "请核对两个提交的实际时间：属前者时按实际日期登记；属后者时此项不影响备案",
+                             level="warning"))
     return out
 
 

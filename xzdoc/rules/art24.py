@@ -166,7 +166,8 @@ def _issues(rule: str) -> Callable[[Project, Context], Iterator[Hit]]:
             return
         book, folder = state
         if ctx.extras.get(RUN_WIDE):
-            yield from (Hit(project.data.pos, i.message) for i in book.issues if i.rule == rule and i.folder == folder)
+            yield from (Hit(project.data.pos, i.message, level=_level(i)) for i in book.issues
+                        if i.rule == rule and i.folder == folder)
             return
         present = {_folder(p, ctx) for p in ctx.projects} | {folder}
         once = f"art24.reported.{rule}"
@@ -174,13 +175,18 @@ def _issues(rule: str) -> Callable[[Project, Context], Iterator[Hit]]:
             if issue.rule != rule:
                 continue
             if issue.folder == folder:
-                yield Hit(project.data.pos, issue.message)
+                yield Hit(project.data.pos, issue.message, level=_level(issue))
             elif (not issue.folder or issue.folder not in present) and not ctx.extras.get(once):
-                yield Hit((1, 1), issue.message, path=issue.path)
+                yield Hit((1, 1), issue.message, path=issue.path, level=_level(issue))
         if any(i.rule == rule and i.folder != folder for i in book.issues):
             ctx.extras[once] = True
 
     return check
+
+
+def _level(issue: Any) -> str | None:
+    """An issue's own level where it is milder than its rule's (None: the rule's)."""
+    return "warning" if issue.level == "warning" else None
 
 
 check_drift = _issues("art24.content-drift")
@@ -214,7 +220,7 @@ def unattached(ctx: Context, present: set[str]) -> Iterator[tuple[str, Hit]]:
                                               path=f"{record.folder}/project.yaml")
     for issue in found.issues:
         if issue.folder not in present:
-            yield issue.rule, Hit((1, 1), issue.message, path=issue.path)
+            yield issue.rule, Hit((1, 1), issue.message, path=issue.path, level=_level(issue))
 
 
 def check_future_filing(project: Project, ctx: Context) -> Iterator[Hit]:
