@@ -36,6 +36,7 @@ from typing import Any
 from xzdoc.config import Config
 from xzdoc.errors import UsageError, XzdocError
 from xzdoc.history import gitlog, log, policy, register, walk
+from xzdoc.history import issues as issues_mod
 from xzdoc.history.facts import Facts, FactsCache
 from xzdoc.history.merges import (
     COMMITTER,
@@ -156,7 +157,8 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     index = {c.sha: i for i, c in enumerate(history.commits)}
     records = sorted(line.records + steps.finish(head_policy) + listed, key=lambda r: index.get(r.commit, 0))
     attributes = gitlog.read_objects(where, [steps.attributes]).get(steps.attributes) if steps.attributes else None
-    issues = line.issues + unlisted + walk.layout_issues(steps, attributes) + walk.state_issues(steps, steps.folders.values())
+    issues = [*line.issues, *unlisted, *issues_mod.layout_issues(steps, attributes),
+              *issues_mod.state_issues(steps, steps.folders.values())]
     cache.save()   # after the drift findings, which add the field digests they read
     base = line.base
     references = {path: Reference(f.approved_commit, f.approved_tree, f.approved_blob or "", f.adopted)
