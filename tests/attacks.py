@@ -105,6 +105,11 @@ def change(repo: Repo, branch: str, who: Person, edit: object, signed: bool = Fa
     return merge(repo, branch, who, signed, key_of)
 
 
+def text_of(repo: Repo, rel: str) -> str:
+    """A file of the working copy as text."""
+    return repo.path.joinpath(rel).read_text("utf-8")
+
+
 def stage(pid: str, value: str, records: str = "") -> object:
     def edit(repo: Repo) -> None:
         repo.project(pid, text=f"id: {pid}\nname: 测试项目{pid}\nstage: {value}\nbudget:\n  total: 100.00\n{records}")
@@ -204,6 +209,7 @@ __all__ = [
     "prepare",
     "run_in",
     "stage",
+    "text_of",
 ]
 
 

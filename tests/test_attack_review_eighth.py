@@ -28,6 +28,7 @@ from tests.attacks import (
     run_in,
     stage,
     submitted,
+    text_of,
 )
 from tests.conftest import invoke
 from tests.gitrepo import Repo, env
@@ -35,18 +36,14 @@ from tests.gitrepo import Repo, env
 CONFIG = "xzdoc.yaml"
 
 
-def _text(repo: Repo, rel: str) -> str:
-    return repo.path.joinpath(rel).read_text("utf-8")
-
-
 # WAS A HOLE: `branch:` is read from the working copy. A push naming an older branch that shares main's root had
 # the ledger judge that branch, so the same push could also take the project to approved with no merge at all.
 def test_a_pushed_branch_setting_cannot_point_the_ledger_away_from_main(signed: Repo) -> None:
     submitted(signed, signed=True)
     signed.git("branch", "snapshot")
-    signed.write(YAML, _text(signed, YAML).replace("stage: submitted", "stage: approved")
+    signed.write(YAML, text_of(signed, YAML).replace("stage: submitted", "stage: approved")
                  + "records:\n  approval: {date: 2026-02-10, doc_no: 忻政数函〔2026〕1号}\n")
-    signed.write(CONFIG, _text(signed, CONFIG) + "branch: snapshot\n")
+    signed.write(CONFIG, text_of(signed, CONFIG) + "branch: snapshot\n")
     signed.commit("直接推进")
     code, output = ledger_exit(signed)
     assert code == 1 and "主分支 snapshot 未经审批" in output, output
@@ -55,7 +52,7 @@ def test_a_pushed_branch_setting_cannot_point_the_ledger_away_from_main(signed: 
 
 def test_a_branch_the_approved_policy_names_is_walked(signed: Repo) -> None:
     # The same setting, brought in by a party-group merge on main, is the bureau's own: the ledger walks it.
-    change(signed, "cfg", PARTY, lambda r: r.write(CONFIG, _text(r, CONFIG) + "branch: main\n"), signed=True)
+    change(signed, "cfg", PARTY, lambda r: r.write(CONFIG, text_of(r, CONFIG) + "branch: main\n"), signed=True)
     code, output = ledger_exit(signed)
     assert code == 0, output
 
@@ -65,10 +62,10 @@ def test_a_branch_the_approved_policy_names_is_walked(signed: Repo) -> None:
 # and the attacker's own signed merges then counted as the party group's.
 def test_an_approved_config_merge_over_an_unapproved_push_does_not_launder_it(signed: Repo) -> None:
     _, key = keygen(signed.home, ATTACKER)
-    signed.write(CONFIG, _text(signed, CONFIG).replace(
+    signed.write(CONFIG, text_of(signed, CONFIG).replace(
         "  数据中心:", f"    - {{name: {ATTACKER.name}, email: {ATTACKER.email}, keys: ['{key}']}}\n  数据中心:"))
     signed.commit("chore: tidy config")
-    change(signed, "cfg", PARTY, lambda r: r.write(CONFIG, _text(r, CONFIG) + "forge_committers: [noreply@github.com]\n"),
+    change(signed, "cfg", PARTY, lambda r: r.write(CONFIG, text_of(r, CONFIG) + "forge_committers: [noreply@github.com]\n"),
            signed=True)
     prepare(signed, "submit", stage(PID, "submitted"))
     merge(signed, "submit", ATTACKER, signed=True)
@@ -77,7 +74,7 @@ def test_an_approved_config_merge_over_an_unapproved_push_does_not_launder_it(si
 
 
 def test_restoring_the_policy_then_merging_the_change_takes_effect(signed: Repo) -> None:
-    approved_text = _text(signed, CONFIG)
+    approved_text = text_of(signed, CONFIG)
     signed.write(CONFIG, approved_text + "# 直接推送的修改\n")
     signed.commit("直接修改")
     signed.write(CONFIG, approved_text)
@@ -101,12 +98,12 @@ def test_a_reverted_unapproved_projects_dir_lends_no_approval(signed: Repo) -> N
         r.write(f"projects/{PID}/XZJT-2026-666/project.yaml",
                 "id: XZJT-2026-666\nname: 附件示例\nstage: submitted\nbudget:\n  total: 900.00\n")
     change(signed, "submit", PARTY, submit, signed=True)
-    kept = _text(signed, CONFIG)
+    kept = text_of(signed, CONFIG)
     signed.write(CONFIG, kept + f"projects_dir: projects/{PID}\n")
     signed.commit("试验")
     signed.write(CONFIG, kept)
     signed.commit("还原")
-    signed.write("projects/XZJT-2026-666/project.yaml", _text(signed, f"projects/{PID}/XZJT-2026-666/project.yaml"))
+    signed.write("projects/XZJT-2026-666/project.yaml", text_of(signed, f"projects/{PID}/XZJT-2026-666/project.yaml"))
     signed.commit("新项目")
     caught(signed, "art24.unapproved-stage-change")
 
@@ -123,7 +120,7 @@ def _linkable(path: Path) -> Repo:
 
 def _link_to_approved_text(repo: Repo, evil: bool) -> None:
     """Replace xzdoc.yaml by a symlink whose target text is the approved policy (git stores exactly that text)."""
-    text = _text(repo, CONFIG)
+    text = text_of(repo, CONFIG)
     (repo.path / CONFIG).unlink()
     if evil:
         # Folders named after the policy's lines, so the link resolves to a file of the attacker's.
@@ -143,7 +140,7 @@ def test_a_policy_replaced_by_a_link_reading_as_the_approved_text_is_refused(tmp
     repo.commit("整理配置")
     before, after = (repo.git("rev-parse", f"HEAD{s}:{CONFIG}") for s in ("~1", ""))
     assert before == after  # the attack's premise: same blob, only the mode differs ...
-    assert ATTACKER.name in _text(repo, CONFIG)  # ... and the checkout reads the attacker's policy through it
+    assert ATTACKER.name in text_of(repo, CONFIG)  # ... and the checkout reads the attacker's policy through it
     code = subprocess.run(["git", "-C", str(repo.path), "ls-tree", "HEAD", CONFIG], capture_output=True, text=True,
                           check=True).stdout.split()[0]
     assert code == "120000"

@@ -25,14 +25,11 @@ from tests.attacks import (
     policy,
     stage,
     submitted,
+    text_of,
 )
 from tests.gitrepo import Repo, env
 
 CONFIG = "xzdoc.yaml"
-
-
-def _text(repo: Repo, rel: str) -> str:
-    return repo.path.joinpath(rel).read_text("utf-8")
 
 
 def _commit_dated(repo: Repo, message: str, when: str) -> None:
@@ -48,7 +45,7 @@ def test_a_pushed_master_beside_main_cannot_stand_in_for_it(repo: Repo) -> None:
     submitted(repo)
     repo.git("branch", "master")
     stage(PID, "approved", APPROVAL)(repo)
-    repo.write(CONFIG, _text(repo, CONFIG) + "branch: master\n")
+    repo.write(CONFIG, text_of(repo, CONFIG) + "branch: master\n")
     repo.commit("直接推进", who=ATTACKER)
     code, output = ledger_exit(repo)
     assert code == 1 and "同时有 main 和 master" in output, output
@@ -58,7 +55,7 @@ def test_a_pushed_master_beside_main_cannot_stand_in_for_it(repo: Repo) -> None:
 def test_naming_the_only_main_line_in_the_working_copy_is_still_accepted(repo: Repo) -> None:
     # The working copy may spell out what the main-or-master rule picks anyway.
     submitted(repo)
-    repo.write(CONFIG, _text(repo, CONFIG) + "branch: main\n")
+    repo.write(CONFIG, text_of(repo, CONFIG) + "branch: main\n")
     repo.commit("写明主分支")
     code, output = ledger_exit(repo)
     assert "指定的主分支" not in output and "同时有" not in output, output     # walked, not refused
@@ -133,7 +130,7 @@ def test_another_remotes_main_cannot_stand_in_for_main(repo: Repo) -> None:
     submitted(repo)
     repo.git("update-ref", "refs/remotes/upstream/main", repo.head())
     stage(PID, "approved", APPROVAL)(repo)
-    repo.write(CONFIG, _text(repo, CONFIG) + "branch: refs/remotes/upstream/main\n")
+    repo.write(CONFIG, text_of(repo, CONFIG) + "branch: refs/remotes/upstream/main\n")
     repo.commit("直接推进", who=ATTACKER)
     code, output = ledger_exit(repo)
     assert code == 1 and "未经审批" in output and "refs/remotes/upstream/main" in output, output
