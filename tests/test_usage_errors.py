@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import invoke
@@ -30,3 +32,26 @@ def test_usage_errors_are_told_in_chinese_with_their_place(demo_repo: object, ar
     assert "Error:" not in result.output and "Usage:" not in result.output
     if args[0] == "validate":
         assert "提示：运行 xzdoc validate --help" in result.output   # the command's own help, not the group's
+
+
+def test_paths_the_system_refuses_are_errors_not_internal_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS A CRASH: a path too long for the system, or with a file where a folder must be, reached the user as
+    # "内部错误（OSError）" with exit 3.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "xzdoc.yaml").write_text("organisation: 某局\n", "utf-8")
+    (tmp_path / "afile").write_text("x", "utf-8")
+    for args in (["validate", "a" * 5000], ["new", "projects/" + "b" * 300, "--id", "XZJT-2027-009", "--name", "x", "--force"],
+                 ["new", "afile/XZJT-2027-010", "--id", "XZJT-2027-010", "--name", "x"]):
+        result = invoke(*args)
+        assert result.exit_code == 1 and "内部错误" not in result.output, (args, result.output)
+        assert result.output.startswith("错误：") and "提示：" in result.output
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if not p.is_dir())
+    assert files == ["afile", "xzdoc.yaml"]                                              # nothing written
+
+
+def test_an_argument_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    # WAS A CRASH: bytes that are not UTF-8 (a lone surrogate to Python) made writing the project fail with
+    # UnicodeEncodeError, exit 3.
+    result = invoke("new", str(tmp_path / "XZJT-2027-008"), "--id", "XZJT-2027-008", "--name", "\udcff")
+    assert result.exit_code == 2 and "不是 UTF-8 编码的字节" in result.output and "内部错误" not in result.output
+    assert not (tmp_path / "XZJT-2027-008").exists()

@@ -31,6 +31,7 @@ DEFAULT_FONTS = {
     "number": ("宋体", "SimSun", "Noto Serif CJK SC"),
 }
 DEFAULT_REUSE_EXCLUDE = ("编制依据", "建设依据", "项目建设依据", "建设单位概况")
+_FONT_FORBIDDEN = frozenset('"\\<>&#$[]{}`;')
 _KNOWN = {"organisation", "projects_dir", "approvers", "gates", "baseline", "branch", "calendar", "fonts", "standard",
           "require_signed", "revoked_keys", "forge_committers", "layout", "reuse"}
 _MEMBER_KEYS = ("name", "email", "emails", "github", "keys")
@@ -241,9 +242,12 @@ def _from_data(data: Any, root: Path) -> Config:
     fonts = dict(DEFAULT_FONTS)
     for kind, names in _mapping(data, "fonts").items():
         fonts[str(kind)] = tuple(str(n) for n in names) if isinstance(names, list) else (str(names),)
-        if any(not name.isprintable() for name in fonts[str(kind)]):  # fc-match cannot be given a NUL
-            raise XzdocError(f"xzdoc.yaml 的 fonts.{kind} 中有不可见字符", CONFIG_NAME, data["fonts"].at(kind)[0],
-                             hint="写字体名称，如 fonts: {body: [FangSong_GB2312, 仿宋]}")
+        # fc-match cannot be given a NUL; the names go into the reference document's XML and the Typst setup.
+        odd = next((c for name in fonts[str(kind)] for c in name if not c.isprintable() or c in _FONT_FORBIDDEN), None)
+        if odd is not None:
+            what = f"字符“{odd}”，字体名称中不会有它" if odd.isprintable() else "不可见字符"
+            raise XzdocError(f"xzdoc.yaml 的 fonts.{kind} 中有{what}",
+                             CONFIG_NAME, data["fonts"].at(kind)[0], hint="写字体名称，如 fonts: {body: [FangSong_GB2312, 仿宋]}")
     return Config(
         root=root,
         path=CONFIG_NAME,

@@ -9,6 +9,7 @@ for help or completion); `xzdoc --help` lists the commands from ``COMMANDS``.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import importlib
 import os
 import re
@@ -162,12 +163,17 @@ class Group(click.Group):
                 formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in shown])
 
     def invoke(self, ctx: click.Context) -> Any:
-        # click.Path calls os.stat on its value, which raises ValueError on a NUL: refuse such an argument first.
-        bad = next((a for a in [*ctx._protected_args, *ctx.args] if "\x00" in a), None)
-        if bad is not None:
-            raise click.UsageError(f"参数“{bad.replace(chr(0), '␀')[:60]}”中含有空字符（NUL），不是有效的路径或值", ctx=ctx)
         given = [*ctx._protected_args, *ctx.args]   # click consumes them while it invokes
         named = given[0] if given and given[0] in COMMANDS else None
+        # click.Path calls os.stat on its value, which raises ValueError on a NUL: refuse such an argument first.
+        # Bytes that are not UTF-8 reach Python as lone surrogates, which nothing can write out again.
+        for arg in given:
+            if "\x00" in arg:
+                raise CommandLineError(click.UsageError(
+                    f"参数“{arg.replace(chr(0), '␀')[:60]}”中含有空字符（NUL），不是有效的路径或值", ctx=ctx), named)
+            if _SURROGATE.search(arg):
+                raise CommandLineError(click.UsageError(
+                    f"参数“{_SURROGATE.sub(chr(0xfffd), arg)[:60]}”中有不是 UTF-8 编码的字节，不是有效的路径或值", ctx=ctx), named)
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
@@ -185,6 +191,10 @@ class Group(click.Group):
             # The reader (head, less) went away; say nothing more on a closed pipe.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
+        except OSError as exc:
+            # A path the system refuses (too long, a file where a folder is needed, a FIFO): the input's fault.
+            click.echo(_os_error(exc), err=True)
+            ctx.exit(EXIT_FINDINGS)
         except Exception:
             if ctx.obj and ctx.obj.get("debug"):
                 import traceback  # only on the rare path: start-up is measured
@@ -195,6 +205,22 @@ class Group(click.Group):
                 click.echo(f"内部错误（{kind.__name__ if kind else '未知'}）：这是 xzdoc 的缺陷，不是你的输入有误。"
                            "请加 --debug 重新运行（xzdoc --debug …），并把输出附在问题报告中。", err=True)
             ctx.exit(EXIT_BUG)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_OS_HINTS = {errno.ENAMETOOLONG: "路径或其中一段名称过长，换一个较短的路径",
+             errno.ENOTDIR: "路径中的某一段是文件而不是目录，检查路径",
+             errno.EISDIR: "这里需要文件，给出的是目录",
+             errno.ENOENT: "路径不存在，检查拼写",
+             errno.EACCES: "没有权限，检查文件和目录的权限",
+             errno.ENOSPC: "磁盘已满，清理空间后重试"}
+
+
+def _os_error(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "（未知路径）"
+    shown = _SURROGATE.sub("\ufffd", str(where))[:200]
+    hint = _OS_HINTS.get(exc.errno or 0, "检查该路径是否存在、类型是否正确、是否有读写权限")
+    return f"错误：无法读写 {shown}：{exc.strerror or exc}\n提示：{hint}"
 
 
 def load_config(path: Path | None = None) -> Any:
