@@ -84,3 +84,18 @@ def test_the_deepest_nesting_allowed_renders(demo_repo: Path) -> None:
     result = invoke("render", "projects/XZJT-2026-003", "--format", "pdf", "--out", "out")
     assert result.exit_code == 0, result.output
     assert (demo_repo / "out" / "项目建议书.pdf").stat().st_size > 0
+
+
+def test_square_brackets_nested_past_four_levels_are_refused_before_pandoc() -> None:
+    # WAS A HANG: pandoc reads nested "[" by backtracking, about 2.4 times slower a level: a 20-level line
+    # never finished converting (and took gigabytes) while validate passed it.
+    from xzdoc.rules import nesting
+
+    assert nesting.brackets("正文" + "[" * 20 + "x" + "]" * 20) == (1, 5)
+    assert nesting.brackets("第一段[[[[x]]]]。\n\n第二段[[[[y]]]]。") is None           # per paragraph
+    assert nesting.brackets("[甲](a)、[乙](b)、[丙](c)、[丁](d)、[戊](e)、[己](f)") is None   # side by side
+    assert nesting.brackets("代码 `[[[[[[x` 与转义 \\[\\[\\[\\[\\[\\[") is None
+    assert nesting.brackets("```\n[[[[[[[[\n```\n") is None
+    assert nesting.brackets("[a [b\n[c [d [e]]]]]") == (2, 5)                            # across lines
+    problem = nesting.too_deep("x\n" + "[" * 6 + "y" + "]" * 6, "projects/p/drafts/proposal.md", "项目建议书")
+    assert problem is not None and problem.line == 2 and "方括号" in problem.message

@@ -55,3 +55,57 @@ def test_an_argument_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("new", str(tmp_path / "XZJT-2027-008"), "--id", "XZJT-2027-008", "--name", "\udcff")
     assert result.exit_code == 2 and "不是 UTF-8 编码的字节" in result.output and "内部错误" not in result.output
     assert not (tmp_path / "XZJT-2027-008").exists()
+
+
+def test_names_from_the_command_line_stay_the_text_they_are_in_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS AN INJECTION: --org and --name went into xzdoc.yaml and project.yaml as written: a newline added keys
+    # ("stage: approved"), "交通局: 信息科" broke every later command, "yes" became a boolean.
+    from xzdoc import config
+    from xzdoc.source import loader
+
+    assert invoke("init", str(tmp_path), "--org", "交通局: 信息科").exit_code == 0
+    assert config.load(tmp_path).organisation == "交通局: 信息科"
+    monkeypatch.chdir(tmp_path)
+    loaded = config.load(tmp_path)
+    for i, name in enumerate(("yes", "{{ 7*7 }}", "'\"&<>#: - [x]", "交通局: 信息科")):
+        pid = f"XZJT-2027-{i + 1:03d}"
+        assert invoke("new", f"projects/{pid}", "--id", pid, "--name", name).exit_code == 0
+        project = loader.load_project(loaded, tmp_path / "projects" / pid).project
+        assert project is not None and project.name == name
+    for args in (["new", "projects/XZJT-2027-009", "--id", "XZJT-2027-009", "--name", "x\nstage: approved"],
+                 ["init", str(tmp_path / "other"), "--org", "x\nrequire_signed: true"]):
+        refused = invoke(*args)
+        assert refused.exit_code in (1, 2) and "换行或控制字符" in refused.output, refused.output
+    assert not (tmp_path / "projects" / "XZJT-2027-009").exists() and not (tmp_path / "other").exists()
+
+
+def test_a_draft_that_is_a_fifo_is_a_finding_not_a_hang(tmp_path: Path) -> None:
+    # WAS A HANG: a draft was read after a size check only, and a FIFO blocks the read for ever.
+    import os
+    import shutil
+
+    from tests.conftest import RESOURCES
+
+    root = tmp_path / "repo"
+    shutil.copytree(RESOURCES / "base_project", root / "projects" / "XZJT-2025-902")
+    (root / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    draft = root / "projects" / "XZJT-2025-902" / "drafts" / "proposal.md"
+    draft.unlink()
+    os.mkfifo(draft)
+    result = invoke("validate", str(root), "--no-cache")
+    assert result.exit_code == 1 and "不是普通文件" in result.output, result.output
+
+
+def test_the_guard_refuses_a_push_line_that_is_not_utf8_with_its_own_message(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS A CRASH: stdin was read as text, and bytes that are not UTF-8 raised UnicodeDecodeError (exit 3).
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "g.git")], check=True)
+    monkeypatch.chdir(tmp_path / "g.git")
+    from click.testing import CliRunner
+
+    from xzdoc.cli import cli
+
+    result = CliRunner().invoke(cli, ["guard"], input=b"\xff\n")
+    assert result.exit_code == 1 and "无法识别的推送信息" in result.output and "内部错误" not in result.output

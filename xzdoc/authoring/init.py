@@ -65,10 +65,13 @@ def plan(target: Path, organisation: str, install: str, baseline: str | None = N
     """Every file init lays out, rendered, with how it compares to the disk; ``branch`` is the main line."""
     if not organisation.strip():
         raise XzdocError("单位名称不能为空", hint="例如 xzdoc init --org 忻州市交通运输局")
+    if not organisation.isprintable():
+        raise XzdocError("单位名称中有换行或控制字符", hint="名称写在一行内，例如 xzdoc init --org 忻州市交通运输局")
     _check_install(install)
     settings = cfg.Config(root=target, organisation=organisation.strip())
     env = environment(settings)
-    context = {"organisation": settings.organisation, "projects_dir": settings.projects_dir, "version": __version__,
+    context = {"organisation": settings.organisation, "organisation_yaml": _yaml_text(settings.organisation),
+               "projects_dir": settings.projects_dir, "version": __version__,
                "baseline": baseline, "prefix": "XZJT", "install_shell": shlex.quote(install),
                "branch": _yaml_text(branch)}
     workflow = workflow_text(install, branch)

@@ -29,6 +29,9 @@ def new_project(config: Config, target: Path, project_id: str, name: str, today:
                          hint="编号写作 单位代码-年份-三位序号，例如 XZJT-2027-001")
     if not name.strip():
         raise UsageError("项目名称不能为空", "命令行选项 --name", hint='例如 --name "忻州市公路养护巡查智能化升级项目"')
+    if not name.isprintable():
+        raise UsageError("项目名称中有换行或控制字符", "命令行选项 --name",
+                         hint='名称写在一行内，例如 --name "忻州市公路养护巡查智能化升级项目"')
     taken = _holder(config, project_id)
     if taken is not None:
         raise UsageError(f"项目编号 {project_id} 已被 {taken} 使用，编号须全库唯一（第八条）", "命令行选项 --id",
@@ -41,7 +44,9 @@ def new_project(config: Config, target: Path, project_id: str, name: str, today:
         raise XzdocError(f"目录 {target} 已存在且不为空", str(target), hint="换一个目录，或先移走原有内容")
     env = environment(config)
     schema_rel = os.path.relpath(config.root / SCHEMA_FILE, target.resolve())
-    context = {"id": project_id, "name": name.strip(), "year": today.year + 1, "schema": Path(schema_rel).as_posix(),
+    # Quoted as YAML reads it back: a name such as yes, {{ … }} or 交通局: 信息科 stays the text it is.
+    context = {"id": project_id, "name": json.dumps(name.strip(), ensure_ascii=False),
+               "year": today.year + 1, "schema": Path(schema_rel).as_posix(),
                "organisation": config.organisation, "drafts": DRAFT_FILES}
     files = {target / "project.yaml": env.get_template("project/project.yaml.j2").render(context)}
     for kind, file in DRAFT_FILES.items():

@@ -48,7 +48,9 @@ def guard_command(bare: Path | None) -> None:
         for line in guard.install(bare):
             click.echo(f"已设置：{line}")
         return
-    refusals = guard.check(Path.cwd(), click.get_text_stream("stdin").read().splitlines())
+    # Ref names are bytes to git; one that is not UTF-8 stays visible (as U+FFFD) and refuses its line.
+    lines = click.get_binary_stream("stdin").read().decode("utf-8", "replace").splitlines()
+    refusals = guard.check(Path.cwd(), lines)
     for text in refusals:
         click.echo(f"xzdoc guard：{text}", err=True)
     if refusals:

@@ -189,6 +189,9 @@ class Index:
 
     @classmethod
     def load(cls, path: Path) -> Index:
+        if path.exists() and not path.is_file():
+            # A FIFO would block the run and /dev/zero fill the memory: an index is a file a shard wrote.
+            raise XzdocError("索引文件不是普通文件", str(path), hint="给出 xzdoc validate --index-out 写出的文件")
         try:
             doc = json.loads(path.read_text("utf-8"))
             if doc.get("format") != FORMAT:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +111,9 @@ def resolve(config: Config, ref: Path) -> Path:
 def declared_id(file: Path) -> str | None:
     """The ``id:`` line of a project.yaml, read without parsing the rest (ids are plain scalars)."""
     try:
-        text = file.read_text("utf-8", errors="replace")
-    except OSError:
+        # Regular files only, of a bounded size: a FIFO named project.yaml would block, /dev/zero never end.
+        text = read_text(file, str(file))
+    except (OSError, XzdocError):
         return None
     found = _ID_LINE.search(text)
     return found.group(1).strip("'\"") if found else None
@@ -183,7 +185,8 @@ def _drafts(config: Config, folder: Path, data: YMap, display: str,
 def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None, XzdocError | None]:
     # One stat answers both "does it exist" (as Path.exists does: only these errors mean "no") and its size.
     try:
-        size = os.stat(file).st_size
+        info = os.stat(file)
+        size = info.st_size
     except OSError as exc:
         if exc.errno not in _ABSENT and getattr(exc, "winerror", None) not in _ABSENT_WIN:
             # A name too long, a symlink loop: the entry in documents names no readable file.
@@ -197,6 +200,10 @@ def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None
     if not _inside(folder, file):
         return b"", None, XzdocError(f"文稿 {shown} 指向项目目录之外（符号链接或 ..）", shown, 1,
                                 hint="文稿必须是项目目录内的普通文件")
+    if not stat.S_ISREG(info.st_mode):
+        # A FIFO blocks the read for ever and a directory cannot be read: only a regular file is a draft.
+        return b"", None, XzdocError(f"文稿 {shown} 不是普通文件（目录、管道或设备）", shown, 1,
+                                     hint="文稿必须是项目目录内的普通文件")
     try:
         raw = file.read_bytes() if size <= md.MAX_DRAFT_BYTES else None
     except OSError as exc:
