@@ -68,19 +68,10 @@ def _may_nest(body: str) -> bool:
 
 def deepest(body: str) -> tuple[int, int, int] | None:
     """(line, quotes, lists) of the first line nested past a limit; None when none is."""
-    fence: str | None = None
     stack: list[int] = []        # content column of each open list item, outermost first
     level = 0                    # quote depth the open lists belong to
     before = "blank"             # the line above: blank, text or item
-    for number, line in enumerate(body.split("\n"), 1):
-        head = line.lstrip(" \t")
-        if fence is not None:
-            if head.startswith(fence):
-                fence = None
-            continue
-        if head.startswith(_FENCES):
-            fence = head[:3]
-            continue
+    for number, line, _ in _outside_fences(body):
         marks = _QUOTES.match(line)
         quotes = marks.group(1).count(">") if marks else 0
         rest = line[marks.end():] if marks else line
@@ -112,17 +103,8 @@ def brackets(body: str) -> tuple[int, int] | None:
     """(line, depth) where unescaped "[" first nest past MAX_BRACKETS in a paragraph outside code; else None."""
     if body.count("[") <= MAX_BRACKETS:
         return None
-    fence: str | None = None
     depth = 0
-    for number, line in enumerate(body.split("\n"), 1):
-        head = line.lstrip(" \t")
-        if fence is not None:
-            if head.startswith(fence):
-                fence = None
-            continue
-        if head.startswith(_FENCES):
-            fence = head[:3]
-            continue
+    for number, line, head in _outside_fences(body):
         if not head:
             depth = 0           # a paragraph ends: brackets do not span it
             continue
@@ -142,3 +124,18 @@ def brackets(body: str) -> tuple[int, int] | None:
             else:
                 depth = max(depth - 1, 0)
     return None
+
+
+def _outside_fences(body: str) -> Iterator[tuple[int, str, str]]:
+    """(line number, line, line without its indent) for each line outside fenced code blocks."""
+    fence: str | None = None
+    for number, line in enumerate(body.split("\n"), 1):
+        head = line.lstrip(" \t")
+        if fence is not None:
+            if head.startswith(fence):
+                fence = None
+            continue
+        if head.startswith(_FENCES):
+            fence = head[:3]
+            continue
+        yield number, line, head
