@@ -49,7 +49,7 @@ def validate(*extra: str) -> tuple[int, str]:
     ("quantity: 260,", "quantity: " + "1" * 40 + ",", "≠ 数量"),                      # product past precision
     ("planned_end: 2027-03-31", "planned_end: 9999-12-31", "年份不在 1900–2199"),    # deadline would overflow
     ("date: 2025-04-18", "date: '9999-12-31'", "应为日期"),
-    ("proposal: drafts/proposal.md", "proposal: drafts/" + "x" * 5000 + ".md", "File name too long"),
+    ("proposal: drafts/proposal.md", "proposal: drafts/" + "x" * 5000 + ".md", "路径或其中一段名称过长"),
     ("proposal: drafts/proposal.md", 'proposal: "drafts/a\\0.md"', "不存在"),            # NUL in a draft's name
 ])
 def test_hostile_value_in_project_yaml_is_a_finding(project_repo: Path, old: str, new: str, phrase: str) -> None:

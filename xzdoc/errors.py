@@ -49,3 +49,38 @@ class UsageError(XzdocError):
 
     ``path`` names the argument or option (位置 then says which one to change).
     """
+
+
+# The system's own reasons are English on every locale a CI runner has; these are the ones users meet.
+_REASONS = {
+    "ENOENT": "文件或目录不存在（或符号链接指向的文件不存在）",
+    "ENOTDIR": "路径中的某一段不是目录",
+    "EISDIR": "这是目录，不是文件",
+    "EACCES": "没有权限",
+    "EPERM": "操作不被允许",
+    "EEXIST": "已存在同名的文件或目录",
+    "ENAMETOOLONG": "路径或其中一段名称过长",
+    "ENOSPC": "磁盘空间不足",
+    "EDQUOT": "超出磁盘配额",
+    "EROFS": "文件系统是只读的",
+    "EBUSY": "文件或设备正忙",
+    "ELOOP": "符号链接层数过多（可能是循环链接）",
+    "EMFILE": "打开的文件过多",
+    "ENFILE": "系统打开的文件过多",
+    "EIO": "输入输出错误（磁盘或网络文件系统故障）",
+    "ENOTEMPTY": "目录不为空",
+    "EXDEV": "不能跨文件系统移动",
+    "ETXTBSY": "文件正被程序使用",
+    "EFBIG": "文件过大",
+    "EINVAL": "参数无效",
+    "ENXIO": "设备或地址不存在",
+    "ENODEV": "设备不存在",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an operating-system call failed, in Chinese where the reason is a common one."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return _REASONS.get(name) or exc.strerror or type(exc).__name__

@@ -18,6 +18,14 @@ def text(findings: Sequence[Finding], projects: int) -> str:
     return "\n".join(lines)
 
 
+def left_out(where: Sequence[tuple[str, int, str]], view: str) -> str:
+    """Why projects are missing from a view: each as (file, line, why), then what to do."""
+    lines = [f"{path}:{line}: 错误 {why}" for path, line, why in where]
+    lines.append(f"错误：{len(where)} 个项目的 project.yaml 未能读取或不符合格式，未列入{view}；"
+                 "修正后重新运行（xzdoc validate 列出全部问题）")
+    return "\n".join(lines)
+
+
 def summary_line(findings: Sequence[Finding], projects: int) -> str:
     counts = Counter(f.level for f in findings)
     if not findings:

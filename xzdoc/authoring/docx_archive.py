@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from xzdoc.errors import UsageError, XzdocError
+from xzdoc.errors import UsageError, XzdocError, os_reason
 from xzdoc.rules import typeset
 from xzdoc.source import drafts as md
 from xzdoc.source import textio
@@ -39,7 +39,7 @@ def read_docx(source: Path, limit: int) -> bytes:
     except FileNotFoundError:
         raise UsageError(f"文件不存在：{source}", "命令行参数 FILE") from None
     except OSError as exc:
-        raise XzdocError(f"无法读取 {source}：{exc.strerror}", str(source)) from None
+        raise XzdocError(f"无法读取 {source}：{os_reason(exc)}", str(source)) from None
     if not data.startswith(b"PK"):
         legacy = data.startswith(b"\xd0\xcf\x11\xe0")  # the .doc/.wps compound file format
         hint = "用 Word 或 WPS 另存为 .docx 后再导入" if legacy else "确认它是 Word 2007 及以后的 .docx 文件"

@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from xzdoc import __version__
-from xzdoc.errors import UsageError, XzdocError
+from xzdoc.errors import UsageError, XzdocError, os_reason
 
 EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPT = 1, 2, 3, 130
 
@@ -220,7 +220,20 @@ def _os_error(exc: OSError) -> str:
     where = exc.filename if exc.filename is not None else "（未知路径）"
     shown = _SURROGATE.sub("\ufffd", str(where))[:200]
     hint = _OS_HINTS.get(exc.errno or 0, "检查该路径是否存在、类型是否正确、是否有读写权限")
-    return f"错误：无法读写 {shown}：{exc.strerror or exc}\n提示：{hint}"
+    return f"错误：无法读写 {shown}：{os_reason(exc)}\n提示：{hint}"
+
+
+def fail_if_left_out(where: Any, view: str) -> None:
+    """Projects a view could not show fail the command after it, each named with its error: none goes missing unseen.
+
+    ``where`` holds findings, or (file, line, why) triples as a cached dashboard keeps them.
+    """
+    if where:
+        from xzdoc import report
+
+        triples = [w if isinstance(w, tuple) else (w.path, w.line, w.message) for w in where]
+        click.echo(report.left_out(triples, view), err=True)
+        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 def load_config(path: Path | None = None) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_date, shown_path
+from xzdoc.cli.base import EXIT_FINDINGS, cli, fail_if_left_out, load_config, parse_date, shown_path
 
 
 @cli.command()
@@ -23,7 +23,8 @@ def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
     from xzdoc.portfolio import status as portfolio
 
     config = load_config(paths[0] if paths else None)
-    result = portfolio.rows(config, parse_date(as_of), metadata.load_projects(config, paths))
+    found = metadata.load_projects(config, paths)
+    result = portfolio.rows(config, parse_date(as_of), found.projects)
     if fmt == "json":
         click.echo(portfolio.as_json(result))
     else:
@@ -31,6 +32,7 @@ def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
         # Fitted on a terminal (or when COLUMNS says how wide); a file or pipe gets whole lines to grep.
         fit = sys.stdout.isatty() or "COLUMNS" in os.environ
         click.echo(portfolio.table(result, click.style, shutil.get_terminal_size().columns if fit else None))
+    fail_if_left_out(found.left_out, "项目一览")
 
 
 @cli.command()
@@ -41,7 +43,11 @@ def codeowners(check: bool) -> None:
     from xzdoc.source import loader
 
     config = load_config()
-    projects = loader.load_projects(config) if (config.root / config.projects_dir).is_dir() else []
+    # A project left out of CODEOWNERS would be merged without its reviewers being asked.
+    found = loader.readable(loader.load_all(config, loader.discover(config, ()))) \
+        if (config.root / config.projects_dir).is_dir() else loader.Readable((), ())
+    fail_if_left_out(found.left_out, " CODEOWNERS（文件未改动）")
+    projects = list(found.projects)
     path, changed, result = owners.write(config, projects, check)
     for who in result.skipped:
         click.echo(f"提示：{who} 没有填写 github 用户名，未列入 CODEOWNERS（在 xzdoc.yaml 中该成员加上 github: <用户名>）",
@@ -68,7 +74,8 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
     from xzdoc.source import fsio, register
 
     config = load_config()
-    result = portfolio.build(metadata.load_projects(config), register.load(config.root))
+    found = metadata.load_projects(config)
+    result = portfolio.build(found.projects, register.load(config.root))
     if fmt == "xlsx" and out is None:
         raise click.UsageError("xlsx 是二进制格式，请用 --out 指定文件，例如 --out 目录.xlsx")
     body: str | bytes
@@ -89,6 +96,7 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
         click.echo(f"{finding.path}:{finding.line}: warning [{finding.rule}] {finding.message}", err=True)
     for system in result.unfunded:
         click.echo(f"提示：{system.id} {system.name}：{system.consequence}", err=True)
+    fail_if_left_out(found.left_out, "目录")
 
 
 @cli.command(name="diff")
@@ -142,5 +150,6 @@ def site(out: Path | None, as_of: str | None) -> None:
     from xzdoc.portfolio import sitecache as dashboard
 
     config = load_config()
-    page, written = dashboard.write(config, out or config.root / "dist" / "site", parse_date(as_of))
+    page, written, left_out = dashboard.write(config, out or config.root / "dist" / "site", parse_date(as_of))
     click.echo(f"已生成 {shown_path(page)}" if written else f"{shown_path(page)} 未变化，未改写")
+    fail_if_left_out(left_out, "看板（页面上已列出）")

@@ -41,6 +41,6 @@ def load(config: Config, folder: Path) -> Project | None:
     return loader.load_project(config, folder, _NoDrafts(folder)).project
 
 
-def load_projects(config: Config, paths: Iterable[Path] = ()) -> list[Project]:
-    """Like ``loader.load_projects``, without reading a draft."""
-    return [p for p in (load(config, f) for f in loader.discover(config, paths)) if p is not None]
+def load_projects(config: Config, paths: Iterable[Path] = ()) -> loader.Readable:
+    """The projects whose metadata loads, read without a draft, and why each of the others is left out."""
+    return loader.readable(loader.load_project(config, f, _NoDrafts(f)) for f in loader.discover(config, paths))

@@ -150,10 +150,12 @@ class Dashboard:
     resources: int
     warnings: tuple[str, ...]
     note: str
+    left_out: tuple[tuple[str, int, str], ...] = ()   # projects whose metadata did not load: (file, line, why)
 
 
 def build(config: Config, as_of: dt.date) -> Dashboard:
-    loaded = metadata.load_projects(config)
+    found = metadata.load_projects(config)
+    loaded = list(found.projects)
     projects = {p.id: p for p in loaded}
     status = status_rows.rows(config, as_of, loaded)
     catalog = portfolio.build(list(projects.values()), register.load(config.root))
@@ -175,6 +177,7 @@ def build(config: Config, as_of: dt.date) -> Dashboard:
         resources=len(catalog.resources),
         warnings=tuple(f.message for f in catalog.findings),
         note=status.note,
+        left_out=tuple((f.path, f.line, f.message) for f in found.left_out),
     )
 
 

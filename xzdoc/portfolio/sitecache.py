@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import stat
 from pathlib import Path
 
@@ -23,8 +24,8 @@ from xzdoc.source import register
 PAGE = "index.html"
 
 
-def write(config: Config, out: Path, as_of: dt.date) -> tuple[Path, bool]:
-    """The page in ``out``, and whether it was written: a page whose inputs have not changed is left as it is.
+def write(config: Config, out: Path, as_of: dt.date) -> tuple[Path, bool, tuple[tuple[str, int, str], ...]]:
+    """The page in ``out``, whether it was written, and the projects it leaves out; unchanged inputs keep the page.
 
     Beside the page, ``.index.html.inputs`` holds the digest of what it was made from (see ``inputs``);
     when it matches this run's, nothing is loaded or rendered. Otherwise the page is built in full and
@@ -34,16 +35,19 @@ def write(config: Config, out: Path, as_of: dt.date) -> tuple[Path, bool]:
 
     target, marker = out / PAGE, out / INPUTS
     key = inputs(config, as_of)
-    if target.is_file() and _read(marker) == key:
-        return target, False
+    stored = _read(marker)
+    if target.is_file() and stored is not None and stored[0] == key:
+        return target, False, stored[1]
     from xzdoc.portfolio import site
 
-    page = site.render(config, site.build(config, as_of)).encode("utf-8")
+    dashboard = site.build(config, as_of)
+    page = site.render(config, dashboard).encode("utf-8")
     written = _read_bytes(target) != page
     if written:
         write_atomic(target, page)
-    write_atomic(marker, key + "\n")
-    return target, written
+    # The projects left out are kept with the key: an unchanged rerun must fail as the first run did.
+    write_atomic(marker, "\n".join([key, *(json.dumps(w, ensure_ascii=False) for w in dashboard.left_out)]) + "\n")
+    return target, written, dashboard.left_out
 
 
 INPUTS = f".{PAGE}.inputs"
@@ -83,9 +87,17 @@ def _file(path: Path) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path) -> tuple[str, tuple[tuple[str, int, str], ...]] | None:
+    """The stored key and the projects left out with it; None for a marker this version did not write."""
     data = _read_bytes(path)
-    return data.decode("ascii", "replace").strip() if data is not None else None
+    if data is None:
+        return None
+    key, *rest = data.decode("utf-8", "replace").strip().split("\n")
+    try:
+        left = tuple((str(p), int(n), str(w)) for p, n, w in (json.loads(line) for line in rest))
+    except (ValueError, TypeError):
+        return None
+    return key, left
 
 
 def _read_bytes(path: Path) -> bytes | None:

@@ -75,12 +75,14 @@ class Plan:
 
 
 def load_projects(config: Config) -> list[Project]:
-    """Projects fit to be planned: those whose metadata loads and passes the schema (validate reports the rest)."""
-    out = []
-    for loaded in loader.load_all(config, loader.discover(config, ())):
-        if loaded.project is not None and not any(f.level == "error" and f.rule == loader.SCHEMA for f in loaded.findings):
-            out.append(loaded.project)
-    return out
+    """Every project, each fit to be planned: an annual plan that quietly lacked one would mislead whoever signs it."""
+    found = loader.readable(loader.load_all(config, loader.discover(config, ())), schema=True)
+    if found.left_out:
+        first = found.left_out[0]
+        more = f" 等 {len(found.left_out)} 个项目" if len(found.left_out) > 1 else ""
+        raise XzdocError(f"{first.path}{more}的元数据有错误，年度计划不能漏列项目：{first.message}", first.path, first.line,
+                         hint="运行 xzdoc validate 列出全部问题，修正后再生成计划")
+    return list(found.projects)
 
 
 def build(config: Config, year: int, projects: Sequence[Project]) -> Plan:

@@ -29,6 +29,7 @@ from xzdoc.rules.cache import ResultCache, open_cache
 from xzdoc.rules.index import Entry, Index, Shard, owner
 from xzdoc.rules.prose import NAMES_KEY, name_candidates
 from xzdoc.source import loader
+from xzdoc.source.textio import regular_bytes
 
 # Context data built from git history, which unsaved editor text cannot change.
 _DURABLE = frozenset({LEDGER_KEY})
@@ -228,14 +229,12 @@ def _sources(folders: list[str], digests: dict[str, str] | None = None) -> Itera
     With ``digests``, each file's hash is kept there too: the cache's key for the project.
     """
     for folder in folders:
-        try:
-            if digests is None:
-                yield (Path(folder) / loader.PROJECT_FILE).read_text("utf-8", errors="replace")
-                continue
-            raw = (Path(folder) / loader.PROJECT_FILE).read_bytes()
-        except OSError:
+        # Regular files only: a pipe named project.yaml would block here before the loader could report it.
+        raw = regular_bytes(Path(folder) / loader.PROJECT_FILE)
+        if raw is None:
             continue
-        digests[folder] = hashlib.sha256(raw).hexdigest()
+        if digests is not None:
+            digests[folder] = hashlib.sha256(raw).hexdigest()
         # As read_text would give it: universal newlines.
         yield raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xzdoc.errors import XzdocError
+from xzdoc.errors import XzdocError, os_reason
 from xzdoc.model import Finding
 
 # Bumped whenever a rule's summary changes shape: shards written by another version must not be joined.
@@ -201,7 +201,7 @@ class Index:
                 out.add(Entry(*row))
             return out
         except OSError as exc:
-            raise XzdocError(f"无法读取索引文件：{exc.strerror}", str(path)) from None
+            raise XzdocError(f"无法读取索引文件：{os_reason(exc)}", str(path)) from None
         except (ValueError, KeyError, TypeError):
             raise XzdocError("不是 xzdoc validate --index-out 写出的索引文件（或版本不符）", str(path),
                              hint="用同一版本的 xzdoc 重新运行各分片：xzdoc validate --shard i/n --index-out FILE") from None

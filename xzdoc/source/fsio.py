@@ -15,7 +15,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from xzdoc.errors import XzdocError
+from xzdoc.errors import XzdocError, os_reason
 
 _TEMP = re.compile(r"^\..+\.(\d+)\.[^.]*\.tmp$")
 _HINT = "检查该目录的权限、只读挂载和磁盘空间；生成材料的命令也可用 --out 改写到其他目录"
@@ -26,7 +26,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     try:
         os.replace(tmp, path)
     except OSError as exc:
-        raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+        raise XzdocError(f"无法写入 {path}：{os_reason(exc)}", str(path), hint=_HINT) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -39,14 +39,14 @@ def _stage(path: Path, data: bytes | str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     except OSError as exc:
-        raise XzdocError(f"无法写入输出目录 {path.parent}：{exc.strerror or exc}", str(path.parent), hint=_HINT) from None
+        raise XzdocError(f"无法写入输出目录 {path.parent}：{os_reason(exc)}", str(path.parent), hint=_HINT) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
         os.chmod(tmp, 0o666 & ~_umask())
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+        raise XzdocError(f"无法写入 {path}：{os_reason(exc)}", str(path), hint=_HINT) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -73,7 +73,7 @@ def write_all(files: list[tuple[Path, bytes | str]]) -> None:
                 try:
                     os.link(path, keep)
                 except OSError as exc:
-                    raise XzdocError(f"无法替换 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+                    raise XzdocError(f"无法替换 {path}：{os_reason(exc)}", str(path), hint=_HINT) from None
                 kept.append((keep, path))
         for tmp, path in staged:
             try:
@@ -85,7 +85,7 @@ def write_all(files: list[tuple[Path, bytes | str]]) -> None:
                 for new in done:
                     if new not in {old for _, old in kept}:
                         new.unlink(missing_ok=True)
-                raise XzdocError(f"无法写入 {path}：{exc.strerror or exc}", str(path), hint=_HINT) from None
+                raise XzdocError(f"无法写入 {path}：{os_reason(exc)}", str(path), hint=_HINT) from None
             done.append(path)
     finally:
         for tmp, _ in staged + kept:

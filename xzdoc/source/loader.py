@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xzdoc.config import Config
-from xzdoc.errors import UsageError, XzdocError
+from xzdoc.errors import UsageError, XzdocError, os_reason
 from xzdoc.model import ERROR, Draft, Finding, Project
 from xzdoc.source import drafts as md
 from xzdoc.source import structure
@@ -52,7 +52,7 @@ def discover_names(config: Config, paths: Iterable[Path]) -> list[str]:
         target = resolve(config, target).resolve()
         if target.is_file():
             # A changed file (as pre-commit passes them) stands for the project that holds it.
-            target = next((p for p in target.parents if (p / PROJECT_FILE).is_file()), target.parent)
+            target = next((p for p in target.parents if _holds_metadata(p)), target.parent)
         if not target.exists():
             raise UsageError(f"路径不存在：{target}", "命令行参数 PATH",
                              hint="PATH 可以是仓库根目录、projects/、某个项目目录或项目编号")
@@ -60,7 +60,7 @@ def discover_names(config: Config, paths: Iterable[Path]) -> list[str]:
             target = target / config.projects_dir
         # The projects folder is read as the folder of projects even with a project.yaml of its own in it:
         # one stray file must not make the run check that file alone.
-        if (target / PROJECT_FILE).is_file() and target != (config.root / config.projects_dir).resolve():
+        if _holds_metadata(target) and target != (config.root / config.projects_dir).resolve():
             out.append(str(target))
             continue
         found = project_folders(target)
@@ -92,7 +92,13 @@ def project_folders(folder: Path) -> list[str]:
             names = [e.name for e in entries if e.is_dir()]
     except OSError:
         return []
-    return [f"{top}/{name}" for name in sorted(names) if os.path.isfile(f"{top}/{name}/{PROJECT_FILE}")]
+    return [f"{top}/{name}" for name in sorted(names) if os.path.lexists(f"{top}/{name}/{PROJECT_FILE}")]
+
+
+def _holds_metadata(folder: Path) -> bool:
+    # Any entry named project.yaml makes a project: a directory, pipe or dangling link in its place
+    # is the project's unreadable metadata, which validate reports, not a folder to pass over.
+    return os.path.lexists(folder / PROJECT_FILE)
 
 
 def resolve(config: Config, ref: Path) -> Path:
@@ -190,7 +196,7 @@ def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None
     except OSError as exc:
         if exc.errno not in _ABSENT and getattr(exc, "winerror", None) not in _ABSENT_WIN:
             # A name too long, a symlink loop: the entry in documents names no readable file.
-            return b"", None, XzdocError(f"无法读取文稿：{exc.strerror}", shown[:200], 1,
+            return b"", None, XzdocError(f"无法读取文稿：{os_reason(exc)}", shown[:200], 1,
                                          hint="documents 中写项目目录内文稿的相对路径，如 drafts/proposal.md")
         size = None
     except ValueError:  # a NUL in the name: no such file
@@ -207,7 +213,7 @@ def _read_draft(folder: Path, file: Path, shown: str) -> tuple[bytes, str | None
     try:
         raw = file.read_bytes() if size <= md.MAX_DRAFT_BYTES else None
     except OSError as exc:
-        return b"", None, XzdocError(f"无法读取文稿：{exc.strerror}", shown, 1)
+        return b"", None, XzdocError(f"无法读取文稿：{os_reason(exc)}", shown, 1)
     if raw is None:
         return b"", None, XzdocError(f"文稿超过 {md.MAX_DRAFT_BYTES // 1048576} MB 上限", shown, 1,
                                 hint="文稿只放正文文字；附件放到 records/ 并在正文中说明")
@@ -262,6 +268,28 @@ def _rel(config: Config, path: Path) -> str:
 def load_projects(config: Config, paths: Iterable[Path] = ()) -> list[Project]:
     """The projects under ``paths`` (default: the repository's) whose metadata loads; validate reports the rest."""
     return [item.project for item in load_all(config, discover(config, paths)) if item.project is not None]
+
+
+@dataclass(frozen=True)
+class Readable:
+    """The projects a view can show, and, for each project it cannot, the error that keeps it out."""
+
+    projects: tuple[Project, ...]
+    left_out: tuple[Finding, ...]
+
+
+def readable(items: Iterable[Loaded], schema: bool = False) -> Readable:
+    """Split loaded projects into those that load (and, with ``schema``, pass the schema) and the rest."""
+    kept: list[Project] = []
+    left: list[Finding] = []
+    for item in items:
+        if item.project is None:
+            left.append(item.findings[0])  # a project that does not load carries exactly the reason why
+        elif schema and (first := next((f for f in item.findings if f.level == ERROR and f.rule == SCHEMA), None)):
+            left.append(first)
+        else:
+            kept.append(item.project)
+    return Readable(tuple(kept), tuple(left))
 
 
 def load_all(config: Config, folders: Iterable[Path]) -> Iterator[Loaded]:

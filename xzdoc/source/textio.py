@@ -6,11 +6,12 @@ a NUL byte, or one that is a FIFO or a device, is refused the same way everywher
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from pathlib import Path
 
-from xzdoc.errors import XzdocError
+from xzdoc.errors import XzdocError, os_reason
 
 MAX_BYTES = 2 * 1024 * 1024
 # C0 controls but tab and newline, DEL and C1: no font has a glyph for them (the PDF fails) and XML 1.0,
@@ -73,7 +74,7 @@ def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> str:
     try:
         info = path.stat()
     except OSError as exc:
-        raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
+        raise XzdocError(f"无法读取文件：{os_reason(exc)}", display) from None
     if not stat.S_ISREG(info.st_mode):
         # A FIFO blocks the read and /dev/zero never ends it: only a regular file is read.
         raise XzdocError("不是普通文件（是目录、管道或设备）", display, hint="把它换成普通的文本文件")
@@ -87,8 +88,30 @@ def read_text(path: Path, display: str, limit: int = MAX_BYTES) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise XzdocError(f"无法读取文件：{exc.strerror}", display) from None
+        raise XzdocError(f"无法读取文件：{os_reason(exc)}", display) from None
     return decode(data, display)
+
+
+def regular_bytes(path: Path, limit: int = MAX_BYTES) -> bytes | None:
+    """The bytes of a regular file of at most ``limit`` bytes; None for anything else, which read_text explains.
+
+    Opened without blocking and checked on the open file: a FIFO swapped in after a stat cannot stall the read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read(limit + 1)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 _NOT_CONTROL = bytes(b for b in range(256) if not (0 < b < 32 or b == 127) or b in (9, 10, 13))
