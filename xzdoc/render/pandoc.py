@@ -20,6 +20,7 @@ from xzdoc.errors import XzdocError
 FORMAT = "markdown+east_asian_line_breaks-smart-raw_attribute-raw_html-raw_tex"
 FIX = "pip install --force-reinstall pypandoc-binary"
 TIMEOUT = 300
+MEMORY_MB = 3072
 
 
 @functools.cache
@@ -42,17 +43,40 @@ def run(args: list[str], stdin: bytes, epoch: int | None = None) -> bytes:
     env = dict(os.environ)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
+    # The heap cap is pandoc's own (its runtime's -M); a drafts' worth of Markdown needs a few hundred MB.
+    command = [binary(), "+RTS", f"-M{MEMORY_MB}m", "-RTS", "--sandbox", *args]
     try:
-        proc = subprocess.run([binary(), "--sandbox", *args], input=stdin, capture_output=True, env=env,
-                              timeout=TIMEOUT, check=False)
-    except FileNotFoundError:
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    except OSError:
         raise XzdocError("无法运行 pandoc", hint=FIX) from None
-    except subprocess.TimeoutExpired:
-        raise XzdocError(f"pandoc 运行超过 {TIMEOUT} 秒", hint="检查文稿是否过大或含有异常的嵌套结构") from None
+    with proc:
+        _limit_cpu(proc.pid)
+        try:
+            out, err = proc.communicate(stdin, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise XzdocError(f"pandoc 运行超过 {TIMEOUT} 秒", hint="检查文稿是否过大或含有异常的嵌套结构") from None
+        except BaseException:
+            proc.kill()  # Ctrl-C or any failure here: pandoc must not go on without us
+            raise
     if proc.returncode != 0:
-        detail = proc.stderr.decode("utf-8", "replace").strip()
+        if b"Heap exhausted" in err:
+            raise XzdocError(f"pandoc 用尽了 {MEMORY_MB} MB 的内存上限",
+                             hint="文稿过大或结构异常（如成串的嵌套括号）；用 xzdoc validate 检查文稿，或把文稿拆小")
+        detail = err.decode("utf-8", "replace").strip()
         raise XzdocError(f"pandoc 转换失败：{detail[:500]}", hint="用 xzdoc validate 检查文稿；若问题依旧，请报告缺陷")
-    return proc.stdout
+    return out
+
+
+def _limit_cpu(pid: int) -> None:
+    """A CPU-time limit set on pandoc itself, so that one left running by a killed xzdoc still stops."""
+    try:
+        import resource
+
+        resource.prlimit(pid, resource.RLIMIT_CPU, (TIMEOUT, TIMEOUT + 5))
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass  # not Linux, or pandoc already gone: the timeout above still holds while we live
 
 
 def to_ast(markdown: str) -> dict[str, Any]:
