@@ -212,7 +212,10 @@ class Builder:
         if "pdf" in formats or ("docx" in formats and doc.cover is not None):
             body = pandoc.to_typst(safety.retarget(ast, {a.target: a.name for a in assets}, full_width=True))
             meta = _typst_meta(doc, title, the_stamp, self.fonts, self.config)
-            typeset = pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)
+            try:
+                typeset = pdf.compile_pdf(body, meta, self.page_template, assets, the_stamp)
+            except pdf.MissingGlyph as exc:
+                raise exc.located(doc.draft, doc.where) from None
         if "docx" in formats:
             _docx_meta(ast, doc, the_stamp)
             long = doc.cover is not None and pdf.body_pages(typeset) > self.config.layout.toc_pages

@@ -71,6 +71,10 @@ def documents(config: Config, ctx: RenderContext, wanted: Iterable[str]) -> list
         if bad is not None:  # not in the draft (render_draft looked): a YAML escape such as "\a" in the metadata
             raise XzdocError("项目元数据中有控制字符（例如 YAML 双引号字符串里的 \\a、\\x1b 转义），PDF 和 DOCX 都无法容纳",
                              ctx.project.yaml_path, hint="删去元数据中的这类转义字符")
+        unfit = textio.first_unfit(markdown)
+        if unfit is not None:  # the draft was looked at: it comes from the metadata, through the cover or title
+            raise XzdocError(f"项目元数据中有 U+{ord(unfit):04X}（{textio.unfit_kind(unfit)}），PDF 无法生成",
+                             ctx.project.yaml_path, hint="删去它（xzdoc validate 指出所在行）")
         out.append(Document(kind, markdown, ctx.cover(kind), draft.path, draft.text))
     return out
 
@@ -120,8 +124,8 @@ def prepare(text: str) -> str:
 def render_draft(draft: Draft, variables: Mapping[str, Any]) -> str:
     """The draft's Markdown with its references filled in; refused at its line when it cannot be typeset."""
     text = prepare(draft.text or "")
-    for problem in (textio.control_character(text, draft.path), nesting.too_deep(text, draft.path, draft.kind),
-                    typeset.too_many(text, draft.path, draft.kind)):
+    for problem in (textio.control_character(text, draft.path), textio.unfit_character(text, draft.path),
+                    nesting.too_deep(text, draft.path, draft.kind), typeset.too_many(text, draft.path, draft.kind)):
         if problem is not None:
             raise problem
     body = sandbox.render(text, draft.path, variables)
@@ -129,4 +133,8 @@ def render_draft(draft: Draft, variables: Mapping[str, Any]) -> str:
     if bad is not None:  # made by an expression, from the metadata: the line is that of the filled-in text
         raise XzdocError(f"文稿第{bad.line}行的 {{{{ … }}}} 引用的元数据含有控制字符，PDF 和 DOCX 都无法容纳", draft.path, bad.line,
                          hint="删去 project.yaml 中对应值里的 \\a、\\x1b 等转义字符（xzdoc validate 会指出所在行）")
+    unfit = textio.unfit_character(body, draft.path)
+    if unfit is not None:
+        raise XzdocError(f"文稿第{unfit.line}行的 {{{{ … }}}} 引用的元数据含有公文无法显示的字符：{unfit.message}", draft.path,
+                         unfit.line, hint="删去 project.yaml 中对应值里的这个字符（xzdoc validate 会指出所在行）")
     return body

@@ -75,6 +75,33 @@ def resolve_fonts(fonts: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
     return out
 
 
+_NO_GLYPH = re.compile(r'the text `"(.+?)"` could not be displayed with font `"(.+?)"`', re.S)
+_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}")
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if int(m.group(1), 16) <= 0x10FFFF else m.group(0), text)
+
+
+class MissingGlyph(XzdocError):
+    """Text that no installed font can show: PDF/A admits no missing glyph. ``located`` names the draft line."""
+
+    def __init__(self, text: str, font: str, path: str | None = None, line: int | None = None) -> None:
+        codes = " ".join(f"U+{ord(c):04X}" for c in text[:8])
+        where = f"第{line}行的" if line else ""
+        super().__init__(f"{where}“{text[:20]}”（{codes}）在已安装的字体中都没有字形（正文字体 {font}），"
+                         "PDF/A 不允许缺字", path, line,
+                         hint="生僻字：在 xzdoc.yaml 的 fonts 中加入含该字的字体，或改用通用规范汉字；"
+                              "表情符号和造字不能用于公文")
+        self.text, self.font = text, font
+
+    def located(self, draft: str | None, path: str) -> MissingGlyph:
+        """The same error at the first line of ``draft`` that holds the text (none: it came from the metadata)."""
+        at = draft.find(self.text) if draft else -1
+        line = draft.count("\n", 0, at) + 1 if draft and at >= 0 else None
+        return MissingGlyph(self.text, self.font, path, line)
+
+
 def body_pages(data: bytes) -> int:
     """Pages with a printed (decimal) page label: the body, without cover, blank backs and 目录."""
     return len(re.findall(rb"/S\s*/D\b", data))
@@ -101,6 +128,9 @@ def compile_pdf(body: str, meta: Mapping[str, Any], template: Path, assets: Iter
                 # Typst's depth limits are reached by the draft's quotes and lists, not by the template.
                 raise XzdocError(f"PDF 排版失败：文稿的引用或列表嵌套层数过多（Typst：{message}）",
                                  hint="减少文稿中的“>”和列表缩进；xzdoc validate 的 art07.draft-nesting 指出所在行") from None
+            missing = _NO_GLYPH.search(message)
+            if missing is not None:
+                raise MissingGlyph(_unescape(missing.group(1)), missing.group(2)) from None
             # Typst gives no place for these; they come from what the drafts bring (an image Typst cannot
             # decode, a character no font has) far more often than from the page template, so neither
             # is named as the place. Typst's own hints are English and stay in the detail.

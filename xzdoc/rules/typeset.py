@@ -59,19 +59,29 @@ def check_images(project: Project, ctx: Context) -> Iterator[Hit]:
 
 def check_characters(project: Project, ctx: Context) -> Iterator[Hit]:
     for draft in project.drafts.values():
-        if not draft.text or (draft.raw and not textio.may_hold_control(draft.raw)):
+        if not draft.text:
             continue
-        exc = textio.control_character(draft.text, draft.path)
+        control, unfit = textio.may_hold(draft.raw) if draft.raw else (True, True)
+        exc = textio.control_character(draft.text, draft.path) if control else None
+        exc = exc or (textio.unfit_character(draft.text, draft.path) if unfit else None)
         if exc is not None:
             yield hit_of(exc)
     # YAML refuses a raw control character; only a double-quoted escape ("\a", "\x1b", "\N") makes one.
-    if "\\" in project.source:
+    escaped = "\\" in project.source
+    if escaped:
         for pos, value in _strings(project.data):
             char = textio.first_control(value)
             if char is not None:
                 shown = "".join(f"\\x{ord(c):02x}" if textio.first_control(c) else c for c in value[:30])
                 yield Hit(pos, f"元数据中的“{shown}”含有控制字符 "
                                f"U+{ord(char):04X}，写入文稿后 PDF 和 DOCX 都无法容纳：删去这个转义字符")
+    # An unfit character is written as it is, or as an escape ("\U0001F600").
+    if escaped or textio.first_unfit(project.source) is not None:
+        for pos, value in _strings(project.data):
+            char = textio.first_unfit(value)
+            if char is not None:
+                yield Hit(pos, f"元数据中的“{value[:30]}”含有 U+{ord(char):04X}（{textio.unfit_kind(char)}），"
+                               "写入文稿后 PDF 无法生成：删去它")
 
 
 def _strings(node: object) -> Iterator[tuple[Pos, str]]:

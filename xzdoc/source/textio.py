@@ -115,15 +115,26 @@ def regular_bytes(path: Path, limit: int = MAX_BYTES) -> bytes | None:
 
 
 _NOT_CONTROL = bytes(b for b in range(256) if not (0 < b < 32 or b == 127) or b in (9, 10, 13))
+# The UTF-8 lead bytes of every character _UNFIT (below) refuses.
+_SUSPECT_LEADS = (0xEE, 0xF0, 0xF3, 0xF4)
+_NOT_SUSPECT = bytes(b for b in _NOT_CONTROL if b not in _SUSPECT_LEADS)
+_HIGH = bytes(range(0x80, 0x100))
 
 
-def may_hold_control(raw: bytes) -> bool:
-    """False when the UTF-8 bytes hold no control character; a byte-table pass, several times faster than a search.
+def may_hold(raw: bytes) -> tuple[bool, bool]:
+    """Whether the UTF-8 bytes may hold (a control character, an unfit one), from one byte-table pass.
 
-    C1 controls are U+0080–U+009F, in UTF-8 a 0xC2 lead byte then 0x80–0x9F.
+    Several times faster than a search; False is certain. C1 controls are U+0080–U+009F, in UTF-8 a
+    0xC2 lead byte then 0x80–0x9F.
     """
-    if raw.translate(None, _NOT_CONTROL):
-        return True
+    left = raw.translate(None, _NOT_SUSPECT)
+    if not left:
+        return _c1(raw), False
+    controls = left.translate(None, _HIGH)
+    return bool(controls) or _c1(raw), len(controls) < len(left)
+
+
+def _c1(raw: bytes) -> bool:
     at = raw.find(b"\xc2")
     while 0 <= at < len(raw) - 1:
         if 0x80 <= raw[at + 1] <= 0x9F:
@@ -153,3 +164,38 @@ def control_character(text: str, path: str, first_line: int = 1) -> XzdocError |
     name = _CONTROL_NAMES.get(char, "不可见的控制字符")
     return XzdocError(f"文稿第{line}行有控制字符 U+{ord(char):04X}（{name}），PDF 和 DOCX 都无法容纳", path, line,
                       hint="删去这个字符；它通常是从网页或其他软件复制文字时带入的", column=column)
+
+
+# Characters an official document cannot carry whatever fonts are installed: pictographs (emoji and the
+# sequences built on them), private-use code points (their meaning lives in one machine's font) and tag
+# characters. PDF/A refuses a glyph no font has, so each fails the PDF. The set is what one byte-table pass
+# over the UTF-8 can rule out (lead bytes EE, F0, F3, F4); private use from U+F000 shares its lead byte with
+# full-width punctuation, and render names its line if no font has it.
+_UNFIT = re.compile("[\ue000-\uefff\U0001f000-\U0001faff\U000e0000-\U000e01ef\U000f0000-\U0010ffff]")
+
+
+def first_unfit(text: str) -> str | None:
+    found = _UNFIT.search(text)
+    return found.group(0) if found else None
+
+
+def unfit_kind(char: str) -> str:
+    code = ord(char)
+    if 0xE000 <= code <= 0xF8FF or code >= 0xF0000:
+        return "私用区字符（造字），只有造字的那台电脑的字体能显示"
+    if 0x1F000 <= code <= 0x1FAFF:
+        return "表情符号或图形符号"
+    return "标签字符或变体选择符"
+
+
+def unfit_character(text: str, path: str, what: str = "文稿") -> XzdocError | None:
+    """The error for the first character an official document cannot show (see _UNFIT), or None."""
+    found = _UNFIT.search(text)
+    if found is None:
+        return None
+    char = found.group(0)
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - text.rfind("\n", 0, found.start())
+    return XzdocError(f"{what}第{line}行有 U+{ord(char):04X}（{unfit_kind(char)}），公文字体中没有它的字形，PDF 无法生成",
+                      path, line, hint="删去它，或改用文字表述；表情符号不能用于公文", column=column)
+
