@@ -76,7 +76,7 @@ def test_unknown_command_suggests_from_every_command(wrong: str, said: str) -> N
 def test_every_command_has_its_help(name: str) -> None:
     result = CliRunner().invoke(cli, [name, "--help"], prog_name="xzdoc")
     assert result.exit_code == 0, result.output
-    assert f"Usage: xzdoc {name} " in result.output
+    assert f"用法：xzdoc {name} " in result.output
 
 
 def test_shell_completion_offers_every_command() -> None:

@@ -22,6 +22,10 @@ from tests.conftest import invoke
     (["validate", "--as-of"], "选项 --as-of 后面要写一个值", "命令行选项 --as-of"),
     (["validate", "--strict=1"], "选项 --strict 不接受值", "命令行选项 --strict"),
     (["validate", "--as-of", "2025-02-30"], "--as-of 的值不对：“2025-02-30”不是日历上存在的日期", "命令行选项 --as-of"),
+    # WAS English: "'abc' is not a valid integer.", "0 is not in the range x>=1.", "Missing command."
+    (["plan", "--year", "abc"], "--year 的值“abc”不是整数", "命令行选项 --year"),
+    (["bundle", "--all", "-j", "0"], "--jobs 的值不在允许的范围内（不小于 1）", "命令行选项 --jobs"),
+    (["--debug"], "缺少命令（如 validate、bundle、status）", "命令行"),
 ])
 def test_usage_errors_are_told_in_chinese_with_their_place(demo_repo: object, args: list[str], error: str,
                                                            where: str) -> None:
@@ -109,3 +113,17 @@ def test_the_guard_refuses_a_push_line_that_is_not_utf8_with_its_own_message(tmp
 
     result = CliRunner().invoke(cli, ["guard"], input=b"\xff\n")
     assert result.exit_code == 1 and "无法识别的推送信息" in result.output and "内部错误" not in result.output
+
+
+def test_every_help_page_is_chinese() -> None:
+    # WAS English: "Usage:", "Options:", "Show this message and exit.", "[default: …]", "Show the version and exit."
+    from xzdoc.cli.base import COMMANDS
+
+    for args in [[], *([name] for name in sorted(COMMANDS))]:
+        result = invoke(*args, "--help")
+        assert result.exit_code == 0, (args, result.output)
+        assert result.output.startswith("用法："), (args, result.output[:80])
+        for english in ("Usage:", "Options:", "Commands:", "Show this message", "Show the version", "[default:",
+                        "[required]"):
+            assert english not in result.output, (args, english)
+

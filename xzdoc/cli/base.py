@@ -14,7 +14,6 @@ import importlib
 import os
 import re
 import sys
-from gettext import gettext
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +96,12 @@ def _said(exc: click.UsageError) -> tuple[str, str]:
         kind = param.type if param is not None else None
         if isinstance(kind, click.Choice):
             return f"{name} 的值不在可选范围内（可选：{'、'.join(map(str, kind.choices))}）", where
+        if isinstance(kind, (click.IntRange, click.FloatRange)):
+            return f"{name} 的值不在允许的范围内（{_range(kind)}）", where
+        if isinstance(kind, (click.types.IntParamType, click.types.FloatParamType)):
+            whole = isinstance(kind, click.types.IntParamType)
+            given = re.search(r"'(.*)'", exc.message)
+            return f"{name} 的值{f'“{given.group(1)}”' if given else ''}不是{'整数' if whole else '数字'}", where
         if isinstance(kind, click.Path):
             quoted = re.search(r"'(.*)'", exc.message)
             shown = f"“{quoted.group(1)}”" if quoted else ""
@@ -104,7 +109,15 @@ def _said(exc: click.UsageError) -> tuple[str, str]:
                     else "是文件，这里要一个目录" if "is a file" in exc.message else "无法读取")
             return f"{name} 给出的路径{shown}{what}", where
         return f"{name or '参数'} 的值不对：{exc.message}", where
+    if exc.message == "Missing command.":
+        return "缺少命令（如 validate、bundle、status）", "命令行"
     return exc.format_message(), where
+
+
+def _range(kind: click.IntRange | click.FloatRange) -> str:
+    low = None if kind.min is None else f"{'大于' if kind.min_open else '不小于'} {kind.min}"
+    high = None if kind.max is None else f"{'小于' if kind.max_open else '不大于'} {kind.max}"
+    return "且".join(part for part in (low, high) if part) or "任意值"
 
 
 def _param_name(param: click.Parameter) -> str:
@@ -119,12 +132,57 @@ def load_commands() -> None:
         importlib.import_module(f"xzdoc.cli.{module}")
 
 
-class Group(click.Group):
+# click's help is English (gettext with no Chinese catalogue); these are the words its help pages show.
+_HELP_WORDS = (("[default: ", "[默认："), ("[required]", "[必填]"), ("; required]", "；必填]"), ("[env var: ", "[环境变量："))
+
+
+class _Help:
+    """Help pages in Chinese: the headings, the -h/--help line and the [default: …] notes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        if isinstance(self, click.Group):
+            kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(*args, **kwargs)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = "显示本帮助并退出。"
+        return option
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), "用法：")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            record = param.get_help_record(ctx)
+            if record is not None:
+                text = record[1]
+                for english, chinese in _HELP_WORDS:
+                    text = text.replace(english, chinese)
+                rows.append((record[0], text))
+        if rows:
+            with formatter.section("选项"):
+                formatter.write_dl(rows)
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class Command(_Help, click.Command):
+    pass
+
+
+class Group(_Help, click.Group):
     """Handles XzdocError and surprises once, the same under CliRunner and the console script.
 
     Commands are registered by their modules on import; the group imports a module
     the first time one of its commands is looked up, so a run pays only for its own.
     """
+
+    command_class = Command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS.keys() | self.commands.keys())
@@ -159,7 +217,7 @@ class Group(click.Group):
         shown = [(name, cmd) for name, cmd in rows if not cmd.hidden]
         if shown:
             limit = formatter.width - 6 - max(len(name) for name, _ in shown)
-            with formatter.section(gettext("Commands")):  # click translates its own headings
+            with formatter.section("命令"):
                 formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in shown])
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -261,7 +319,7 @@ def parse_date(value: str | None, option: str = "--as-of") -> dt.date:
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="xzdoc")
+@click.version_option(__version__, prog_name="xzdoc", message="%(prog)s %(version)s", help="显示版本号并退出。")
 @click.option("--debug", is_flag=True, help="出现内部错误时打印完整的调用栈。")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
