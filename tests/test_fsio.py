@@ -83,3 +83,27 @@ def test_files_written_together_land_together_or_not_at_all(tmp_path: Path) -> N
     write_all([(image, b"new image"), (draft, "新文稿"), (blocked, "x")])
     assert image.read_bytes() == b"new image" and draft.read_text("utf-8") == "新文稿" and blocked.read_text() == "x"
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.png", "draft.md", "images", "project.yaml"]
+
+
+def test_folders_made_for_a_write_that_fails_are_removed_again(tmp_path: Path) -> None:
+    # WAS LEFT BEHIND: `xzdoc new projects/sub/<a name too long>` failed and left the empty projects/sub.
+    too_long = tmp_path / "a" / "b" / ("x" * 300) / "f.txt"
+    with pytest.raises(XzdocError):
+        write_atomic(too_long, "正文")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(XzdocError):
+        write_all([(tmp_path / "kept" / "new" / "one.txt", "一"), (tmp_path / "c" / ("y" * 300) / "two.txt", "二")])
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["kept"]
+
+
+def test_new_with_a_name_too_long_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import invoke
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "xzdoc.yaml").write_text("organisation: 忻州市交通运输局\n", "utf-8")
+    (tmp_path / "projects").mkdir()
+    result = invoke("new", f"projects/sub/{'X' * 300}", "--id", "XZJT-2026-050", "--name", "测试项目", "--force")
+    assert result.exit_code == 1, result.output
+    assert list((tmp_path / "projects").iterdir()) == []
+    assert not (tmp_path / "schema").exists() or sorted((tmp_path / "schema").iterdir()) == []

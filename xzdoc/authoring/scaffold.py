@@ -12,7 +12,7 @@ from xzdoc.config import Config
 from xzdoc.errors import UsageError, XzdocError
 from xzdoc.render.templates import environment
 from xzdoc.source.drafts import GUIDANCE
-from xzdoc.source.fsio import write_atomic
+from xzdoc.source.fsio import write_all
 from xzdoc.source.loader import PROJECT_FILE, declared_id
 from xzdoc.standard import Standard
 
@@ -52,8 +52,8 @@ def new_project(config: Config, target: Path, project_id: str, name: str, today:
     for kind, file in DRAFT_FILES.items():
         files[target / "drafts" / file] = outline_draft(config.standard, kind)
     files.update(schema_files(config))
-    for path, content in files.items():
-        write_atomic(path, content)
+    # All or none: a project folder half made would be mistaken for one to fill in.
+    write_all(list(files.items()))
     return sorted(files)
 
 

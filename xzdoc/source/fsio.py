@@ -22,33 +22,63 @@ _HINT = "检查该目录的权限、只读挂载和磁盘空间；生成材料�
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
-    tmp = _stage(path, data)
+    made: list[Path] = []
+    tmp = _stage(path, data, made)
     try:
         os.replace(tmp, path)
     except OSError as exc:
+        _remove_made(made)
         raise XzdocError(f"无法写入 {path}：{os_reason(exc)}", str(path), hint=_HINT) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _stage(path: Path, data: bytes | str) -> str:
-    """``data`` in a temp file beside ``path``, with ordinary permissions; its name, or an XzdocError and no file."""
+def _make_parents(folder: Path, made: list[Path]) -> None:
+    """``folder`` and any missing parents, each one made listed in ``made`` (outermost first) to undo a failure."""
+    missing = []
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir()
+        made.append(each)
+
+
+def _remove_made(made: list[Path]) -> None:
+    """Folders a failed write made, innermost first; one something else has put a file in stays."""
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            continue
+
+
+def _stage(path: Path, data: bytes | str, made: list[Path]) -> str:
+    """``data`` in a temp file beside ``path``, with ordinary permissions; its name, or an XzdocError and no file.
+
+    Folders made for it are added to ``made``; a failure here removes those it made itself.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     _refuse_special(path)
+    mine: list[Path] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_parents(path.parent, mine)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     except OSError as exc:
+        _remove_made(mine)
         raise XzdocError(f"无法写入输出目录 {path.parent}：{os_reason(exc)}", str(path.parent), hint=_HINT) from None
+    made += mine
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
         os.chmod(tmp, 0o666 & ~_umask())
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
+        _remove_made(mine)
         raise XzdocError(f"无法写入 {path}：{os_reason(exc)}", str(path), hint=_HINT) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        _remove_made(mine)
         raise
     return tmp
 
@@ -62,9 +92,11 @@ def write_all(files: list[tuple[Path, bytes | str]]) -> None:
     staged: list[tuple[str, Path]] = []
     kept: list[tuple[str, Path]] = []
     done: list[Path] = []
+    made: list[Path] = []
+    finished = False
     try:
         for path, data in files:
-            staged.append((_stage(path, data), path))
+            staged.append((_stage(path, data, made), path))
         # The files being replaced are kept under a second name (a hard link: no copy) until every rename
         # is done, so one that fails (an immutable file, say) puts back the ones already replaced.
         for path in dict.fromkeys(p for _, p in staged):
@@ -87,9 +119,12 @@ def write_all(files: list[tuple[Path, bytes | str]]) -> None:
                         new.unlink(missing_ok=True)
                 raise XzdocError(f"无法写入 {path}：{os_reason(exc)}", str(path), hint=_HINT) from None
             done.append(path)
+        finished = True
     finally:
         for tmp, _ in staged + kept:
             Path(tmp).unlink(missing_ok=True)
+        if not finished:
+            _remove_made(made)
 
 
 def _refuse_special(path: Path) -> None:
