@@ -132,3 +132,13 @@ def test_install_into_a_folder_that_is_no_repository_is_a_usage_error(tmp_path: 
     plain.mkdir()
     result = invoke("guard", "--install", str(plain))
     assert result.exit_code == 2 and "不是 git 仓库" in result.output and "位置：命令行选项 --install" in result.output
+
+
+def test_an_old_tip_the_repository_lacks_is_named_not_called_a_rewrite(pushed: Repo, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS WRONG: a push line whose old commit the server does not have was refused as "不是快进".
+    monkeypatch.chdir(tmp_path / "server.git")
+    head = pushed.head()
+    result = CliRunner().invoke(cli, ["guard"], input=f"{'ab' * 20} {head} refs/heads/main\n")
+    assert result.exit_code == 1
+    assert "仓库中缺少提交 abababababab" in result.output and "不是快进" not in result.output

@@ -361,12 +361,14 @@ def signatures(where: Path, shas: Sequence[str], allowed_signers: Path, gnupg_ho
     return result
 
 
-def is_ancestor(where: Path, old: str, new: str) -> bool:
+def is_ancestor(where: Path, old: str, new: str) -> bool | None:
+    """Whether ``old`` is an ancestor of ``new``; None when git cannot tell (a commit it does not have)."""
     exe = shutil.which("git") or "git"
     import subprocess
 
-    return subprocess.run([exe, "--no-replace-objects", "merge-base", "--is-ancestor", old, new], cwd=where,
-                          env=_env(), capture_output=True, check=False).returncode == 0
+    code = subprocess.run([exe, "--no-replace-objects", "merge-base", "--is-ancestor", old, new], cwd=where,
+                          env=_env(), capture_output=True, check=False).returncode
+    return True if code == 0 else False if code == 1 else None
 
 
 def first_parents(where: Path, old: str | None, new: str) -> list[tuple[str, tuple[str, ...]]]:

@@ -74,7 +74,11 @@ def _main(where: Path, old: str, new: str, ref: str) -> list[str]:
     if _ZERO.fullmatch(new):
         return [f"拒绝删除主分支 {name}"]
     created = bool(_ZERO.fullmatch(old))
-    if not created and not gitlog.is_ancestor(where, old, new):
+    forward = None if created else gitlog.is_ancestor(where, old, new)
+    if forward is None and not created:
+        return [f"拒绝推送 {name}：仓库中缺少提交 {old[:12]} 或 {new[:12]}（浅克隆或对象缺失），无法确认这是快进；"
+                "在完整的仓库中运行检查"]
+    if forward is False:
         return [f"拒绝推送 {name}：不是快进（fast-forward），主分支的历史不能改写"]
     out = []
     previous = None if created else old
