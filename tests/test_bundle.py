@@ -181,3 +181,19 @@ def test_in_git_dates_come_from_the_commit_and_approvals_from_the_ledger(tmp_pat
     assert "编制中→已申报" in approvals and "王建国" in approvals and "局党组" in approvals
     again = invoke("bundle", f"projects/{PID}")
     assert "未变化，跳过" in again.output
+
+
+def test_changed_toolkit_code_renders_again_with_the_same_manifest(project_repo: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS STALE: the skip marker and the document cache were keyed by the version number alone, so a
+    # development checkout whose code changed kept serving bundles rendered by the older code.
+    from xzdoc.rules import cache as code
+
+    assert invoke("bundle", f"projects/{PID}").exit_code == 0
+    first = (project_repo / ZIP).read_bytes()
+    assert "未变化" in invoke("bundle", f"projects/{PID}").output
+    monkeypatch.setattr(code, "_code", "another-checkout")
+    again = invoke("bundle", f"projects/{PID}")
+    assert again.exit_code == 0 and "已生成" in again.output
+    # Where the toolkit lives is no input of the bundle: the manifest and every file are the same bytes.
+    assert (project_repo / ZIP).read_bytes() == first

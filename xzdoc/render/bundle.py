@@ -173,7 +173,10 @@ class Builder:
     @functools.cached_property
     def run_key(self) -> dict[str, Any]:
         """What every document of the run depends on besides its own text: part of each cache key."""
-        return {"toolkit": __version__, "pandoc": pandoc.version(), "typst": _package("typst"),
+        from xzdoc.rules.cache import code_fingerprint
+
+        # The toolkit's files too: a development checkout must not reuse documents its older code rendered.
+        return {"toolkit": __version__, "code": code_fingerprint(), "pandoc": pandoc.version(), "typst": _package("typst"),
                 "templates": self.template_sources, "config": self.config_source, "fonts": self.fonts,
                 "reference": _sha(self.reference.read_bytes()), "layout": repr(self.config.layout),
                 "organisation": self.config.organisation}
@@ -319,7 +322,7 @@ def bundle_one(builder: Builder, folder: Path, out: Path, force: bool = False) -
     entries = [(o.name, o.data) for o in outputs] + [(MANIFEST, manifest)]
     sweep_stale(path.parent)
     write_atomic(path, write_zip(entries, the_stamp.zip_time))
-    write_atomic(marker, key + "\n")
+    write_atomic(marker, marker_text(key) + "\n")
     return Result(project.id, path, files=tuple(sorted(name for name, _ in entries)))
 
 
@@ -346,7 +349,17 @@ def bundle(config: Config, folders: Iterable[Path], out: Path, force: bool = Fal
 
 
 def is_current(path: Path, marker: Path, key: str) -> bool:
-    return path.is_file() and marker.is_file() and marker.read_text("utf-8").strip() == key
+    return path.is_file() and marker.is_file() and marker.read_text("utf-8").strip() == marker_text(key)
+
+
+def marker_text(key: str) -> str:
+    """The key beside a bundle, with the toolkit's own files: a checkout whose code changed renders again.
+
+    The key alone goes into the manifest, which must not depend on where the toolkit is installed.
+    """
+    from xzdoc.rules.cache import code_fingerprint
+
+    return f"{key} {code_fingerprint()}"
 
 
 class Approvals:
