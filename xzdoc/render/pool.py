@@ -69,15 +69,14 @@ def run(config: Config, folders: Sequence[Path], out: Path, force: bool, workers
     context = multiprocessing.get_context("spawn")
     signals: list[int] = []
     # Noted, not raised: an interrupt raised inside the pool's own code can leave its locks held.
-    previous = {s: signal.signal(s, lambda signum, frame: signals.append(signum)) for s in _SIGNALS}
+    def note(signum: int, frame: object) -> None:
+        signals.append(signum)
+
+    previous = {s: signal.signal(s, note) for s in _SIGNALS}
+    spawn = util.spawnv_passfds
     try:
-        # Blocked while the workers start (they inherit the mask, and unblock once in their own group), so a
-        # signal to the command's group in that instant neither kills a worker nor interrupts the pool's set-up.
-        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        try:
-            pool = context.Pool(min(workers, len(folders)), _start, (config.root,))
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+        util.spawnv_passfds = _spawn_apart  # for the life of the pool: a worker that dies is replaced the same way
+        pool = context.Pool(min(workers, len(folders)), _start, (config.root,))
         try:
             results = pool.imap(_one, [(folder, out, force) for folder in folders])
             for _ in folders:
@@ -90,6 +89,7 @@ def run(config: Config, folders: Sequence[Path], out: Path, force: bool, workers
         finally:
             pool.join()
     finally:
+        util.spawnv_passfds = spawn
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if signals:
@@ -97,6 +97,22 @@ def run(config: Config, folders: Sequence[Path], out: Path, force: bool, workers
 
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _spawn_apart(path: str | bytes, args: Sequence[Any], passfds: Sequence[int]) -> int:
+    """multiprocessing's own spawn, except that the worker is in a process group of its own from birth.
+
+    Moving there from the worker's own code came too late: a Ctrl-C to the command's group while a
+    worker's interpreter still imported printed that worker's traceback.
+    """
+    fds = sorted(set(map(int, passfds)))
+    for fd in fds:
+        os.set_inheritable(fd, True)
+    try:
+        return os.posix_spawn(path, list(args), os.environ, setpgroup=0)
+    finally:
+        for fd in fds:
+            os.set_inheritable(fd, False)
 
 
 def _next(results: Any, signals: list[int]) -> Any:
@@ -112,10 +128,8 @@ def _next(results: Any, signals: list[int]) -> Any:
 def _start(root: Path) -> None:
     from xzdoc import config
 
-    os.setpgid(0, 0)  # out of the command's group: only the parent decides when a worker stops
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     _state.update(config=config.load(root), busy=False, builders={})
     util.Finalize(None, _close, exitpriority=10)
 
