@@ -351,3 +351,34 @@ def test_exit_code_follows_lsp_exit_after_shutdown_only(demo_repo: Path) -> None
     assert _serve(demo_repo, start + message(method="exit"))[0] == 1
     assert _serve(demo_repo, start)[0] == 1                            # the client went away
     assert _serve(demo_repo, start + message(id=2, method="shutdown") + message(method="exit"))[0] == 0
+
+
+def test_a_body_longer_than_the_cap_is_read_through_and_answered(demo_repo: Path) -> None:
+    # WAS A CRASH: pygls read the Content-Length a header claimed in one piece, so a huge claim ended the
+    # server with MemoryError (exit 3) and the editor lost its diagnostics.
+    import json
+
+    from xzdoc.authoring.lsp.server import MAX_BODY
+
+    uri = (demo_repo / PROJECT / "project.yaml").resolve().as_uri()
+    def message(**fields: object) -> bytes:
+        return _frame(json.dumps({"jsonrpc": "2.0", **fields}).encode())
+    hover = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
+    start = message(id=1, method="initialize", params={"capabilities": {}, "rootUri": demo_repo.as_uri()})
+    oversize = b'{"jsonrpc": "2.0", "id": 2, "method": "x", "params": "' + b"a" * (MAX_BODY + 1) + b'"}'
+    stream = b"".join([start, message(method="initialized", params={}), _frame(oversize),
+                       message(id=3, method="textDocument/hover", params=hover),
+                       message(id=4, method="shutdown"), message(method="exit")])
+    code, answers, stderr = _serve(demo_repo, stream)
+    by_id = {a.get("id"): a for a in answers if "method" not in a}
+    assert by_id[None]["error"]["code"] == -32600 and "MiB" in by_id[None]["error"]["message"]  # type: ignore[index]
+    assert "result" in by_id[3] and "result" in by_id[4] and code == 0, stderr
+
+    # A claim far past what arrives: the server reads to the end of input and goes, as for a client that left.
+    code, answers, stderr = _serve(demo_repo, start + b"Content-Length: 99999999999\r\n\r\n{}")
+    assert code == 1 and b"Traceback" not in stderr and b"MemoryError" not in stderr
+
+
+def test_a_header_that_never_ends_stops_the_server_with_a_message(demo_repo: Path) -> None:
+    code, _, stderr = _serve(demo_repo, b"Content-Length: 10\r\n" + b"X" * (3 * 2**20))
+    assert code == 1 and "消息头超过" in stderr.decode() and b"Traceback" not in stderr

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -74,7 +75,10 @@ class _Protocol(LanguageServerProtocol):
             if len(buffered) < stop:
                 break                                   # the rest of the body is still on its way
             body = buffered[end + 4:stop]
-            if body.lstrip()[:1] == b"{":
+            if body == _OVERSIZE:
+                error = JsonRpcInvalidRequest(f"消息正文超过 {MAX_BODY // 2**20} MiB，已丢弃").to_response_error()
+                self._send_response(None, error=error)
+            elif body.lstrip()[:1] == b"{":
                 try:
                     body.decode(self.CHARSET)
                     kept.append(buffered[:stop])
@@ -345,9 +349,59 @@ def hover(ls: XzdocServer, params: lsp.HoverParams) -> lsp.Hover | None:
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
 
 
+# Far above any document the loader reads (2 MiB on disk, at most six bytes a character once JSON-escaped).
+MAX_BODY = 64 * 2**20
+_MAX_HEADER = 2**20
+_OVERSIZE = b'["xzdoc: oversize"]'
+_HEADER_LENGTH = re.compile(rb"Content-Length: (\d+)\r\n")
+
+
+class _Bounded:
+    """stdin as pygls reads it, except that no message makes the server hold more than ``MAX_BODY``.
+
+    pygls reads the Content-Length a header claims in one piece, so "Content-Length: 99999999999"
+    ran the process out of memory. An oversize body is read through and thrown away; pygls is handed
+    a short stand-in that the protocol answers with an error, and the next message is read as usual.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.header = 0
+        self.skip = 0
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.raw.closed)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def readline(self) -> bytes:
+        line: bytes = self.raw.readline(_MAX_HEADER)
+        self.header += len(line)
+        if self.header > _MAX_HEADER:
+            # No blank line within a megabyte: not LSP framing, and nothing after it can be trusted to line up.
+            sys.stderr.write(f"xzdoc lsp：消息头超过 {_MAX_HEADER // 1024} KiB 仍未结束，输入流无法解读，服务退出。\n")
+            return b""
+        found = _HEADER_LENGTH.fullmatch(line)
+        if found and int(found.group(1)) > MAX_BODY:
+            self.skip = int(found.group(1))
+            return b"Content-Length: %d\r\n" % len(_OVERSIZE)
+        return line
+
+    def read(self, size: int) -> bytes:
+        self.header = 0
+        if not self.skip:
+            return bytes(self.raw.read(size))
+        left, self.skip = self.skip, 0
+        while left and (chunk := self.raw.read(min(left, 2**20))):
+            left -= len(chunk)
+        return _OVERSIZE if not left else b""
+
+
 def run() -> int:
     """Serve stdio until the client says exit or goes away; the process exit code LSP asks for."""
-    server.start_io()
+    server.start_io(stdin=_Bounded(sys.stdin.buffer))  # type: ignore[arg-type]
     # pygls exits through SystemExit, which its own loop swallows, so the code LSP asks for (0 only
     # after a shutdown request; 1 for an exit without one or a client that went away) is given here.
     return 0 if server.lsp._shutdown else 1
