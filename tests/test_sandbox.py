@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from xzdoc.errors import XzdocError
 from xzdoc.source import sandbox
 
 VALUES: dict[str, Any] = {
@@ -44,8 +45,8 @@ def test_plain_lookup_is_the_sandbox_lookup_or_undecided(source: str) -> None:
 @pytest.mark.parametrize("source", PATHS)
 def test_references_ok_is_what_the_template_says(source: str) -> None:
     try:
-        str(sandbox.environment().compile_expression(source, undefined_to_none=False)(VALUES))
-    except Exception:
+        sandbox.render("{{ " + source + " }}", "drafts/x.md", VALUES)
+    except XzdocError:
         rendered = False
     else:
         rendered = True
@@ -71,3 +72,30 @@ def test_an_unclosed_reference_is_reported_where_it_opens(text: str, line: int) 
     assert caught.value.line == line and "没有闭合" in caught.value.message
     exc = sandbox.problem(text, "d.md", VALUES)
     assert exc is not None and exc.line == line
+
+
+@pytest.mark.parametrize(("source", "what"), [
+    ("budget.years", "映射，2 项"), ("budget['items']", "列表，1 项"), ("budget.items", "方法"), ("name.upper", "方法"),
+    ("systems[0].tags", "列表，2 项"),
+    ("flag", "是/否"), ("nothing", "空值"), ("true", "是/否"), ("[1, 2]", "列表"), ("budget.years.values() | list", "列表"),
+])
+def test_a_value_with_no_wording_is_refused_at_its_line(source: str, what: str) -> None:
+    # WAS WRONG: Python's repr reached the document: "{2025: Decimal('20.00'), …}", "True", "None", "['a', 'b']".
+    text = "第一段。\n\n金额为 {{ " + source + " }} 万元。\n"
+    with pytest.raises(XzdocError) as caught:
+        sandbox.render(text, "drafts/x.md", VALUES)
+    assert what in caught.value.message and caught.value.line == 3 and "join" in (caught.value.hint or "")
+    assert sandbox.problem(text, "drafts/x.md", VALUES) is not None
+    assert not sandbox.references_ok([source], VALUES)
+
+
+def test_values_that_read_as_text_and_their_parts_still_render() -> None:
+    text = ("{{ budget.years[2026] }} {{ systems[0].tags | join('、') }} {% if flag %}是{% endif %}"
+            "{% for y in budget.years %}{{ y }}年{% endfor %}")
+    assert sandbox.render(text, "drafts/x.md", VALUES) == "100.50 a、b 是2025年2026年"
+
+
+def test_a_missing_reference_is_still_named_as_missing() -> None:
+    with pytest.raises(XzdocError) as caught:
+        sandbox.render("{{ budget.nowhere }}", "drafts/x.md", VALUES)
+    assert "不存在的元数据" in caught.value.message and "nowhere" in caught.value.message

@@ -280,4 +280,6 @@ def _address_space() -> int | None:
 
 
 def environment() -> GuardedEnvironment:
-    return GuardedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    from xzdoc.source.sandbox import printable
+
+    return GuardedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, finalize=printable)

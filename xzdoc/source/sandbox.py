@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 CENT = Decimal("0.01")
 REFERENCE_HINT = "文稿中只能引用项目元数据，例如 {{ name }}、{{ id }}、{{ budget.total }}、{{ budget.years[2026] }}"
 OUTPUT_ROOM = 100_000
+UNPRINTABLE_HINT = ("引用其中的一项（如 {{ budget.years[2026] }}、{{ estimate[0].amount }}），或用过滤器写成文字（如 "
+                    "{{ categories | join('、') }}）；是/否用 {% if … %}…{% endif %} 写出相应的文字")
 BOUND_HINT = "文稿中的模板只用于引用项目元数据；请删去循环、大数运算或超长的重复，直接写出文字"
 _UNSAFE_ATTR = re.compile(r"attribute '([^']+)'")
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -81,6 +83,8 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
         template = environment().from_string(text)
         with bounds.bounded():
             out: str = template.render(values)
+    except Unprintable as exc:
+        raise XzdocError(str(exc), path, template_line(exc), hint=UNPRINTABLE_HINT) from None
     except bounds.Exhausted as exc:
         line, ran = template_line(exc), bounds.last_line()
         if line is None and ran is not None:
@@ -116,6 +120,28 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
         raise XzdocError(f"文稿中的模板生成了 {len(out):,} 个字符，远多于文稿本身（{len(text):,} 个字符）", path,
                          _grown_line(text, out), hint=BOUND_HINT)
     return out
+
+
+class Unprintable(Exception):
+    """A draft's ``{{ … }}`` came to a value that has no wording of its own; the message is the user's."""
+
+
+def printable(value: Any) -> Any:
+    """``value`` if it reads as text in a document; Python would write a list or a mapping as its repr."""
+    if isinstance(value, bool) or value is None:
+        raise Unprintable(f"文稿中的模板表达式的值是{'是/否' if value is not None else '空值'}（{value}），"
+                          "不能直接写进文稿")
+    if callable(value) and not isinstance(value, str):
+        from jinja2 import Undefined
+
+        if isinstance(value, Undefined):
+            return value            # Jinja names the missing reference itself when it is written out
+        # a method looked up by mistake: ``{{ name.upper }}`` would print "<built-in method upper of str…>"
+        raise Unprintable("文稿中的模板表达式的值是一个方法，不是数据，不能直接写进文稿")
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        raise Unprintable(f"文稿中的模板表达式的值是一组数据（{'映射' if isinstance(value, dict) else '列表'}，"
+                          f"{len(value)} 项），不能直接写进文稿")
+    return value
 
 
 _LONG_NUMBER = re.compile(r"[0-9a-fA-FxXoObB_]{1000,}")
@@ -220,7 +246,7 @@ def references_ok(found: list[str], values: Mapping[str, Any]) -> bool:
                 from xzdoc.source import bounds
 
                 with bounds.bounded():
-                    value: Any = str(_compiled(source)(values))
+                    value: Any = _compiled(source)(values)
             else:
                 value = _plain_lookup(steps, values)
                 if value is _UNDECIDED:
@@ -230,7 +256,7 @@ def references_ok(found: list[str], values: Mapping[str, Any]) -> bool:
                     value = values[steps[0]] if steps[0] in values else env.undefined(name=steps[0])
                     for is_attr, key in steps[1:]:  # type: ignore[misc]
                         value = env.getattr(value, key) if is_attr else env.getitem(value, key)
-            str(value)
+            str(printable(value))
         except Exception:
             return False
     return True
