@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import invoke
-from tests.test_render_safety import DRAFT, PID, PNG, draft, render, repo  # noqa: F401 (fixture)
+from tests.test_render_safety import DRAFT, NEEDS_POPPLER, PID, PNG, draft, pdftext, render, repo  # noqa: F401 (fixture)
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
 SVG_OK = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
@@ -140,3 +140,47 @@ def test_a_draft_of_too_many_elements_is_named_and_refused(repo: Path) -> None: 
     assert not (repo / "out").exists()
     draft(repo, "段落。\n\n" * 5000 + "**加粗**" * 2000)
     assert _findings("art07.draft-size") == []
+
+
+BAD_LINKS = [
+    ("[脚本](javascript:alert(1))", "javascript:alert(1)", "不允许的协议 javascript:"),
+    ("<urn:isbn:7-111>", "urn:isbn:7-111", "不允许的协议 urn:"),
+    ("[配置](../../../xzdoc.yaml)", "../../../xzdoc.yaml", "指向项目目录之外"),
+    ("[![图](../images/dot.png)](file:///etc/passwd)", "file:///etc/passwd", "不允许的协议 file:"),
+    ("[说明][页]\n\n[页]: data:text/html,hi", "data:text/html,hi", "不允许的协议 data:"),
+    ("[绝对](/etc/passwd)", "/etc/passwd", "使用了绝对路径"),
+]
+
+
+@pytest.mark.parametrize(("text", "target", "message"), BAD_LINKS, ids=[b[1].split(":")[0] for b in BAD_LINKS])
+def test_bad_link_is_found_by_validate_and_refused_by_render(repo: Path, text: str, target: str,  # noqa: F811
+                                                             message: str) -> None:
+    # WAS A HOLE: validate passed these and only the bundle refused them.
+    _image(repo, "dot.png", PNG)
+    draft(repo, f"见下图。\n\n![示意图](../images/dot.png)\n\n{text}")
+    found = _findings("art07.draft-links")
+    line = 7 + text.count("\n") * (text.startswith("[说明]"))
+    assert [(f["path"], f["line"]) for f in found] == [(DRAFT, line)], found
+    assert message in str(found[0]["message"]) and target in str(found[0]["message"]), found
+    code, output = render("docx")
+    assert code == 1 and message in output and target in output, output
+    assert not (repo / "out").exists()
+
+
+def test_links_render_takes_are_clean_and_code_is_not_a_link(repo: Path) -> None:  # noqa: F811
+    _image(repo, "dot.png", PNG)
+    draft(repo, "见[官网](https://jtyst.shanxi.gov.cn/)、[邮箱](mailto:a@b.cn)、[附件](../images/dot.png)、"
+                "[本章](#一项目概述)、<https://www.gov.cn>，代码 `[x](javascript:x)` 照录。\n\n"
+                "```\n[y](vbscript:y)\n```")
+    assert _findings("art07.draft-links") == []
+
+
+@NEEDS_POPPLER
+def test_an_empty_link_or_one_to_a_missing_place_keeps_its_words(repo: Path) -> None:  # noqa: F811
+    # WAS A FAILURE: Typst refused "URL must not be empty" and a label the document lacks, blaming page.typ.
+    draft(repo, "见[空链接]()、[无处](#不存在的标题)、[井号](#)和[引用][r]。\n\n[r]: <>")
+    assert _findings("art07.draft-links") == []
+    code, output = render("docx", "pdf")
+    assert code == 0, output
+    text = pdftext(next((repo / "out").rglob("项目建议书.pdf")))
+    assert "见空链接、无处、井号和引用。" in text

@@ -16,13 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from xzdoc.errors import XzdocError
 from xzdoc.source import assets
 
 IMAGE_TYPES = assets.IMAGE_TYPES
-LINK_SCHEMES = {"http", "https", "mailto"}
+LINK_SCHEMES = assets.LINK_SCHEMES
 _EMPTY_ATTR: list[Any] = ["", [], []]
 
 
@@ -64,6 +62,7 @@ class Where:
 def check(ast: dict[str, Any], where: Where) -> tuple[Asset, ...]:
     """Neutralise the AST in place and return the images it uses."""
     assets: dict[str, Asset] = {}
+    anchors = set(_anchors(ast.get("blocks", [])))
     for node in _nodes(ast.get("blocks", [])):
         kind = node.get("t")
         if kind == "Image":
@@ -71,7 +70,11 @@ def check(ast: dict[str, Any], where: Where) -> tuple[Asset, ...]:
             if target not in assets:
                 assets[target] = Asset(target, _image(target, where))
         elif kind == "Link":
-            _link(node["c"][2][0], where)
+            target = node["c"][2][0]
+            _link(target, where)
+            if not target.strip("# ") or (target.startswith("#") and target[1:] not in anchors):
+                # Typst refuses an empty link and one to a label the document lacks; the words stay.
+                node["t"], node["c"] = "Span", [_EMPTY_ATTR, node["c"][1]]
         elif kind == "Cite":  # "@某人" is prose here, not a bibliography key Typst would fail on
             node["t"], node["c"] = "Span", [_EMPTY_ATTR, node["c"][1]]
         elif kind == "Math":
@@ -183,6 +186,17 @@ def _pieces(node: Any) -> list[Any]:
     return out
 
 
+def _anchors(blocks: Any) -> Iterator[str]:
+    """The identifiers a link inside the document can point at: a heading's, a span's, a div's…"""
+    for node in _nodes(blocks):
+        content = node.get("c")
+        if not isinstance(content, list) or len(content) < 2:
+            continue
+        attr = content[1] if node.get("t") == "Header" else content[0]
+        if isinstance(attr, list) and len(attr) == 3 and isinstance(attr[0], str) and attr[0]:
+            yield attr[0]
+
+
 def _nodes(value: Any) -> Iterator[dict[str, Any]]:
     stack = [value]
     while stack:
@@ -204,12 +218,4 @@ def _image(target: str, where: Where) -> Path:
 
 
 def _link(target: str, where: Where) -> None:
-    if not target or target.startswith("#"):
-        return
-    scheme = urlsplit(target).scheme.lower()
-    if scheme and len(scheme) > 1:
-        if scheme not in LINK_SCHEMES:
-            raise XzdocError(f"链接“{target[:80]}”使用了不允许的协议 {scheme}:", where.source, where.line_of(target),
-                             hint="链接只能是 http(s)、mailto，或项目目录内的文件")
-        return
-    _contained(target, where, "链接")
+    assets.link(target, where.folder, where.base, where.source, where.line_of(target))

@@ -79,6 +79,8 @@ RULES: tuple[Rule, ...] = (
          nesting.check_nesting),
     Rule("art07.draft-images", "第七条", ERROR, "文稿引用的图片在项目目录内、格式受支持且内容与扩展名相符，SVG 不引用外部文件",
          typeset.check_images),
+    Rule("art07.draft-links", "第七条", ERROR, "文稿中的链接只指向网址（http、https、mailto）或项目目录内的文件",
+         typeset.check_links),
     Rule("art07.draft-characters", "第七条", ERROR, "文稿和元数据不含公文无法显示的字符（控制字符、表情符号、私用区造字、非字符）",
          typeset.check_characters),
     Rule("art07.draft-size", "第七条", ERROR, "文稿的段落、行和格式片段至多 30,000 个，排版在几秒内完成", typeset.check_size),

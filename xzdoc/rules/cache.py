@@ -234,7 +234,8 @@ def _settled(folder: str, source: str, project: Any, deps: list[list[str]]) -> b
 
 
 def _images(project: Any, folder: str) -> list[list[Any]]:
-    """The image files art07.draft-images read, as dependencies (hashed whole: the check reads their headers).
+    """The files art07.draft-images and art07.draft-links look at, as dependencies (hashed whole: the image
+    check reads their headers).
 
     Read after the check, so an image replaced during those milliseconds is
     caught on the next run only if it changes again; drafts are verified
@@ -242,7 +243,8 @@ def _images(project: Any, folder: str) -> list[list[Any]]:
     """
     found: dict[str, str] = {}
     for draft in project.drafts.values():
-        for _, target in assets.inline_images(draft.text or ""):
+        # art07.draft-links resolves a link's symlinks: a link that comes to leave the folder must be seen too.
+        for _, target in [*assets.inline_images(draft.text or ""), *assets.links(draft.text or "")]:
             file = assets.read_by_check(target, project.folder, draft.file.parent)
             if file is not None and str(file) not in found:
                 found[str(file)] = token(str(file), folder, assets.MAX_IMAGE_BYTES)

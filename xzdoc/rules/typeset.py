@@ -1,5 +1,5 @@
 """What a draft shows must be something the typesetter can read (第七条: what is filed must be a document the
-bundle can produce): its images, its characters and its size.
+bundle can produce): its images, its links, its characters and its size.
 
 Render refuses the same things on the document pandoc reads; here they are
 named at the draft line before a bundle is attempted, where Typst would
@@ -53,6 +53,21 @@ def check_images(project: Project, ctx: Context) -> Iterator[Hit]:
             seen.add(target)
             try:
                 assets.image(target, project.folder, draft.file.parent, draft.path, line)
+            except XzdocError as exc:
+                yield hit_of(exc, line)
+
+
+def check_links(project: Project, ctx: Context) -> Iterator[Hit]:
+    for draft in project.drafts.values():
+        if not draft.text:
+            continue
+        seen: set[str] = set()
+        for line, target in assets.links(draft.text):
+            if target in seen:
+                continue
+            seen.add(target)
+            try:
+                assets.link(target, project.folder, draft.file.parent, draft.path, line)
             except XzdocError as exc:
                 yield hit_of(exc, line)
 

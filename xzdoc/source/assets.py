@@ -1,10 +1,10 @@
 """Files a draft points at: inside the project folder, of a kind the typesetter reads, and what they claim to be.
 
 Render checks every image and link pandoc finds before it writes anything;
-validate checks the images it can see in the Markdown (``![说明](路径)``) the
-same way, so a screenshot saved with the wrong extension or an SVG that
-pulls in another file is named at its draft line, not reported by Typst
-against the page template at bundle time.
+validate checks the images and links it can see in the Markdown
+(``![说明](路径)``, ``[文字](路径)``) the same way, so a screenshot saved with
+the wrong extension, an SVG that pulls in another file or a ``javascript:``
+link is named at its draft line, not reported at bundle time.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ _SVG_REFERENCE = re.compile(
     rb"""<(?:\w+:)?(?:image|use|feImage|tref|script)\b[^>]*?\b(?:href|src)\s*=\s*(["'])\s*(?!#|data:)([^"']*)\1"""
     rb"""|url\(\s*["']?\s*(?!#|data:)([^)"']*)|@import\s+["']?([^"';\s]*)""", re.I)
 _INLINE_IMAGE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\(\s*(<[^>\n]*>|[^\s)]+)")
+LINK_SCHEMES = {"http", "https", "mailto"}
+# [text](target), with one level of brackets inside the text ([![图](a.png)](target)); [label]: target; <scheme:…>.
+_INLINE_LINK = re.compile(r"(?<![!\\])\[(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*\])*\]\(\s*(<[^>\n]*>|(?:[^\s()]|\([^\s()]*\))+)")
+_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)(?:[^\]\\\n]|\\.)+\]:[ \t]*\n?[ \t]*(<[^>\n]*>|\S+)", re.M)
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*)>")
+_LINK_PATTERNS = (_INLINE_LINK, _DEFINITION, _AUTOLINK)
+_CODE_SPAN = re.compile(r"(`+)[^`\n]+?\1(?!`)")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def contained(target: str, folder: Path, base: Path, what: str, source: str, line: int | None) -> Path:
@@ -122,3 +130,53 @@ def inline_images(text: str) -> list[tuple[int, str]]:
             target = target[1:-1]
         found.append((text.count("\n", 0, m.start()) + 1, target))
     return found
+
+
+def link(target: str, folder: Path, base: Path, source: str, line: int | None) -> None:
+    """Nothing, when a link may point at ``target``: the web, mail, a place in the document, or a file in the project."""
+    if not target or target.startswith("#"):
+        return
+    scheme = urlsplit(target).scheme.lower()
+    if scheme and len(scheme) > 1:
+        if scheme not in LINK_SCHEMES:
+            raise XzdocError(f"链接“{target[:80]}”使用了不允许的协议 {scheme}:", source, line,
+                             hint="链接只能是 http(s)、mailto，或项目目录内的文件")
+        return
+    contained(target, folder, base, "链接", source, line)
+
+
+def links(text: str) -> list[tuple[int, str]]:
+    """(line, target) of each link pandoc would read in Markdown text: inline, reference definitions, autolinks.
+
+    Code blocks and code spans are left out, where brackets are text; anything else that looks like a
+    link is taken as one (render checks pandoc's own reading, so a miss here is caught there).
+    """
+    if ("](" not in text and "]:" not in text and "<" not in text) or not any(
+            pattern.search(text) for pattern in _LINK_PATTERNS):
+        return []
+    masked = _without_code(text)    # only now: blanking code costs more than the searches
+    found = []
+    for pattern in _LINK_PATTERNS:
+        for m in pattern.finditer(masked):
+            target = m.group(1)
+            if pattern is not _AUTOLINK and target.startswith("<"):
+                target = target[1:-1]
+            found.append((masked.count("\n", 0, m.start(1)) + 1, target))
+    return sorted(found)
+
+
+def _without_code(text: str) -> str:
+    """``text`` with fenced code blocks and code spans blanked out, line for line."""
+    lines = text.split("\n")
+    fence: str | None = None
+    for number, line in enumerate(lines):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            lines[number] = ""
+            if opened and opened.group(1).startswith(fence) and not line[opened.end():].strip():
+                fence = None
+        elif opened and not (opened.group(1)[0] == "`" and "`" in line[opened.end():]):
+            fence, lines[number] = opened.group(1), ""
+        elif "`" in line:
+            lines[number] = _CODE_SPAN.sub(lambda m: " " * len(m.group()), line)
+    return "\n".join(lines)
