@@ -73,6 +73,11 @@ def check_system_catalog(project: Project, ctx: Context) -> Iterator[Hit]:
         name = text(system.get("name")) or "（未命名）"
         if not text(system.get("id")):
             yield Hit(system.pos, f"信息系统“{name}”没有政务信息系统目录编号（id），未列入目录的不予审批")
+        # Without these the later articles have nothing to judge: 上云 (第二十八条), 新建 or 整合 (第十条).
+        if system.get("action") in (None, ""):
+            yield Hit(system.pos, f"信息系统“{name}”没有写明建设方式（action：{'、'.join(ctx.enum('system_action'))}）")
+        elif system.get("action") != "下线" and system.get("cloud") in (None, ""):
+            yield Hit(system.pos, f"信息系统“{name}”没有写明部署位置（cloud：{'、'.join(ctx.enum('cloud'))}）")
         for key, (enum, label) in SYSTEM_ENUMS.items():
             hit = bad_enum(system, key, ctx.enum(enum), f"信息系统“{name}”的{label}")
             if hit:

@@ -36,7 +36,9 @@ def check_mlps(project: Project, ctx: Context) -> Iterator[Hit]:
             levels.append(level)
     for _, system in items(project.data.get("systems")):
         level = system.get("mlps_level")
-        if level is not None and level not in LEVELS:
+        if level is None and system.get("action") not in ("下线", None, ""):
+            yield Hit(system.pos, f"信息系统“{text(system.get('name'))}”缺少等保级别（mlps_level，1–5）：每个系统单独定级")
+        elif level is not None and level not in LEVELS:
             yield Hit(system.at("mlps_level"), f"信息系统“{text(system.get('name'))}”的等保级别 {level} 无效，应为 1–5")
         elif security is not None and level is not None and levels and level > levels[0]:
             yield Hit(system.at("mlps_level"), f"信息系统“{text(system.get('name'))}”的等保级别 {level} 高于项目等保级别"
@@ -56,6 +58,9 @@ def check_crypto(project: Project, ctx: Context) -> Iterator[Hit]:
         if not in_step or in_step.get(key) is not True:
             yield Hit(in_step.at(key) if in_step else crypto.pos, f"商用密码保障系统未做到“{label}”（crypto.in_step.{key}）")
     level, mlps = crypto.get("level"), security.get("mlps_level")
+    if level is not None and level not in LEVELS:
+        yield Hit(crypto.at("level"), f"密码应用等级 {level} 无效，应为 1–5（GB/T 39786 第一级至第五级）")
+        return
     if isinstance(level, int) and isinstance(mlps, int) and level < mlps:
         yield Hit(crypto.at("level"), f"密码应用等级 {level} 低于等保级别 {mlps}，通常应与等保级别一致", level="warning")
 
