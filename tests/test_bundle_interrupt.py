@@ -114,3 +114,29 @@ def test_ctrl_c_while_the_workers_start_prints_no_traceback(bundled: Path, tmp_p
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert err.strip().endswith("已中断。"), err
+
+
+def test_a_stopped_worker_removes_what_libraries_left_in_its_temp_folder(bundled: Path, tmp_path: Path) -> None:
+    # WAS A HOLE: a worker stopped while openpyxl wrote a sheet ended with os._exit, so openpyxl's atexit
+    # clean-up never ran and its "openpyxl.*" file stayed in TMPDIR (seen once in a full CI run). The
+    # library's own temp-file call is made here, then the worker is stopped as the parent's SIGTERM stops it.
+    root = tmp_path / "repo"
+    shutil.copytree(bundled, root)
+    env = _env(root)
+    script = ("import os, signal, sys, tempfile\n"
+              "from pathlib import Path\n"
+              "from xzdoc.render import pool\n"
+              "pool._start(Path(sys.argv[1]))\n"
+              "from openpyxl.worksheet._writer import create_temporary_file\n"
+              "name = create_temporary_file()\n"
+              "sub = tempfile.mkdtemp()\n"
+              "Path(sub, 'part').write_bytes(b'x')\n"
+              "print(name, flush=True)\n"
+              "pool._state['busy'] = False\n"
+              "os.kill(os.getpid(), signal.SIGTERM)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(root)], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    left = Path(done.stdout.strip())
+    assert left.name.startswith("openpyxl.") and not left.exists()
+    assert not list(Path(env["TMPDIR"]).iterdir())

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator, Sequence
 from multiprocessing import util
 from pathlib import Path
@@ -130,7 +132,13 @@ def _start(root: Path) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
-    _state.update(config=config.load(root), busy=False, builders={})
+    # A worker that is stopped ends with os._exit, so no library's atexit clean-up runs (openpyxl leaves
+    # its sheet files behind): every temp file of the worker and of its children goes in one folder,
+    # removed whole when the worker ends.
+    private = tempfile.mkdtemp(prefix="xzdoc-worker-")
+    tempfile.tempdir = private
+    os.environ["TMPDIR"] = private
+    _state.update(config=config.load(root), busy=False, builders={}, tmp=private)
     util.Finalize(None, _close, exitpriority=10)
 
 
@@ -178,9 +186,14 @@ def _exit() -> None:
 
 
 def _close() -> None:
-    for builder in _state.get("builders", {}).values():
-        builder.__exit__(None, None, None)
-    _state["builders"] = {}
+    try:
+        for builder in _state.get("builders", {}).values():
+            builder.__exit__(None, None, None)
+        _state["builders"] = {}
+    finally:
+        private = _state.pop("tmp", None)
+        if private:
+            shutil.rmtree(private, ignore_errors=True)
 
 
 def _error(values: tuple[Any, ...]) -> XzdocError:
