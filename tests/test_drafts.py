@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
-from xzdoc.source.drafts import all_headings, chapters, normalise
+from xzdoc.source.drafts import all_headings, chapters, glued, normalise
 
 SAMPLE = """# 一、项目概述
 
@@ -63,3 +65,56 @@ def test_symlinked_draft_outside_the_project_is_refused(tmp_path: Path) -> None:
     (project / "drafts" / "proposal.md").symlink_to(secret)
     result = invoke("validate", str(project))
     assert result.exit_code == 1 and "指向项目目录之外" in result.output
+
+
+def _words(inlines: list[dict[str, object]]) -> str:
+    return "".join(str(i.get("c", "")) if i["t"] == "Str" else " " for i in inlines)
+
+
+_LAYOUTS = {
+    "after a paragraph": "# 一、概述\n\n正文\n# 二、单位\n\n正文\n",
+    "after a heading": "# 一、概述\n# 二、单位\n\n正文\n",
+    "after a list item": "# 一、概述\n\n- 项\n# 二、单位\n\n正文\n",
+    "after a quote": "# 一、概述\n\n> 引文\n# 二、单位\n\n正文\n",
+    "after a numbered item": "# 一、概述\n\n1. 项\n# 二、单位\n\n正文\n",
+    "after a rule": "# 一、概述\n\n文字\n\n---\n# 二、单位\n\n正文\n",
+    "after a fence": "# 一、概述\n\n```\nx\n```\n# 二、单位\n\n正文\n",
+    "in an indented fence": "# 一、概述\n\n   ```\n# 不是\n   ```\n\n# 二、单位\n\n正文\n",
+    "~~~ inside a backtick fence": "# 一、概述\n\n```\n~~~\n# 不是\n```\n\n# 二、单位\n\n正文\n",
+    "a longer fence closes it": "# 一、概述\n\n~~~\n# 不是\n~~~~\n\n# 二、单位\n\n正文\n",
+    "a fence the text after does not close": "# 一、概述\n\n```\n# 不是\n``` x\n```\n\n# 二、单位\n\n正文\n",
+}
+
+
+@pytest.mark.parametrize("name", list(_LAYOUTS))
+def test_chapters_are_the_level_one_headings_pandoc_reads(name: str) -> None:
+    # WAS WRONG: "正文\n# 二、…", an indented fence and a ~~~ line in a ``` fence made the outline count a
+    # chapter pandoc never saw (validate passed, the document lacked the chapter) or miss one it did.
+    from xzdoc.render import pandoc
+
+    text = _LAYOUTS[name]
+    read = [_words(b["c"][2]) for b in pandoc.to_ast(text)["blocks"] if b["t"] == "Header" and b["c"][0] == 1]
+    assert [h.title for h in chapters(text)] == read
+    assert [h.title for h in all_headings(text) if h.level == 1] == read
+    if "二、单位" not in read:
+        assert [title for _, title in glued(text)] == ["二、单位"]
+
+
+def test_validate_names_a_heading_without_its_blank_line(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from tests.conftest import AS_OF, RESOURCES, invoke
+
+    folder = tmp_path / "XZJT-2025-902"
+    shutil.copytree(RESOURCES / "base_project", folder)
+    draft = folder / "drafts" / "proposal.md"
+    lines = draft.read_text("utf-8").split("\n")
+    at = [n for n, line in enumerate(lines) if line.startswith("# ")][1]
+    assert lines[at - 1] == ""
+    del lines[at - 1]
+    draft.write_text("\n".join(lines), "utf-8")
+    result = invoke("validate", str(folder), "--format", "json", "--as-of", AS_OF)
+    found = [f for f in json.loads(result.output) if f["rule"] == "art07.outline"]
+    assert [(f["path"].endswith("drafts/proposal.md"), f["line"]) for f in found] == [(True, at)], found
+    assert "在它前面加一个空行" in found[0]["message"] and result.exit_code == 1

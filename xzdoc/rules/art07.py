@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from xzdoc.model import Heading, Project
 from xzdoc.rules.base import Context, Hit, did_you_mean, mapping, money, money_sum, yuan
-from xzdoc.source.drafts import malformed_heading, match_outline, normalise
+from xzdoc.source.drafts import glued, malformed_heading, match_outline, normalise
 
 OVERALL_PLAN = "整体方案"
 SECTION_ARTICLES = {"resources": "第八条", "systems": "第八条", "security": "第三十一条",
@@ -67,11 +67,18 @@ def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
         chapters = ctx.std.outlines.get(kind)
         if not chapters or draft.text is None:
             continue
+        stuck = glued(draft.text)
+        for line, title in stuck:
+            yield Hit((line, 1), f"《{kind}》的标题“# {title}”紧接在上一行文字之后，排版时会并入上一段而不成为标题："
+                                 "在它前面加一个空行", path=draft.path, level=level)
         last = max((h.line for h in draft.headings), default=1)
         pairs = match_outline(chapters, draft.headings)
         matched = {h.line for _, h in pairs if h is not None}
         for i, (chapter, heading) in enumerate(pairs):
             if heading is None:
+                names = {normalise(n) for n in (chapter.title, *chapter.aliases)}
+                if any(normalise(title) in names for _, title in stuck):
+                    continue    # told above, at the heading that lacks its blank line
                 # Shown where the chapter belongs: at the next outline chapter present, else at the last heading,
                 # unless a line written as its heading in a Word habit, or a misspelt heading, is found there.
                 at = next((h.line for _, h in pairs[i + 1:] if h is not None), last)

@@ -20,7 +20,8 @@ _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 # A one-line paragraph underlined with "=" is a level-1 heading to pandoc (setext style), even "1. 标题";
 # under a bullet it is the item's, not the document's.
 _SETEXT = re.compile(r"(?:\A|(?<=\n\n))(?![-*+][ \t])([^\n#`~ \t][^\n]*)\n=+[ \t]*(?=\n|\Z)")
-_FENCE = re.compile(r"^(```|~~~)")
+_OPEN_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_RULE = re.compile(r"([-*_=])(?:[ \t]*\1){2,}[ \t]*$")
 _SPACES = re.compile(r"\s+")
 # Used with match(text, pos, endpos) on one line: no ^, which would only match at offset 0.
 # Word's habit of indenting paragraphs with full-width spaces (　　) still makes body text.
@@ -48,7 +49,8 @@ def chapters(text: str) -> tuple[Heading, ...]:
     starts = [0] if text.startswith("# ") else []
     at = text.find("\n# ")
     while at >= 0:
-        starts.append(at + 1)
+        if at == 0 or text[at - 1] == "\n" or not _continues(text[text.rfind("\n", 0, at) + 1:at]):
+            starts.append(at + 1)
         at = text.find("\n# ", at + 1)
     bounds = [*starts, len(text)]
     lines = _line_numbers(text, starts)
@@ -59,6 +61,37 @@ def chapters(text: str) -> tuple[Heading, ...]:
         title = text[start + 2:end].strip().rstrip("#").strip()
         out.append(Heading(1, title, lines[i], bool(_BODY.search(text, end, bounds[i + 1]))))
     return tuple(out)
+
+
+def glued(text: str) -> list[tuple[int, str]]:
+    """(line, title) of each ``# `` line pandoc reads as part of the paragraph, list or quote above it.
+
+    Pandoc wants a blank line before a heading: "正文\n# 二、…" is one paragraph, and the chapter
+    would be missing from the document while an outline read line by line found it.
+    """
+    if "\n# " not in text:
+        return []
+    found, fenced, previous = [], None, ""
+    for number, line in enumerate(text.split("\n"), 1):
+        fence = _OPEN_FENCE.match(line)
+        if fenced is not None:
+            if fence and fence.group(1)[0] == fenced[0] and len(fence.group(1)) >= len(fenced) \
+                    and not line[fence.end():].strip():
+                fenced = None
+        elif fence and not (fence.group(1)[0] == "`" and "`" in line[fence.end():]):
+            fenced = fence.group(1)
+        elif line.startswith("# ") and _continues(previous):
+            found.append((number, line[2:].strip().rstrip("#").strip()))
+        previous = line if fenced is None else ""
+    return found
+
+
+def _continues(line: str) -> bool:
+    """Whether a ``# `` line right under ``line`` is read by pandoc as more of ``line``'s paragraph, item or quote."""
+    if not line.strip() or line.startswith(("    ", "\t", GUIDANCE)):
+        return False     # blank, indented code, or scaffold guidance (dropped before pandoc reads the draft)
+    head = line.lstrip(" ")
+    return not (head.startswith(("#", "|", "```", "~~~")) or _RULE.match(head))
 
 
 def _as_atx(text: str) -> str:
@@ -81,14 +114,23 @@ def all_headings(text: str) -> tuple[Heading, ...]:
     """All headings, honouring code fences: one pass with a stack of open headings."""
     done: list[list] = []  # type: ignore[type-arg]
     stack: list[list] = []  # type: ignore[type-arg]  # [level, title, line, has_body]
-    fenced = False
+    fenced: str | None = None
+    skip = {number for number, _ in glued(text)}
     for number, line in enumerate(_as_atx(text).split("\n"), 1):
         if not line or line.isspace():
             continue
-        first = line[0]
-        if first in "`~" and _FENCE.match(line):
-            fenced = not fenced
-        elif first == "#" and not fenced and (match := _ATX.match(line)):
+        fence = _OPEN_FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None
+        if fenced is not None:
+            # Only a fence of the same character, at least as long and with nothing after it, closes one.
+            if fence and fence.group(1)[0] == fenced[0] and len(fence.group(1)) >= len(fenced) \
+                    and not line[fence.end():].strip():
+                fenced = None
+            if stack:
+                stack[-1][3] = True    # code is a chapter's content too
+            continue
+        if fence and not (fence.group(1)[0] == "`" and "`" in line[fence.end():]):
+            fenced = fence.group(1)
+        elif line[0] == "#" and number not in skip and (match := _ATX.match(line)):
             level = len(match.group(1))
             while stack and stack[-1][0] >= level:
                 _close(stack, done)
