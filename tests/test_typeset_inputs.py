@@ -184,3 +184,38 @@ def test_an_empty_link_or_one_to_a_missing_place_keeps_its_words(repo: Path) -> 
     assert code == 0, output
     text = pdftext(next((repo / "out").rglob("项目建议书.pdf")))
     assert "见空链接、无处、井号和引用。" in text
+
+
+@pytest.mark.parametrize(("text", "line"), [("9999999999999999999. 很大的序号", 3), ("- 甲\n  12345678901) 乙", 4),
+                                            ("> 1. 甲\n>    1234567890. 乙", 4)])
+def test_a_list_number_past_nine_digits_is_named_and_refused_before_typst(repo: Path, text: str,  # noqa: F811
+                                                                          line: int) -> None:
+    # WAS A FAILURE: pandoc keeps the first number in 64 bits, so 9999999999999999999 wrapped to a negative
+    # start, validate passed, and Typst's "number must be at least zero" was blamed on page.typ.
+    draft(repo, text)
+    found = _findings("art07.draft-nesting")
+    assert [(f["line"], "超过 9 位数" in str(f["message"])) for f in found] == [(line, True)], found
+    code, output = render("pdf")
+    assert code == 1 and "超过 9 位数" in output and f"位置：{DRAFT}:{line}" in output, output
+    assert "page.typ" not in output and not (repo / "out").exists()
+
+
+def test_nine_digit_numbers_and_numbers_in_code_or_prose_pass(repo: Path) -> None:  # noqa: F811
+    draft(repo, "123456789. 九位序号\n\n```\n12345678901. 代码\n```\n\n电话 13912345678。\n\n2025012345\\. 不是列表")
+    assert _findings("art07.draft-nesting") == []
+
+
+@NEEDS_POPPLER
+def test_task_list_boxes_use_squares_the_official_fonts_have(repo: Path) -> None:  # noqa: F811
+    # WAS A FAILURE: pandoc writes "[ ]" and "[x]" as U+2610 and U+2612, which no official font has, so the
+    # PDF failed with a missing glyph at a line the draft never wrote it on.
+    import zipfile
+
+    draft(repo, "- [ ] 待办事项\n- [x] 已办事项\n\n另有☐和☒。")
+    code, output = render("docx", "pdf")
+    assert code == 0, output
+    text = pdftext(next((repo / "out").rglob("项目建议书.pdf")))
+    assert "□待办事项" in text and "■已办事项" in text and "另有□和■。" in text, text
+    with zipfile.ZipFile(next((repo / "out").rglob("项目建议书.docx"))) as docx:
+        body = docx.read("word/document.xml").decode("utf-8")
+    assert "□" in body and "■" in body and "\u2610" not in body and "\u2612" not in body

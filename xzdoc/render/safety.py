@@ -22,6 +22,9 @@ from xzdoc.source import assets
 IMAGE_TYPES = assets.IMAGE_TYPES
 LINK_SCHEMES = assets.LINK_SCHEMES
 _EMPTY_ATTR: list[Any] = ["", [], []]
+# Pandoc writes a task list's "[ ]" and "[x]" as U+2610 and U+2612, which the official fonts lack (PDF/A
+# admits no missing glyph); the squares the CJK fonts have take their place, in both DOCX and PDF.
+_BOXES = str.maketrans({"\u2610": "\u25a1", "\u2612": "\u25a0", "\u2611": "\u25a0"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ def check(ast: dict[str, Any], where: Where) -> tuple[Asset, ...]:
             node["t"], node["c"] = "Code", [_EMPTY_ATTR, node["c"][1]]
         elif kind == "RawBlock":
             node["t"], node["c"] = "CodeBlock", [_EMPTY_ATTR, node["c"][1]]
+        elif kind == "Str" and ("\u2610" in node["c"] or "\u2612" in node["c"] or "\u2611" in node["c"]):
+            node["c"] = node["c"].translate(_BOXES)
     return tuple(assets.values())
 
 

@@ -75,7 +75,7 @@ RULES: tuple[Rule, ...] = (
     Rule("art07.placeholders", "第七条", ERROR, "提交起不再有 xzdoc new 留下的占位内容（提出单位、0.00 预算、编写提示）",
          placeholders.check_placeholders),
     Rule("art07.draft-nesting", "第七条", ERROR,
-         "文稿的引用（至多 8 层）、列表（至多 12 层）和方括号（至多 4 层）嵌套在排版能承受的范围内",
+         "文稿的引用（至多 8 层）、列表（至多 12 层）和方括号（至多 4 层）嵌套在排版能承受的范围内，有序列表的序号至多 9 位数",
          nesting.check_nesting),
     Rule("art07.draft-images", "第七条", ERROR, "文稿引用的图片在项目目录内、格式受支持且内容与扩展名相符，SVG 不引用外部文件",
          typeset.check_images),

@@ -32,6 +32,12 @@ _BRACKET_MARKS = re.compile(r"\\.|`+|\[|\]")
 _QUOTES = re.compile(r"[ \t]*((?:>[ \t]?)+)")
 _ITEM = re.compile(r"([ \t]*)([-*+]|\d{1,9}[.)])(?:([ \t]+)|$)")
 _FENCES = ("```", "~~~")
+# Pandoc keeps a list's first number in a 64-bit integer: 9999999999999999999 wraps to a negative start
+# that Typst refuses ("number must be at least zero"). CommonMark allows nine digits; so does this check.
+MAX_DIGITS = 9
+_HUGE = re.compile(r"(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*(\d{10,})[.)](?:[ \t]|$)")
+# Ten digits after nothing but markers at a line's start; the leading newline lets the search skip ahead fast.
+_HUGE_QUICK = re.compile(r"\n[ \t>*+\-0-9.)]*[0-9]{10}")
 
 
 def check_nesting(project: Project, ctx: Context) -> Iterator[Hit]:
@@ -49,6 +55,12 @@ def too_deep(body: str, path: str, kind: str = "文稿") -> XzdocError | None:
         return XzdocError(f"《{kind}》第{line}行方括号“[”嵌套 {depth} 层，嵌套过深（至多 {MAX_BRACKETS} 层：pandoc 读"
                           "嵌套的方括号，每多一层耗时约翻一倍半，二十层就转换不完）", path, line,
                           hint="去掉多余的“[”，或写作“\\[”；需要层级时改用列表或表格")
+    huge = huge_number(body) if body else None
+    if huge is not None:
+        line, digits = huge
+        return XzdocError(f"《{kind}》第{line}行有序列表的序号“{digits[:30]}”超过 {MAX_DIGITS} 位数，排版时会溢出成负数，"
+                          "PDF 无法生成", path, line,
+                          hint="改用较小的序号；若这不是列表，在“.”或“)”前加反斜杠，如“2025\\. ”")
     if not body or not _may_nest(body):
         return None
     found = deepest(body)
@@ -96,6 +108,17 @@ def deepest(body: str) -> tuple[int, int, int] | None:
         before = "item" if item else "text"
         if quotes > MAX_QUOTES or len(stack) > MAX_LISTS:
             return number, quotes, len(stack)
+    return None
+
+
+def huge_number(body: str) -> tuple[int, str] | None:
+    """(line, number) of the first list item outside code numbered with more than MAX_DIGITS digits; else None."""
+    if _HUGE.match(body) is None and _HUGE_QUICK.search(body) is None:
+        return None
+    for number, line, _ in _outside_fences(body):
+        found = _HUGE.match(line)
+        if found is not None:
+            return number, found.group(1)
     return None
 
 
