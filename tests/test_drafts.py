@@ -118,3 +118,40 @@ def test_validate_names_a_heading_without_its_blank_line(tmp_path: Path) -> None
     found = [f for f in json.loads(result.output) if f["rule"] == "art07.outline"]
     assert [(f["path"].endswith("drafts/proposal.md"), f["line"]) for f in found] == [(True, at)], found
     assert "在它前面加一个空行" in found[0]["message"] and result.exit_code == 1
+
+
+_HIDING = [
+    ("{# 暂不写\n%s\n#}", True),
+    ("{%% if budget.total > 100000000 %%}\n%s\n{%% endif %%}", True),
+    ("{%% for x in [] %%}\n%s\n{%% endfor %%}", True),
+    ("{%% set kept %%}\n%s\n{%% endset %%}", True),
+    ("{%% if budget.total > 0 %%}\n%s\n{%% endif %%}", False),
+    ("{%% raw %%}\n%s\n{%% endraw %%}", False),
+    ("{# 备注 #}\n%s", False),
+]
+
+
+@pytest.mark.parametrize(("wrapper", "lost"), _HIDING, ids=[w.split("\n")[0] for w, _ in _HIDING])
+def test_a_chapter_the_template_takes_out_is_named_at_its_heading(tmp_path: Path, wrapper: str, lost: bool) -> None:
+    # WAS A HOLE: the outline was read from the draft as written, so a chapter inside {# #} or a false
+    # {% if %} passed validate and was missing from the document filed.
+    import json
+    import shutil
+
+    from tests.conftest import AS_OF, RESOURCES, invoke
+
+    folder = tmp_path / "XZJT-2025-903"
+    shutil.copytree(RESOURCES / "base_project", folder)
+    draft = folder / "drafts" / "proposal.md"
+    text = draft.read_text("utf-8")
+    lines = text.split("\n")
+    at = [n for n, line in enumerate(lines) if line.startswith("# ")][1]
+    ends = next(n for n in range(at + 1, len(lines)) if lines[n].startswith("# "))
+    chapter = "\n".join(lines[at:ends]).rstrip("\n")
+    wrapped = wrapper % chapter
+    draft.write_text("\n".join(lines[:at]) + "\n" + wrapped + "\n\n" + "\n".join(lines[ends:]), "utf-8")
+    result = invoke("validate", str(folder), "--format", "json", "--as-of", AS_OF)
+    found = [f for f in json.loads(result.output) if "在模板展开后不见了" in f["message"]]
+    heading = at + 1 + wrapped.split("\n").index(lines[at])
+    assert [(f["rule"], f["line"]) for f in found] == ([("art07.outline", heading)] if lost else []), found
+    assert (result.exit_code == 1) == lost, result.output

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Iterator, Sequence
 
-from xzdoc.model import Heading, Project
+from xzdoc.errors import XzdocError
+from xzdoc.model import Draft, Heading, Project
 from xzdoc.rules.base import Context, Hit, did_you_mean, mapping, money, money_sum, yuan
-from xzdoc.source.drafts import glued, malformed_heading, match_outline, normalise
+from xzdoc.rules.prose import draft_values
+from xzdoc.source import sandbox
+from xzdoc.source.drafts import chapters as chapters_of
+from xzdoc.source.drafts import glued, heading_line, malformed_heading, match_outline, normalise
 
 OVERALL_PLAN = "整体方案"
 SECTION_ARTICLES = {"resources": "第八条", "systems": "第八条", "security": "第三十一条",
@@ -67,27 +72,61 @@ def check_outline(project: Project, ctx: Context) -> Iterator[Hit]:
         chapters = ctx.std.outlines.get(kind)
         if not chapters or draft.text is None:
             continue
-        stuck = glued(draft.text)
+        expanded = _expanded(project, ctx, draft)
+        headings, lost = draft.headings, {}
+        if expanded is None:
+            stuck = glued(draft.text)
+        else:
+            # Judged on what render makes of the draft, each heading shown at its line as written.
+            stuck = [(heading_line(draft.text, title), title) for _, title in glued(expanded)]
+            headings = tuple(dataclasses.replace(h, line=heading_line(draft.text, h.title))
+                             for h in chapters_of(expanded))
+            written = sorted((*draft.headings, *(Heading(1, t, n, True) for n, t in glued(draft.text))),
+                             key=lambda h: h.line)
+            lost = {c.title: h for c, h in match_outline(chapters, tuple(written)) if h is not None}
         for line, title in stuck:
             yield Hit((line, 1), f"《{kind}》的标题“# {title}”紧接在上一行文字之后，排版时会并入上一段而不成为标题："
                                  "在它前面加一个空行", path=draft.path, level=level)
-        last = max((h.line for h in draft.headings), default=1)
-        pairs = match_outline(chapters, draft.headings)
+        last = max((h.line for h in headings), default=1)
+        pairs = match_outline(chapters, headings)
         matched = {h.line for _, h in pairs if h is not None}
         for i, (chapter, heading) in enumerate(pairs):
             if heading is None:
                 names = {normalise(n) for n in (chapter.title, *chapter.aliases)}
                 if any(normalise(title) in names for _, title in stuck):
                     continue    # told above, at the heading that lacks its blank line
+                if chapter.title in lost:
+                    gone = lost[chapter.title]
+                    yield Hit((gone.line, 1), f"《{kind}》的章节“{gone.title}”在模板展开后不见了：它写在 {{# … #}} 注释"
+                                              "之内，或写在条件不成立、循环为空的 {% … %} 之间，成文中没有这一章。章节标题"
+                                              "须写在模板语句之外，需要按条件取舍的内容放在标题之下",
+                              path=draft.path, level=level)
+                    continue
                 # Shown where the chapter belongs: at the next outline chapter present, else at the last heading,
                 # unless a line written as its heading in a Word habit, or a misspelt heading, is found there.
                 at = next((h.line for _, h in pairs[i + 1:] if h is not None), last)
                 after = next((h.line for _, h in reversed(pairs[:i]) if h is not None), 0)
-                gap = [h for h in draft.headings if h.level == 1 and after < h.line <= at and h.line not in matched]
+                gap = [h for h in headings if h.level == 1 and after < h.line <= at and h.line not in matched]
                 yield _missing(kind, chapter.title, (chapter.title, *chapter.aliases), draft.text, at, draft.path,
                                level, after, gap)
             elif not heading.has_body:
                 yield Hit((heading.line, 1), f"《{kind}》的章节“{heading.title}”没有正文内容", path=draft.path, level=level)
+
+
+def _expanded(project: Project, ctx: Context, draft: Draft) -> str | None:
+    """The draft as render expands it, when it holds ``{% %}`` or ``{# #}``; None otherwise or when it fails.
+
+    The outline is what the document filed holds: a chapter inside a false condition, an empty loop or a
+    comment is not there, and a line holding only a statement becomes a blank line before a heading.
+    References alone never add or remove a line, so drafts with nothing else are read as written.
+    """
+    text = draft.text or ""
+    if "{" not in text or sandbox.expressions(text) is not None:
+        return None
+    try:
+        return sandbox.render(text, draft.path, draft_values(project, ctx))
+    except XzdocError:
+        return None     # art07.draft-references reports it; render stops there too
 
 
 def _missing(kind: str, title: str, names: tuple[str, ...], text: str, last: int, path: str,

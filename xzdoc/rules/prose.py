@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from xzdoc.model import Project
@@ -41,6 +41,14 @@ def where(project: Project, pos: Pos) -> str:
     return f"{project.yaml_path} 第{pos[0]}行"
 
 
+def draft_values(project: Project, ctx: Context, roots: Collection[str] | None = None) -> dict[str, Any]:
+    """The variables render gives a draft (only ``roots`` of them when given)."""
+    stage = ctx.std.stage(project.stage)
+    values = sandbox.variables(project.data, project.money, roots)
+    values["stage_label"] = stage.label if stage else project.stage
+    return values
+
+
 def check_references(project: Project, ctx: Context) -> Iterator[Hit]:
     """Every draft's ``{{ … }}`` evaluated in render's own sandbox, with render's own variables.
 
@@ -48,19 +56,15 @@ def check_references(project: Project, ctx: Context) -> Iterator[Hit]:
     quick check; a draft that fails it is judged by ``render`` itself with
     the full variables, so the verdict and the line are render's.
     """
-    stage = ctx.std.stage(project.stage)
-    label = stage.label if stage else project.stage
     for draft in project.drafts.values():
         if not draft.text or "{" not in draft.text:
             continue
         found = sandbox.expressions(draft.text)
         if found is not None:
-            values = sandbox.variables(project.data, project.money, sandbox.roots(found))
-            values["stage_label"] = label
+            values = draft_values(project, ctx, sandbox.roots(found))
             if sandbox.references_ok(found, values):
                 continue
-        values = sandbox.variables(project.data, project.money)
-        values["stage_label"] = label
+        values = draft_values(project, ctx)
         exc = sandbox.problem(draft.text, draft.path, values)
         if exc is not None:
             line = exc.line or 1

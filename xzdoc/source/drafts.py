@@ -86,6 +86,21 @@ def glued(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def heading_line(text: str, title: str) -> int:
+    """The line of the first ATX heading titled ``title`` (1 when there is none)."""
+    at = 0
+    while True:
+        at = text.find(title, at)
+        if at < 0:
+            return 1
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        found = _ATX.match(text[start:end if end >= 0 else len(text)])
+        if found is not None and found.group(2) == title:
+            return text.count("\n", 0, start) + 1
+        at += len(title) or 1
+
+
 def _continues(line: str) -> bool:
     """Whether a ``# `` line right under ``line`` is read by pandoc as more of ``line``'s paragraph, item or quote."""
     if not line.strip() or line.startswith(("    ", "\t", GUIDANCE)):
