@@ -285,3 +285,27 @@ def test_long_latin_runs_break_inside_the_text_block(repo: Path) -> None:
     # WAS WRONG: the break opportunities were U+200B characters, which came along when a model number or an
     # address was copied out of the PDF; they are empty boxes now, with nothing in the text layer.
     assert "\u200b" not in layer
+
+
+_SYNTAX_CASES = [
+    ("{% if budget.total > 0 %}开始", "“{% if %}”没有结束：文稿到末尾也没有“{% elif %}”或“{% else %}”或“{% endif %}”"),
+    ("{% for x in y %}{% endif %}", "与前面的“{% for %}”不配对，应先写“{% endfor %}”"),
+    ("{% endif %}", "“{% endif %}”前面没有与之配对的开始语句"),
+    ("{% bogus %}", "没有名为“bogus”的模板语句"),
+    ("{{ budget.total | }}", "此处应是名称，却是“}}”"),
+    ("{{ }}", "此处缺少表达式"),
+    ("{# 注释", "注释“{#”没有闭合"),
+    ("{% raw %}原样", "“{% raw %}”没有对应的“{% endraw %}”"),
+    ("{{ 'abc }}", "引号没有成对"),
+    ("{{ (name }}", "此处应是“)”，却是“}”"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), _SYNTAX_CASES, ids=[t for t, _ in _SYNTAX_CASES])
+def test_template_syntax_errors_are_told_in_chinese(repo: Path, text: str, said: str) -> None:
+    # WAS ENGLISH: Jinja's own words ("Encountered unknown tag 'endif'. Jinja was looking for ...") reached
+    # the reader, who writes the draft in Chinese and never reads Jinja's documentation.
+    draft(repo, f"金额{text}万元。")
+    code, output = render("pdf")
+    assert code == 1 and f"位置：{DRAFT}:3" in output and said in output, output
+    assert "Jinja was" not in output and "expected" not in output and "Encountered" not in output, output

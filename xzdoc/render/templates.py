@@ -10,7 +10,7 @@ import jinja2
 
 from xzdoc.config import Config
 from xzdoc.errors import XzdocError
-from xzdoc.source.sandbox import template_line
+from xzdoc.source.sandbox import syntax_message, template_line
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 PACKAGED = _PACKAGE / "_templates"   # where the wheel puts templates/
@@ -51,7 +51,7 @@ def render(env: jinja2.Environment, names: Sequence[str], variables: Mapping[str
         raise XzdocError(f"找不到模板 {names[0]}", f"templates/{names[0]}",
                          hint="检查仓库 templates/ 目录，或重新安装 xzdoc") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise XzdocError(f"模板语法有误：{exc.message}", exc.filename, exc.lineno) from None
+        raise XzdocError(f"模板语法有误：{syntax_message(exc.message or '')}", exc.filename, exc.lineno) from None
     try:
         return template.render(variables)
     except jinja2.TemplateError as exc:

@@ -96,7 +96,7 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
             # Jinja notices a missing "}}" where the text after it stops parsing, often paragraphs later.
             raise XzdocError("文稿中的“{{”没有闭合（缺少“}}”）", path, opened,
                              hint=REFERENCE_HINT + "；要原样显示花括号，写作 {{ '{{' }}") from None
-        raise XzdocError(f"文稿中的模板语法有误：{exc.message}", path, exc.lineno,
+        raise XzdocError(f"文稿中的模板语法有误：{syntax_message(exc.message or '')}", path, exc.lineno,
                          hint=REFERENCE_HINT + "；要原样显示花括号，写作 {{ '{{' }}") from None
     except SecurityError as exc:
         match = _UNSAFE_ATTR.search(_short(exc))
@@ -120,6 +120,49 @@ def render(text: str, path: str, values: Mapping[str, Any]) -> str:
         raise XzdocError(f"文稿中的模板生成了 {len(out):,} 个字符，远多于文稿本身（{len(text):,} 个字符）", path,
                          _grown_line(text, out), hint=BOUND_HINT)
     return out
+
+
+_TOKENS = {"end of print statement": "“}}”", "end of statement block": "“%}”", "end of template": "文稿末尾",
+           "name": "名称", "end of comment": "“#}”"}
+_SYNTAX = [
+    (re.compile(r"Unexpected end of template\. Jinja was looking for the following tags: (.+?)\. "
+                r"The innermost block that needs to be closed is '(\w+)'\."),
+     lambda m: f"“{{% {m[2]} %}}”没有结束：文稿到末尾也没有{_tags(m[1])}"),
+    (re.compile(r"Encountered unknown tag '(\w+)'\. Jinja was looking for the following tags: (.+?)\. "
+                r"The innermost block that needs to be closed is '(\w+)'\."),
+     lambda m: f"这里的“{{% {m[1]} %}}”与前面的“{{% {m[3]} %}}”不配对，应先写{_tags(m[2])}"),
+    (re.compile(r"Encountered unknown tag '(\w+)'\.?"),
+     lambda m: f"“{{% {m[1]} %}}”前面没有与之配对的开始语句" if m[1].startswith("end") or m[1] in ("else", "elif")
+     else f"没有名为“{m[1]}”的模板语句"),
+    (re.compile(r"unexpected end of template, expected '(.+?)'\.?"),
+     lambda m: f"模板语句没有写完，文稿就结束了（缺少{_token(m[1])}）"),
+    (re.compile(r"expected token '(.+?)', got '(.+?)'"), lambda m: f"此处应是{_token(m[1])}，却是{_token(m[2])}"),
+    (re.compile(r"Expected an expression, got '(.+?)'"), lambda m: f"此处缺少表达式（紧接着就是{_token(m[1])}）"),
+    (re.compile(r"tag name expected"), lambda m: "“{%”之后缺少语句名称（如 if、for）"),
+    (re.compile(r"unexpected char (['\"])(.+?)\1 at \d+"),
+     lambda m: f"无法识别的字符“{m[2]}”" + ("（引号没有成对）" if m[2] in "'\"" else "")),
+    (re.compile(r"Missing end of raw directive"), lambda m: "“{% raw %}”没有对应的“{% endraw %}”"),
+    (re.compile(r"Missing end of comment tag"), lambda m: "注释“{#”没有闭合（缺少“#}”）"),
+    (re.compile(r"unexpected '(.+?)', expected '(.+?)'"), lambda m: f"此处应是{_token(m[2])}，却是{_token(m[1])}"),
+    (re.compile(r"unexpected '(.+?)'"), lambda m: f"此处不应有{_token(m[1])}"),
+]
+
+
+def _token(name: str) -> str:
+    return _TOKENS.get(name, f"“{name}”")
+
+
+def _tags(listed: str) -> str:
+    return "或".join(f"“{{% {t} %}}”" for t in re.findall(r"'(\w+)'", listed))
+
+
+def syntax_message(message: str) -> str:
+    """Jinja's English syntax error in Chinese; one it does not know is kept, marked as Jinja's."""
+    for pattern, say in _SYNTAX:
+        found = pattern.fullmatch(message.strip())
+        if found is not None:
+            return say(found)
+    return f"{message}（Jinja 的原文）"
 
 
 class Unprintable(Exception):
