@@ -78,6 +78,7 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
                          hint="写项目目录或项目编号，例如 --project XZJT-2026-003")
     data = docx_archive.read_docx(source, MAX_DOCX_BYTES)
     comments = docx_archive.check_archive(data, source)
+    docx_archive.check_tables(data, source)
     data, hidden = docx_archive.prepared(data)
     rel = _draft_rel(folder, kind)
     draft = folder / rel
@@ -87,7 +88,9 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
         ast = pandoc.from_docx(data)
     except XzdocError as exc:
         # pandoc's own words are English and about its internals; the file is what the user can act on.
-        raise XzdocError(f"无法读取 Word 文件 {source.name}（{exc.message[:200]}）", str(source),
+        reason = "文件内容不是完整的 Word 文档，部件已损坏或缺失" if "couldn't parse docx" in exc.message else \
+            exc.message[:200]
+        raise XzdocError(f"无法读取 Word 文件 {source.name}（{reason}）", str(source),
                          hint="用 Word 或 WPS 打开并另存为 .docx 后再导入；文件可能已损坏") from None
     docx_archive.defuse(ast["blocks"])
     report = Report(draft, registered=False, kind=kind, comments=comments, hidden=hidden)
