@@ -17,3 +17,21 @@ def test_font_names_that_would_break_into_the_documents_are_refused(tmp_path: Pa
     with pytest.raises(XzdocError) as caught:
         config.load(tmp_path)
     assert caught.value.line == 3 and "字体名称中不会有它" in caught.value.message
+
+
+@pytest.mark.parametrize(("value", "what"), [("123", "不是文字"), ("[忻州市, 交通运输局]", "不是文字"), ("true", "不是文字"),
+                                             ("''", "为空"), ("'   '", "为空"), ("'" + "局" * 61 + "'", "超过 60 个字"),
+                                             ('"忻州市\\t交通运输局"', "不可见字符")])
+def test_an_organisation_that_is_not_one_line_of_text_is_refused(tmp_path: Path, value: str, what: str) -> None:
+    # WAS ACCEPTED: `organisation: 123` printed "123" on every cover, and a list printed its Python repr.
+    (tmp_path / "xzdoc.yaml").write_text(f"branch: main\norganisation: {value}\n", "utf-8")
+    with pytest.raises(XzdocError) as caught:
+        config.load(tmp_path)
+    assert caught.value.line == 2 and what in caught.value.message, caught.value.message
+
+
+def test_an_organisation_is_kept_as_written_and_defaults_to_the_bureau(tmp_path: Path) -> None:
+    (tmp_path / "xzdoc.yaml").write_text("organisation: ' 某市交通运输局 '\n", "utf-8")
+    assert config.load(tmp_path).organisation == "某市交通运输局"
+    (tmp_path / "xzdoc.yaml").write_text("branch: main\n", "utf-8")
+    assert config.load(tmp_path).organisation == "忻州市交通运输局"

@@ -251,7 +251,7 @@ def _from_data(data: Any, root: Path) -> Config:
     return Config(
         root=root,
         path=CONFIG_NAME,
-        organisation=str(data.get("organisation") or "忻州市交通运输局"),
+        organisation=_organisation(data),
         projects_dir=_projects_dir(data),
         approvers=approvers,
         gates=_gates(data, approvers, standard),
@@ -266,6 +266,20 @@ def _from_data(data: Any, root: Path) -> Config:
         layout=_layout(data),
         **_reuse(data),
     )
+
+
+def _organisation(data: YMap) -> str:
+    """The bureau's name as printed on every cover: text, on one line."""
+    value = data.get("organisation")
+    if value is None:
+        return "忻州市交通运输局"
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > 60 or any(not c.isprintable() for c in text):
+        what = "不是文字" if not isinstance(value, str) else "为空" if not text else \
+            "超过 60 个字" if len(text) > 60 else "含有换行或不可见字符"
+        raise XzdocError(f"xzdoc.yaml 的 organisation {what}：它是印在每份材料封面上的单位全称", CONFIG_NAME,
+                         data.at("organisation")[0], hint="写单位全称，如 organisation: 忻州市交通运输局")
+    return text
 
 
 def _projects_dir(data: YMap) -> str:
