@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "xzdoc"
 # (config, model) form the foundation together: all are built from strict YAML.
 LAYERS = {
     "errors": 0,
-    "source": 1, "standard": 1, "config": 1, "model": 1,
+    "source": 1, "standard": 1, "config": 1, "keys": 1, "model": 1,
     "history": 2,
     "rules": 3,
     "render": 4,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from xzdoc import standard as std
 from xzdoc.errors import XzdocError
+from xzdoc.keys import Key, keys_in
 from xzdoc.source.yamlio import YList, YMap, load_file, loads, plain
 from xzdoc.standard.overrides import check as check_overrides
 
@@ -67,40 +68,6 @@ GATE_ARTICLES: dict[str, str] = {
 }
 _NOREPLY = re.compile(r"(?:\d+\+)?(?P<login>[a-z0-9-]+)@users\.noreply\.github\.com")
 _SHA = re.compile(r"[0-9a-f]{7,40}")
-_SSH_KEY = re.compile(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)|sk-ssh-ed25519@openssh\.com|"
-                      r"sk-ecdsa-sha2-nistp256@openssh\.com)\s+([A-Za-z0-9+/]+={0,2})(?:\s.*)?")
-_GPG_KEY = re.compile(r"gpg:([0-9A-Fa-f]{40})")
-
-
-@dataclass(frozen=True)
-class Key:
-    """A signing key named in xzdoc.yaml: an OpenSSH public key or a gpg fingerprint."""
-
-    kind: str            # "ssh" or "gpg"
-    text: str            # "ssh-ed25519 AAAA…" (no comment), or the 40-hex fingerprint in upper case
-    fingerprint: str     # SHA256:… as ssh-keygen and git print it, or the gpg fingerprint
-
-
-def parse_key(value: str) -> Key | None:
-    """A key as written in xzdoc.yaml; None when it is neither form."""
-    import base64
-    import hashlib
-
-    value = value.strip()
-    found = _SSH_KEY.fullmatch(value)
-    if found:
-        try:
-            blob = base64.b64decode(found[2], validate=True)
-        except ValueError:
-            return None
-        digest = base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
-        return Key("ssh", f"{found[1]} {found[2]}", f"SHA256:{digest}")
-    found = _GPG_KEY.fullmatch(value)
-    if found:
-        return Key("gpg", found[1].upper(), found[1].upper())
-    return None
-
-
 @dataclass(frozen=True)
 class Approver:
     role: str
@@ -261,7 +228,7 @@ def _from_data(data: Any, root: Path) -> Config:
         fonts=fonts,
         standard=standard,
         require_signed=_flag(data, "require_signed"),
-        revoked_keys=tuple(_keys(data.get("revoked_keys"), "revoked_keys", data.at("revoked_keys")[0])),
+        revoked_keys=tuple(keys_in(data.get("revoked_keys"), "revoked_keys", data.at("revoked_keys")[0])),
         forge_committers=_emails(data, "forge_committers"),
         layout=_layout(data),
         **_reuse(data),
@@ -335,22 +302,6 @@ def _address(value: Any, what: str, line: int | None) -> str:
     return text
 
 
-def _keys(value: Any, what: str, line: int | None) -> list[Key]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        value = [value]
-    out = []
-    for item in value:
-        key = parse_key(item) if isinstance(item, str) else None
-        if key is None:
-            raise XzdocError(f"{what} 中的“{str(item)[:40]}”不是公钥", CONFIG_NAME, line,
-                             hint="写 OpenSSH 公钥（ssh-ed25519 AAAA… 注释，即 ~/.ssh/id_ed25519.pub 的内容）"
-                                  "或 gpg:<40 位指纹>")
-        out.append(key)
-    return out
-
-
 def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key)
     if value is None:
@@ -386,7 +337,7 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
             where = (f"角色“{role}”第 {i + 1} 个成员的邮箱", members.at(i)[0])
             out.append(Approver(role, str(member["name"]), tuple(_address(e, *where) for e in emails),
                                 str(github).lstrip("@") if github else None,
-                                tuple(_keys(member.get("keys"), f"角色“{role}”第 {i + 1} 个成员的 keys",
+                                tuple(keys_in(member.get("keys"), f"角色“{role}”第 {i + 1} 个成员的 keys",
                                             members.at(i)[0]))))
     return tuple(out)
 

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xzdoc.config import Config, Key
+from xzdoc.config import Config
 from xzdoc.history import gitlog, signatures
 from xzdoc.history.log import Commit
+from xzdoc.keys import Key
 
 DIRECT_PUSH, NON_APPROVER, TRAILER_CLAIM, SQUASH, UNSIGNED = (
     "direct-push", "non-approver-merge", "trailer-claim", "squash-or-rebase", "unsigned-merge")

@@ -21,8 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xzdoc.config import Config, Key
+from xzdoc.config import Config
 from xzdoc.history import gitlog
+from xzdoc.keys import Key
 
 VERIFIED, UNSIGNED, BAD, UNKNOWN_KEY, REVOKED, WRONG_SIGNER, NOT_CHECKED = (
     "verified", "unsigned", "bad-signature", "unknown-key", "revoked-key", "wrong-signer", "")
