@@ -205,3 +205,18 @@ def test_a_document_pandoc_cannot_parse_is_named_in_chinese(demo_repo: Path) -> 
     data = _rezip(_base(demo_repo), {"word/document.xml": b"<w:document><not xml"})
     code, output = _import(demo_repo, data)
     assert code == 1 and "文件内容不是完整的 Word 文档" in output and "couldn't parse" not in output, output
+
+
+@pytest.mark.parametrize("mark", ["秘密★5年", "密级：机密", "本报告为秘密文件。"])
+def test_a_document_with_a_classification_mark_is_not_imported(demo_repo: Path, mark: str) -> None:
+    # WAS A HOLE: import wrote the text to the draft, where validate flagged it only after the file was on
+    # disk and one `git add -A` away from history.
+    before = _untouched(demo_repo)
+    code, output = _import(demo_repo, _docx(["正文第一段。", mark, "正文第二段。"]))
+    assert code == 1 and "涉密标识" in output and "未导入" in output and "vendor.docx" in output, output
+    assert _untouched(demo_repo) == before
+
+
+def test_non_classified_wording_is_imported(demo_repo: Path) -> None:
+    code, output = _import(demo_repo, _docx(["本系统不处理涉密信息，坚持涉密不上网、上网不涉密。", "保护商业秘密。"]))
+    assert code == 0, output

@@ -221,6 +221,20 @@ def as_text(markdown: str) -> tuple[str, int, int]:
     return markdown, marks, openers
 
 
+def unclassified(text: str, source: Path) -> None:
+    """Refuse a document carrying a classification mark: it must not reach the working tree, let alone a commit.
+
+    Validate would flag it (art03.classified), but only after the file is on disk, where a careless
+    `git add -A` takes it into history for good.
+    """
+    from xzdoc.rules.art03 import classified_lines
+
+    for line, _, marker in classified_lines(text):
+        raise XzdocError(f"{source.name} 中有涉密标识“{marker}”（导入后的文稿第{line}行）：本办法只适用于非涉密项目，"
+                         "涉密内容不得进入项目仓库，未导入", str(source),
+                         hint="确认文件不涉密后在 Word 中删去或改写这一处再导入；涉密文件按保密规定另行处理")
+
+
 def bounded(text: str, rel: str, kind: str) -> None:
     """Refused before anything is written when validate would refuse the draft for its size."""
     size = len(text.encode("utf-8"))

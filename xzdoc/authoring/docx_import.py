@@ -102,6 +102,7 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
     text, report.allow_marks, report.templates = docx_archive.as_text(pandoc.to_markdown(ast))
     text = _fill_missing(text, missing, chapters)
     docx_archive.bounded(text, str(draft), kind)
+    docx_archive.unclassified(text, source)
     yaml_file = folder / loader.PROJECT_FILE
     yaml_text = read_text(yaml_file, str(yaml_file))
     registered = register(yaml_text, kind, rel)
