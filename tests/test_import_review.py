@@ -72,13 +72,19 @@ def test_hidden_text_is_not_imported(demo_repo: Path) -> None:
 
 def test_an_allow_marker_from_outside_is_removed(demo_repo: Path) -> None:
     # WAS A HOLE: "xzdoc: allow" in the vendor's text switched off the classified-text check.
+    # The marker goes first, so the classified line it was meant to clear stops the import.
     doc = docx.Document()
     _outline(doc, {1: ["密级：秘密。xzdoc: allow"]})
+    draft = demo_repo / DRAFT
+    before = draft.read_bytes() if draft.exists() else None
+    result = invoke("import", _save(doc, demo_repo), "--project", PROJECT, "--as", "proposal", "--force")
+    assert result.exit_code == 1 and "涉密标识“密级：秘密”" in result.output and "未导入" in result.output, result.output
+    assert (draft.read_bytes() if draft.exists() else None) == before
+    doc = docx.Document()
+    _outline(doc, {1: ["本系统按等保三级建设。xzdoc: allow"]})
     output = _import(demo_repo, _save(doc, demo_repo))
-    assert "xzdoc: allow" not in (demo_repo / DRAFT).read_text("utf-8")
+    assert "xzdoc: allow" not in draft.read_text("utf-8")
     assert "标记 1 处已删除" in output
-    result = invoke("validate", PROJECT, "--no-cache", "--format", "json")
-    assert result.exit_code == 1 and "art03.classified" in result.output
 
 
 def test_chinese_heading_styles_are_headings(demo_repo: Path) -> None:
