@@ -382,3 +382,27 @@ def test_a_body_longer_than_the_cap_is_read_through_and_answered(demo_repo: Path
 def test_a_header_that_never_ends_stops_the_server_with_a_message(demo_repo: Path) -> None:
     code, _, stderr = _serve(demo_repo, b"Content-Length: 10\r\n" + b"X" * (3 * 2**20))
     assert code == 1 and "消息头超过" in stderr.decode() and b"Traceback" not in stderr
+
+
+def test_a_broken_stream_is_answered_or_told_never_a_traceback(demo_repo: Path) -> None:
+    # WAS SILENT OR NOISY: a body that was not JSON printed pygls's traceback and sent the editor an English
+    # "Unexpected error"; a JSON array got no answer; a header block without Content-Length and input that
+    # ended mid-body stopped the server with nothing said.
+    import json
+
+    def message(**fields: object) -> bytes:
+        return _frame(json.dumps({"jsonrpc": "2.0", **fields}).encode())
+    start = message(id=1, method="initialize", params={"capabilities": {}, "rootUri": demo_repo.as_uri()})
+    end = message(id=9, method="shutdown") + message(method="exit")
+    code, answers, stderr = _serve(demo_repo, start + _frame(b"{oops") + _frame(b"[1, 2]") + end)
+    errors = [a["error"] for a in answers if "error" in a]
+    assert [e["code"] for e in errors] == [-32700, -32600], answers      # type: ignore[index]
+    assert "不是有效的 JSON" in errors[0]["message"] and "不是 JSON 对象" in errors[1]["message"]  # type: ignore[index]
+    assert not [a for a in answers if a.get("method") == "window/showMessage"], answers
+    assert any(a.get("id") == 9 and "result" in a for a in answers) and code == 0
+    assert b"Traceback" not in stderr, stderr
+
+    code, answers, stderr = _serve(demo_repo, start + b"X-Note: nothing\r\n\r\n" + end)
+    assert "没有 Content-Length" in stderr.decode() and code == 0, stderr
+    code, answers, stderr = _serve(demo_repo, start + b'Content-Length: 100\r\n\r\n{"jsonrpc"')
+    assert code == 1 and "正文中途结束" in stderr.decode() and b"Traceback" not in stderr

@@ -80,10 +80,17 @@ class _Protocol(LanguageServerProtocol):
                 self._send_response(None, error=error)
             elif body.lstrip()[:1] == b"{":
                 try:
-                    body.decode(self.CHARSET)
+                    json.loads(body.decode(self.CHARSET))
                     kept.append(buffered[:stop])
                 except UnicodeDecodeError:
                     self._answer_undecodable(body)
+                except ValueError as exc:
+                    # pygls would print its traceback and send the editor an English "Unexpected error".
+                    error = JsonRpcParseError(f"消息正文不是有效的 JSON（{str(exc)[:120]}）").to_response_error()
+                    self._send_response(None, error=error)
+            else:
+                error = JsonRpcInvalidRequest("消息正文不是 JSON 对象（LSP 不支持批量请求）").to_response_error()
+                self._send_response(None, error=error)
             buffered = buffered[stop:]
         super().data_received(b"".join(kept) + buffered)
 
@@ -368,6 +375,7 @@ class _Bounded:
         self.raw = raw
         self.header = 0
         self.skip = 0
+        self.length = False      # a Content-Length line in the header block being read
 
     @property
     def closed(self) -> bool:
@@ -384,6 +392,13 @@ class _Bounded:
             sys.stderr.write(f"xzdoc lsp：消息头超过 {_MAX_HEADER // 1024} KiB 仍未结束，输入流无法解读，服务退出。\n")
             return b""
         found = _HEADER_LENGTH.fullmatch(line)
+        if found:
+            self.length = True
+        elif line.strip() == b"" and line:
+            if not self.length and self.header > len(line):
+                # pygls skips such a block in silence; the client's author reads the editor's log.
+                sys.stderr.write("xzdoc lsp：收到一个没有 Content-Length 的消息头，已跳过（LSP 的每条消息都须有它）。\n")
+            self.length, self.header = False, 0
         if found and int(found.group(1)) > MAX_BODY:
             self.skip = int(found.group(1))
             return b"Content-Length: %d\r\n" % len(_OVERSIZE)
@@ -392,11 +407,20 @@ class _Bounded:
     def read(self, size: int) -> bytes:
         self.header = 0
         if not self.skip:
-            return bytes(self.raw.read(size))
+            data = bytes(self.raw.read(size))
+            if len(data) < size:
+                _ended_early()
+            return data
         left, self.skip = self.skip, 0
         while left and (chunk := self.raw.read(min(left, 2**20))):
             left -= len(chunk)
+        if left:
+            _ended_early()
         return _OVERSIZE if not left else b""
+
+
+def _ended_early() -> None:
+    sys.stderr.write("xzdoc lsp：输入流在一条消息的正文中途结束（编辑器已断开或意外退出），服务退出。\n")
 
 
 def run() -> int:
