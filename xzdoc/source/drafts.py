@@ -69,21 +69,42 @@ def glued(text: str) -> list[tuple[int, str]]:
     Pandoc wants a blank line before a heading: "正文\n# 二、…" is one paragraph, and the chapter
     would be missing from the document while an outline read line by line found it.
     """
-    if "\n# " not in text:
+    if not _may_glue(text):
         return []
     found, fenced, previous = [], None, ""
     for number, line in enumerate(text.split("\n"), 1):
-        fence = _OPEN_FENCE.match(line)
-        if fenced is not None:
-            if fence and fence.group(1)[0] == fenced[0] and len(fence.group(1)) >= len(fenced) \
-                    and not line[fence.end():].strip():
-                fenced = None
-        elif fence and not (fence.group(1)[0] == "`" and "`" in line[fence.end():]):
-            fenced = fence.group(1)
-        elif line.startswith("# ") and _continues(previous):
+        fenced, code = fence_step(line, fenced)
+        if not code and line.startswith("# ") and _continues(previous):
             found.append((number, line[2:].strip().rstrip("#").strip()))
-        previous = line if fenced is None else ""
+        previous = "" if code else line
     return found
+
+
+def _may_glue(text: str) -> bool:
+    """Is any ``# `` line right under a line that would take it in? Most drafts have none: no line walk then."""
+    at = text.find("\n# ")
+    while at >= 0:
+        if at and text[at - 1] != "\n" and _continues(text[text.rfind("\n", 0, at) + 1:at]):
+            return True
+        at = text.find("\n# ", at + 1)
+    return False
+
+
+def fence_step(line: str, fenced: str | None) -> tuple[str | None, bool]:
+    """The fence open after ``line`` (None: none) and whether ``line`` is code or a fence, read as pandoc reads.
+
+    A fence is three or more backticks or tildes indented at most three spaces; only one of the same
+    character, at least as long and with nothing after it, closes it. Backticks followed by a backtick
+    on the same line are inline code, not a fence.
+    """
+    fence = _OPEN_FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None
+    if fenced is not None:
+        closes = fence is not None and fence.group(1)[0] == fenced[0] and len(fence.group(1)) >= len(fenced) \
+            and not line[fence.end():].strip()
+        return (None if closes else fenced), True
+    if fence and not (fence.group(1)[0] == "`" and "`" in line[fence.end():]):
+        return fence.group(1), True
+    return None, False
 
 
 def heading_line(text: str, title: str) -> int:
@@ -134,24 +155,19 @@ def all_headings(text: str) -> tuple[Heading, ...]:
     for number, line in enumerate(_as_atx(text).split("\n"), 1):
         if not line or line.isspace():
             continue
-        fence = _OPEN_FENCE.match(line) if line.lstrip(" ")[:1] in ("`", "~") else None
-        if fenced is not None:
-            # Only a fence of the same character, at least as long and with nothing after it, closes one.
-            if fence and fence.group(1)[0] == fenced[0] and len(fence.group(1)) >= len(fenced) \
-                    and not line[fence.end():].strip():
-                fenced = None
+        was = fenced
+        fenced, code = fence_step(line, fenced)
+        if was is not None:
             if stack:
                 stack[-1][3] = True    # code is a chapter's content too
             continue
-        if fence and not (fence.group(1)[0] == "`" and "`" in line[fence.end():]):
-            fenced = fence.group(1)
-        elif line[0] == "#" and number not in skip and (match := _ATX.match(line)):
+        if not code and line[0] == "#" and number not in skip and (match := _ATX.match(line)):
             level = len(match.group(1))
             while stack and stack[-1][0] >= level:
                 _close(stack, done)
             stack.append([level, match.group(2).strip(), number, False])
             continue
-        elif line.startswith(GUIDANCE):
+        if not code and line.startswith(GUIDANCE):
             continue
         if stack:
             stack[-1][3] = True
