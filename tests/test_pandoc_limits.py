@@ -67,6 +67,16 @@ def test_a_slow_pandoc_is_stopped_and_carries_its_own_cpu_limit(monkeypatch: pyt
     assert not any(Path(f"/proc/{pid}").exists() for pid in seen)
 
 
+def test_pandoc_stopped_by_its_cpu_limit_before_the_wall_clock_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pandoc's runtime uses both cores, so CPU time can run out before the wall-clock timeout: the reason must show.
+    import resource
+
+    monkeypatch.setattr(pandoc, "_limit_cpu", lambda pid: resource.prlimit(pid, resource.RLIMIT_CPU, (1, 6)))
+    with pytest.raises(XzdocError) as caught:
+        pandoc.to_ast(SLOW)
+    assert caught.value.message == f"pandoc 运行超过 {pandoc.TIMEOUT} 秒（CPU 时间上限）"
+
+
 def test_pandoc_past_its_heap_cap_is_told_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pandoc, "MEMORY_MB", 64)
     text = ("## 标题\n\n" + "政务信息化项目建设内容与规模，" * 200 + "\n\n") * 400

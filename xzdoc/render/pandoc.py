@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,11 @@ def run(args: list[str], stdin: bytes, epoch: int | None = None) -> bytes:
             proc.kill()  # Ctrl-C or any failure here: pandoc must not go on without us
             raise
     if proc.returncode != 0:
+        # pandoc's runtime runs on several cores, so its CPU time can reach the limit before the wall clock does.
+        if proc.returncode == -getattr(signal, "SIGXCPU", 0):
+            raise XzdocError(f"pandoc 运行超过 {TIMEOUT} 秒（CPU 时间上限）", hint="检查文稿是否过大或含有异常的嵌套结构")
+        if proc.returncode < 0:
+            raise XzdocError(f"pandoc 被信号 {-proc.returncode} 终止", hint="可能是系统内存不足或进程被外部终止；请重试")
         if b"Heap exhausted" in err:
             raise XzdocError(f"pandoc 用尽了 {MEMORY_MB} MB 的内存上限",
                              hint="文稿过大或结构异常（如成串的嵌套括号）；用 xzdoc validate 检查文稿，或把文稿拆小")
