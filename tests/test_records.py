@@ -44,6 +44,8 @@ def test_dates_are_the_beijing_calendar_day() -> None:
     assert records.beijing_date("2026-03-01T23:59:59+08:00") == "2026-03-01"
     assert records.beijing_date("2026-03-01T16:00:00Z") == "2026-03-02"
     assert records.beijing_date("2026-03-01") == "2026-03-01"
+    # git takes a commit dated at the very end of year 9999 west of UTC; moved to Beijing it would leave the calendar.
+    assert records.beijing_date("9999-12-31T11:46:40-12:00") == "9999-12-31"
 
 
 def test_a_row_says_each_fact_once_and_baseline_records_say_adopted() -> None:

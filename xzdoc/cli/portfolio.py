@@ -33,6 +33,9 @@ def status(paths: tuple[Path, ...], as_of: str | None, fmt: str) -> None:
         fit = sys.stdout.isatty() or "COLUMNS" in os.environ
         click.echo(portfolio.table(result, click.style, shutil.get_terminal_size().columns if fit else None))
     fail_if_left_out(found.left_out, "项目一览")
+    if result.note:
+        # Unchecked approvals are a failure, not a view: a script reading the exit code must not release funds.
+        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import MAXYEAR, date, timedelta
+from datetime import MAXYEAR, date, datetime, timedelta, timezone
 from functools import cache
 
 import chinese_calendar
@@ -190,3 +190,21 @@ class WorkCalendar:
             )
             pos = upto + 1
         return total
+
+
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def beijing_date(value: str) -> str:
+    """An ISO 8601 timestamp as its calendar day in Beijing (UTC+8, no summer time), whatever zone it was written in.
+
+    A bare date is kept as it is. A time that cannot be read, or that lies past year 9999 once moved to Beijing
+    (git accepts such commit dates), keeps the date it was written with.
+    """
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            return moment.date().isoformat()
+        return moment.astimezone(_BEIJING).date().isoformat()
+    except (ValueError, OverflowError):
+        return value[:10]

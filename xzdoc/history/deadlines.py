@@ -276,8 +276,11 @@ def next_gate(config: Config, stage: str) -> Gate | None:
     return Gate(target.name, target.label, role, members, GATE_ARTICLES.get(target.name, ""))
 
 
-def funding(project: Project, config: Config, as_of: dt.date, unapproved: Iterable[str] = ()) -> Funding:
-    """Whether construction or O&M funds may be released (第五、十、二十一、二十四、二十八条), with every reason not."""
+def funding(project: Project, config: Config, as_of: dt.date, held: Iterable[Reason] = ()) -> Funding:
+    """Whether construction or O&M funds may be released (第五、十、二十一、二十四、二十八条), with every reason not.
+
+    ``held``: what the approval history holds against the project (第二十四条), from ``art24.funding_holds``.
+    """
     std = config.standard
     reasons: list[Reason] = []
     stage = project.stage
@@ -292,7 +295,7 @@ def funding(project: Project, config: Config, as_of: dt.date, unapproved: Iterab
     if std.reached(stage, "operating"):
         reasons += _evaluation(project, config, as_of)
     reasons += _systems(project, std.reached(stage, "operating"))
-    reasons += [Reason("第二十四条", why, "art24.unapproved-stage-change") for why in unapproved]
+    reasons += held
     return Funding(not reasons, tuple(dict.fromkeys(reasons)))
 
 

@@ -93,4 +93,4 @@ def _drift_issue(walk: Walk, folder: Folder, files: list[str]) -> Issue:
                  f"{folder.approved_tree[:10]}）：改动了 {'、'.join(what) or '目录'}；这些改动没有经审批人合并，"
                  "也没有经审批的调整申请覆盖（第十六、二十四条）。修改方法：恢复为经审批的内容，或通过拉取请求由该阶段的"
                  "审批人合并；调整预算或建设内容须在 records.changes 中登记调整申请（approved、doc_no、fields）"
-                 "并经局党组合并")
+                 "并经局党组合并", brief=f"经审批的内容被改动且未经审批（{'、'.join(what) or '目录'}）")

@@ -63,6 +63,7 @@ from xzdoc.history.records import (
     Issue,
 )
 from xzdoc.history.stages import crossed, gates_in_force, roles_for
+from xzdoc.keys import Key
 
 __all__ = ["ADOPTED", "APPROVED", "COMMITTER", "DIRECT_PUSH", "NON_APPROVER", "NOT_FROM_BRANCH", "NO_GATE",
            "OCTOPUS", "PROBLEM_ZH", "SQUASH", "STATUS_ZH", "TRAILER_CLAIM", "UNAPPROVED", "UNSIGNED",
@@ -144,11 +145,10 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     versions = policy.parse_all(config.root, {b: objects[b] for b in dict.fromkeys(config_names) if b in objects})
     policies = [v for v in versions.values() if isinstance(v, Config)]
     judge.read_signatures(policies)
-    line = policy.timeline(history, config, versions, judge)
+    line = _timeline(history, config, versions, judge)
     if tip is None and workdir is None:
         _approved_branch(where, history, line.last)
     prefixes = _in_force(where, history, config, line, judge, cache, known, {b: objects[b] for b in wanted if b in objects})
-    judge.revoked = line.last.revoked_keys
     steps = walk.Walk(history, line, cache, judge, as_of or dt.date.today(), prefixes=tuple(sorted(prefixes)))
     steps.run()
     listed, unlisted = register.walk(history, line, judge)
@@ -169,6 +169,24 @@ def build(config: Config, require_signed: bool = False, *, tip: str | None = Non
     return Ledger(str(where), history.branch, commits[-1].sha if commits else "",
                   commits[base].sha if base is not None else None, tuple(records), steps.heads(), references,
                   at_base, tuple(issues), head_policy)
+
+
+def _timeline(history: log.History, config: Config, versions: Mapping[str, Config | XzdocError],
+              judge: Judge) -> policy.Timeline:
+    """The policy line judged with every key the head's policy revokes, policy changes included.
+
+    A key revoked now voids what it signed before, so a policy change it signed (an approver added with
+    a stolen key) is out of force too. Voiding it can change the head's policy and with it the revoked
+    keys: the line is judged again until no key is added. Keys only join the set, so this ends.
+    """
+    revoked: dict[str, Key] = {}
+    while True:
+        judge.revoked = tuple(revoked.values())
+        line = policy.timeline(history, config, versions, judge)
+        added = {k.fingerprint: k for k in line.last.revoked_keys if k.fingerprint not in revoked}
+        if not added:
+            return line
+        revoked.update(added)
 
 
 def _at_top(config: Config, top: Path) -> None:

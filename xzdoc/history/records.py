@@ -116,6 +116,7 @@ class Issue:
     commit: str        # the first commit that brought the state about
     message: str       # Chinese, complete
     level: str = "error"   # "warning" where the history cannot tell whether anything is wrong
+    brief: str = ""        # a few words for a table cell (status, dashboard); the message says the rest
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "folder": self.folder or None, "path": self.path, "commit": self.commit,

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from xzdoc.config import Config
 from xzdoc.history import drift, gitlog
+from xzdoc.history.calendar import beijing_date
 from xzdoc.history.facts import Facts, FactsCache
 from xzdoc.history.log import GITLINK, LINK, TREE, Change, Commit, History
 from xzdoc.history.merges import Judge, Verdict
@@ -83,7 +84,7 @@ class Walk:
     def run(self) -> None:
         latest, by = "9999-12-31", ""
         for commit in reversed(self.history.commits):
-            day = _day(commit.committed)
+            day = beijing_date(commit.committed)
             if day < latest:
                 latest, by = day, commit.sha
             self.entered[commit.sha] = (latest, by)
@@ -317,7 +318,7 @@ class Walk:
         """Filings dated after the commit that entered them (before adoption only after today: history then
         was not kept as evidence)."""
         before = dict(old.dates) if old else {}
-        today, own = self.today.isoformat(), _day(commit.committed)
+        today, own = self.today.isoformat(), beijing_date(commit.committed)
         bound, by = (today, "") if adopted else self.entered.get(commit.sha, (own, commit.sha))
         for key, date in now.dates:
             if before.get(key) == date:
@@ -354,17 +355,6 @@ class Walk:
             if facts is not None:
                 out[path] = facts
         return out
-
-
-_BEIJING = dt.timezone(dt.timedelta(hours=8))
-
-
-def _day(iso: str) -> str:
-    """The day a commit time falls on in China (UTC+8, no summer time), whatever zone its committer's clock used."""
-    try:
-        return dt.datetime.fromisoformat(iso).astimezone(_BEIJING).date().isoformat()
-    except ValueError:
-        return iso[:10]
 
 
 def _on_stage(policy: Config, facts: Facts | None) -> bool:

@@ -81,11 +81,12 @@ def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
     note = f"无法核对审批记录：{book.message}" if isinstance(book, XzdocError) else ""
     out = []
     for project in projects:
-        unapproved = art24.unapproved_reasons(project, ctx)
+        held = art24.funding_holds(project, ctx)
         out.append(Row(project.id, project.name, project.display, project.stage,
                        lifecycle.label_of(config, project.stage), lifecycle.next_gate(config, project.stage),
                        tuple(_dues(project, config, cal, as_of)),
-                       lifecycle.funding(project, config, as_of, unapproved), tuple(unapproved),
+                       lifecycle.funding(project, config, as_of, held),
+                       tuple(r.text for r in held if r.rule != "art24.approval-history"),
                        tuple(f"{g}（需{config.gates[g]}）" for g in art24.pending_gates(project, ctx))))
     return Status(as_of, tuple(out), note, _unfunded(config, projects))
 

@@ -8,13 +8,12 @@ records that have them and records that do not.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from xzdoc.config import Config
-from xzdoc.render.reproducible import CHINA
+from xzdoc.history.calendar import beijing_date
 
 ADOPTED_ZH = "基线采纳"
 # Names a signature result and a key fingerprint may have on a record, in order of preference.
@@ -57,17 +56,6 @@ def row(config: Config, record: Any, status: Mapping[str, str]) -> dict[str, str
         "signature": signature(record),
         "fingerprint": fingerprint(record),
     }
-
-
-def beijing_date(value: str) -> str:
-    """An ISO 8601 timestamp as its calendar day in Beijing (UTC+8); a bare date is kept as it is."""
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value[:10]
-    if moment.tzinfo is None:
-        return moment.date().isoformat()
-    return moment.astimezone(CHINA).date().isoformat()
 
 
 def signature(record: Any) -> str:

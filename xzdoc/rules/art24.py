@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from xzdoc.config import GATE_ARTICLES
 from xzdoc.errors import XzdocError
 from xzdoc.history import gitlog
+from xzdoc.history.deadlines import Reason
 from xzdoc.history.facts import EVENT_DATES, FILINGS
 from xzdoc.model import Project
 from xzdoc.rules.base import Context, Hit, mapping
@@ -101,9 +102,35 @@ def _unapproved(project: Project, ctx: Context, signed: bool = False) -> list[le
 
 
 def unapproved_reasons(project: Project, ctx: Context) -> list[str]:
-    """For funding eligibility: each change the project's present state rests on that was not approved."""
+    """Each change the project's present state rests on that was not approved, in a few words."""
     return [f"阶段变更“{r.describe()}”未经审批" if r.change == "stage" else f"{r.describe()}未经审批"
             for r in _unapproved(project, ctx) + _unapproved(project, ctx, signed=True)]
+
+
+# Head-of-branch states that leave a project's approved content unproven; other issues (an unapproved
+# policy or register change) leave the ledger judging by the last approved policy, so approvals still hold.
+_HOLDING = {"art24.content-drift": "经审批的内容被改动且未经审批", "art24.unreadable-project": "主分支上的项目文件无法读取",
+            "art24.future-filing": "备案日期晚于登记它的提交", "art24.repository-layout": "仓库布局使审批记录无法核对"}
+
+
+def funding_holds(project: Project, ctx: Context) -> list[Reason]:
+    """What the approval history holds against releasing the project's funds (第二十四条): fails closed.
+
+    Unapproved changes, approved content changed since, and a history that cannot be read at all: a ledger
+    that cannot be built proves no approval, so it holds every project of the repository.
+    """
+    found = ledger_for(ctx)
+    folder = _folder(project, ctx)
+    if found is None or folder is None:
+        return []
+    if isinstance(found, XzdocError):
+        return [Reason("第二十四条", f"无法核对审批记录（{found.message}）", "art24.approval-history")]
+    out = [Reason("第二十四条", why, "art24.unapproved-stage-change") for why in unapproved_reasons(project, ctx)]
+    for issue in found.issues:
+        if issue.level == "error" and issue.rule in _HOLDING and (
+                issue.folder == folder or (not issue.folder and issue.rule == "art24.repository-layout")):
+            out.append(Reason("第二十四条", issue.brief or _HOLDING[issue.rule], issue.rule))
+    return list(dict.fromkeys(out))
 
 
 def _gate_text(ctx: Context, record: ledger.ApprovalRecord) -> str:

@@ -193,7 +193,7 @@ def check_funding(project: Project, ctx: Context) -> Iterator[Hit]:
         return
     from xzdoc.rules import art24
 
-    status = lifecycle.funding(project, ctx.config, ctx.as_of, art24.unapproved_reasons(project, ctx))
+    status = lifecycle.funding(project, ctx.config, ctx.as_of, art24.funding_holds(project, ctx))
     # Said once, with every reason, unless each reason is already an error of its own rule.
     if any(not r.rule for r in status.reasons):
         yield Hit(project.data.at("stage"), status.text())
