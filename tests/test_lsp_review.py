@@ -406,3 +406,36 @@ def test_a_broken_stream_is_answered_or_told_never_a_traceback(demo_repo: Path) 
     assert "没有 Content-Length" in stderr.decode() and code == 0, stderr
     code, answers, stderr = _serve(demo_repo, start + b'Content-Length: 100\r\n\r\n{"jsonrpc"')
     assert code == 1 and "正文中途结束" in stderr.decode() and b"Traceback" not in stderr
+
+
+def test_a_uri_with_a_nul_byte_is_no_traceback(demo_repo: Path) -> None:
+    # WAS A TRACEBACK: a file: URI with %00 reached Path.resolve(), whose ValueError went to stderr and back
+    # to the editor inside the hover's error.
+    import json
+    import subprocess
+
+    uri = (demo_repo / PROJECT / "drafts").resolve().as_uri() + "/%00.md"
+    def message(**fields: object) -> bytes:
+        return _frame(json.dumps({"jsonrpc": "2.0", **fields}).encode())
+    stream = b"".join([
+        message(id=1, method="initialize", params={"capabilities": {}, "rootUri": demo_repo.as_uri()}),
+        message(method="initialized", params={}),
+        message(method="textDocument/didOpen", params={"textDocument": {"uri": uri, "languageId": "markdown",
+                                                                        "version": 1, "text": "# 一\n"}}),
+        message(id=2, method="textDocument/hover", params={"textDocument": {"uri": uri},
+                                                           "position": {"line": 0, "character": 0}}),
+        message(id=3, method="shutdown"),
+        message(method="exit"),
+    ])
+    done = subprocess.run([sys.executable, "-m", "xzdoc", "lsp"], input=stream, capture_output=True, cwd=demo_repo,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=GUARD)
+    assert b"Traceback" not in done.stderr and b"null byte" not in done.stdout, done.stderr.decode("utf-8", "replace")
+    answers, out = {}, done.stdout
+    while out:
+        head, _, rest = out.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        body, out = json.loads(rest[:length]), rest[length:]
+        if "id" in body and "method" not in body:
+            answers[int(body["id"])] = body
+    assert answers[2] == {"id": 2, "jsonrpc": "2.0", "result": None}, answers
+    assert done.returncode == 0

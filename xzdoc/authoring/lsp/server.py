@@ -148,7 +148,13 @@ def _path(uri: str) -> Path | None:
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
-    return Path(unquote(parsed.path)).resolve()
+    text = unquote(parsed.path)
+    if "\0" in text:
+        return None   # no file has a NUL in its name: %00 names nothing on disk
+    try:
+        return Path(text).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None   # a link loop, or a name the system refuses: nothing xzdoc can check
 
 
 def _relevant(path: Path | None) -> bool:
