@@ -354,3 +354,16 @@ def test_branch_names_yaml_would_read_as_something_else_are_quoted(tmp_path: Pat
         r.git("symbolic-ref", "HEAD", f"refs/heads/{name}")
         assert invoke("init", r.path, "--org", "某局").exit_code == 0
         assert config.load(r.path).branch == name and _trigger(r.path) == [name], name
+
+
+@pytest.mark.parametrize("blocker", ["projects", ".gitignore"])
+def test_a_path_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path, blocker: str) -> None:
+    # WAS HALF-BUILT: init wrote xzdoc.yaml, the workflows and the rest one by one, then failed on a file named
+    # projects (or, with --force, a folder named .gitignore), leaving a repository that looked set up.
+    target = tmp_path / "bureau"
+    target.mkdir()
+    (target / blocker).write_text("x") if blocker == "projects" else (target / blocker).mkdir()
+    before = sorted(p.relative_to(target) for p in target.rglob("*"))
+    result = invoke("init", target, "--org", "某局", "--force")
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert sorted(p.relative_to(target) for p in target.rglob("*")) == before

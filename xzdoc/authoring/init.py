@@ -24,7 +24,7 @@ from xzdoc import config as cfg
 from xzdoc.authoring.scaffold import schema_text
 from xzdoc.errors import XzdocError
 from xzdoc.render.templates import environment
-from xzdoc.source.fsio import write_atomic
+from xzdoc.source.fsio import write_all
 from xzdoc.source.register import REGISTER_NAME
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -199,6 +199,7 @@ def _write(planned: list[Planned], force: bool, baseline: str | None, keep: bool
         raise XzdocError(f"以下文件已存在且内容不同，未做任何改动：{names}", str(clash[0].path),
                          hint="确认要覆盖时加 --force；只想设置基线时用 --adopt")
     written = [p for p in planned if p.state != "same"]
-    for p in written:
-        write_atomic(p.path, p.content)
+    # All or none: a path that cannot be written (a file named projects, a folder named .gitignore) must not
+    # leave a half-laid-out repository whose xzdoc.yaml already claims it is set up.
+    write_all([(p.path, p.content) for p in written])
     return Outcome(tuple(p.path for p in written), tuple(p.path for p in planned if p.state == "same"), baseline, kept)
