@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -220,3 +221,46 @@ def test_a_document_with_a_classification_mark_is_not_imported(demo_repo: Path, 
 def test_non_classified_wording_is_imported(demo_repo: Path) -> None:
     code, output = _import(demo_repo, _docx(["本系统不处理涉密信息，坚持涉密不上网、上网不涉密。", "保护商业秘密。"]))
     assert code == 0, output
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("linked", ["images", "drafts"])
+def test_import_never_writes_through_a_link_out_of_the_project(demo_repo: Path, tmp_path: Path, linked: str) -> None:
+    # WAS A HOLE: with images/ (or drafts/) a symbolic link to a folder elsewhere, import --force wrote the
+    # images (or overwrote the draft) outside the repository and exited 0.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = demo_repo / PROJECT
+    if (project / linked).exists():
+        for item in (project / linked).iterdir():
+            (outside / item.name).write_bytes(item.read_bytes())
+        shutil.rmtree(project / linked)
+    (project / linked).symlink_to(outside, target_is_directory=True)
+    source = tmp_path / "vendor.docx"
+    _vendor_docx(source)
+    before, inside = _snapshot(outside), _snapshot(demo_repo)
+    result = invoke("import", source, "--project", PROJECT, "--as", "项目建议书", "--force")
+    assert result.exit_code == 1 and "项目目录之外" in result.output, result.output
+    assert _snapshot(outside) == before and _snapshot(demo_repo) == inside
+
+
+def test_import_does_not_replace_an_image_with_other_content_unless_forced(demo_repo: Path, tmp_path: Path) -> None:
+    # WAS SILENT: an image already at images/proposal/image1.png was replaced by the import's own, exit 0.
+    project = demo_repo / PROJECT
+    (project / "drafts/proposal.md").unlink()
+    yaml_file = project / "project.yaml"
+    yaml_file.write_text(yaml_file.read_text("utf-8").replace("  项目建议书: drafts/proposal.md\n", ""), "utf-8")
+    image = project / "images/proposal/image1.png"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    image.write_bytes(b"\x89PNG mine")
+    source = tmp_path / "vendor.docx"
+    _vendor_docx(source)
+    result = invoke("import", source, "--project", PROJECT, "--as", "项目建议书")
+    assert result.exit_code == 1 and "image1.png 已存在且内容不同" in result.output, result.output
+    assert image.read_bytes() == b"\x89PNG mine" and not (project / "drafts/proposal.md").exists()
+    forced = invoke("import", source, "--project", PROJECT, "--as", "项目建议书", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert image.read_bytes() == PNG

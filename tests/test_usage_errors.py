@@ -127,3 +127,24 @@ def test_every_help_page_is_chinese() -> None:
                         "[required]"):
             assert english not in result.output, (args, english)
 
+
+
+@pytest.mark.parametrize("args", [
+    ["catalog", "--out", "systems.yaml"],
+    ["catalog", "--format", "json", "--out", "xzdoc.yaml"],
+    ["catalog", "--out", "projects/XZJT-2026-003/project.yaml"],
+    ["schema", "--out", "projects/XZJT-2026-003/drafts/proposal.md"],
+    ["site", "--out", "projects"],
+    ["bundle", "XZJT-2026-003", "--out", "projects/XZJT-2026-003"],
+    ["render", "XZJT-2026-003", "--out", ".git/x"],
+])
+def test_out_never_writes_over_the_repositorys_sources(demo_repo: Path, args: list[str]) -> None:
+    # WAS DATA LOSS: catalog --out systems.yaml replaced the system register with Markdown (exit 0), and every
+    # later command failed on it; --out onto a project.yaml replaced the project's metadata the same way.
+    def snapshot() -> dict[str, bytes]:
+        return {str(p): p.read_bytes() for p in sorted(demo_repo.rglob("*")) if p.is_file() and ".git/" not in str(p)}
+
+    before = snapshot()
+    result = invoke(*args)
+    assert result.exit_code == 2 and "仓库自己的源文件" in result.output, result.output
+    assert snapshot() == before

@@ -300,6 +300,26 @@ def load_config(path: Path | None = None) -> Any:
     return config.load(config.find_root(path or Path.cwd()))
 
 
+def checked_out(config: Any, out: Path, folder: bool = False) -> Path:
+    """``--out`` unless it would write over the repository's own sources: xzdoc.yaml, systems.yaml, what is
+    under the projects folder or .git. A catalog written over systems.yaml would leave every later command
+    failing on it; a bundle written into a project folder would be read back as part of the project."""
+    from xzdoc.config import CONFIG_NAME
+    from xzdoc.source.register import REGISTER_NAME
+
+    try:
+        where, root = out.resolve(), Path(config.root).resolve()
+    except (OSError, RuntimeError):
+        return out   # unresolvable: the write itself will say why
+    projects = (root / config.projects_dir).resolve()
+    own = [root / ".git", projects] if folder else [root / ".git", projects, root / CONFIG_NAME, root / REGISTER_NAME]
+    hit = next((o for o in own if where == o or where.is_relative_to(o)), None)
+    if hit is not None:
+        raise UsageError(f"--out 指向仓库自己的源文件（{shown_path(hit)}），不会用输出覆盖或混入其中",
+                         "命令行选项 --out", hint="换一个输出位置，例如 dist/ 下的文件或目录")
+    return out
+
+
 def parse_date(value: str | None, option: str = "--as-of") -> dt.date:
     if not value:
         return dt.date.today()

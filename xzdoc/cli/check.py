@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_date
+from xzdoc.cli.base import EXIT_FINDINGS, checked_out, cli, load_config, parse_date
 
 
 def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
@@ -80,8 +80,10 @@ def schema(out: Path | None) -> None:
     from xzdoc.authoring import scaffold
     from xzdoc.source import fsio
 
-    text = scaffold.schema_text(load_config().standard)
+    config = load_config()
+    text = scaffold.schema_text(config.standard)
     if out:
+        checked_out(config, out)
         fsio.write_atomic(out, text)
         click.echo(f"已写入 {out}")
     else:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from xzdoc.cli.base import EXIT_FINDINGS, cli, fail_if_left_out, load_config, parse_date, shown_path
+from xzdoc.cli.base import EXIT_FINDINGS, checked_out, cli, fail_if_left_out, load_config, parse_date, shown_path
 
 
 @cli.command()
@@ -77,6 +77,7 @@ def catalog(fmt: str, table: str, out: Path | None) -> None:
     from xzdoc.source import fsio, register
 
     config = load_config()
+    out = checked_out(config, out) if out else None
     found = metadata.load_projects(config)
     result = portfolio.build(found.projects, register.load(config.root))
     if fmt == "xlsx" and out is None:
@@ -153,6 +154,7 @@ def site(out: Path | None, as_of: str | None) -> None:
     from xzdoc.portfolio import sitecache as dashboard
 
     config = load_config()
-    page, written, left_out = dashboard.write(config, out or config.root / "dist" / "site", parse_date(as_of))
+    page, written, left_out = dashboard.write(config, checked_out(config, out or config.root / "dist" / "site", folder=True),
+                                              parse_date(as_of))
     click.echo(f"已生成 {shown_path(page)}" if written else f"{shown_path(page)} 未变化，未改写")
     fail_if_left_out(left_out, "看板（页面上已列出）")

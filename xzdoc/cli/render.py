@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from xzdoc.cli.base import EXIT_FINDINGS, cli, load_config, parse_formats, shown_path
+from xzdoc.cli.base import EXIT_FINDINGS, checked_out, cli, load_config, parse_formats, shown_path
 from xzdoc.errors import XzdocError
 
 
@@ -27,7 +27,7 @@ def render(project: Path, formats: str, out: Path | None) -> None:
     folders = loader.discover(config, [loader.resolve(config, project)])
     if len(folders) != 1:
         raise click.UsageError(f"{project} 下有 {len(folders)} 个项目；render 一次只生成一个项目，请指定项目目录")
-    for path in bundle.render(config, folders[0], wanted, out):
+    for path in bundle.render(config, folders[0], wanted, out and checked_out(config, out, folder=True)):
         click.echo(f"已生成 {shown_path(path)}")
 
 
@@ -43,7 +43,7 @@ def brief(project: Path, out: Path | None) -> None:
     folders = loader.discover(config, [project])
     if len(folders) != 1:
         raise click.UsageError(f"{project} 下有 {len(folders)} 个项目；brief 一次只生成一个项目，请指定项目目录")
-    for path in bundle.brief(config, folders[0], out):
+    for path in bundle.brief(config, folders[0], out and checked_out(config, out, folder=True)):
         click.echo(f"已生成 {shown_path(path)}")
 
 
@@ -67,7 +67,7 @@ def bundle_command(projects: tuple[Path, ...], everything: bool, out: Path | Non
         raise click.UsageError("请指定项目目录，或用 --all 打包全部项目")
     config = load_config(projects[0] if projects and not everything else None)
     folders = loader.discover(config, [] if everything else [loader.resolve(config, p) for p in projects])
-    results = bundle.bundle(config, folders, out or config.root / "dist", force,
+    results = bundle.bundle(config, folders, checked_out(config, out or config.root / "dist", folder=True), force,
                             workers=jobs or pool.default_workers())
     if everything and sys.stdout.isatty():
         with click.progressbar(results, length=len(folders), label="打包") as bar:
@@ -103,5 +103,5 @@ def plan(year: int, out: Path | None, formats: str) -> None:
 
     wanted = parse_formats(formats, annual.FORMATS)
     config = load_config()
-    for path in annual.render(config, year, wanted, out or config.root / "dist" / "plan"):
+    for path in annual.render(config, year, wanted, checked_out(config, out or config.root / "dist" / "plan", folder=True)):
         click.echo(f"已生成 {shown_path(path)}")
