@@ -187,7 +187,8 @@ def test_an_empty_link_or_one_to_a_missing_place_keeps_its_words(repo: Path) -> 
 
 
 @pytest.mark.parametrize(("text", "line"), [("9999999999999999999. 很大的序号", 3), ("- 甲\n  12345678901) 乙", 4),
-                                            ("> 1. 甲\n>    1234567890. 乙", 4)])
+                                            ("> 1. 甲\n>    1234567890. 乙", 4), ("(12345678901234567890) 括号序号", 3),
+                                            ("(1) 甲\n(12345678901) 乙", 4)])
 def test_a_list_number_past_nine_digits_is_named_and_refused_before_typst(repo: Path, text: str,  # noqa: F811
                                                                           line: int) -> None:
     # WAS A FAILURE: pandoc keeps the first number in 64 bits, so 9999999999999999999 wrapped to a negative
