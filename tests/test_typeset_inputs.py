@@ -140,6 +140,12 @@ def test_a_draft_of_too_many_elements_is_named_and_refused(repo: Path) -> None: 
     assert not (repo / "out").exists()
     draft(repo, "段落。\n\n" * 5000 + "**加粗**" * 2000)
     assert _findings("art07.draft-size") == []
+    # WAS A HOLE: cells were not counted, so a seven-line table of 60,000 columns (0.9 MB) took 93 s and 7 GB.
+    draft(repo, "|" + "甲|" * 6000 + "\n|" + "-|" * 6000 + "\n" + ("|" + "乙|" * 6000 + "\n") * 5)
+    found = _findings("art07.draft-size")
+    assert len(found) == 1 and "表格单元格" in str(found[0]["message"]), found
+    code, output = render("docx")
+    assert code == 1 and "上限" in output and not (repo / "out").exists(), output
 
 
 BAD_LINKS = [
