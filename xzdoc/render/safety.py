@@ -90,7 +90,31 @@ def check(ast: dict[str, Any], where: Where) -> tuple[Asset, ...]:
             node["t"], node["c"] = "CodeBlock", [_EMPTY_ATTR, node["c"][1]]
         elif kind == "Str" and ("\u2610" in node["c"] or "\u2612" in node["c"] or "\u2611" in node["c"]):
             node["c"] = node["c"].translate(_BOXES)
+        elif kind == "Table":
+            _covered_rows(node)
     return tuple(assets.values())
+
+
+def _covered_rows(table: dict[str, Any]) -> None:
+    """Drop the rows a grid table's row spans cover entirely, shortening those spans to match.
+
+    pandoc keeps such a row as a row of no cells, and its Typst writer prints it as a lone comma inside
+    table(), which Typst cannot parse; Word would show it as a row of zero height. Nothing is lost.
+    """
+    try:
+        _, _, _, head, bodies, foot = table["c"]
+        sections = [head[1], foot[1]] + [rows for body in bodies for rows in (body[2], body[3])]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return
+    for rows in sections:
+        empty = {i for i, row in enumerate(rows) if not row[1]}
+        if not empty:
+            continue
+        for start, row in enumerate(rows):
+            for cell in row[1]:
+                reach = range(start, min(start + max(int(cell[2]), 1), len(rows)))
+                cell[2] = max(1, sum(1 for i in reach if i not in empty))
+        rows[:] = [row for row in rows if row[1]]
 
 
 def retarget(ast: dict[str, Any], targets: dict[str, str], full_width: bool = False) -> bytes:

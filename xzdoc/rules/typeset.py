@@ -32,8 +32,8 @@ def too_many(body: str, path: str, kind: str = "文稿") -> XzdocError | None:
     count = elements(body)
     if count <= MAX_ELEMENTS:
         return None
-    return XzdocError(f"《{kind}》有约 {count:,} 个段落、行、表格单元格和格式片段，超过 {MAX_ELEMENTS:,} 个的上限（排版的时间和内存随之增长，"
-                      "数十万个时要数分钟、数 GB）", path,
+    return XzdocError(f"《{kind}》有约 {count:,} 个段落、行、表格单元格和格式片段，超过 {MAX_ELEMENTS:,} 个的上限"
+                      "（排版的时间和内存随之增长，数十万个时要数分钟、数 GB）", path,
                       hint="申请材料正文通常只有几千个段落；删去重复或无关的内容，数据清单改作附件")
 
 
