@@ -246,3 +246,34 @@ def test_a_grid_table_row_its_spans_cover_renders(repo: Path, grid: str) -> None
     import zipfile
     body = zipfile.ZipFile(repo / "out" / "项目建议书.docx").read("word/document.xml").decode("utf-8")
     assert "名称" in body and "后文。" in body
+
+
+@NEEDS_POPPLER
+def test_metadata_written_into_a_draft_stays_text(repo: Path) -> None:  # noqa: F811
+    # WAS A HOLE: {{ name }} wrote the name as Markdown. "![图](/etc/passwd)" in the name passed validate and
+    # failed the bundle against the draft with no line; "**粗**" came out bold in the body.
+    import zipfile
+
+    meta = repo / f"projects/{PID}/project.yaml"
+    text = meta.read_text("utf-8")
+    name = next(line for line in text.split("\n") if line.startswith("name:"))
+    meta.write_text(text.replace(name, 'name: "智慧交通![图](/etc/passwd) **粗** <b>x</b> [链](http://a)"'), "utf-8")
+    draft(repo, "项目名称为{{ name }}。")
+    assert _findings("art07.draft-images") == [] and _findings("art07.draft-links") == []
+    code, output = render("docx", "pdf")
+    assert code == 0, output
+    shown = pdftext(repo / "out" / "项目建议书.pdf")
+    assert "项目名称为智慧交通![图](/etc/passwd)**粗**<b>x</b>[链](http://a)。" in shown, shown
+    body = zipfile.ZipFile(repo / "out" / "项目建议书.docx").read("word/document.xml").decode("utf-8")
+    assert "**粗**" in body and "/etc/passwd" in body and "<w:hyperlink" not in body
+
+
+@pytest.mark.parametrize("line", ["{{ '' }}12345678901234567890. 项", "{{ '' }}(12345678901234567890) 项"])
+def test_an_expression_before_a_list_number_does_not_hide_it(repo: Path, line: str) -> None:  # noqa: F811
+    # WAS A FAILURE: an expression writing nothing before the number hid it from validate; render failed with
+    # Typst's "number must be at least zero", no line, "请报告缺陷".
+    draft(repo, line)
+    found = _findings("art07.draft-nesting")
+    assert [(f["line"], "超过 9 位数" in str(f["message"])) for f in found] == [(3, True)], found
+    code, output = render("pdf")
+    assert code == 1 and f"位置：{DRAFT}:3" in output and "Typst" not in output, output

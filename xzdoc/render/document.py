@@ -137,4 +137,10 @@ def render_draft(draft: Draft, variables: Mapping[str, Any]) -> str:
     if unfit is not None:
         raise XzdocError(f"文稿第{unfit.line}行的 {{{{ … }}}} 引用的元数据含有公文无法显示的字符：{unfit.message}", draft.path,
                          unfit.line, hint="删去 project.yaml 中对应值里的这个字符（xzdoc validate 会指出所在行）")
+    if body != text:
+        # What the expressions wrote can nest or number a list too ({{ '' }} before a number hides it from a
+        # reading of the draft as written): told at its line, not by Typst against the page template.
+        deep = nesting.too_deep(body, draft.path, draft.kind)
+        if deep is not None:
+            raise XzdocError(f"{deep.message}（模板展开后）", draft.path, deep.line, hint=deep.hint)
     return body

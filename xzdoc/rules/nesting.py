@@ -36,9 +36,10 @@ _FENCES = ("```", "~~~")
 # that Typst refuses ("number must be at least zero"). CommonMark allows nine digits; so does this check.
 MAX_DIGITS = 9
 # pandoc's fancy lists number items as "12.", "12)" and "(12)".
-_HUGE = re.compile(r"(?:[ \t>]|[-*+][ \t]|\(?\d{1,9}[.)][ \t])*\(?(\d{10,})[.)](?:[ \t]|$)")
+# A template expression before the number may write nothing ({{ '' }}): it is looked through.
+_HUGE = re.compile(r"(?:[ \t>]|[-*+][ \t]|\(?\d{1,9}[.)][ \t]|\{\{[^{}\n]*\}\})*\(?(\d{10,})[.)](?:[ \t]|$)")
 # Ten digits after nothing but markers at a line's start; the leading newline lets the search skip ahead fast.
-_HUGE_QUICK = re.compile(r"\n[ \t>*+\-0-9.()]*[0-9]{10}")
+_HUGE_QUICK = re.compile(r"\n[ \t>*+\-0-9.()]*(?:\{\{[^{}\n]*\}\}[ \t>*+\-0-9.()]*)*[0-9]{10}")
 
 
 def check_nesting(project: Project, ctx: Context) -> Iterator[Hit]:

@@ -184,7 +184,16 @@ def printable(value: Any) -> Any:
     if isinstance(value, (dict, list, tuple, set, frozenset)):
         raise Unprintable(f"文稿中的模板表达式的值是一组数据（{'映射' if isinstance(value, dict) else '列表'}，"
                           f"{len(value)} 项），不能直接写进文稿")
+    if isinstance(value, str) and _MARKUP.search(value):
+        # Metadata is text, never markup: a name holding "![图](/etc/passwd)" or "**粗**" must read as written,
+        # and what validate passed must be what the document holds.
+        return value.translate(_ESCAPED)   # one C call: a template's long result costs no traced steps
     return value
+
+
+# What can start a link, image, emphasis, code, raw HTML or entity, quote, heading, table cell or math inline.
+_MARKUP = re.compile(r"[\\`*_\[\]!<>&|$~^#{}]")
+_ESCAPED = str.maketrans({c: "\\" + c for c in "\\`*_[]!<>&|$~^#{}"})
 
 
 _LONG_NUMBER = re.compile(r"[0-9a-fA-FxXoObB_]{1000,}")
