@@ -7,6 +7,7 @@ A list nested 2,000 deep that validate reported still went to pandoc and held re
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -15,7 +16,17 @@ import pytest
 from tests.conftest import invoke
 from tests.test_render_safety import DRAFT, NEEDS_POPPLER, PID, PNG, draft, pdftext, render, repo  # noqa: F401 (fixture)
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
+# A real 543-byte JPEG (a 16x16 picture): the check walks its segments.
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsOCwkJDRENDg8Q"
+    "EBEQCgwSExIQEw8QEBD/2wBDAQMDAwQDBAgEBAgQCwkLEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ"
+    "EBAQEBAQEBD/wAARCAAQABADASIAAhEBAxEB/8QAFgABAQEAAAAAAAAAAAAAAAAABwQF/8QAJBAAAQQBBAICAwAAAAAAAAAAAQID"
+    "BAYFBwgSExEiABQJMTL/xAAVAQEBAAAAAAAAAAAAAAAAAAAABv/EACMRAAECBQMFAAAAAAAAAAAAAAECEQMEBQYhABIxFRZhgeH/"
+    "2gAMAwEAAhEDEQA/ABSm0mobc8HmExLUlRzzEWPkJWW+ulrsaUVAseUgslSlH9LKuPryIKuWPZdskzXmm3fX5m2nF4GlVxx/HOpx"
+    "4ks51+MiU/Iaad7UcUo4tILoS4kqcWkezS0hO/HvuRp0rO6hWnWO1UisZVuFi4GFeyEpmGepa5S5SWVPuciFKRFLgSrwetnyPIB+"
+    "Vb4N9mKhQMzo5po9XLdDs9d6ZVix2VEhiL9kuNPxw2gEKcDQ/rs8AuA8VAe0vdl7VOYn+27flGAUgmITjbhSmCg3BYlyeWDkMolv"
+    "w4KOp1KM6iCNvngZHwetf//Z"
+)
 SVG_OK = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
           b'width="10" height="10"><defs><linearGradient id="g"/></defs><rect fill="url(#g)" width="10" height="10"/>'
           b'<a href="https://example.com"><text>x</text></a>'
@@ -49,6 +60,11 @@ BAD_IMAGES = [
      "引用了外部文件“http://evil/a.css”"),
     ("xxe.svg", b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg>&x;</svg>', "<!ENTITY"),
     ("text.svg", b"hello, not an svg", "找不到 <svg> 元素"),
+    # WAS A FAILURE, these three: the first bytes were right, validate passed, and Typst's English decoder error
+    # ("failed to decode image", "failed to parse SVG") came with no line and "请报告缺陷".
+    ("garbage.png", b"\x89PNG\r\n\x1a\ngarbage", "不是完整的 PNG 图片"),
+    ("cut.jpg", JPEG[:200], "不是完整的 JPEG 图片"),
+    ("unclosed.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="10" height="10"></svg>', "不是格式正确的 SVG"),
 ]
 
 
@@ -277,3 +293,24 @@ def test_an_expression_before_a_list_number_does_not_hide_it(repo: Path, line: s
     assert [(f["line"], "超过 9 位数" in str(f["message"])) for f in found] == [(3, True)], found
     code, output = render("pdf")
     assert code == 1 and f"位置：{DRAFT}:3" in output and "Typst" not in output, output
+
+
+@pytest.mark.parametrize(("text", "rule", "line"), [
+    ("![图[1]](/etc/passwd)", "art07.draft-images", 3),
+    ("![图\n说明](/etc/passwd)", "art07.draft-images", 3),
+    ("![图][p]\n\n[p]: ../images/fake.png", "art07.draft-images", 5),
+    ("见[附件 [甲 [乙]]](/etc/passwd)。", "art07.draft-links", 3),
+    ("> 见[附件][p]。\n>\n> [p]: /etc/passwd", "art07.draft-links", 5),
+])
+def test_links_and_images_pandoc_reads_are_the_ones_validate_checks(repo: Path, text: str, rule: str,  # noqa: F811
+                                                                      line: int) -> None:
+    # WAS A HOLE, each: brackets in the alt text or nested two deep in a link's text, alt text over two lines,
+    # a reference-style image, and a definition inside a quote passed validate; only render refused them.
+    images = repo / "projects" / PID / "images"
+    images.mkdir(exist_ok=True)
+    (images / "fake.png").write_bytes(b"not a png")
+    draft(repo, text)
+    found = _findings(rule)
+    assert [(f["path"], f["line"]) for f in found] == [(DRAFT, line)], found
+    code, output = render("docx")
+    assert code == 1 and not (repo / "out").exists(), output

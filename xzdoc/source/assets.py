@@ -27,11 +27,28 @@ _KIND_OF = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"<svg":
 _SVG_REFERENCE = re.compile(
     rb"""<(?:\w+:)?(?:image|use|feImage|tref|script)\b[^>]*?\b(?:href|src)\s*=\s*(["'])\s*(?!#|data:)([^"']*)\1"""
     rb"""|url\(\s*["']?\s*(?!#|data:)([^)"']*)|@import\s+["']?([^"';\s]*)""", re.I)
-_INLINE_IMAGE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\(\s*(<[^>\n]*>|[^\s)]+)")
+
+
+def _bracketed(depth: int) -> str:
+    """A bracketed text with brackets nested ``depth`` levels inside it, over lines: ``[附件 [甲 [乙]]]``.
+
+    Deeper nesting is refused by art07.draft-nesting before a link could hide in it.
+    """
+    inner = r"(?:[^\[\]\\]|\\.)"
+    for _ in range(depth):
+        inner = rf"(?:[^\[\]\\]|\\.|\[{inner}*\])"
+    return rf"\[{inner}*\]"
+
+
+_TEXT = _bracketed(3)
+_INLINE_IMAGE = re.compile(rf"!{_TEXT}\(\s*(<[^>\n]*>|[^\s)]+)")
+# ![说明][标签], ![标签][] and ![标签]: an image whose file a definition names.
+_REFERENCE_IMAGE = re.compile(rf"!({_TEXT})(?:[ \t]?\[((?:[^\[\]\\]|\\.)*)\])?(?![(\[])")
 LINK_SCHEMES = {"http", "https", "mailto"}
 # [text](target), with one level of brackets inside the text ([![图](a.png)](target)); [label]: target; <scheme:…>.
-_INLINE_LINK = re.compile(r"(?<![!\\])\[(?:[^\[\]\\]|\\.|\[(?:[^\[\]\\]|\\.)*\])*\]\(\s*(<[^>\n]*>|(?:[^\s()]|\([^\s()]*\))+)")
-_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)(?:[^\]\\\n]|\\.)+\]:[ \t]*\n?[ \t]*(<[^>\n]*>|\S+)", re.M)
+_INLINE_LINK = re.compile(rf"(?<![!\\]){_TEXT}\(\s*(<[^>\n]*>|(?:[^\s()]|\([^\s()]*\))+)")
+# A definition may stand in a quote or a list item: "> [p]: /etc/passwd" defines p as well.
+_DEFINITION = re.compile(r"^[ \t>]*\[(?!\^)((?:[^\]\\\n]|\\.)+)\]:[ \t]*\n?[ \t>]*(<[^>\n]*>|\S+)", re.M)
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*)>")
 _LINK_PATTERNS = (_INLINE_LINK, _DEFINITION, _AUTOLINK)
 _CODE_SPAN = re.compile(r"(`+)[^`\n]+?\1(?!`)")
@@ -99,7 +116,10 @@ def image(target: str, folder: Path, base: Path, source: str, line: int | None) 
 def _content_problem(data: bytes, suffix: str) -> tuple[str, str] | None:
     if suffix in _SIGNATURES:
         if data.startswith(_SIGNATURES[suffix]):
-            return None
+            broken = _STRUCTURE[suffix](data)
+            expected = IMAGE_TYPES[suffix].split("/")[1].upper()
+            return None if broken is None else (f"不是完整的 {expected} 图片（{broken}，文件可能已损坏）",
+                                                f"用看图软件打开确认后重新导出为 {expected}")
         actual = next((kind for magic, kind in _KIND_OF.items() if data.startswith(magic)), None)
         expected = IMAGE_TYPES[suffix].split("/")[1].upper()
         if actual and actual != expected:
@@ -116,7 +136,93 @@ def _content_problem(data: bytes, suffix: str) -> tuple[str, str] | None:
         what = (found.group(2) or found.group(3) or found.group(4) or b"").decode("utf-8", "replace")[:80]
         return (f"引用了外部文件“{what}”，排版时无法读取",
                 "把被引用的图片嵌入 SVG（导出时选择“嵌入图像”），或直接改用 PNG")
+    broken = _xml_problem(data)
+    if broken is not None:
+        return f"不是格式正确的 SVG（{broken}）", "用绘图软件重新导出 SVG，或改用 PNG"
     return None
+
+
+# What the typesetter's decoders need of a file whose first bytes are right: enough to tell a damaged or
+# truncated file here, at the draft line, rather than by Typst's English error against the page template.
+
+def _png_problem(data: bytes) -> str | None:
+    import struct
+    import zlib
+
+    at, seen, packed = 8, [], []
+    while at + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        end = at + 12 + length
+        if end > len(data):
+            return f"数据块 {kind.decode('latin-1')} 被截断"
+        if zlib.crc32(data[at + 4:end - 4]) != struct.unpack(">I", data[end - 4:end])[0]:
+            return f"数据块 {kind.decode('latin-1')} 的校验和不符"
+        seen.append(kind)
+        if kind == b"IDAT" and sum(map(len, packed)) < 1 << 16:
+            packed.append(data[at + 8:end - 4])
+        at = end
+        if kind == b"IEND":
+            break
+    if not seen or seen[0] != b"IHDR":
+        return "缺少文件头数据块 IHDR"
+    if b"IDAT" not in seen:
+        return "没有图像数据"
+    if seen[-1] != b"IEND":
+        return "文件不完整，缺少结尾"
+    try:
+        zlib.decompressobj().decompress(b"".join(packed), 1 << 16)
+    except zlib.error:
+        return "图像数据无法解压"
+    return None
+
+
+def _jpeg_problem(data: bytes) -> str | None:
+    at, frame = 2, False
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return "段标记错位"
+        marker = data[at + 1]
+        if marker == 0xFF:
+            at += 1        # fill bytes before a marker
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            at += 2
+            continue
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if length < 2 or at + 2 + length > len(data):
+            return "数据段被截断"
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = True
+        if marker == 0xDA:
+            if not frame:
+                return "缺少图像尺寸信息（SOF）"
+            return None if at + 2 + length < len(data) else "没有图像数据"
+        at += 2 + length
+    return "文件不完整，找不到图像数据"
+
+
+def _gif_problem(data: bytes) -> str | None:
+    if len(data) < 14 or b"\x2c" not in data[13:]:
+        return "没有图像数据"
+    if not data.rstrip(b"\0").endswith(b"\x3b"):
+        return "文件不完整，缺少结尾"
+    return None
+
+
+def _xml_problem(data: bytes) -> str | None:
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    # Entities are refused above; nothing outside the file is ever read.
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        return f"第 {exc.lineno} 行：{expat.ErrorString(exc.code)}"
+    return None
+
+
+_STRUCTURE = {".png": _png_problem, ".jpg": _jpeg_problem, ".jpeg": _jpeg_problem, ".gif": _gif_problem}
 
 
 def inline_images(text: str) -> list[tuple[int, str]]:
@@ -129,7 +235,21 @@ def inline_images(text: str) -> list[tuple[int, str]]:
         if target.startswith("<"):
             target = target[1:-1]
         found.append((text.count("\n", 0, m.start()) + 1, target))
-    return found
+    if "]:" in text:
+        defined = {}
+        for m in _DEFINITION.finditer(text):
+            target = m.group(2)[1:-1] if m.group(2).startswith("<") else m.group(2)
+            defined.setdefault(_label(m.group(1)), (text.count("\n", 0, m.start(2)) + 1, target))
+        for m in _REFERENCE_IMAGE.finditer(text):
+            named = defined.get(_label(m.group(2) or m.group(1)[1:-1]))
+            if named is not None:
+                found.append(named)
+    return sorted(set(found))
+
+
+def _label(text: str) -> str:
+    """A reference label as pandoc matches it: case and runs of white space do not count."""
+    return " ".join(text.split()).casefold()
 
 
 def link(target: str, folder: Path, base: Path, source: str, line: int | None) -> None:
@@ -158,10 +278,10 @@ def links(text: str) -> list[tuple[int, str]]:
     found = []
     for pattern in _LINK_PATTERNS:
         for m in pattern.finditer(masked):
-            target = m.group(1)
+            target = m.group(pattern.groups)   # the last group is the target
             if pattern is not _AUTOLINK and target.startswith("<"):
                 target = target[1:-1]
-            found.append((masked.count("\n", 0, m.start(1)) + 1, target))
+            found.append((masked.count("\n", 0, m.start(pattern.groups)) + 1, target))
     return sorted(found)
 
 
