@@ -111,35 +111,12 @@ def import_docx(config: Config, source: Path, folder: Path, kind: str, force: bo
     if registered != yaml_text:
         files.append((yaml_file, registered))
         report.registered = True
-    _writable(folder, files, images, force)
+    fsio.refuse_outside(folder, [path for path, _ in files], "导入")
+    if not force:
+        fsio.refuse_replacing(folder, images, "图片")
     fsio.write_all(files)
     report.images = sorted(images)
     return report
-
-
-def _writable(folder: Path, files: list[tuple[Path, bytes | str]], images: dict[Path, bytes], force: bool) -> None:
-    """Refuse, before anything is written, a target outside the project (a linked images/ or drafts/ folder)
-    and, without --force, an image already there with other content."""
-    home = folder.resolve()
-    for path, _ in files:
-        try:
-            where = path.parent.resolve() / path.name
-        except (OSError, RuntimeError):
-            where = path
-        if path.is_symlink() or not where.is_relative_to(home):
-            shown = path.relative_to(folder) if path.is_relative_to(folder) else path
-            raise XzdocError(f"{shown} 经符号链接指向项目目录之外，导入不会写到那里，未做任何改动", str(path),
-                             hint="把符号链接换成项目中的普通目录或文件后再导入")
-    for path, data in images.items():
-        try:
-            same = path.read_bytes() == data
-        except FileNotFoundError:
-            continue
-        except OSError:
-            same = False
-        if not same and not force:
-            raise XzdocError(f"图片 {path.relative_to(folder)} 已存在且内容不同，未做任何改动", str(path),
-                             hint="加 --force 用导入的图片覆盖它，或先把原有图片改名")
 
 
 def _untouched(draft: Path) -> bool:

@@ -149,7 +149,9 @@ def _png_problem(data: bytes) -> str | None:
     import struct
     import zlib
 
-    at, seen, packed = 8, [], []
+    at = 8
+    seen: list[bytes] = []
+    packed: list[bytes] = []
     while at + 12 <= len(data):
         length, kind = struct.unpack(">I4s", data[at:at + 8])
         end = at + 12 + length
@@ -158,7 +160,7 @@ def _png_problem(data: bytes) -> str | None:
         if zlib.crc32(data[at + 4:end - 4]) != struct.unpack(">I", data[end - 4:end])[0]:
             return f"数据块 {kind.decode('latin-1')} 的校验和不符"
         seen.append(kind)
-        if kind == b"IDAT" and sum(map(len, packed)) < 1 << 16:
+        if kind == b"IDAT" and sum(len(b) for b in packed) < 1 << 16:
             packed.append(data[at + 8:end - 4])
         at = end
         if kind == b"IEND":
@@ -236,7 +238,7 @@ def inline_images(text: str) -> list[tuple[int, str]]:
             target = target[1:-1]
         found.append((text.count("\n", 0, m.start()) + 1, target))
     if "]:" in text:
-        defined = {}
+        defined: dict[str, tuple[int, str]] = {}
         for m in _DEFINITION.finditer(text):
             target = m.group(2)[1:-1] if m.group(2).startswith("<") else m.group(2)
             defined.setdefault(_label(m.group(1)), (text.count("\n", 0, m.start(2)) + 1, target))

@@ -127,6 +127,35 @@ def write_all(files: list[tuple[Path, bytes | str]]) -> None:
             _remove_made(made)
 
 
+def refuse_outside(folder: Path, paths: list[Path], doing: str) -> None:
+    """An XzdocError, before anything is written, when a path would land outside ``folder`` through a
+    symbolic link (the path itself, or a linked images/ or drafts/ folder on the way)."""
+    home = folder.resolve()
+    for path in paths:
+        try:
+            where = path.parent.resolve() / path.name
+        except (OSError, RuntimeError):
+            where = path
+        if path.is_symlink() or not where.is_relative_to(home):
+            shown = path.relative_to(folder) if path.is_relative_to(folder) else path
+            raise XzdocError(f"{shown} 经符号链接指向项目目录之外，{doing}不会写到那里，未做任何改动", str(path),
+                             hint="把符号链接换成项目中的普通目录或文件后再试")
+
+
+def refuse_replacing(folder: Path, files: dict[Path, bytes], what: str) -> None:
+    """An XzdocError, before anything is written, when one of ``files`` exists with other content."""
+    for path, data in files.items():
+        try:
+            same = path.read_bytes() == data
+        except FileNotFoundError:
+            continue
+        except OSError:
+            same = False
+        if not same:
+            raise XzdocError(f"{what} {path.relative_to(folder)} 已存在且内容不同，未做任何改动", str(path),
+                             hint=f"加 --force 用新的{what}覆盖它，或先把原有的{what}改名")
+
+
 def _refuse_special(path: Path) -> None:
     try:
         mode = os.lstat(path).st_mode
