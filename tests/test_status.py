@@ -194,3 +194,22 @@ def test_member_identity_matching(tmp_path: Path) -> None:
     assert cfg.role_of("wangjg@users.noreply.github.com") == {"局党组"}
     assert cfg.role_of("someone@users.noreply.github.com") == set()
     assert cfg.role_of(PARTY.email.replace("wang", "wong")) == set()
+
+
+def test_codeowners_lines_cannot_be_written_by_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS A HOLE: a name holding line breaks wrote "/xzdoc.yaml @attacker" below the real owner line (the last
+    # match wins on the forge), and a folder with a space or "#" gave a line no forge reads.
+    root = tmp_path / "bureau"
+    root.mkdir()
+    (root / "xzdoc.yaml").write_text(CONFIG, "utf-8")
+    for folder, name in [("XZJT-2026-101", '"农村公路\\n/xzdoc.yaml @attacker\\n/projects/ @attacker"'),
+                         ("XZJT 2026 #102*", "草稿")]:
+        (root / "projects" / folder).mkdir(parents=True)
+        (root / "projects" / folder / "project.yaml").write_text(f"id: XZJT-2026-101\nname: {name}\nstage: reviewed\n",
+                                                                 "utf-8")
+    monkeypatch.chdir(root)
+    assert invoke("codeowners").exit_code == 0
+    lines = (root / ".github" / "CODEOWNERS").read_text("utf-8").splitlines()
+    rules = [line for line in lines if line and not line.startswith("#")]
+    assert rules == ["/xzdoc.yaml @wangjg", "/systems.yaml @zhangw", "/projects/XZJT\\ 2026\\ \\#102\\*/ @zhangw",
+                     "/projects/XZJT-2026-101/ @zhangw"], rules

@@ -46,9 +46,29 @@ def render(config: Config, projects: Sequence[Project]) -> Codeowners:
             continue
         label = lifecycle.label_of(config, project.stage)
         step = f"{project.stage}（{label}）→ {gate.stage}（{gate.label}）" if gate else f"{project.stage}（{label}）→ 终止"
-        lines += ["", f"# {project.id} {project.name}：{step}，需{role}同意（{GATE_ARTICLES.get(key, '')}）",
-                  _entry(config, f"/{project.display}/", role)]
+        lines += ["", _comment(f"# {project.id} {project.name}：{step}，需{role}同意（{GATE_ARTICLES.get(key, '')}）"),
+                  _entry(config, f"/{_pattern(project.display)}/", role)]
     return Codeowners("\n".join(lines) + "\n", skipped)
+
+
+def _comment(text: str) -> str:
+    """A comment on one line: a project name holding a line break would otherwise write rules of its own
+    (a later line wins on the forge, so "/xzdoc.yaml @someone" would take the config file over)."""
+    return " ".join(text.split())
+
+
+def _pattern(path: str) -> str:
+    """A folder as a CODEOWNERS pattern: spaces, "#" and glob characters escaped; a character no pattern can
+    hold (a line break, a control character) matches as "?", one character, so the folder is still covered."""
+    out = []
+    for char in path:
+        if not char.isprintable() or char in "\r\n":
+            out.append("?")
+        elif char in " #\\*?[]!":
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _entry(config: Config, pattern: str, role: str) -> str:
@@ -56,7 +76,7 @@ def _entry(config: Config, pattern: str, role: str) -> str:
     logins = [f"@{a.github}" for a in config.members(role) if a.github]
     if not logins:
         names = "、".join(a.name for a in config.members(role)) or "无成员"
-        return f"# {pattern}：{role}（{names}）没有填写 github 用户名，未指定审核人"
+        return _comment(f"# {pattern}：{role}（{names}）没有填写 github 用户名，未指定审核人")
     return f"{pattern} {' '.join(dict.fromkeys(logins))}"
 
 
