@@ -117,3 +117,15 @@ def test_a_revoked_key_voids_the_policy_changes_it_signed(signed: Repo) -> None:
     assert "art24.unsigned-merge" in errors or "art24.unapproved-config" in errors, errors
     code, output = ledger_exit(repo)
     assert "签名密钥已吊销" in output, output
+
+
+# WAS A HOLE: a stage only on a branch (or uncommitted) showed 可拨付 with the gates merely listed as pending.
+def test_status_holds_funds_of_a_stage_not_merged_yet(repo: Repo) -> None:
+    submitted(repo)
+    repo.git("switch", "-q", "-c", "feat")
+    stage(PID, "approved", APPROVAL)(repo)
+    repo.commit("推进到已批复")
+    _, row = _status(repo)
+    assert row["pending"] and not row["funding"]["eligible"], row   # type: ignore[index]
+    texts = [r["text"] for r in row["funding"]["reasons"]]   # type: ignore[index]
+    assert any("尚未经审批合并进入主分支" in t for t in texts), texts

@@ -86,7 +86,8 @@ def rows(config: Config, as_of: dt.date, projects: Sequence[Project]) -> Status:
                        lifecycle.label_of(config, project.stage), lifecycle.next_gate(config, project.stage),
                        tuple(_dues(project, config, cal, as_of)),
                        lifecycle.funding(project, config, as_of, held),
-                       tuple(r.text for r in held if r.rule != "art24.approval-history"),
+                       # Told apart: the history note, and the pending gates, which have a column line of their own.
+                       tuple(r.text for r in held if r.rule not in ("art24.approval-history", "art24.pending-approval")),
                        tuple(f"{g}（需{config.gates[g]}）" for g in art24.pending_gates(project, ctx))))
     return Status(as_of, tuple(out), note, _unfunded(config, projects))
 

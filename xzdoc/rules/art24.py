@@ -126,6 +126,9 @@ def funding_holds(project: Project, ctx: Context) -> list[Reason]:
     if isinstance(found, XzdocError):
         return [Reason("第二十四条", f"无法核对审批记录（{found.message}）", "art24.approval-history")]
     out = [Reason("第二十四条", why, "art24.unapproved-stage-change") for why in unapproved_reasons(project, ctx)]
+    # A stage or filing only in the working copy (a branch not merged yet) has passed no gate either.
+    out += [Reason("第二十四条", f"{gate} 备案尚未经审批合并进入主分支" if gate.startswith("records.") else
+                   f"阶段 {gate} 尚未经审批合并进入主分支", "art24.pending-approval") for gate in pending_gates(project, ctx)]
     for issue in found.issues:
         if issue.level == "error" and issue.rule in _HOLDING and (
                 issue.folder == folder or (not issue.folder and issue.rule == "art24.repository-layout")):
