@@ -209,3 +209,21 @@ def test_vscode_maps_project_files_to_the_schema() -> None:
     assert settings["yaml.schemas"] == {"./.vscode/xzdoc.schema.json": ["projects/*/project.yaml"]}
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))
     assert hooks[0]["id"] == "xzdoc-validate" and hooks[0]["entry"] == "xzdoc validate"
+
+
+def test_step_summary_and_sarif_keep_hostile_text_in_its_cell(demo_repo: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS A HOLE: a line break in a key ended the summary's table row, so the rest (a fake "全部符合" heading)
+    # became Markdown of its own in the summary approvers read; SARIF carried the raw path as its URI.
+    from xzdoc import report
+    from xzdoc.model import Finding
+
+    hostile = Finding("projects/a|b\n## 全部符合/project.yaml", 3, 1, "art03.type", "error",
+                      "键“evil\n## 全部符合编制规范\n| x |”未知", "第三条")
+    text = report.step_summary([hostile], 1)
+    rows = [line for line in text.splitlines() if line.startswith("| 错误")]
+    assert len(rows) == 1 and not any(line.startswith("##") and "全部符合" in line for line in text.splitlines()), text
+    assert rows[0].count(" | ") == 3, rows
+    sarif = json.loads(report.sarif([hostile], []))
+    uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert "\n" not in uri and "|" not in uri and uri.startswith("projects/a%7Cb%0A")

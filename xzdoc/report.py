@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from xzdoc import __version__
 from xzdoc.model import ERROR, LEVEL_ZH, WARNING, Finding
@@ -62,9 +63,15 @@ def step_summary(findings: Sequence[Finding], projects: int) -> str:
     if findings:
         lines += ["| 级别 | 位置 | 规则 | 说明 |", "|---|---|---|---|"]
         for f in findings:
-            message = f.message.replace("|", "\\|")
-            lines.append(f"| {LEVEL_ZH.get(f.level, f.level)} | `{f.path}:{f.line}` | `{f.rule}` | {message} |")
+            where = _cell(f"{f.path}:{f.line}").replace("`", "'")
+            lines.append(f"| {LEVEL_ZH.get(f.level, f.level)} | `{where}` | `{f.rule}` | {_cell(f.message)} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """One table cell: a line break in a key or folder name would end the row and let the rest of the text
+    be Markdown of its own (a heading saying all is well, in the summary approvers read)."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def sarif(findings: Sequence[Finding], rules: Sequence[tuple[str, str, str]]) -> str:
@@ -78,7 +85,7 @@ def sarif(findings: Sequence[Finding], rules: Sequence[tuple[str, str, str]]) ->
                 for rid, art, desc in rules]}},
             "results": [{
                 "ruleId": f.rule, "level": levels.get(f.level, "note"), "message": {"text": f.message},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.path},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": quote(f.path, safe="/")},
                                                     "region": {"startLine": f.line, "startColumn": f.column}}}],
             } for f in findings],
         }],
