@@ -227,3 +227,11 @@ def test_step_summary_and_sarif_keep_hostile_text_in_its_cell(demo_repo: Path, t
     sarif = json.loads(report.sarif([hostile], []))
     uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert "\n" not in uri and "|" not in uri and uri.startswith("projects/a%7Cb%0A")
+
+
+def test_an_id_with_a_final_line_break_is_no_id(demo_repo: Path) -> None:
+    # WAS A HOLE: the schema's "^…$" pattern was searched with Python's "$", which matches before a final line
+    # break, so id: "XZJT-2026-001\n" passed as well formed and, being another string, as unique.
+    _mutate(demo_repo / "projects/XZJT-2026-003/project.yaml", "id: XZJT-2026-003", 'id: "XZJT-2026-001\\n"')
+    found = json.loads(invoke("validate", "--format", "json", "--as-of", AS_OF).output)
+    assert any(f["rule"] == "art07.schema" and "XZJT-2026-001\\n" in f["message"] for f in found), found

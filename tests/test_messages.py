@@ -91,6 +91,9 @@ def test_scaffold_placeholders_are_errors_from_submitted(demo_repo: Path) -> Non
 def test_new_refuses_a_used_id_and_a_folder_named_otherwise(demo_repo: Path) -> None:
     used = invoke("new", "projects/XZJT-2026-001-copy", "--id", "XZJT-2026-001", "--name", "测试", "--force")
     assert used.exit_code == 2 and "已被 projects/XZJT-2026-001 使用" in used.output and "位置" in used.output
+    # WAS A HOLE: a final line break passed the id's pattern ("$" matches before it) and the uniqueness check.
+    broken = invoke("new", "projects/XZJT-2026-001-copy", "--id", "XZJT-2026-001\n", "--name", "测试", "--force")
+    assert broken.exit_code == 2 and "格式不对" in broken.output and not (demo_repo / "projects/XZJT-2026-001-copy").exists()
     # The id written inside a project counts even when its folder is named otherwise.
     (demo_repo / "projects/XZJT-2026-003").rename(demo_repo / "projects/road-patrol")
     renamed = invoke("new", "projects/XZJT-2026-003", "--id", "XZJT-2026-003", "--name", "测试")

@@ -24,7 +24,7 @@ DRAFT_FILES = {"项目建议书": "proposal.md", "可行性研究报告": "feasi
 
 def new_project(config: Config, target: Path, project_id: str, name: str, today: dt.date,
                 force: bool = False) -> list[Path]:
-    if not _ID.match(project_id):
+    if not _ID.fullmatch(project_id):   # "$" alone would let a final line break through
         raise UsageError(f"项目编号“{project_id}”格式不对", "命令行选项 --id",
                          hint="编号写作 单位代码-年份-三位序号，例如 XZJT-2027-001")
     if not name.strip():

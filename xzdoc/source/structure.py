@@ -230,7 +230,10 @@ def _list_checker(schema: Mapping[str, Any]) -> Checker:
 
 def _string_checker(schema: Mapping[str, Any]) -> Checker:
     least, pattern = schema.get("minLength"), schema.get("pattern")
-    compiled = re.compile(pattern) if pattern else None
+    anchored = pattern
+    if pattern and pattern.endswith("$") and not pattern.endswith("\\$"):
+        anchored = pattern[:-1] + r"\Z"   # Python's "$" also matches before a final line break: "XZJT-2026-001\n"
+    compiled = re.compile(anchored) if anchored else None
 
     def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
         if not isinstance(value, str):
@@ -238,7 +241,8 @@ def _string_checker(schema: Mapping[str, Any]) -> Checker:
         if least and not value.strip():
             w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”不能为空"))
         if compiled is not None and not compiled.search(value):
-            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值“{value}”格式不对（应匹配 {pattern}）"))
+            shown = value.replace("\r", "\\r").replace("\n", "\\n")
+            w.problems.append((where.at(key), f"“{dotted(_full(parent, key))}”的值“{shown}”格式不对（应匹配 {pattern}）"))
         return True
     return check
 
