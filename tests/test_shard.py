@@ -72,7 +72,22 @@ def test_shards_split_every_project_once(tmp_path: Path, monkeypatch: pytest.Mon
         seen += [row[0] for row in json.loads((tmp_path / f"{i}.json").read_text("utf-8"))["entries"]]
     assert sorted(seen) == sorted(f"projects/XZJT-2032-{i:03d}" for i in range(12))
     twice = invoke("validate", "--join", tmp_path / "1.json", "--join", tmp_path / "1.json")
-    assert twice.exit_code == 1 and "多个分片" in twice.output
+    assert twice.exit_code == 1 and "分片 1/3 的索引给了多次" in twice.output
+    # WAS SILENT: a join missing a shard printed the findings of the rest and passed.
+    short = invoke("validate", "--join", tmp_path / "2.json", "--join", tmp_path / "3.json")
+    assert short.exit_code == 1 and "缺少分片 1/3" in short.output, short.output
+    invoke("validate", "--shard", "1/2", "--index-out", tmp_path / "other.json")
+    mixed = invoke("validate", "--join", tmp_path / "other.json", "--join", tmp_path / "2.json", "--join", tmp_path / "3.json")
+    assert mixed.exit_code == 1 and "不同的分片划分" in mixed.output, mixed.output
+    invoke("validate", "projects/XZJT-2032-001", "--index-out", tmp_path / "some.json")
+    some = invoke("validate", "--join", tmp_path / "some.json")
+    assert some.exit_code == 1 and "只检查部分项目" in some.output, some.output
+    # WAS A CRASH (exit 3, TypeError): an index edited by hand, a summary of the wrong shape.
+    edited = json.loads((tmp_path / "1.json").read_text("utf-8"))
+    edited["entries"][0][4] = {"art08.unique-ids": "garbage"}
+    (tmp_path / "edited.json").write_text(json.dumps(edited), "utf-8")
+    bad = invoke("validate", "--join", tmp_path / "edited.json", "--join", tmp_path / "2.json", "--join", tmp_path / "3.json")
+    assert bad.exit_code == 1 and "索引文件" in bad.output and "内部错误" not in bad.output, bad.output
 
 
 def test_bad_shard_and_index_are_user_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -79,7 +79,13 @@ def join(config: Config, indexes: Sequence[Index], as_of: dt.date | None = None)
     """The findings of one run over everything, from the indexes of all its shards."""
     index = Index.merge(indexes)
     ctx = rules.Context(config=config, as_of=as_of or dt.date.today())
-    return Result(_sorted([*index.findings, *run_portfolio(index, ctx)]), index.checked, index)
+    try:
+        joined = run_portfolio(index, ctx)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        # An index is a file anyone can edit; a summary of the wrong shape is not an index xzdoc wrote.
+        raise XzdocError("索引文件中有不是 xzdoc validate --index-out 写出的内容",
+                         hint="用同一版本的 xzdoc 重新运行各分片：xzdoc validate --shard i/n --index-out FILE") from None
+    return Result(_sorted([*index.findings, *joined]), index.checked, index)
 
 
 def check_projects(config: Config, projects: Sequence[Project], as_of: dt.date | None = None,
@@ -145,6 +151,8 @@ def _stream(config: Config, paths: list[Path], ctx: rules.Context, shard: Shard 
         ordered = isinstance(found, XzdocError) or bool(getattr(found, "issues", None))
         store.begin(ctx.as_of, ctx.extras[NAMES_KEY], found, 2 if ordered else 0)
     index = Index(checked=len(folders))
+    index.shard = (shard.number, shard.count) if shard is not None else None
+    index.partial = not whole
     for folders_, asked in ((folders, True), (others, False)):
         for folder in folders_:
             source = sources.get(folder) if sources is not None else None

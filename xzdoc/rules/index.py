@@ -50,7 +50,7 @@ from xzdoc.errors import XzdocError, os_reason
 from xzdoc.model import Finding
 
 # Bumped whenever a rule's summary changes shape: shards written by another version must not be joined.
-FORMAT = "xzdoc-index/2"
+FORMAT = "xzdoc-index/3"
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,8 @@ class Index:
         self.findings: list[Finding] = findings if findings is not None else []
         self.checked = checked
         self.unasked = 0            # entries there only for comparison
+        self.shard: tuple[int, int] | None = None   # (i, n) of the run that wrote it
+        self.partial = False        # the run was limited to some paths: its index covers only those
         for entry in entries:
             self.add(entry)
 
@@ -182,7 +184,9 @@ class Index:
         fsio.write_atomic(path, b"".join(self._document(findings)))
 
     def _document(self, findings: list[list[Any]]) -> Iterator[bytes]:
-        yield f'{{"format":"{FORMAT}","checked":{self.checked},"entries":['.encode()
+        shard = list(self.shard) if self.shard else None
+        yield (f'{{"format":"{FORMAT}","checked":{self.checked},"shard":{json.dumps(shard)},'
+               f'"partial":{json.dumps(self.partial)},"entries":[').encode()
         for i, row in enumerate(self.rows):
             yield b"," + row if i else row
         yield b'],"findings":' + _pack(findings) + b"}"
@@ -197,8 +201,15 @@ class Index:
             if doc.get("format") != FORMAT:
                 raise ValueError(doc.get("format"))
             out = cls(findings=[Finding(*row) for row in doc["findings"]], checked=int(doc["checked"]))
+            shard, out.partial = doc["shard"], doc["partial"] is True
+            if shard is not None:
+                number, count = (int(x) for x in shard)
+                out.shard = (number, count)
             for row in doc["entries"]:
-                out.add(Entry(*row))
+                entry = Entry(*row)
+                if not (isinstance(entry.display, str) and isinstance(entry.parts, dict)):
+                    raise TypeError(entry.display)
+                out.add(entry)
             return out
         except OSError as exc:
             raise XzdocError(f"无法读取索引文件：{os_reason(exc)}", str(path)) from None
@@ -211,6 +222,7 @@ class Index:
         out = cls()
         keyed: list[tuple[str, int, int]] = []     # display, part, row number: the rows stay where they are
         held = list(parts)
+        _complete(held)
         for p, part in enumerate(held):
             out.checked += part.checked
             out.findings += part.findings
@@ -224,6 +236,33 @@ class Index:
         for _, p, i in keyed:
             out.rows.append(held[p].rows.get(i))
         return out
+
+
+def _complete(parts: list[Index]) -> None:
+    """Refuse a join that would pass for a whole run without being one: a shard missing, shards of two
+    splits, or an index of a run limited to some paths."""
+    if any(p.partial for p in parts):
+        raise XzdocError("有的索引来自只检查部分项目的运行（给出了 PATH），合并的结果不代表整个仓库",
+                         hint="各分片运行 xzdoc validate --shard i/n --index-out FILE，不给 PATH")
+    shards = [p.shard for p in parts]
+    if len(parts) == 1 and shards[0] is None:
+        return                      # one whole run's index
+    if None in shards:
+        raise XzdocError("有的索引不是分片运行写出的（没有 --shard），不能与分片的索引合并",
+                         hint="各分片运行 xzdoc validate --shard i/n --index-out FILE")
+    counts = {n for _, n in shards}  # type: ignore[misc]
+    if len(counts) != 1:
+        raise XzdocError(f"索引来自不同的分片划分（n = {'、'.join(str(n) for n in sorted(counts))}）",
+                         hint="各分片须使用同一个 n（--shard i/n），且每个 i 只运行一次")
+    count = counts.pop()
+    twice = sorted({i for i, _ in shards if sum(1 for j, _ in shards if j == i) > 1})  # type: ignore[misc]
+    if twice:
+        raise XzdocError(f"分片 {'、'.join(f'{i}/{count}' for i in twice)} 的索引给了多次",
+                         hint="每个分片的索引只 --join 一次")
+    missing = sorted(set(range(1, count + 1)) - {i for i, _ in shards})  # type: ignore[misc]
+    if missing:
+        raise XzdocError(f"缺少分片 {'、'.join(f'{i}/{count}' for i in missing)} 的索引，合并的结果会漏掉这些项目",
+                         hint="每个分片都运行一次 xzdoc validate --shard i/n --index-out FILE，再一起 --join")
 
 
 def _pack(value: Any) -> bytes:
