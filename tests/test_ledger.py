@@ -265,6 +265,16 @@ def test_empty_repository_has_an_empty_ledger(tmp_path: Path) -> None:
     assert ledger.build(config.load(r.path)) is None
 
 
+def test_ledger_json_of_an_empty_repository_is_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS TEXT: --format json printed the Chinese sentence, which a script reading JSON cannot parse.
+    import json
+
+    r = Repo(tmp_path / "empty")
+    monkeypatch.chdir(r.path)
+    result = invoke("ledger", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.output)["records"] == [], result.output
+
+
 # The command, as a user runs it.
 
 def test_ledger_command_text_and_exit_code(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:

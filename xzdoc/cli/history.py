@@ -24,7 +24,10 @@ def ledger_command(project: str | None, fmt: str, require_signed: bool) -> None:
     config = load_config()
     book = ledger.build(config, require_signed)
     if book is None:
-        click.echo("主分支还没有提交，审批台账为空。")
+        if fmt == "json":   # a script reading the JSON gets JSON: an empty ledger
+            click.echo('{"branch": null, "head": null, "baseline": null, "records": [], "issues": [], "approved": {}}')
+        else:
+            click.echo("主分支还没有提交，审批台账为空。")
         return
     records = ledger.with_evidence(config, book, ledger.select(book, project))
     click.echo(ledger.as_json(book, records) if fmt == "json" else ledger.as_text(config, book, records))
