@@ -180,11 +180,14 @@ def test_shallow_clone_gets_the_fetch_depth_hint(repo: Repo, tmp_path: Path, mon
     assert result.exit_code == 1 and "浅克隆" in result.stderr and "fetch-depth: 0" in result.stderr
 
 
-def test_unreadable_project_is_a_warning_not_a_crash(repo: Repo) -> None:
+def test_unreadable_project_is_named_not_shown_as_removed(repo: Repo) -> None:
+    # WAS WRONG: the table showed the project as 删除 (its budget taken off, its systems retired) and the
+    # command passed; only a note said the file did not load.
     repo.write(f"projects/{PARK}/project.yaml", "id: [unclosed\n")
     result = invoke("diff", "main")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "无法读取" in result.stdout and "xzdoc validate" in result.stdout
+    assert "删除" not in result.stdout and f"projects/{PARK}/project.yaml 无法读取" in result.stderr
 
 
 def test_outside_git_is_a_clear_error(demo_repo: Path) -> None:

@@ -49,6 +49,7 @@ class Snapshot:
     projects: Mapping[str, Project]     # folder name under projects/ -> project
     problems: tuple[str, ...] = ()      # project.yaml files that could not be read
     register: reg.Register | None = None  # systems.yaml on that side
+    unreadable: frozenset[str] = frozenset()  # folders whose project.yaml is there but does not load
 
 
 @dataclass(frozen=True)
@@ -140,15 +141,17 @@ class Review:
     warnings: tuple[str, ...] = ()      # duplicate construction the change introduces, unreadable files
     register: tuple[str, ...] = ()      # what the change does to systems.yaml
     shared: tuple[str, ...] = ()        # changed files every bundle is made with (templates/, xzdoc.yaml, ...)
+    unreadable: tuple[str, ...] = ()    # project files the head side cannot load: the review cannot judge them
 
     @property
     def errors(self) -> tuple[str, ...]:
+        broken = tuple(f"{name} 无法读取，这次改动对它的影响无法判断；运行 xzdoc validate 查看原因" for name in self.unreadable)
         if not self.systems.raised:
-            return ()
+            return broken
         count = self.systems
         limit = f"，多于 {reg.REGISTER_NAME} 登记的在用系统 {count.registered} 个" if count.registered is not None else ""
         return (f"政务信息系统总量只减不增（第一条）：在用系统由 {count.before} 个增至 {count.after} 个{limit}，"
-                f"新增 {len(count.added)} 个，仅下线或整合 {len(count.retired)} 个",)
+                f"新增 {len(count.added)} 个，仅下线或整合 {len(count.retired)} 个", *broken)
 
     @property
     def failed(self) -> bool:
@@ -242,6 +245,7 @@ def _snapshot(config: Config, label: str, raw: Mapping[str, bytes],
               read_register: Callable[[], reg.Register | None]) -> Snapshot:
     projects: dict[str, Project] = {}
     problems = []
+    unreadable = set()
     register = None
     try:
         register = read_register()
@@ -251,8 +255,9 @@ def _snapshot(config: Config, label: str, raw: Mapping[str, bytes],
         try:
             projects[name] = _project(config, name, data)
         except XzdocError as exc:
+            unreadable.add(name)
             problems.append(f"{label}：{exc.path or name} 无法读取（{exc.message}），未参与比较；运行 xzdoc validate 查看")
-    return Snapshot(label, projects, tuple(problems), register)
+    return Snapshot(label, projects, tuple(problems), register, frozenset(unreadable))
 
 
 def _project(config: Config, name: str, raw: bytes) -> Project:
@@ -286,15 +291,16 @@ def compare(config: Config, before: Snapshot, after: Snapshot, touched: Iterable
     out = []
     for folder in sorted(set(files) | (set(before.projects) ^ set(after.projects))):
         old, new = before.projects.get(folder), after.projects.get(folder)
-        if old is None and new is None:
-            continue   # a folder without a project on either side (notes, a project that failed to load)
+        if (old is None and new is None) or folder in before.unreadable | after.unreadable:
+            continue   # no project on either side (notes), or one side does not load: neither added nor removed
         out.append(_project_change(config, folder, old, new, tuple(sorted(files.get(folder, ())))))
     base_catalog = portfolio.build(list(before.projects.values()))
     head_catalog = portfolio.build(list(after.projects.values()))
     known = {f.message for f in base_catalog.findings}
     warnings = [f.message for f in head_catalog.findings if f.message not in known]
     return Review(before.label, after.label, tuple(out), _count(before, after),
-                  tuple(warnings) + before.problems + after.problems, _register_changes(before.register, after.register))
+                  tuple(warnings) + before.problems + after.problems, _register_changes(before.register, after.register),
+                  unreadable=tuple(f"{config.projects_dir}/{name}/{PROJECT_FILE}" for name in sorted(after.unreadable)))
 
 
 def _project_change(config: Config, folder: str, old: Project | None, new: Project | None,
