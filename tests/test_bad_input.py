@@ -188,3 +188,16 @@ def test_project_folder_name_that_is_no_utf8_is_named(tmp_path: Path, monkeypatc
         result = invoke(*args)
         assert result.exit_code == 1, result.output
         assert "项目目录名不是有效的 UTF-8 文本" in result.output and "X\ufffd\ufffd" in result.output
+
+
+def test_a_looping_link_among_the_projects_hides_none_of_them(demo_repo: Path) -> None:
+    # WAS FAIL-OPEN: a link projects/real -> real made listing the folder fail, so validate checked 0 projects
+    # and passed (exit 0); status showed none.
+    import json
+
+    (demo_repo / "projects" / "real").symlink_to("real")
+    result = invoke("validate", "--format", "json", "--as-of", "2026-11-20")
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.output)
+    assert any(f["path"] == "projects/real/project.yaml" and f["rule"] == "art07.readable" for f in found), found
+    assert {f["path"].split("/")[1] for f in found} >= {"real", "XZJT-2026-001"}

@@ -87,12 +87,21 @@ def _readable_name(name: str) -> None:
 def project_folders(folder: Path) -> list[str]:
     """The sub-folders of ``folder`` that hold a project.yaml, sorted, as strings."""
     top = str(folder)
+    names, broken = [], []
     try:
         with os.scandir(top) as entries:
-            names = [e.name for e in entries if e.is_dir()]
+            for e in entries:
+                try:
+                    if e.is_dir():
+                        names.append(e.name)
+                except OSError:
+                    # A link that loops (or that the system will not follow) is one bad entry, reported
+                    # by the loader as an unreadable project; it must not hide every other project.
+                    broken.append(e.name)
     except OSError:
         return []
-    return [f"{top}/{name}" for name in sorted(names) if os.path.lexists(f"{top}/{name}/{PROJECT_FILE}")]
+    found = [name for name in names if os.path.lexists(f"{top}/{name}/{PROJECT_FILE}")]
+    return [f"{top}/{name}" for name in sorted(found + broken)]
 
 
 def _holds_metadata(folder: Path) -> bool:
@@ -258,11 +267,13 @@ def _message(exc: XzdocError) -> str:
 
 def _rel(config: Config, path: Path) -> str:
     """Repository-relative, as CI annotations need; a lone project outside any repository is shown from cwd."""
+    # realpath, not resolve(): a link that loops is still a path to show (resolve() raises on it).
+    real = Path(os.path.realpath(path))
     try:
-        rel = path.resolve().relative_to(config.root).as_posix()
+        rel = real.relative_to(config.root).as_posix()
     except ValueError:
         rel = ""
-    return rel if rel not in ("", ".") else Path(os.path.relpath(path.resolve())).as_posix()
+    return rel if rel not in ("", ".") else Path(os.path.relpath(real)).as_posix()
 
 
 def load_projects(config: Config, paths: Iterable[Path] = ()) -> list[Project]:
