@@ -35,3 +35,21 @@ def test_an_organisation_is_kept_as_written_and_defaults_to_the_bureau(tmp_path:
     assert config.load(tmp_path).organisation == "某市交通运输局"
     (tmp_path / "xzdoc.yaml").write_text("branch: main\n", "utf-8")
     assert config.load(tmp_path).organisation == "忻州市交通运输局"
+
+
+@pytest.mark.parametrize("login", ['"zw\\n* @evil2"', '"zw @evil"', '"-zw"', '"张伟"'])
+def test_a_forge_login_that_would_write_owner_rules_is_refused(tmp_path: Path, login: str) -> None:
+    # WAS A HOLE: github: "zw\n* @evil2" wrote a catch-all owner line into CODEOWNERS, and doctor showed ✓.
+    (tmp_path / "xzdoc.yaml").write_text("organisation: 某局\napprovers:\n  数据中心:\n"
+                                         f"    - {{name: 张伟, email: zw@example.gov.cn, github: {login}}}\n", "utf-8")
+    with pytest.raises(XzdocError) as caught:
+        config.load(tmp_path)
+    assert caught.value.line == 4 and "github 用户名" in caught.value.message, caught.value.message
+
+
+def test_ordinary_forge_logins_pass(tmp_path: Path) -> None:
+    (tmp_path / "xzdoc.yaml").write_text(
+        "organisation: 某局\napprovers:\n  局党组:\n    - {name: 王建国, email: w@example.gov.cn, github: wjg}\n"
+        "  数据中心:\n    - {name: 张伟, email: zw@example.gov.cn, github: '@zhang-wei.2_x'}\n"
+        "  财务科:\n    - {name: 陈静, email: c@example.gov.cn}\n", "utf-8")
+    assert [a.github for a in config.load(tmp_path).approvers] == ["wjg", "zhang-wei.2_x", None]

@@ -66,6 +66,7 @@ GATE_ARTICLES: dict[str, str] = {
     "records.supervision": "第十七条", "records.acceptance_filing": "第二十一条", "records.changes": "第十六条",
     "config": "第二十四条", "systems": "第八条",
 }
+_LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,38}", re.ASCII)   # a GitHub or Gitea login
 _NOREPLY = re.compile(r"(?:\d+\+)?(?P<login>[a-z0-9-]+)@users\.noreply\.github\.com")
 _SHA = re.compile(r"[0-9a-f]{7,40}")
 @dataclass(frozen=True)
@@ -333,10 +334,13 @@ def _approvers(data: YMap) -> tuple[Approver, ...]:
             emails = member.get("emails") or [member["email"]]
             if not isinstance(emails, list):
                 emails = [emails]
-            github = member.get("github")
+            github = str(member["github"]).lstrip("@") if member.get("github") else None
+            if github is not None and not _LOGIN.fullmatch(github):
+                # Written into CODEOWNERS as is: "zw\n* @someone" would add an owner rule of its own.
+                raise XzdocError(f"角色“{role}”第 {i + 1} 个成员的 github 用户名“{github[:40]}”不合规则", CONFIG_NAME,
+                                 members.at(i)[0], hint="用户名只含字母、数字、连字符、下划线和点（以字母或数字开头），至多 39 个字符")
             where = (f"角色“{role}”第 {i + 1} 个成员的邮箱", members.at(i)[0])
-            out.append(Approver(role, str(member["name"]), tuple(_address(e, *where) for e in emails),
-                                str(github).lstrip("@") if github else None,
+            out.append(Approver(role, str(member["name"]), tuple(_address(e, *where) for e in emails), github,
                                 tuple(keys_in(member.get("keys"), f"角色“{role}”第 {i + 1} 个成员的 keys",
                                             members.at(i)[0]))))
     return tuple(out)
