@@ -235,3 +235,7 @@ def test_an_id_with_a_final_line_break_is_no_id(demo_repo: Path) -> None:
     _mutate(demo_repo / "projects/XZJT-2026-003/project.yaml", "id: XZJT-2026-003", 'id: "XZJT-2026-001\\n"')
     found = json.loads(invoke("validate", "--format", "json", "--as-of", AS_OF).output)
     assert any(f["rule"] == "art07.schema" and "XZJT-2026-001\\n" in f["message"] for f in found), found
+    # Nor does an id in other digits pass: Python's \d would also take Arabic-Indic ones.
+    _mutate(demo_repo / "projects/XZJT-2026-003/project.yaml", 'id: "XZJT-2026-001\\n"', "id: XZJT-٢٠٢٧-017")
+    found = json.loads(invoke("validate", "--format", "json", "--as-of", AS_OF).output)
+    assert any(f["rule"] == "art07.schema" and "٢٠٢٧" in f["message"] for f in found), found

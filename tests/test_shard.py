@@ -99,6 +99,10 @@ def test_bad_shard_and_index_are_user_errors(tmp_path: Path, monkeypatch: pytest
     bogus.write_text("{}", "utf-8")
     result = invoke("validate", "--join", bogus)
     assert result.exit_code == 1 and "索引文件" in result.output
+    for top in ("[]", "null", '"x"', "1"):   # WAS A CRASH (AttributeError): a top level that is not an object
+        bogus.write_text(top, "utf-8")
+        result = invoke("validate", "--join", bogus)
+        assert result.exit_code == 1 and "索引文件" in result.output, result.output
     assert invoke("validate", "--join", bogus, "--shard", "1/2").exit_code == 2
 
 

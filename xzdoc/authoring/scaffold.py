@@ -17,7 +17,7 @@ from xzdoc.source.loader import PROJECT_FILE, declared_id
 from xzdoc.standard import Standard
 
 SCHEMA_FILE = ".vscode/xzdoc.schema.json"
-_ID = re.compile(r"^[A-Z][A-Z0-9]*-\d{4}-\d{3}$")
+_ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]{4}-[0-9]{3}")
 DRAFT_FILES = {"项目建议书": "proposal.md", "可行性研究报告": "feasibility.md", "初步设计": "design.md",
                "投资概算": "estimate.md"}
 

@@ -213,7 +213,7 @@ class Index:
             return out
         except OSError as exc:
             raise XzdocError(f"无法读取索引文件：{os_reason(exc)}", str(path)) from None
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):   # AttributeError: a top level not an object
             raise XzdocError("不是 xzdoc validate --index-out 写出的索引文件（或版本不符）", str(path),
                              hint="用同一版本的 xzdoc 重新运行各分片：xzdoc validate --shard i/n --index-out FILE") from None
 

@@ -233,7 +233,9 @@ def _string_checker(schema: Mapping[str, Any]) -> Checker:
     anchored = pattern
     if pattern and pattern.endswith("$") and not pattern.endswith("\\$"):
         anchored = pattern[:-1] + r"\Z"   # Python's "$" also matches before a final line break: "XZJT-2026-001\n"
-    compiled = re.compile(anchored) if anchored else None
+    # \d as 0-9 only (Python's also takes "٢٠٢٧"), unless the pattern needs Unicode \w, \s or \b for names.
+    ascii_only = re.ASCII if anchored and not re.search(r"\\[wWsSbB]", anchored) else 0
+    compiled = re.compile(anchored, ascii_only) if anchored else None
 
     def check(w: Walker, value: Any, parent: Path, key: Any, where: Any) -> bool:
         if not isinstance(value, str):
