@@ -206,3 +206,20 @@ def test_a_project_yaml_that_is_no_file_is_no_project_in_the_working_tree(repo: 
         os.mkfifo(target)
     result = review.review(config.load(repo.path), "main")
     assert {p.project: p.status for p in result.projects} == {PARK: "removed"}
+
+
+def test_a_file_name_that_is_not_utf8_is_no_crash_of_the_summary(repo: Repo, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # WAS A CRASH (exit 3, UnicodeEncodeError): the job summary could not hold a name git keeps in other bytes.
+    import subprocess
+
+    blob = subprocess.run(["git", "hash-object", "-w", "--stdin"], cwd=repo.path, input=b"x", capture_output=True,
+                          check=True).stdout.decode().strip()
+    subprocess.run([b"git", b"update-index", b"--add", b"--cacheinfo",
+                    f"100644,{blob},projects/{PARK}/attach/".encode() + b"bad\xff\xfe"], cwd=repo.path, check=True)
+    repo.git("commit", "-q", "-m", "附件")
+    summary_file = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary_file))
+    result = invoke("diff", "HEAD~1", "HEAD")
+    assert result.exit_code in (0, 1) and "内部错误" not in result.output, result.output
+    assert PARK in summary_file.read_text("utf-8")

@@ -21,7 +21,9 @@ def as_markdown(result: Review) -> str:
     lines += _count_lines(result)
     if result.warnings:
         lines += ["### 提示", "", *(f"- {w}" for w in result.warnings), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    # A file name git holds in bytes that are not UTF-8 arrives as surrogates, which no output can encode.
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _cell(value: object) -> str:
@@ -139,5 +141,6 @@ def _count_lines(result: Review) -> list[str]:
 
 def write_summary(result: Review, path: Path) -> None:
     """Append to the job summary file (GITHUB_STEP_SUMMARY), as GitHub and Gitea read it."""
+    text = as_markdown(result) + "\n"     # made first: a failure leaves the summary file as it was
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(as_markdown(result) + "\n")
+        handle.write(text)
