@@ -244,6 +244,11 @@ def _frame(body: bytes, header: bytes | None = None) -> bytes:
     return (header if header is not None else b"Content-Length: %d\r\n\r\n" % len(body)) + body
 
 
+def _by_id(out: bytes) -> dict[int, dict[str, object]]:
+    """The server's answers to requests in a captured stdout, by request id."""
+    return {int(b["id"]): b for b in _answers(out) if "id" in b and "method" not in b}  # type: ignore[call-overload]
+
+
 def test_malformed_messages_get_answers_and_leave_the_server_listening(demo_repo: Path) -> None:
     # WAS SILENT: unreadable requests got no answer (the editor waits for ever); a header without
     # Content-Length or a JSON array body made pygls wait on it and hear nothing more; a request
@@ -270,14 +275,7 @@ def test_malformed_messages_get_answers_and_leave_the_server_listening(demo_repo
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "xzdoc", "lsp"], input=stream, capture_output=True, cwd=demo_repo,
                           env=env, timeout=GUARD)
-    answers: dict[int, dict[str, object]] = {}
-    out = done.stdout
-    while out:
-        head, _, rest = out.partition(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        body, out = json.loads(rest[:length]), rest[length:]
-        if "id" in body and "method" not in body:
-            answers[int(body["id"])] = body
+    answers = _by_id(done.stdout)
     assert answers[2]["error"]["code"] == -32602 and answers[3]["error"]["code"] == -32602  # type: ignore[index]
     assert 4 not in answers and "result" in answers[5] and "result" in answers[6]
     assert answers[7]["error"]["code"] == -32600                                             # type: ignore[index]
@@ -430,12 +428,6 @@ def test_a_uri_with_a_nul_byte_is_no_traceback(demo_repo: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "xzdoc", "lsp"], input=stream, capture_output=True, cwd=demo_repo,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=GUARD)
     assert b"Traceback" not in done.stderr and b"null byte" not in done.stdout, done.stderr.decode("utf-8", "replace")
-    answers, out = {}, done.stdout
-    while out:
-        head, _, rest = out.partition(b"\r\n\r\n")
-        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-        body, out = json.loads(rest[:length]), rest[length:]
-        if "id" in body and "method" not in body:
-            answers[int(body["id"])] = body
+    answers = _by_id(done.stdout)
     assert answers[2] == {"id": 2, "jsonrpc": "2.0", "result": None}, answers
     assert done.returncode == 0
