@@ -314,3 +314,34 @@ def test_links_and_images_pandoc_reads_are_the_ones_validate_checks(repo: Path, 
     assert [(f["path"], f["line"]) for f in found] == [(DRAFT, line)], found
     code, output = render("docx")
     assert code == 1 and not (repo / "out").exists(), output
+
+
+def _with_bad_text_chunk(png: bytes) -> bytes:
+    """``png`` with a tEXt chunk whose checksum is wrong, before IEND: an ancillary chunk decoders skip."""
+    import struct
+
+    body = b"tEXtnote\0x"
+    return png[:-12] + struct.pack(">I", len(body) - 4) + body + b"\0\0\0\0" + png[-12:]
+
+
+GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("gb.svg", b'<?xml version="1.0" encoding="GB2312"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
+    ("tail.gif", GIF + b"\r\n"), ("short.gif", GIF[:-1]),
+    ("stray.jpg", JPEG[:20] + b"\0\0" + JPEG[20:]),
+    ("note.png", _with_bad_text_chunk(PNG)),
+])
+def test_images_decoders_read_are_not_refused(repo: Path, name: str, data: bytes) -> None:  # noqa: F811
+    # WAS WRONG (the structure checks when new): an SVG declaring GB2312 crashed validate (exit 3, expat's
+    # ValueError); a GIF without its trailer or with bytes after it, a JPEG with stray bytes between segments and
+    # a PNG whose checksum was bad only on an ancillary chunk were refused, though the typesetter reads them all.
+    _image(repo, name, data)
+    assert _findings("art07.draft-images") == []
+
+
+def test_a_definition_in_indented_code_is_code(repo: Path) -> None:  # noqa: F811
+    # Four spaces make a code block, where "[cfg]: /etc/x" is text, not a definition.
+    draft(repo, "示例配置：\n\n    [cfg]: /etc/xzdoc/config\n\n正文。")
+    assert _findings("art07.draft-links") == []
